@@ -1,0 +1,132 @@
+"""Facts become cards: the question text, the answer expected, and what else is accepted."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Mapping
+
+from trainer.deck import Fact
+
+RANGE_CLASSES = {
+    "well-known": ("well-known", "well known", "wellknown", "system", "system port", "well-known port"),
+    "registered": ("registered", "user", "user port", "registered port"),
+    "dynamic": ("dynamic", "private", "ephemeral", "dynamic/private", "dynamic port", "private port"),
+}
+TRANSPORT_ANSWERS = {
+    "tcp": ("tcp",),
+    "udp": ("udp",),
+    "both": ("both", "tcp and udp", "udp and tcp", "tcp/udp", "udp/tcp", "tcp+udp", "tcp, udp", "udp, tcp"),
+}
+
+
+@dataclass(frozen=True)
+class CardSpec:
+    """What the loop needs to ask one card and grade the reply."""
+
+    id: str
+    kind: str
+    question: str
+    expected: str
+    answers: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    note: str = ""
+
+
+def range_class(port: int) -> str:
+    """RFC 6335 section 6: 0-1023 system (well-known), 1024-49151 user (registered), 49152-65535 dynamic."""
+    if port <= 1023:
+        return "well-known"
+    return "registered" if port <= 49151 else "dynamic"
+
+
+def port_list(ports: tuple[int, ...]) -> str:
+    """`20, 21` or `137-139`: runs of three or more collapse into a range."""
+    parts: list[str] = []
+    i = 0
+    while i < len(ports):
+        j = i
+        while j + 1 < len(ports) and ports[j + 1] == ports[j] + 1:
+            j += 1
+        if j - i >= 2:
+            parts.append(f"{ports[i]}-{ports[j]}")
+        else:
+            parts.extend(str(p) for p in ports[i : j + 1])
+        i = j + 1
+    return ", ".join(parts)
+
+
+def port_phrase(fact: Fact) -> str:
+    """`port 143/tcp`, `ports 20, 21/tcp`, `port 53 (TCP and UDP)`."""
+    ports = port_list(fact.ports)
+    word = "port" if len(fact.ports) == 1 else "ports"
+    if fact.transport == "both":
+        return f"{word} {ports} (TCP and UDP)"
+    if len(fact.ports) == 1:
+        return f"{word} {ports}/{fact.transport}"
+    return f"{word} {ports} ({(fact.transport or 'tcp').upper()})"
+
+
+def names_of(fact: Fact) -> tuple[str, ...]:
+    """Every name a learner may give for a port fact: label, aliases, IANA names."""
+    names = [fact.service or ""] + list(fact.aliases)
+    if fact.registry:
+        names += [n.split("(")[0].strip() for n in fact.registry.split(",")]
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> bool:
+    if kind == "front-back":
+        return not fact.is_port
+    if not fact.is_port:
+        return False
+    if kind == "range":
+        return len({range_class(p) for p in fact.ports}) == 1
+    if kind == "secure":
+        return bool(fact.secure) and (facts is None or fact.secure in facts)
+    return kind in ("service-port", "port-service", "transport")
+
+
+def card_id(deck: str, fact_key: str, kind: str) -> str:
+    return f"{deck}/{fact_key}/{kind}"
+
+
+def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> CardSpec:
+    """The card of `kind` for `fact`; `facts` (the deck by key) resolves secure counterparts."""
+    cid = card_id(deck, fact.key, kind)
+    note = fact.note or fact.description
+    if kind == "front-back":
+        return CardSpec(cid, kind, fact.front or "", fact.back or "",
+                        answers=(fact.back or "",) + fact.accept, note=note)
+    svc = fact.service or ""
+    if kind == "service-port":
+        verb = "port does" if len(fact.ports) == 1 else "ports does"
+        return CardSpec(cid, kind, f"Which {verb} {svc} use?",
+                        f"{port_list(fact.ports)} ({_transport_label(fact)})", ports=fact.ports, note=note)
+    if kind == "port-service":
+        return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
+                        answers=names_of(fact), note=note)
+    if kind == "transport":
+        t = fact.transport or "tcp"
+        return CardSpec(cid, kind, f"Does {svc} use TCP, UDP or both?",
+                        "both TCP and UDP" if t == "both" else t.upper(),
+                        answers=TRANSPORT_ANSWERS[t], note=note)
+    if kind == "range":
+        cls = range_class(fact.ports[0])
+        word = "port" if len(fact.ports) == 1 else "ports"
+        return CardSpec(cid, kind,
+                        f"Is {svc}'s {word} {port_list(fact.ports)} well-known, registered or dynamic?",
+                        cls, answers=RANGE_CLASSES[cls],
+                        note="RFC 6335: 0-1023 well-known (system), 1024-49151 registered (user), "
+                             "49152-65535 dynamic (private).")
+    if kind == "secure":
+        target = (facts or {})[fact.secure or ""]
+        same = target.key == fact.key
+        question = (f"Which port does the secure version of {svc} use?")
+        expected = f"{port_list(target.ports)} ({target.service})"
+        return CardSpec(cid, kind, question, expected, ports=target.ports,
+                        note=(target.note if not same else note) or target.description)
+    raise ValueError(f"unknown card kind {kind!r}")
+
+
+def _transport_label(fact: Fact) -> str:
+    return "TCP and UDP" if fact.transport == "both" else (fact.transport or "tcp").upper()

@@ -1,0 +1,75 @@
+"""Opening the learner's database: WAL, a busy timeout, durable commits, and its migrations."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from sqlite_utils import Database, Migrations
+
+from trainer.errors import StoreError
+
+migrations = Migrations("trainer")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    """Decks hold facts; each fact yields cards; reviews are append-only and the source of truth."""
+    db["decks"].create(
+        {"name": str, "title": str, "description": str, "source": str, "kinds": str,
+         "format": int, "imported_at": str},
+        pk="name",
+    )
+    db["facts"].create(
+        {"id": str, "deck": str, "key": str, "position": int, "data": str, "suspended": int},
+        pk="id", foreign_keys=[("deck", "decks", "name")], defaults={"suspended": 0},
+    )
+    db["cards"].create(
+        {"id": str, "deck": str, "fact_id": str, "kind": str, "position": int,
+         "state": int, "step": int, "stability": float, "difficulty": float,
+         "due": str, "last_review": str, "reps": int, "lapses": int, "suspended": int},
+        pk="id", foreign_keys=[("deck", "decks", "name"), ("fact_id", "facts", "id")],
+        defaults={"state": 0, "reps": 0, "lapses": 0, "suspended": 0},
+    )
+    db["reviews"].create(
+        {"id": int, "card_id": str, "reviewed_at": str, "answer": str, "correct": int,
+         "rating": int, "duration_ms": int, "mode": str, "state_before": str, "state_after": str},
+        pk="id", defaults={"mode": "review"},
+    )
+    db["settings"].create({"key": str, "value": str}, pk="key")
+    db["cards"].create_index(["suspended", "reps", "due"])
+    db["cards"].create_index(["suspended", "reps", "deck", "position"])
+    db["cards"].create_index(["fact_id"])
+    db["reviews"].create_index(["card_id", "reviewed_at"])
+    db["reviews"].create_index(["reviewed_at"])
+
+
+def open_db(path: Path) -> Database:
+    """Open (creating if needed) and migrate; a database from a newer trainer is refused untouched."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise StoreError(f"{path.parent}: cannot create the data directory ({e.strerror or e})") from None
+    try:
+        conn = sqlite3.connect(str(path), timeout=10)
+        db = Database(conn, execute_plugins=False)
+        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
+        db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
+        db.execute("PRAGMA foreign_keys = ON")
+        _check_version(db, path)
+        if migrations.pending(db):
+            migrations.apply(db)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: cannot open the database ({e})") from None
+    return db
+
+
+def _check_version(db: Database, path: Path) -> None:
+    known = {m.name for m in migrations._migrations}
+    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    if unknown:
+        raise StoreError(
+            f"{path}: written by a newer version of trainer (migration {unknown[-1]}); "
+            "upgrade trainer to use it"
+        )

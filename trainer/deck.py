@@ -1,0 +1,305 @@
+"""Deck format v1: load and validate YAML decks (errors name file and line), and dump them back."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from trainer.errors import DeckError, located
+
+FORMAT = 1
+MAX_BYTES = 20 * 1024 * 1024
+PORT_KINDS = ("service-port", "port-service", "transport", "range", "secure")
+GENERIC_KINDS = ("front-back",)
+KINDS = PORT_KINDS + GENERIC_KINDS
+DEFAULT_PORT_KINDS = ("service-port", "port-service")
+TRANSPORTS = ("tcp", "udp", "both")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_DECK_FIELDS = {"format", "name", "title", "description", "kinds", "facts"}
+_FACT_FIELDS = {
+    "key", "service", "aliases", "ports", "transport", "registry", "description", "note",
+    "secure", "front", "back", "accept", "tags",
+}
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing to learn: a port fact (service, ports, transport) or a generic front/back."""
+
+    key: str
+    service: str | None = None
+    aliases: tuple[str, ...] = ()
+    ports: tuple[int, ...] = ()
+    transport: str | None = None
+    registry: str | None = None
+    description: str = ""
+    note: str = ""
+    secure: str | None = None
+    front: str | None = None
+    back: str | None = None
+    accept: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    line: int = field(default=0, compare=False)
+
+    @property
+    def is_port(self) -> bool:
+        return self.service is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Only the fields that are set, in a fixed order, so dumps are stable and diffable."""
+        out: dict[str, Any] = {"key": self.key}
+        for name in ("service", "aliases", "ports", "transport", "registry", "secure",
+                     "front", "back", "accept", "description", "note", "tags"):
+            value = getattr(self, name)
+            if value not in (None, "", ()):
+                out[name] = list(value) if isinstance(value, tuple) else value
+        return out
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Fact:
+        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in _FACT_FIELDS}
+        return cls(**kw)
+
+
+@dataclass(frozen=True)
+class Deck:
+    name: str
+    title: str
+    facts: tuple[Fact, ...]
+    kinds: tuple[str, ...] = DEFAULT_PORT_KINDS
+    description: str = ""
+    source: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "format": FORMAT, "name": self.name, "title": self.title,
+            "description": self.description, "kinds": list(self.kinds),
+            "facts": [f.to_dict() for f in self.facts],
+        }
+
+
+def slug(text: str) -> str:
+    """A stable key from free text, so a fact without `key` keeps its id across edits of other fields."""
+    s = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")
+    return s[:60] or "fact"
+
+
+def load_deck(path: str | Path) -> Deck:
+    """Read and validate a deck; any problem raises DeckError `FILE:LINE: message`."""
+    import yaml
+
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise DeckError(located(path, None, f"file is {size // 2**20} MB; decks are limited to 20 MB"))
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DeckError(located(path, None, f"not UTF-8 text (byte {e.start})")) from None
+    except OSError as e:
+        raise DeckError(located(path, None, e.strerror or str(e))) from None
+    return parse_deck(text, path)
+
+
+def parse_deck(text: str, path: str | Path = "<deck>") -> Deck:
+    import yaml
+
+    Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader = Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise DeckError(located(path, None, "empty file: a deck needs `facts:`"))
+        _refuse_aliases(node, path)
+        data = loader.construct_document(node)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        raise DeckError(located(path, mark.line + 1 if mark else None,
+                                f"not valid YAML: {e.problem or e.context}")) from None
+    except yaml.YAMLError as e:
+        raise DeckError(located(path, None, f"not valid YAML: {e}")) from None
+    finally:
+        loader.dispose()
+    return _validate(data, node, Path(path))
+
+
+def _refuse_aliases(root: Any, path: str | Path) -> None:
+    """Anchors and aliases are refused: they are how 'billion laughs' files blow up memory."""
+    import yaml
+
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise DeckError(located(path, node.start_mark.line + 1, "YAML anchors and aliases are not allowed in decks"))
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack.extend((k, v))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+
+
+def _line_of(node: Any, key: str | None = None) -> int:
+    """1-based line of a mapping node, or of one of its keys."""
+    if key is not None and hasattr(node, "value") and isinstance(node.value, list):
+        for k, v in node.value:
+            if getattr(k, "value", None) == key:
+                return v.start_mark.line + 1
+    return node.start_mark.line + 1
+
+
+def _validate(data: Any, node: Any, path: Path) -> Deck:
+    if not isinstance(data, dict):
+        raise DeckError(located(path, _line_of(node), "a deck is a mapping with `facts:`"))
+
+    def err(n: Any, key: str | None, message: str) -> DeckError:
+        return DeckError(located(path, _line_of(n, key), message))
+
+    unknown = sorted(set(map(str, data)) - _DECK_FIELDS)
+    if unknown:
+        raise err(node, unknown[0], f"unknown field `{unknown[0]}` (known: {', '.join(sorted(_DECK_FIELDS))})")
+    fmt = data.get("format", FORMAT)
+    if fmt != FORMAT:
+        raise err(node, "format", f"format: {fmt!r} is not supported (this trainer reads format {FORMAT})")
+    name = data.get("name", slug(path.stem))
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise err(node, "name", f"name: {name!r} must be lower-case letters, digits, '-', '_' or '.'")
+    title = data.get("title", name)
+    if not isinstance(title, str):
+        raise err(node, "title", "title: must be text")
+    description = data.get("description") or ""
+    if not isinstance(description, str):
+        raise err(node, "description", "description: must be text")
+    facts_node = next((v for k, v in node.value if getattr(k, "value", None) == "facts"), None)
+    raw_facts = data.get("facts")
+    if not isinstance(raw_facts, list) or not raw_facts:
+        raise err(node, "facts" if facts_node else None, "facts: a deck needs a non-empty list of facts")
+    facts: list[Fact] = []
+    keys: dict[str, int] = {}
+    for i, (raw, fnode) in enumerate(zip(raw_facts, facts_node.value)):
+        fact = _fact(raw, fnode, i, err)
+        if fact.key in keys:
+            raise err(fnode, "key" if isinstance(raw, dict) and "key" in raw else None,
+                      f"facts[{i}]: duplicate key `{fact.key}` (first at line {keys[fact.key]})")
+        keys[fact.key] = fact.line
+        facts.append(fact)
+    has_port = any(f.is_port for f in facts)
+    default_kinds = DEFAULT_PORT_KINDS if has_port else GENERIC_KINDS
+    raw_kinds = data.get("kinds", list(default_kinds))
+    if not isinstance(raw_kinds, list) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
+        raise err(node, "kinds", f"kinds: must be a list drawn from {', '.join(KINDS)}")
+    kinds = tuple(dict.fromkeys(raw_kinds))
+    if any(f.secure for f in facts):
+        for f in facts:
+            if f.secure and f.secure not in keys:
+                raise DeckError(located(path, f.line, f"secure: `{f.secure}` is not the key of a fact in this deck"))
+    return Deck(name=name, title=title, description=description, kinds=kinds,
+                facts=tuple(facts), source=str(path))
+
+
+def _text_list(value: Any, what: str, fail: Any) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
+        raise fail(what, f"{what}: must be text or a list of text")
+    return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def parse_ports(value: Any) -> tuple[int, ...]:
+    """`443`, `"20-21"`, `[20, 21]`, `"137-139"` -> sorted unique ports; ValueError says what is wrong."""
+    items = value if isinstance(value, list) else [value]
+    ports: set[int] = set()
+    for item in items:
+        if isinstance(item, bool):
+            raise ValueError(f"{item!r} is not a port")
+        if isinstance(item, int):
+            lo = hi = item
+        elif isinstance(item, str) and re.fullmatch(r"\s*\d+\s*(-\s*\d+\s*)?", item):
+            a, _, b = item.partition("-")
+            lo, hi = int(a), int(b or a)
+        else:
+            raise ValueError(f"{item!r} is not a port")
+        for p in (lo, hi):
+            if not 0 <= p <= 65535:
+                raise ValueError(f"{p} is not a port (0-65535)")
+        if lo > hi:
+            raise ValueError(f"{item!r}: range runs backwards")
+        ports.update(range(lo, hi + 1))
+    if not ports:
+        raise ValueError("no port given")
+    return tuple(sorted(ports))
+
+
+def _fact(raw: Any, fnode: Any, i: int, err: Any) -> Fact:
+    where = f"facts[{i}]"
+    if not isinstance(raw, dict):
+        raise err(fnode, None, f"{where}: a fact is a mapping (service/ports or front/back)")
+
+    def fail(key: str | None, message: str) -> DeckError:
+        return err(fnode, key, f"{where}.{message}" if key else f"{where}: {message}")
+
+    unknown = sorted(set(map(str, raw)) - _FACT_FIELDS)
+    if unknown:
+        raise fail(unknown[0], f"{unknown[0]}: unknown field (known: {', '.join(sorted(_FACT_FIELDS))})")
+
+    def text(key: str, required: bool = False) -> str | None:
+        v = raw.get(key)
+        if v is None:
+            if required:
+                raise fail(None, f"`{key}` is required")
+            return None
+        if isinstance(v, bool) or not isinstance(v, (str, int, float)):
+            raise fail(key, f"{key}: must be text")
+        v = str(v).strip()
+        if required and not v:
+            raise fail(key, f"{key}: must not be empty")
+        return v or None
+
+    line = fnode.start_mark.line + 1
+    is_port = "service" in raw or "ports" in raw
+    if is_port:
+        if "front" in raw or "back" in raw:
+            raise fail("front" if "front" in raw else "back", "front/back: a fact is either a port fact (service, ports) or front/back, not both")
+        service = text("service", required=True)
+        if "ports" not in raw:
+            raise fail(None, "`ports` is required for a port fact")
+        try:
+            ports = parse_ports(raw["ports"])
+        except ValueError as e:
+            raise fail("ports", f"ports: {e}") from None
+        transport = (text("transport") or "tcp").lower()
+        if transport not in TRANSPORTS:
+            raise fail("transport", f"transport: {transport!r} must be tcp, udp or both")
+        key = text("key") or slug(service or "")
+        front = back = None
+        accept: tuple[str, ...] = ()
+    else:
+        front = text("front", required=True)
+        back = text("back", required=True)
+        service, ports, transport = None, (), None
+        key = text("key") or slug(front or "")
+        accept = _text_list(raw.get("accept"), "accept", fail)
+    if "/" in key:
+        raise fail("key", f"key: {key!r} must not contain '/'")
+    return Fact(
+        key=key, service=service, aliases=_text_list(raw.get("aliases"), "aliases", fail),
+        ports=ports, transport=transport, registry=text("registry"),
+        description=text("description") or "", note=text("note") or "",
+        secure=text("secure"), front=front, back=back, accept=accept,
+        tags=_text_list(raw.get("tags"), "tags", fail), line=line,
+    )
+
+
+def dump_deck(deck: Deck) -> str:
+    """YAML text of a deck; deterministic so that generated decks rebuild byte for byte."""
+    import yaml
+
+    Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+    return yaml.dump(deck.to_dict(), Dumper=Dumper, sort_keys=False, allow_unicode=True,
+                     default_flow_style=None, width=100)

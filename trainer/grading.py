@@ -1,0 +1,90 @@
+"""The program grades: normalise the typed answer, check it, and suggest an FSRS rating."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from trainer.cards import CardSpec
+from trainer.scheduler import AGAIN, EASY, GOOD, HARD
+
+FAST_SECONDS = 6.0
+SLOW_SECONDS = 20.0
+_SPLIT = re.compile(r"(?:\s*(?:,|;|/|&|\+|\band\b|\s)\s*)+", re.IGNORECASE)
+_NOISE = {"tcp", "udp", "port", "ports", "both"}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    correct: bool
+    typo: bool
+    rating: int
+    answer: str
+
+
+def normalise(text: str) -> str:
+    """Case, spacing and punctuation that learners vary on are ignored: `MS-SQL-S` == `ms sql s`."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"[\s\-_.'\"`()]+", "", text)
+
+
+def parse_port_answer(text: str) -> frozenset[int] | None:
+    """`20, 21`, `20/21`, `21 and 20`, `137-139` -> a set of ports; None if anything else was typed."""
+    ports: set[int] = set()
+    for token in _SPLIT.split(text.strip().casefold()):
+        if not token or token in _NOISE:
+            continue
+        m = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", token)
+        if not m:
+            return None
+        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+        if hi < lo or hi - lo > 64 or hi > 65535:
+            return None
+        ports.update(range(lo, hi + 1))
+    return frozenset(ports) if ports else None
+
+
+def within_one_edit(a: str, b: str) -> bool:
+    """True when b is a one-letter typo of a: one substitution, insertion, deletion or swap."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return a == b
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return short[i:] == long_[i + 1 :]
+
+
+def check(card: CardSpec, answer: str) -> tuple[bool, bool]:
+    """(correct, typo): a port card wants every port; a name card accepts aliases and one typo in 5+ letters."""
+    if card.ports:
+        return parse_port_answer(answer) == frozenset(card.ports), False
+    given = normalise(answer)
+    if not given:
+        return False, False
+    accepted = {normalise(a) for a in card.answers if a}
+    if given in accepted:
+        return True, False
+    typo = any(len(a) >= 5 and within_one_edit(a, given) for a in accepted)
+    return typo, typo
+
+
+def suggest_rating(correct: bool, typo: bool, seconds: float,
+                   fast: float = FAST_SECONDS, slow: float = SLOW_SECONDS) -> int:
+    """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good."""
+    if not correct:
+        return AGAIN
+    if typo or seconds > slow:
+        return HARD
+    return EASY if seconds < fast else GOOD
+
+
+def grade(card: CardSpec, answer: str, seconds: float) -> Verdict:
+    correct, typo = check(card, answer)
+    return Verdict(correct, typo, suggest_rating(correct, typo, seconds), answer)

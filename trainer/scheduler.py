@@ -1,0 +1,129 @@
+"""FSRS scheduling as pure functions of (state, rating, now): the one place that touches `fsrs`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Any
+
+NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
+STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
+AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
+RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
+
+
+@dataclass(frozen=True)
+class Params:
+    """The scheduler's knobs, read from settings; fuzz is off in tests so intervals are exact."""
+
+    desired_retention: float = 0.9
+    learning_steps: tuple[int, ...] = (60, 600)
+    relearning_steps: tuple[int, ...] = (600,)
+    maximum_interval: int = 36500
+    enable_fuzzing: bool = True
+    weights: tuple[float, ...] | None = None
+
+
+@dataclass(frozen=True)
+class CardState:
+    """A card's cached FSRS memory state; NEW until its first review."""
+
+    state: int = NEW
+    step: int | None = None
+    stability: float | None = None
+    difficulty: float | None = None
+    due: datetime | None = None
+    last_review: datetime | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        for k in ("due", "last_review"):
+            d[k] = iso(d[k]) if d[k] else None
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CardState:
+        return cls(
+            state=int(d.get("state") or NEW),
+            step=d.get("step"),
+            stability=d.get("stability"),
+            difficulty=d.get("difficulty"),
+            due=parse_time(d.get("due")),
+            last_review=parse_time(d.get("last_review")),
+        )
+
+
+def iso(t: datetime) -> str:
+    """One fixed-width UTC text form, so stored times sort correctly as strings."""
+    return t.astimezone(timezone.utc).isoformat(timespec="microseconds")
+
+
+def parse_time(value: str | datetime | None) -> datetime | None:
+    """Stored times are ISO strings in UTC; naive values are taken as UTC."""
+    if value is None or value == "":
+        return None
+    t = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
+
+
+@lru_cache(maxsize=8)
+def _scheduler(params: Params) -> Any:
+    import fsrs
+
+    kwargs: dict[str, Any] = dict(
+        desired_retention=params.desired_retention,
+        learning_steps=tuple(timedelta(seconds=s) for s in params.learning_steps),
+        relearning_steps=tuple(timedelta(seconds=s) for s in params.relearning_steps),
+        maximum_interval=params.maximum_interval,
+        enable_fuzzing=params.enable_fuzzing,
+    )
+    if params.weights:
+        kwargs["parameters"] = params.weights
+    return fsrs.Scheduler(**kwargs)
+
+
+def review(state: CardState, rating: int, now: datetime, params: Params = Params()) -> CardState:
+    """The state after answering with `rating` at `now`; the input is never changed."""
+    import fsrs
+
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware (UTC)")
+    now = now.astimezone(timezone.utc)
+    card = fsrs.Card(card_id=1)  # a fixed id: py-fsrs sleeps to invent one otherwise
+    if state.state != NEW:
+        card.state = fsrs.State(state.state)
+        card.step = state.step
+        card.stability = state.stability
+        card.difficulty = state.difficulty
+        card.due = state.due or now
+        card.last_review = state.last_review
+    else:
+        card.due = now
+    new_card, _log = _scheduler(params).review_card(card, fsrs.Rating(rating), review_datetime=now)
+    return CardState(
+        state=int(new_card.state),
+        step=new_card.step,
+        stability=new_card.stability,
+        difficulty=new_card.difficulty,
+        due=new_card.due.astimezone(timezone.utc),
+        last_review=new_card.last_review.astimezone(timezone.utc) if new_card.last_review else now,
+    )
+
+
+def preview(state: CardState, now: datetime, params: Params = Params()) -> dict[int, CardState]:
+    """What each rating would do, so the learner sees the interval before choosing."""
+    return {r: review(state, r, now, params) for r in (AGAIN, HARD, GOOD, EASY)}
+
+
+def retrievability(state: CardState, now: datetime, params: Params = Params()) -> float:
+    """Probability of recall at `now`; 0 for a card never studied."""
+    import fsrs
+
+    if state.state == NEW or state.stability is None or state.last_review is None:
+        return 0.0
+    card = fsrs.Card(card_id=1, state=fsrs.State(state.state), step=state.step,
+                     stability=state.stability, difficulty=state.difficulty,
+                     due=state.due, last_review=state.last_review)
+    return float(_scheduler(params).get_card_retrievability(card, now))
+

@@ -1,0 +1,270 @@
+"""The only module that knows the tables: decks, facts, cards, reviews, settings."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from sqlite_utils import Database
+
+from trainer.cards import applicable, card_id
+from trainer.deck import Deck, Fact
+from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, iso, parse_time
+
+ACTIVE, USER_SUSPENDED, REMOVED = 0, 1, 2
+DEFAULT_SETTINGS: dict[str, Any] = {
+    "desired_retention": 0.9,
+    "new_per_day": 20,
+    "reviews_per_day": 200,
+    "day_starts_at": 4,
+    "learning_steps": [60, 600],
+    "relearning_steps": [600],
+    "maximum_interval": 36500,
+}
+_CARD_COLS = "c.id, c.deck, c.fact_id, c.kind, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, c.reps, c.lapses, f.data"
+
+
+@dataclass(frozen=True)
+class CardRow:
+    id: str
+    deck: str
+    kind: str
+    fact: Fact
+    state: CardState
+    reps: int
+    lapses: int
+
+
+@dataclass(frozen=True)
+class ImportSummary:
+    deck: str
+    added: int
+    updated: int
+    unchanged: int
+    suspended: int
+    cards_added: int
+    cards: int
+
+
+@dataclass(frozen=True)
+class DeckCounts:
+    name: str
+    title: str
+    facts: int
+    cards: int
+    new: int
+    learning: int
+    due: int
+    suspended: int
+
+
+def _row_to_card(row: tuple) -> CardRow:
+    (cid, deck, _fid, kind, state, step, stab, diff, due, last, reps, lapses, data) = row
+    cs = CardState(state=state or NEW, step=step, stability=stab, difficulty=diff,
+                   due=parse_time(due), last_review=parse_time(last))
+    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses)
+
+
+def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
+    """Insert or update a deck in one transaction; cards keep their reviews when their fact key stays."""
+    added = updated = unchanged = cards_added = 0
+    with db.atomic():
+        db.execute(
+            "INSERT INTO decks (name, title, description, source, kinds, format, imported_at) "
+            "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
+            "description=excluded.description, source=excluded.source, kinds=excluded.kinds, "
+            "imported_at=excluded.imported_at",
+            [deck.name, deck.title, deck.description, deck.source, json.dumps(list(deck.kinds)), iso(now)],
+        )
+        old = {fid: (data, susp) for fid, data, susp in
+               db.execute("SELECT id, data, suspended FROM facts WHERE deck = ?", [deck.name])}
+        old_cards = {cid: susp for cid, susp in
+                     db.execute("SELECT id, suspended FROM cards WHERE deck = ?", [deck.name])}
+        by_key = {f.key: f for f in deck.facts}
+        fact_rows, card_rows, card_updates = [], [], []
+        wanted_cards: set[str] = set()
+        for pos, fact in enumerate(deck.facts):
+            fid = f"{deck.name}/{fact.key}"
+            data = json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)
+            if fid not in old:
+                added += 1
+            elif old[fid][0] != data or old[fid][1] == REMOVED:
+                updated += 1
+            else:
+                unchanged += 1
+            fact_rows.append((fid, deck.name, fact.key, pos, data))
+            for k, kind in enumerate(deck.kinds):
+                if not applicable(fact, kind, by_key):
+                    continue
+                cid = card_id(deck.name, fact.key, kind)
+                wanted_cards.add(cid)
+                position = pos * 10 + k
+                if cid in old_cards:
+                    card_updates.append((position, cid))
+                else:
+                    card_rows.append((cid, deck.name, fid, kind, position))
+        db.conn.executemany(
+            "INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, 0) "
+            "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
+            "suspended=CASE WHEN facts.suspended = 2 THEN 0 ELSE facts.suspended END",
+            fact_rows,
+        )
+        db.conn.executemany(
+            "INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)", card_rows)
+        cards_added = len(card_rows)
+        db.conn.executemany(
+            "UPDATE cards SET position = ?, suspended = CASE WHEN suspended = 2 THEN 0 ELSE suspended END "
+            "WHERE id = ?", card_updates)
+        gone_facts = [fid for fid in old if fid not in {r[0] for r in fact_rows} and old[fid][1] != REMOVED]
+        db.conn.executemany("UPDATE facts SET suspended = 2 WHERE id = ?", [(f,) for f in gone_facts])
+        gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
+        db.conn.executemany("UPDATE cards SET suspended = 2 WHERE id = ?", gone_cards)
+    total = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0", [deck.name]).fetchone()[0]
+    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), cards_added, total)
+
+
+def deck_names(db: Database) -> list[str]:
+    return [r[0] for r in db.execute("SELECT name FROM decks ORDER BY name")]
+
+
+def has_cards(db: Database) -> bool:
+    return db.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
+
+
+def deck_counts(db: Database, now: datetime) -> list[DeckCounts]:
+    rows = db.execute(
+        """SELECT d.name, d.title,
+             (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = 0),
+             count(c.id),
+             coalesce(sum(c.suspended = 0 AND c.reps = 0), 0),
+             coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.state IN (1, 3)), 0),
+             coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.due <= ?), 0),
+             coalesce(sum(c.suspended = 1), 0)
+           FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended != 2
+           GROUP BY d.name ORDER BY d.name""",
+        [iso(now)],
+    ).fetchall()
+    return [DeckCounts(*r) for r in rows]
+
+
+def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
+    return (" AND c.deck = ?", [deck]) if deck else ("", [])
+
+
+def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None) -> list[CardRow]:
+    """Cards already studied whose due time has come, most overdue first."""
+    where, args = _deck_filter(deck)
+    rows = db.execute(
+        f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
+        f"WHERE c.suspended = 0 AND c.reps > 0 AND c.due <= ?{where} ORDER BY c.due LIMIT ?",
+        [iso(now), *args, max(limit, 0)],
+    ).fetchall()
+    return [_row_to_card(r) for r in rows]
+
+
+def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Iterable[str] = ()) -> list[CardRow]:
+    """Unseen cards in deck order, at most one per fact so a card never gives away its sibling."""
+    where, args = _deck_filter(deck)
+    seen = set(skip_facts)
+    out: list[CardRow] = []
+    cursor = db.execute(
+        f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
+        f"WHERE c.suspended = 0 AND c.reps = 0{where} ORDER BY c.deck, c.position",
+        args,
+    )
+    for row in cursor:
+        if len(out) >= limit:
+            break
+        if row[2] in seen:
+            continue
+        seen.add(row[2])
+        out.append(_row_to_card(row))
+    return out
+
+
+def fact_of(db: Database, deck: str, key: str) -> Fact | None:
+    row = db.execute("SELECT data FROM facts WHERE id = ?", [f"{deck}/{key}"]).fetchone()
+    return Fact.from_dict(json.loads(row[0])) if row else None
+
+
+def counts_since(db: Database, since: datetime) -> tuple[int, int]:
+    """(reviews, new cards introduced) since `since`, for today's limits."""
+    row = db.execute(
+        "SELECT count(*), coalesce(sum(json_extract(state_before, '$.state') = 0), 0) "
+        "FROM reviews WHERE reviewed_at >= ? AND mode = 'review'",
+        [iso(since)],
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool,
+                  rating: int, duration_ms: int, after: CardState, mode: str = "review") -> int:
+    """Append the review and move the card's cached state, in one committed transaction."""
+    lapse = int(rating == AGAIN and card.state.state == REVIEW)
+    with db.atomic():
+        cur = db.execute(
+            "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
+            "state_before, state_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [card.id, iso(now), answer, int(correct), rating, duration_ms, mode,
+             json.dumps(card.state.to_dict()), json.dumps(after.to_dict())],
+        )
+        _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=lapse)
+    return int(cur.lastrowid)
+
+
+def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, rating: int,
+                 after: CardState) -> None:
+    """The learner overrode the suggested rating: rewrite that review and the card's state."""
+    was_review = card.state.state == REVIEW
+    delta = int(rating == AGAIN and was_review) - int(old_rating == AGAIN and was_review)
+    with db.atomic():
+        db.execute("UPDATE reviews SET rating = ?, state_after = ? WHERE id = ?",
+                   [rating, json.dumps(after.to_dict()), review_id])
+        _set_card_state(db, card.id, after, reps_delta=0, lapses_delta=delta)
+
+
+def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapses_delta: int) -> None:
+    db.execute(
+        "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, last_review = ?, "
+        "reps = reps + ?, lapses = lapses + ? WHERE id = ?",
+        [s.state, s.step, s.stability, s.difficulty, iso(s.due) if s.due else None,
+         iso(s.last_review) if s.last_review else None, reps_delta, lapses_delta, cid],
+    )
+
+
+def next_due(db: Database, deck: str | None = None) -> datetime | None:
+    where, args = _deck_filter(deck)
+    row = db.execute(
+        f"SELECT min(c.due) FROM cards c WHERE c.suspended = 0 AND c.reps > 0{where}", args
+    ).fetchone()
+    return parse_time(row[0]) if row and row[0] else None
+
+
+def totals(db: Database, now: datetime) -> dict[str, int]:
+    """Headline counts for `trainer stats`."""
+    c = db.execute(
+        "SELECT count(*), coalesce(sum(reps = 0), 0), coalesce(sum(reps > 0 AND state IN (1, 3)), 0), "
+        "coalesce(sum(reps > 0 AND state = 2), 0), coalesce(sum(reps > 0 AND due <= ?), 0) "
+        "FROM cards WHERE suspended = 0",
+        [iso(now)],
+    ).fetchone()
+    r = db.execute("SELECT count(*), coalesce(sum(correct), 0) FROM reviews").fetchone()
+    susp = db.execute("SELECT count(*) FROM cards WHERE suspended = 1").fetchone()[0]
+    return {"cards": c[0], "new": c[1], "learning": c[2], "review": c[3], "due": c[4],
+            "suspended": susp, "reviews": r[0], "correct": r[1]}
+
+
+def settings(db: Database) -> dict[str, Any]:
+    """Defaults overlaid with what the learner has set."""
+    out = dict(DEFAULT_SETTINGS)
+    for key, value in db.execute("SELECT key, value FROM settings"):
+        out[key] = json.loads(value)
+    return out
+
+
+def set_setting(db: Database, key: str, value: Any) -> None:
+    with db.atomic():
+        db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, json.dumps(value)])
