@@ -35,6 +35,7 @@ class CardRow:
     state: CardState
     reps: int
     lapses: int
+    fact_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,10 @@ class DeckCounts:
 
 
 def _row_to_card(row: tuple) -> CardRow:
-    (cid, deck, _fid, kind, state, step, stab, diff, due, last, reps, lapses, data) = row
+    (cid, deck, fid, kind, state, step, stab, diff, due, last, reps, lapses, data) = row
     cs = CardState(state=state or NEW, step=step, stability=stab, difficulty=diff,
                    due=parse_time(due), last_review=parse_time(last))
-    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses)
+    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses, fact_id=fid)
 
 
 def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:

@@ -1,0 +1,126 @@
+"""Words and pictures for the terminal: plain text that reads in a pipe, rich styling on a terminal."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Iterable
+
+from trainer.cards import CardSpec
+from trainer.grading import Verdict
+from trainer.scheduler import RATING_NAMES, CardState
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from trainer.session import Summary
+    from trainer.store import DeckCounts
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def clean(text: str) -> str:
+    """Deck text is data: control characters and direction overrides never reach the terminal."""
+    return _CONTROL.sub("", text.replace("\n", " ").replace("\t", " "))
+
+
+def interval(delta: timedelta) -> str:
+    """`45s`, `10m`, `3h`, `2d`, `3mo`, `1.5y`: how long until a card is due."""
+    s = max(delta.total_seconds(), 0)
+    if s < 60:
+        return f"{int(s)}s"
+    if s < 3600:
+        return f"{round(s / 60)}m"
+    if s < 86400:
+        return f"{round(s / 3600)}h"
+    days = s / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{round(days / 30)}mo"
+    return f"{days / 365:.1f}y"
+
+
+def when(due: datetime | None, now: datetime) -> str:
+    if due is None:
+        return "no card has been studied yet"
+    if due <= now:
+        return "now"
+    return f"in {interval(due - now)} ({due.astimezone().strftime('%Y-%m-%d %H:%M')})"
+
+
+def question_line(card: CardSpec, number: int, total: int) -> str:
+    return f"({number}/{total}) {clean(card.question)}"
+
+
+def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datetime) -> list[str]:
+    """First line starts with ✓ or ✗ (scripts rely on it); then the note, if the deck has one."""
+    rating = RATING_NAMES[verdict.rating]
+    due = f"next in {interval(after.due - now)}" if after.due else ""
+    if verdict.correct and verdict.typo:
+        head = f"✓ Right, with a typo: {clean(card.expected)}"
+    elif verdict.correct:
+        head = f"✓ Right: {clean(card.expected)}"
+    else:
+        given = clean(verdict.answer.strip()) or "(no answer)"
+        head = f"✗ Wrong: you said {given}; the answer is {clean(card.expected)}"
+    lines = [f"{head}  [{rating}, {due}]"]
+    if card.note:
+        lines.append(f"  {clean(card.note)}")
+    return lines
+
+
+def summary_lines(summary: Summary, now: datetime) -> list[str]:
+    if not summary.answered:
+        head = "No answers this session."
+    else:
+        head = (f"Session: {summary.answered} answered, {summary.correct} right "
+                f"({summary.percent:.0f}%).")
+    lines = [head]
+    if summary.misses:
+        lines.append("Missed: " + "; ".join(f"{clean(c.question)} {clean(c.expected)}" for c in summary.misses[:10]))
+    lines.append(f"Next card due {when(summary.next_due, now)}.")
+    return lines
+
+
+def console(stderr: bool = False) -> Console:
+    """One Console per run; rich honours NO_COLOR and drops styling when output is not a terminal."""
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+
+
+def print_lines(con: Console, lines: Iterable[str], style: str | None = None) -> None:
+    from rich.text import Text
+
+    for line in lines:
+        text = Text(line)
+        if line.startswith("✓"):
+            text.stylize("bold green", 0, 1)
+        elif line.startswith("✗"):
+            text.stylize("bold red", 0, 1)
+        elif style:
+            text.stylize(style)
+        con.print(text)
+
+
+def deck_table(con: Console, rows: list[DeckCounts]) -> None:
+    from rich.table import Table
+
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    for col in ("deck", "title", "facts", "cards", "new", "learning", "due", "suspended"):
+        table.add_column(col, justify="left" if col in ("deck", "title") else "right")
+    for r in rows:
+        table.add_row(clean(r.name), clean(r.title), str(r.facts), str(r.cards), str(r.new),
+                      str(r.learning), str(r.due), str(r.suspended))
+    con.print(table)
+
+
+def stats_lines(data: dict[str, Any]) -> list[str]:
+    return [
+        f"Cards: {data['cards']} ({data['new']} new, {data['learning']} learning, "
+        f"{data['review']} in review, {data['suspended']} suspended)",
+        f"Due now: {data['due']}",
+        f"Reviews: {data['reviews']}, {data['correct']} right"
+        + (f" ({100 * data['correct'] / data['reviews']:.0f}%)" if data["reviews"] else ""),
+    ]
