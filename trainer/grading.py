@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Collection
 
 from trainer.cards import CardSpec
 from trainer.scheduler import AGAIN, EASY, GOOD, HARD
@@ -46,23 +47,32 @@ def parse_port_answer(text: str) -> frozenset[int] | None:
 
 
 def within_one_edit(a: str, b: str) -> bool:
-    """True when b is a one-letter typo of a: one substitution, insertion, deletion or swap."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return a == b
+    """True when b is a one-letter typo of a: one letter substituted, added, dropped or swapped.
+
+    Digits never count as typos: `imap4` -> `imaps` and `pop3` -> `pop2` name other things.
+    """
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
     if len(a) == len(b):
         diff = [i for i in range(len(a)) if a[i] != b[i]]
         if len(diff) == 1:
-            return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+            return a[diff[0]].isalpha() and b[diff[0]].isalpha()
+        return (len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]]
+                and a[diff[1]] == b[diff[0]] and a[diff[0]].isalpha() and a[diff[1]].isalpha())
     short, long_ = (a, b) if len(a) < len(b) else (b, a)
     i = 0
     while i < len(short) and short[i] == long_[i]:
         i += 1
-    return short[i:] == long_[i + 1 :]
+    return short[i:] == long_[i + 1 :] and long_[i].isalpha()
 
 
-def check(card: CardSpec, answer: str) -> tuple[bool, bool]:
-    """(correct, typo): a port card wants every port; a name card accepts aliases and one typo in 5+ letters."""
+def check(card: CardSpec, answer: str, taken: Collection[str] = ()) -> tuple[bool, bool]:
+    """(correct, typo): a port card wants every port; a name card accepts aliases and one typo in 5+ letters.
+
+    `taken` holds the normalised names of the deck's other facts: `http` is never a typo of `https`.
+    """
     if card.ports:
         return parse_port_answer(answer) == frozenset(card.ports), False
     given = normalise(answer)
@@ -71,6 +81,8 @@ def check(card: CardSpec, answer: str) -> tuple[bool, bool]:
     accepted = {normalise(a) for a in card.answers if a}
     if given in accepted:
         return True, False
+    if given in taken:
+        return False, False
     typo = any(len(a) >= 5 and within_one_edit(a, given) for a in accepted)
     return typo, typo
 
@@ -85,6 +97,6 @@ def suggest_rating(correct: bool, typo: bool, seconds: float,
     return EASY if seconds < fast else GOOD
 
 
-def grade(card: CardSpec, answer: str, seconds: float) -> Verdict:
-    correct, typo = check(card, answer)
+def grade(card: CardSpec, answer: str, seconds: float, taken: Collection[str] = ()) -> Verdict:
+    correct, typo = check(card, answer, taken)
     return Verdict(correct, typo, suggest_rating(correct, typo, seconds), answer)

@@ -9,8 +9,8 @@ from typing import Any, Callable, Protocol
 from sqlite_utils import Database
 
 from trainer import store
-from trainer.cards import CardSpec, make_card
-from trainer.grading import Verdict, grade
+from trainer.cards import CardSpec, make_card, names_of
+from trainer.grading import Verdict, grade, normalise
 from trainer.scheduler import CardState, Params, review
 
 LEARN_AHEAD = timedelta(minutes=20)
@@ -81,6 +81,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         timer: Callable[[], float], params: Params, deck: str | None = None) -> Summary:
     """Ask each card, grade, save at once, let the learner override the rating; failed cards come back."""
     summary = Summary()
+    taken: dict[str, set[str]] = {}
     pending = list(queue)
     total = len(pending)
     while pending:
@@ -92,7 +93,9 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             summary.ended_early = True
             break
         seconds = timer() - started
-        verdict = grade(spec, answer, seconds)
+        if card.deck not in taken:
+            taken[card.deck] = {normalise(n) for f in store.facts(db, card.deck) if f.is_port for n in names_of(f)}
+        verdict = grade(spec, answer, seconds, taken[card.deck])
         now = clock()
         after = review(card.state, verdict.rating, now, params)
         review_id = store.record_review(db, card, now, answer, verdict.correct, verdict.rating,

@@ -190,6 +190,12 @@ def fact_of(db: Database, deck: str, key: str) -> Fact | None:
     return Fact.from_dict(json.loads(row[0])) if row else None
 
 
+def facts(db: Database, deck: str) -> list[Fact]:
+    """The deck's live facts in deck order."""
+    return [Fact.from_dict(json.loads(d)) for (d,) in
+            db.execute("SELECT data FROM facts WHERE deck = ? AND suspended != 2 ORDER BY position", [deck])]
+
+
 def counts_since(db: Database, since: datetime) -> tuple[int, int]:
     """(reviews, new cards introduced) since `since`, for today's limits."""
     row = db.execute(

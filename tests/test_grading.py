@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+
+from trainer.cards import CardSpec
+from trainer.grading import check, grade, normalise, parse_port_answer, suggest_rating, within_one_edit
+from trainer.scheduler import AGAIN, EASY, GOOD, HARD
+
+IMAP_NAME = CardSpec("exam/imap/port-service", "port-service", "Which service uses port 143/tcp?", "IMAP",
+                     answers=("IMAP", "IMAP4", "Internet Message Access Protocol", "imap"))
+FTP_PORTS = CardSpec("exam/ftp/service-port", "service-port", "Which ports does FTP use?", "20, 21",
+                     ports=(20, 21))
+KERBEROS = CardSpec("exam/kerberos/port-service", "port-service", "?", "Kerberos", answers=("Kerberos", "krb5"))
+
+
+@pytest.mark.parametrize("typed", ["IMAP", "imap", "  Imap ", "imap4", "internet message access protocol",
+                                   "Internet  Message Access Protocol"])
+def test_names_accept_case_spacing_and_aliases(typed: str) -> None:
+    assert check(IMAP_NAME, typed) == (True, False)
+
+
+@pytest.mark.parametrize("typed", ["pop3", "", "imaps", "143"])
+def test_other_names_are_wrong(typed: str) -> None:
+    assert check(IMAP_NAME, typed)[0] is False
+
+
+@pytest.mark.parametrize("typed", ["20,21", "21, 20", "20/21", "20 and 21", "20 21", "21 and 20/tcp"])
+def test_multi_port_needs_every_port_in_any_order(typed: str) -> None:
+    assert check(FTP_PORTS, typed) == (True, False)
+
+
+@pytest.mark.parametrize("typed", ["21", "20", "20, 21, 22", "twenty", "20,21x", ""])
+def test_partial_or_extra_ports_are_wrong(typed: str) -> None:
+    assert check(FTP_PORTS, typed)[0] is False
+
+
+def test_port_ranges_expand() -> None:
+    assert parse_port_answer("137-139") == {137, 138, 139}
+    assert parse_port_answer("139-137") is None
+
+
+def test_one_letter_typo_in_a_long_name_is_right_but_hard() -> None:
+    assert check(KERBEROS, "kerbros") == (True, True)
+    assert check(KERBEROS, "kreberos") == (True, True)  # swapped letters
+    assert grade(KERBEROS, "kerbros", 2.0).rating == HARD
+    assert check(KERBEROS, "kerbxxos")[0] is False
+
+
+def test_no_typo_allowance_under_five_letters() -> None:
+    assert check(IMAP_NAME, "imao")[0] is False  # IMAP has 4 letters; imap4 is 5 but 'imao' is 2 edits
+
+
+def test_rating_suggestion() -> None:
+    assert suggest_rating(False, False, 1.0) == AGAIN
+    assert suggest_rating(True, False, 1.0) == EASY
+    assert suggest_rating(True, False, 10.0) == GOOD
+    assert suggest_rating(True, False, 60.0) == HARD
+    assert suggest_rating(True, True, 1.0) == HARD
+
+
+def test_normalise_ignores_punctuation_learners_vary() -> None:
+    assert normalise("MS-SQL-S") == normalise("ms sql s") == normalise("ms_sql_s")
+    assert within_one_edit("abcde", "abcde")
+
+
+@pytest.mark.parametrize("a,b", [("imap4", "imaps"), ("pop3s", "pop2s"), ("smtp25", "smtp2")])
+def test_a_digit_changed_is_never_a_typo(a: str, b: str) -> None:
+    assert not within_one_edit(a, b)
+
+
+def test_another_services_name_is_never_a_typo() -> None:
+    https = CardSpec("d/https/port-service", "port-service", "?", "HTTPS", answers=("HTTPS", "HTTP over TLS"))
+    assert check(https, "http") == (True, True)  # one letter short, nothing else known
+    assert check(https, "http", taken={"http"}) == (False, False)

@@ -1,0 +1,128 @@
+"""`trainer review` driven as a learner would: through a pipe (plain mode) and through questionary prompts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import keys
+from trainer.cli import cli
+
+DAY1 = "2026-03-02T09:00:00+00:00"
+
+
+def run(args: list[str], input: str | None = None, when: str = DAY1):
+    result = CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when}, catch_exceptions=False)
+    return result
+
+
+def reviews(home: Path) -> list[dict]:
+    con = sqlite3.connect(home / "trainer.db")
+    con.row_factory = sqlite3.Row
+    return [dict(r) for r in con.execute("SELECT * FROM reviews ORDER BY id")]
+
+
+def set_no_fuzz(home: Path) -> None:
+    run(["stats"])  # creates the database
+    con = sqlite3.connect(home / "trainer.db")
+    con.execute("INSERT INTO settings VALUES ('fuzz', 'false')")
+    con.commit()
+
+
+def test_first_run_imports_the_exam_deck_and_grades_piped_answers(isolated_home: Path) -> None:
+    result = run(["review"], input="20, 21\n99\n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Imported the bundled deck 'exam'")
+    questions = [l for l in lines if l.startswith("(")]
+    assert questions[0] == "(1/20) Which ports does FTP use?"
+    assert all(q.endswith("?") for q in questions)
+    verdicts = [l for l in lines if l[:1] in "✓✗"]
+    assert verdicts[0].startswith("✓ Right: 20, 21") and verdicts[1].startswith("✗ Wrong: you said 99; the answer is 22")
+    assert "Session: 2 answered, 1 right (50%)." in lines
+    rows = reviews(isolated_home)
+    assert [(r["card_id"], r["answer"], r["correct"], r["rating"]) for r in rows] == [
+        ("exam/ftp/service-port", "20, 21", 1, 4), ("exam/ssh/service-port", "99", 0, 1)]
+    assert json.loads(rows[0]["state_before"])["state"] == 0 and json.loads(rows[0]["state_after"])["state"] == 2
+
+
+def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
+    run(["review"], input="20 21\n22\n23\nnope\n")
+    data = json.loads(run(["stats", "--json"]).output)
+    assert (data["reviews"], data["correct"]) == (4, 3)
+    assert data["cards"] == 141 and data["due"] == 0 and data["new"] == 137
+
+
+def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> None:
+    result = run(["review", "--new", "1"], input="21\n20 21\n")
+    lines = [l for l in result.output.splitlines() if l.startswith("(")]
+    assert lines == ["(1/1) Which ports does FTP use?", "(2/2) Which ports does FTP use?"]
+    assert [r["correct"] for r in reviews(isolated_home)] == [0, 1]
+
+
+def test_answered_cards_come_back_when_due_on_a_later_day(isolated_home: Path) -> None:
+    set_no_fuzz(isolated_home)
+    run(["review", "--new", "2"], input="20 21\n22\n")  # both right and instant: Easy, 8 days
+    out = run(["review", "--new", "0"], when="2026-03-05T09:00:00+00:00").output
+    assert "Nothing due. Next card due in 5d" in out
+    later = run(["review", "--new", "0"], input="20,21\n22\n", when="2026-03-10T10:00:00+00:00").output
+    assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which port does SSH use?" in later
+    assert later.count("✓") == 2
+    assert len(reviews(isolated_home)) == 4
+
+
+def test_daily_new_limit_holds_across_sessions(isolated_home: Path) -> None:
+    run(["review"], input="1\n" * 20)
+    out = run(["review"], when="2026-03-02T10:00:00+00:00").output
+    assert "(1/" in out  # failed cards are due again after a minute
+    assert "Which ports does FTP use?" in out and "new-card limit" not in out
+    assert all("(" not in l or "/" in l for l in out.splitlines())
+    done = reviews(isolated_home)
+    assert sum(json.loads(r["state_before"])["state"] == 0 for r in done) == 20
+
+
+def test_unknown_deck_is_one_line_and_nonzero(isolated_home: Path) -> None:
+    result = CliRunner().invoke(cli, ["review", "--deck", "nope"])
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == ["Error: no deck named 'nope' (decks: none yet)"] or \
+        result.output.strip().splitlines()[-1] == "Error: no deck named 'nope' (decks: exam)"
+    assert "Traceback" not in result.output
+
+
+def test_decks_lists_counts(isolated_home: Path) -> None:
+    run(["review"], input="20 21\n")
+    out = run(["decks"]).output
+    assert out.splitlines()[0].split() == ["deck", "title", "facts", "cards", "new", "learning", "due", "suspended"]
+    row = json.loads(run(["decks", "--json"]).output)[0]
+    assert (row["name"], row["facts"], row["cards"], row["new"]) == ("exam", 33, 141, 140)
+
+
+# Interactive: questionary and the rating key, fed through a prompt_toolkit pipe.
+
+def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> None:
+    # FTP right, Enter accepts Easy; SSH wrong, Enter accepts Again; Telnet right, '2' overrides to Hard; Ctrl-C.
+    with keys("20 21\r\r" "99\r\r" "23\r2" "\x03"):
+        result = run(["review", "--interactive"])
+    assert result.exit_code == 0, result.output
+    assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output
+    assert "Rated Hard instead of Easy." in result.output
+    assert "Session: 3 answered, 2 right (67%)." in result.output
+    rows = reviews(isolated_home)
+    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("23", 1, 2)]
+    after = json.loads(rows[2]["state_after"])
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT due FROM cards WHERE id = 'exam/telnet/service-port'").fetchone()[0] == after["due"]
+
+
+def test_interactive_ctrl_d_and_end_of_input_keep_answers(isolated_home: Path) -> None:
+    with keys("20 21\r\r\x04"):
+        result = run(["review", "--interactive"])
+    assert result.exit_code == 0 and "Session: 1 answered" in result.output
+    with keys("22\r"):  # input ends at the rating prompt: the answer is already saved
+        result = run(["review", "--interactive"])
+    assert result.exit_code == 0 and "Session: 1 answered" in result.output
+    assert [r["answer"] for r in reviews(isolated_home)] == ["20 21", "22"]

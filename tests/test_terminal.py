@@ -1,0 +1,65 @@
+"""The installed command in a real pseudo-terminal and through a real pipe, as a learner runs it."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pexpect = pytest.importorskip("pexpect")
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = dict(os.environ, TRAINER_HOME=str(home), NO_COLOR="1", COLUMNS="100", LINES="30")
+    env.pop("TRAINER_NOW", None)
+    return env
+
+
+def test_review_in_a_real_terminal(isolated_home: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "trainer", "review"], env=env_for(isolated_home),
+                          encoding="utf-8", timeout=15, dimensions=(30, 100))
+    child.expect("Imported the bundled deck 'exam'")
+    child.expect(r"Which ports does FTP use\?")
+    child.send("21, 20\r")
+    child.expect("Right: 20, 21")
+    child.expect("Enter: ")
+    child.send("\r")
+    child.expect(r"Which port does SSH use\?")
+    child.send("2222\r")
+    child.expect("Wrong: you said 2222; the answer is 22")
+    child.expect("Enter: Again")
+    child.send("\r")
+    child.expect(r"Which port does Telnet use\?")
+    child.sendcontrol("c")
+    child.expect(r"Session: 2 answered, 1 right \(50%\)\.")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "Traceback" not in (child.before or "")
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT answer, correct FROM reviews ORDER BY id").fetchall() == [("21, 20", 1), ("2222", 0)]
+
+
+def test_review_through_a_pipe(isolated_home: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "trainer", "review"], input="20 and 21\nssh\n",
+                          capture_output=True, text=True, env=env_for(isolated_home), timeout=60)
+    assert proc.returncode == 0 and proc.stderr == ""
+    lines = proc.stdout.splitlines()
+    assert [l for l in lines if l.endswith("?")][:2] == ["(1/20) Which ports does FTP use?", "(2/20) Which port does SSH use?"]
+    assert [l[0] for l in lines if l[:1] in "✓✗"] == ["✓", "✗"]
+    assert "\x1b[" not in proc.stdout  # no colour codes in a pipe
+    assert "Session: 2 answered, 1 right (50%)." in lines
+
+
+def test_bad_deck_import_is_one_line_and_changes_nothing(isolated_home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("facts:\n- service: X\n  ports: 70000\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "trainer", "import", str(bad)], capture_output=True, text=True,
+                          env=env_for(isolated_home), timeout=60)
+    assert proc.returncode == 2
+    assert proc.stderr == f"Error: {bad}:3: facts[0].ports: 70000 is not a port (0-65535)\n"
+    assert not (isolated_home / "trainer.db").exists()
