@@ -19,8 +19,8 @@ def env_for(home: Path) -> dict[str, str]:
     return env
 
 
-def test_review_in_a_real_terminal(isolated_home: Path) -> None:
-    child = pexpect.spawn(sys.executable, ["-m", "trainer", "review"], env=env_for(isolated_home),
+def test_review_in_a_real_terminal(isolated_home: Path, tmp_path: Path) -> None:
+    child = pexpect.spawn(sys.executable, ["-m", "trainer", "review"], env=env_for(isolated_home), cwd=str(tmp_path),
                           encoding="utf-8", timeout=15, dimensions=(30, 100))
     child.expect("Imported the bundled deck 'exam'")
     child.expect(r"Which ports does FTP use\?")
@@ -44,9 +44,9 @@ def test_review_in_a_real_terminal(isolated_home: Path) -> None:
     assert con.execute("SELECT answer, correct FROM reviews ORDER BY id").fetchall() == [("21, 20", 1), ("2222", 0)]
 
 
-def test_review_through_a_pipe(isolated_home: Path) -> None:
+def test_review_through_a_pipe(isolated_home: Path, tmp_path: Path) -> None:
     proc = subprocess.run([sys.executable, "-m", "trainer", "review"], input="20 and 21\nssh\n",
-                          capture_output=True, text=True, env=env_for(isolated_home), timeout=60)
+                          capture_output=True, text=True, env=env_for(isolated_home), timeout=60, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
     assert [l for l in lines if l.endswith("?")][:2] == ["(1/20) Which ports does FTP use?", "(2/20) Which port does SSH use?"]

@@ -23,14 +23,20 @@ def db_path(override: str | os.PathLike[str] | None = None) -> Path:
     return Path(override).expanduser() if override else data_dir() / DB_NAME
 
 
-def bundled_deck(name: str) -> Path:
-    """Path of a deck shipped in the package (`exam`, ...), found the same way after `pip install .`."""
-    from importlib.resources import files
+def bundled_decks_dir() -> Path:
+    """The installed `trainer.decks` package; in a source checkout (`python -m trainer` in the repo), `decks/`."""
+    try:
+        from importlib.resources import files
 
-    return Path(str(files("trainer.decks").joinpath(f"{name}.yaml")))
+        return Path(str(files("trainer.decks")))
+    except ModuleNotFoundError:
+        return Path(__file__).resolve().parent.parent / "decks"
+
+
+def bundled_deck(name: str) -> Path:
+    """Path of a deck shipped with trainer (`exam`, ...), wherever it was installed from."""
+    return bundled_decks_dir() / f"{name}.yaml"
 
 
 def bundled_deck_names() -> list[str]:
-    from importlib.resources import files
-
-    return sorted(p.name[:-5] for p in files("trainer.decks").iterdir() if p.name.endswith(".yaml"))
+    return sorted(p.stem for p in bundled_decks_dir().glob("*.yaml"))
