@@ -109,7 +109,7 @@ def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> Non
         result = run(["review", "--interactive"])
     assert result.exit_code == 0, result.output
     assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output
-    assert "Rated Hard instead of Easy." in result.output
+    assert "Rated Hard instead of Easy, next in 6m." in result.output
     assert "Session: 3 answered, 2 right (67%)." in result.output
     rows = reviews(isolated_home)
     assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("23", 1, 2)]

@@ -94,5 +94,7 @@ class TerminalPrompter:
         except (KeyboardInterrupt, EOFError):
             return None
         if chosen is not None and chosen != suggested:
-            self.console.print(f"  Rated {RATING_NAMES[chosen]} instead of {RATING_NAMES[suggested]}.")
+            due = previews[chosen].due
+            nxt = f", next in {render.interval(due - now)}" if due else ""
+            self.console.print(f"  Rated {RATING_NAMES[chosen]} instead of {RATING_NAMES[suggested]}{nxt}.")
         return chosen

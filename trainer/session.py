@@ -105,7 +105,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if not verdict.correct:
             summary.misses.append(spec)
         prompter.show_verdict(spec, verdict, after, now)
-        previews = {r: review(card.state, r, now, params) for r in (1, 2, 3, 4)}
+        previews = {r: after if r == verdict.rating else review(card.state, r, now, params) for r in (1, 2, 3, 4)}
         chosen = prompter.choose_rating(verdict.rating, previews, now)
         if chosen is None:
             summary.ended_early = True
