@@ -98,3 +98,12 @@ def test_bundled_exam_deck_is_valid_and_complete() -> None:
     security_plus = {49, 88, 110, 143, 137, 138, 139, 465, 500, 989, 990, 993, 995, 1812, 1813, 3306, 5432, 6514}
     assert objective_1_4 | security_plus <= ports
     assert set(deck.kinds) == {"service-port", "port-service", "transport", "range", "secure"}
+
+
+def test_port_ranges_survive_the_round_trip_through_storage(tmp_path: Path) -> None:
+    from trainer.deck import Fact
+
+    deck = parse_deck("facts:\n- service: NetBIOS\n  ports: 137-139\n  transport: both\n")
+    fact = deck.facts[0]
+    assert fact.to_dict()["ports"] == ["137-139"]
+    assert Fact.from_dict(fact.to_dict()) == fact and fact.ports == (137, 138, 139)

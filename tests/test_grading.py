@@ -9,7 +9,7 @@ from trainer.scheduler import AGAIN, EASY, GOOD, HARD
 IMAP_NAME = CardSpec("exam/imap/port-service", "port-service", "Which service uses port 143/tcp?", "IMAP",
                      answers=("IMAP", "IMAP4", "Internet Message Access Protocol", "imap"))
 FTP_PORTS = CardSpec("exam/ftp/service-port", "service-port", "Which ports does FTP use?", "20, 21",
-                     ports=(20, 21))
+                     port_sets=(frozenset({20, 21}),))
 KERBEROS = CardSpec("exam/kerberos/port-service", "port-service", "?", "Kerberos", answers=("Kerberos", "krb5"))
 
 

@@ -42,16 +42,16 @@ def test_first_run_imports_the_exam_deck_and_grades_piped_answers(isolated_home:
     assert questions[0] == "(1/20) Which ports does FTP use?"
     assert all(q.endswith("?") for q in questions)
     verdicts = [l for l in lines if l[:1] in "✓✗"]
-    assert verdicts[0].startswith("✓ Right: 20, 21") and verdicts[1].startswith("✗ Wrong: you said 99; the answer is 22")
+    assert verdicts[0].startswith("✓ Right: 20, 21") and verdicts[1].startswith("✗ Wrong: you said 99; the answer is SSH")
     assert "Session: 2 answered, 1 right (50%)." in lines
     rows = reviews(isolated_home)
     assert [(r["card_id"], r["answer"], r["correct"], r["rating"]) for r in rows] == [
-        ("exam/ftp/service-port", "20, 21", 1, 4), ("exam/ssh/service-port", "99", 0, 1)]
+        ("exam/ftp/service-port", "20, 21", 1, 4), ("exam/ssh/port-service", "99", 0, 1)]
     assert json.loads(rows[0]["state_before"])["state"] == 0 and json.loads(rows[0]["state_after"])["state"] == 2
 
 
 def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
-    run(["review"], input="20 21\n22\n23\nnope\n")
+    run(["review"], input="20 21\nssh\nTCP\nnope\n")
     data = json.loads(run(["stats", "--json"]).output)
     assert (data["reviews"], data["correct"]) == (4, 3)
     assert data["cards"] == 141 and data["due"] == 0 and data["new"] == 137
@@ -66,11 +66,11 @@ def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> No
 
 def test_answered_cards_come_back_when_due_on_a_later_day(isolated_home: Path) -> None:
     set_no_fuzz(isolated_home)
-    run(["review", "--new", "2"], input="20 21\n22\n")  # both right and instant: Easy, 8 days
+    run(["review", "--new", "2"], input="20 21\nSSH\n")  # both right and instant: Easy, 8 days
     out = run(["review", "--new", "0"], when="2026-03-05T09:00:00+00:00").output
     assert "Nothing due. Next card due in 5d" in out
-    later = run(["review", "--new", "0"], input="20,21\n22\n", when="2026-03-10T10:00:00+00:00").output
-    assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which port does SSH use?" in later
+    later = run(["review", "--new", "0"], input="20,21\nssh\n", when="2026-03-10T10:00:00+00:00").output
+    assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which service uses port 22/tcp?" in later
     assert later.count("✓") == 2
     assert len(reviews(isolated_home)) == 4
 
@@ -104,18 +104,18 @@ def test_decks_lists_counts(isolated_home: Path) -> None:
 # Interactive: questionary and the rating key, fed through a prompt_toolkit pipe.
 
 def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> None:
-    # FTP right, Enter accepts Easy; SSH wrong, Enter accepts Again; Telnet right, '2' overrides to Hard; Ctrl-C.
-    with keys("20 21\r\r" "99\r\r" "23\r2" "\x03"):
+    # FTP ports right, Enter accepts Easy; port 22 wrong, Enter accepts Again; Telnet transport right, '2' overrides to Hard; Ctrl-C.
+    with keys("20 21\r\r" "99\r\r" "tcp\r2" "\x03"):
         result = run(["review", "--interactive"])
     assert result.exit_code == 0, result.output
     assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output
     assert "Rated Hard instead of Easy, next in 6m." in result.output
     assert "Session: 3 answered, 2 right (67%)." in result.output
     rows = reviews(isolated_home)
-    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("23", 1, 2)]
+    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("tcp", 1, 2)]
     after = json.loads(rows[2]["state_after"])
     con = sqlite3.connect(isolated_home / "trainer.db")
-    assert con.execute("SELECT due FROM cards WHERE id = 'exam/telnet/service-port'").fetchone()[0] == after["due"]
+    assert con.execute("SELECT due FROM cards WHERE id = 'exam/telnet/transport'").fetchone()[0] == after["due"]
 
 
 def test_interactive_ctrl_d_and_end_of_input_keep_answers(isolated_home: Path) -> None:

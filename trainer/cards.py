@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Mapping
 
-from trainer.deck import Fact
+from trainer.deck import Fact, compact_ports
 
 RANGE_CLASSES = {
     "well-known": ("well-known", "well known", "wellknown", "system", "system port", "well-known port"),
@@ -28,7 +28,7 @@ class CardSpec:
     question: str
     expected: str
     answers: tuple[str, ...] = ()
-    ports: tuple[int, ...] = ()
+    port_sets: tuple[frozenset[int], ...] = ()
     note: str = ""
 
 
@@ -41,18 +41,7 @@ def range_class(port: int) -> str:
 
 def port_list(ports: tuple[int, ...]) -> str:
     """`20, 21` or `137-139`: runs of three or more collapse into a range."""
-    parts: list[str] = []
-    i = 0
-    while i < len(ports):
-        j = i
-        while j + 1 < len(ports) and ports[j + 1] == ports[j] + 1:
-            j += 1
-        if j - i >= 2:
-            parts.append(f"{ports[i]}-{ports[j]}")
-        else:
-            parts.extend(str(p) for p in ports[i : j + 1])
-        i = j + 1
-    return ", ".join(parts)
+    return ", ".join(map(str, compact_ports(ports)))
 
 
 def port_phrase(fact: Fact) -> str:
@@ -82,7 +71,7 @@ def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -
     if kind == "range":
         return len({range_class(p) for p in fact.ports}) == 1
     if kind == "secure":
-        return bool(fact.secure) and (facts is None or fact.secure in facts)
+        return bool(fact.secure) and (facts is None or all(k in facts for k in fact.secure))
     return kind in ("service-port", "port-service", "transport")
 
 
@@ -101,7 +90,8 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
     if kind == "service-port":
         verb = "port does" if len(fact.ports) == 1 else "ports does"
         return CardSpec(cid, kind, f"Which {verb} {svc} use?",
-                        f"{port_list(fact.ports)} ({_transport_label(fact)})", ports=fact.ports, note=note)
+                        f"{port_list(fact.ports)} ({_transport_label(fact)})",
+                        port_sets=(frozenset(fact.ports),), note=note)
     if kind == "port-service":
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
                         answers=names_of(fact), note=note)
@@ -112,19 +102,23 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
                         answers=TRANSPORT_ANSWERS[t], note=note)
     if kind == "range":
         cls = range_class(fact.ports[0])
-        word = "port" if len(fact.ports) == 1 else "ports"
-        return CardSpec(cid, kind,
-                        f"Is {svc}'s {word} {port_list(fact.ports)} well-known, registered or dynamic?",
-                        cls, answers=RANGE_CLASSES[cls],
+        ports = port_list(fact.ports)
+        question = (f"Is port {ports} ({svc}) well-known, registered or dynamic?" if len(fact.ports) == 1
+                    else f"Are ports {ports} ({svc}) well-known, registered or dynamic?")
+        return CardSpec(cid, kind, question, cls, answers=RANGE_CLASSES[cls],
                         note="RFC 6335: 0-1023 well-known (system), 1024-49151 registered (user), "
                              "49152-65535 dynamic (private).")
     if kind == "secure":
-        target = (facts or {})[fact.secure or ""]
-        same = target.key == fact.key
-        question = (f"Which port does the secure version of {svc} use?")
-        expected = f"{port_list(target.ports)} ({target.service})"
-        return CardSpec(cid, kind, question, expected, ports=target.ports,
-                        note=(target.note if not same else note) or target.description)
+        targets = [(facts or {})[k] for k in fact.secure]
+        sets = [frozenset(t.ports) for t in targets]
+        if len(sets) > 1:
+            sets.append(frozenset().union(*sets))
+        expected = " or ".join(f"{port_list(t.ports)} ({t.service})" for t in targets)
+        if [t.key for t in targets] == [fact.key]:
+            expected = f"{port_list(fact.ports)}, the same ports"
+        return CardSpec(cid, kind, f"Which port does the secure version of {svc} use?", expected,
+                        port_sets=tuple(sets), note=note if targets[0].key == fact.key else
+                        (targets[0].note or targets[0].description))
     raise ValueError(f"unknown card kind {kind!r}")
 
 

@@ -36,7 +36,7 @@ class Fact:
     registry: str | None = None
     description: str = ""
     note: str = ""
-    secure: str | None = None
+    secure: tuple[str, ...] = ()
     front: str | None = None
     back: str | None = None
     accept: tuple[str, ...] = ()
@@ -55,11 +55,17 @@ class Fact:
             value = getattr(self, name)
             if value not in (None, "", ()):
                 out[name] = list(value) if isinstance(value, tuple) else value
+        if self.ports:
+            out["ports"] = compact_ports(self.ports)
         return out
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Fact:
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in _FACT_FIELDS}
+        if "ports" in d:
+            kw["ports"] = parse_ports(d["ports"])
+        if isinstance(kw.get("secure"), str):
+            kw["secure"] = (kw["secure"],)
         return cls(**kw)
 
 
@@ -193,10 +199,10 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
     if not isinstance(raw_kinds, list) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
         raise err(node, "kinds", f"kinds: must be a list drawn from {', '.join(KINDS)}")
     kinds = tuple(dict.fromkeys(raw_kinds))
-    if any(f.secure for f in facts):
-        for f in facts:
-            if f.secure and f.secure not in keys:
-                raise DeckError(located(path, f.line, f"secure: `{f.secure}` is not the key of a fact in this deck"))
+    for f in facts:
+        for k in f.secure:
+            if k not in keys:
+                raise DeckError(located(path, f.line, f"secure: `{k}` is not the key of a fact in this deck"))
     return Deck(name=name, title=title, description=description, kinds=kinds,
                 facts=tuple(facts), source=str(path))
 
@@ -209,6 +215,22 @@ def _text_list(value: Any, what: str, fail: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, (str, int)) and not isinstance(v, bool) for v in value):
         raise fail(what, f"{what}: must be text or a list of text")
     return tuple(str(v).strip() for v in value if str(v).strip())
+
+
+def compact_ports(ports: tuple[int, ...]) -> list[int | str]:
+    """[6000, ..., 6063] -> ["6000-6063"]: runs of three or more become a range, as people write them."""
+    out: list[int | str] = []
+    i = 0
+    while i < len(ports):
+        j = i
+        while j + 1 < len(ports) and ports[j + 1] == ports[j] + 1:
+            j += 1
+        if j - i >= 2:
+            out.append(f"{ports[i]}-{ports[j]}")
+        else:
+            out.extend(ports[i : j + 1])
+        i = j + 1
+    return out
 
 
 def parse_ports(value: Any) -> tuple[int, ...]:
@@ -291,7 +313,7 @@ def _fact(raw: Any, fnode: Any, i: int, err: Any) -> Fact:
         key=key, service=service, aliases=_text_list(raw.get("aliases"), "aliases", fail),
         ports=ports, transport=transport, registry=text("registry"),
         description=text("description") or "", note=text("note") or "",
-        secure=text("secure"), front=front, back=back, accept=accept,
+        secure=_text_list(raw.get("secure"), "secure", fail), front=front, back=back, accept=accept,
         tags=_text_list(raw.get("tags"), "tags", fail), line=line,
     )
 

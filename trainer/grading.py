@@ -73,8 +73,8 @@ def check(card: CardSpec, answer: str, taken: Collection[str] = ()) -> tuple[boo
 
     `taken` holds the normalised names of the deck's other facts: `http` is never a typo of `https`.
     """
-    if card.ports:
-        return parse_port_answer(answer) == frozenset(card.ports), False
+    if card.port_sets:
+        return parse_port_answer(answer) in card.port_sets, False
     given = normalise(answer)
     if not given:
         return False, False

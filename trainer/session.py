@@ -70,10 +70,12 @@ def build_queue(db: Database, now: datetime, settings: dict[str, Any], tz: tzinf
 
 
 def spec_for(db: Database, card: store.CardRow) -> CardSpec:
-    facts = None
-    if card.kind == "secure" and card.fact.secure:
-        target = store.fact_of(db, card.deck, card.fact.secure)
-        facts = {card.fact.key: card.fact, **({target.key: target} if target else {})}
+    facts = {card.fact.key: card.fact}
+    if card.kind == "secure":
+        for key in card.fact.secure:
+            target = store.fact_of(db, card.deck, key)
+            if target:
+                facts[key] = target
     return make_card(card.deck, card.fact, card.kind, facts)
 
 

@@ -101,7 +101,7 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
                     continue
                 cid = card_id(deck.name, fact.key, kind)
                 wanted_cards.add(cid)
-                position = pos * 10 + k
+                position = pos * 10 + (k - pos) % len(deck.kinds)  # first cards rotate through the kinds
                 if cid in old_cards:
                     card_updates.append((position, cid))
                 else:
