@@ -136,17 +136,17 @@ def review(deck: str | None, new: int | None, plain: bool | None, db_path: Path 
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 def import_(files: tuple[Path, ...], db_path: Path | None) -> None:
-    """Import YAML decks (re-importing keeps every review)."""
+    """Import decks: YAML, or an /etc/services file. Re-importing keeps every review."""
     from trainer import store
-    from trainer.deck import load_deck
+    from trainer.imports import read_deck
 
-    decks = [load_deck(f) for f in files]  # validate everything before writing anything
+    decks = [read_deck(f) for f in files]  # read and validate everything before writing anything
     db = _open(db_path)
     with db.atomic():
-        for d in decks:
-            s = store.import_deck(db, d, now())
-            click.echo(f"{d.name}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
-                       f"{s.suspended} suspended; {s.cards} cards.")
+        summaries = [store.import_deck(db, d, now()) for d in decks]
+    for s in summaries:
+        click.echo(f"{s.deck}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
+                   f"{s.suspended} suspended; {s.cards} cards.")
 
 
 @cli.command()
@@ -187,6 +187,26 @@ def stats(as_json: bool, db_path: Path | None) -> None:
     from trainer import render
 
     render.print_lines(render.console(), render.stats_lines(data))
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+def lookup(query: str, as_json: bool) -> None:
+    """Look up a port (143, 143/tcp), a service or alias (imap, RDP), or a word (kerberos)."""
+    from trainer import lookup as lk
+    from trainer.paths import bundled_deck, data_dir
+
+    hits = lk.search(lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
+    if as_json:
+        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+    else:
+        for line in lk.format_hits(hits):
+            click.echo(line)
+    if not hits:
+        if not as_json:
+            click.echo(f"No port, service or description matches '{query}'.", err=True)
+        sys.exit(1)
 
 
 def main() -> None:

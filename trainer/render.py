@@ -108,8 +108,10 @@ def deck_table(con: Console, rows: list[DeckCounts]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    for col in ("deck", "title", "facts", "cards", "new", "learning", "due", "suspended"):
-        table.add_column(col, justify="left" if col in ("deck", "title") else "right")
+    table.add_column("deck", no_wrap=True)
+    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
+    for col in ("facts", "cards", "new", "learning", "due", "suspended"):
+        table.add_column(col, justify="right", no_wrap=True)
     for r in rows:
         table.add_row(clean(r.name), clean(r.title), str(r.facts), str(r.cards), str(r.new),
                       str(r.learning), str(r.due), str(r.suspended))

@@ -10,6 +10,7 @@ from sqlite_utils import Database
 
 from trainer import store
 from trainer.cards import CardSpec, make_card, names_of
+from trainer.deck import Fact
 from trainer.grading import Verdict, grade, normalise
 from trainer.scheduler import CardState, Params, review
 
@@ -62,11 +63,40 @@ def start_of_day(now: datetime, tz: tzinfo, rollover_hour: int) -> datetime:
 def build_queue(db: Database, now: datetime, settings: dict[str, Any], tz: tzinfo,
                 deck: str | None = None, new_limit: int | None = None) -> list[store.CardRow]:
     """Due cards first (most overdue first), then new cards up to what today's limit leaves."""
-    done_reviews, done_new = store.counts_since(db, start_of_day(now, tz, int(settings["day_starts_at"])))
+    today = start_of_day(now, tz, int(settings["day_starts_at"]))
+    done_reviews, done_new = store.counts_since(db, today)
     due = store.due_cards(db, now, int(settings["reviews_per_day"]) - (done_reviews - done_new), deck)
     allowed_new = new_limit if new_limit is not None else int(settings["new_per_day"]) - done_new
-    fresh = store.new_cards(db, max(allowed_new, 0), deck, skip_facts={c.fact_id for c in due})
+    skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
+    fresh = store.new_cards(db, max(allowed_new, 0), deck, skip_facts=skip)
     return due + fresh
+
+
+@dataclass(frozen=True)
+class DeckIndex:
+    """Per-deck lookups the grader needs: every known name, and which facts share a port."""
+
+    names: frozenset[str]
+    by_ports: dict[tuple[tuple[int, ...], str], tuple[Fact, ...]]
+
+    @classmethod
+    def of(cls, facts: list[Fact]) -> DeckIndex:
+        by_ports: dict[tuple[tuple[int, ...], str], list[Fact]] = {}
+        for f in facts:
+            if f.is_port:
+                for t in ("tcp", "udp") if f.transport == "both" else (f.transport or "tcp",):
+                    by_ports.setdefault((f.ports, t), []).append(f)
+        names = frozenset(normalise(n) for f in facts if f.is_port for n in names_of(f))
+        return cls(names, {k: tuple(v) for k, v in by_ports.items()})
+
+    def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
+        """"Which service uses port 80/tcp?" is also rightly answered by www, registered on the same port."""
+        if spec.kind != "port-service":
+            return spec
+        ts = ("tcp", "udp") if fact.transport == "both" else (fact.transport or "tcp",)
+        others = [n for t in ts for f in self.by_ports.get((fact.ports, t), ()) if f.key != fact.key
+                  for n in names_of(f)]
+        return replace(spec, answers=spec.answers + tuple(others)) if others else spec
 
 
 def spec_for(db: Database, card: store.CardRow) -> CardSpec:
@@ -83,21 +113,22 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         timer: Callable[[], float], params: Params, deck: str | None = None) -> Summary:
     """Ask each card, grade, save at once, let the learner override the rating; failed cards come back."""
     summary = Summary()
-    taken: dict[str, set[str]] = {}
+    indexes: dict[str, DeckIndex] = {}
     pending = list(queue)
     total = len(pending)
     while pending:
         card = pending.pop(0)
-        spec = spec_for(db, card)
+        if card.deck not in indexes:
+            indexes[card.deck] = DeckIndex.of(store.facts(db, card.deck))
+        index = indexes[card.deck]
+        spec = index.widen(spec_for(db, card), card.fact)
         started = timer()
         answer = prompter.ask(spec, summary.answered + 1, total)
         if answer is None:
             summary.ended_early = True
             break
         seconds = timer() - started
-        if card.deck not in taken:
-            taken[card.deck] = {normalise(n) for f in store.facts(db, card.deck) if f.is_port for n in names_of(f)}
-        verdict = grade(spec, answer, seconds, taken[card.deck])
+        verdict = grade(spec, answer, seconds, index.names)
         now = clock()
         after = review(card.state, verdict.rating, now, params)
         review_id = store.record_review(db, card, now, answer, verdict.correct, verdict.rating,

@@ -206,6 +206,13 @@ def counts_since(db: Database, since: datetime) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
+def facts_started_since(db: Database, since: datetime) -> set[str]:
+    """Facts that had a card seen for the first time since `since`: their siblings wait a day."""
+    return {fid for (fid,) in db.execute(
+        "SELECT DISTINCT c.fact_id FROM reviews r JOIN cards c ON c.id = r.card_id "
+        "WHERE r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = 0", [iso(since)])}
+
+
 def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool,
                   rating: int, duration_ms: int, after: CardState, mode: str = "review") -> int:
     """Append the review and move the card's cached state, in one committed transaction."""

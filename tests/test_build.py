@@ -1,0 +1,89 @@
+"""The bundled decks come from the registry files: reproducibly, and agreeing with IANA."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from trainer.build import Registry, exam_deck, load_curated
+from trainer.deck import load_deck
+from trainer.errors import DeckError
+from trainer.paths import bundled_deck
+from trainer.registry import parse_iana_csv, parse_services
+
+ROOT = Path(__file__).resolve().parent.parent
+CURATED = ROOT / "decks" / "src" / "exam-ports.yaml"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from conftest import REGISTRY_DIR
+
+    if not (REGISTRY_DIR / "service-names-port-numbers.csv").exists():
+        pytest.skip("registry files not present")
+    out = tmp_path_factory.mktemp("decks")
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_decks.py"), "--registry-dir",
+                           str(REGISTRY_DIR), "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "exam.yaml: 33 facts" in proc.stdout
+    return out
+
+
+@pytest.mark.parametrize("name", ["exam", "common", "registry"])
+def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: str) -> None:
+    assert (built / f"{name}.yaml").read_bytes() == (ROOT / "decks" / f"{name}.yaml").read_bytes()
+
+
+def test_every_exam_fact_agrees_with_iana_or_says_why_not(registry_dir: Path) -> None:
+    iana = parse_iana_csv(registry_dir / "service-names-port-numbers.csv")
+    rows = {(e.service, e.port_low, e.transport) for e in iana if e.port_low == e.port_high}
+    for fact in load_deck(bundled_deck("exam")).facts:
+        names = [n.split("(")[0].strip() for n in (fact.registry or "").split(",")]
+        if len(names) == 1:
+            names *= len(fact.ports)
+        for port, name in zip(fact.ports, names):
+            for t in ("tcp", "udp") if fact.transport == "both" else (fact.transport,):
+                assert (name, port, t) in rows, (fact.key, name, port, t)
+        if fact.service.casefold() not in {n.casefold() for n in names}:
+            assert any(n in fact.note for n in names), f"{fact.key}: label differs from IANA without a note"
+
+
+def test_the_exam_labels_learners_meet_are_there() -> None:
+    by_key = {f.key: f for f in load_deck(bundled_deck("exam")).facts}
+    assert by_key["rdp"].registry == "ms-wbt-server" and by_key["rdp"].ports == (3389,)
+    assert by_key["smb"].registry == "microsoft-ds" and by_key["dns"].registry == "domain"
+    assert "SMTPS" in by_key["smtp-submission"].aliases and by_key["smtp-submission"].ports == (587,)
+    assert "CompTIA" in by_key["smtp-submission"].note and by_key["smtps"].ports == (465,)
+    assert by_key["syslog"].transport == "udp" and by_key["tftp"].transport == "udp"
+
+
+def test_a_curated_port_that_contradicts_iana_fails_the_build(registry_dir: Path) -> None:
+    curated = load_curated(CURATED)
+    reg = Registry.from_entries(parse_iana_csv(registry_dir / "service-names-port-numbers.csv"))
+    services = parse_services(registry_dir / "etc-services-debian")
+    wrong = [dict(c, ports=[144]) if c["key"] == "imap" else c for c in curated]
+    with pytest.raises(DeckError, match=r"imap: IANA has no `imap` on 144/tcp"):
+        exam_deck(wrong, reg, services)
+    wrong = [dict(c, transport="both") if c["key"] == "imap" else c for c in curated]
+    with pytest.raises(DeckError, match=r"IANA has no `imap` on 143/udp \(it has: nothing\)"):
+        exam_deck(wrong, reg, services)
+
+
+def test_common_deck_is_ordered_by_how_often_ports_are_seen() -> None:
+    deck = load_deck(bundled_deck("common"))
+    assert 100 <= len(deck.facts) <= 150
+    assert deck.facts[0].ports == (80,) and deck.facts[0].service == "HTTP"
+    tcp_ports = {p for f in deck.facts if f.transport in ("tcp", "both") for p in f.ports}
+    assert {22, 23, 443, 445, 3389} <= tcp_ports
+
+
+def test_registry_deck_merges_by_name_and_keeps_ranges() -> None:
+    deck = load_deck(bundled_deck("registry"))
+    by_name = {f.service: f for f in deck.facts}
+    assert by_name["x11"].ports == tuple(range(6000, 6064)) and by_name["x11"].transport == "both"
+    assert by_name["imaps"].ports == (993,) and by_name["imaps"].transport == "tcp"
+    assert "RDP" in by_name["ms-wbt-server"].aliases
+    assert deck.kinds == ("service-port", "port-service") and len(deck.facts) > 5000

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from trainer.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "registry"
+
+
+def run(args: list[str], input: str | None = None, when: str = "2026-03-02T09:00:00+00:00"):
+    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when})
+
+
+def test_a_services_file_becomes_a_deck_with_both_directions(isolated_home: Path) -> None:
+    result = run(["import", str(FIXTURES / "services-debian")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("services-debian: ")
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    kinds = {k for (k,) in con.execute("SELECT DISTINCT kind FROM cards WHERE deck = 'services-debian'")}
+    assert kinds == {"service-port", "port-service"}
+    data = json.loads(con.execute("SELECT data FROM facts WHERE id = 'services-debian/imap2'").fetchone()[0])
+    assert data["ports"] == [143] and data["aliases"] == ["imap"] and data["transport"] == "tcp"
+
+
+def test_reimport_keeps_reviews(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "mine.yaml"
+    deck.write_text("name: mine\nfacts:\n- key: imap\n  service: IMAP\n  ports: 143\n", encoding="utf-8")
+    run(["import", str(deck)])
+    run(["review", "--deck", "mine"], input="143\n")  # one new card per fact a day: its sibling waits
+    deck.write_text("name: mine\nfacts:\n- key: imap\n  service: IMAP\n  ports: 143\n  note: mail\n"
+                    "- key: pop3\n  service: POP3\n  ports: 110\n", encoding="utf-8")
+    result = run(["import", str(deck)])
+    assert "mine: 1 added, 1 updated, 0 unchanged, 0 suspended; 4 cards." in result.output
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1
+    assert con.execute("SELECT reps FROM cards WHERE id = 'mine/imap/service-port'").fetchone()[0] == 1
+
+
+def test_registry_files_that_are_not_decks_are_refused_cleanly(isolated_home: Path) -> None:
+    result = run(["import", str(FIXTURES / "nmap-sample")])
+    assert result.exit_code == 2 and "is a registry, not a deck" in result.output
+    assert not (isolated_home / "trainer.db").exists()
+
+
+def test_an_exam_session_asks_all_five_kinds(isolated_home: Path) -> None:
+    out = run(["review", "--new", "10"], input="x\n" * 10).output
+    questions = [l for l in out.splitlines() if l.startswith("(")]
+    assert any("Which ports does FTP use?" in q for q in questions)
+    assert any("Which service uses port 22/tcp?" in q for q in questions)
+    assert any("Does Telnet use TCP, UDP or both?" in q for q in questions)
+    assert any("Is port 25 (SMTP) well-known, registered or dynamic?" in q for q in questions)
+    assert any("Which port does the secure version of SNMP use?" in q for q in questions)
+
+
+def test_answers_for_each_kind_are_graded(isolated_home: Path) -> None:
+    answers = "20 21\nssh\ntcp\nwell known\n53\n67/68\ntftp\nTCP\nwell-known\n161,162\n"
+    out = run(["review", "--new", "10"], input=answers).output
+    assert [l[0] for l in out.splitlines() if l[:1] in "✓✗"] == ["✓"] * 10, out
+
+
+def test_a_port_shared_by_two_services_accepts_either(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "web.yaml"
+    deck.write_text("name: web\nkinds: [port-service]\nfacts:\n- service: http\n  ports: 80\n"
+                    "- service: www-http\n  ports: 80\n", encoding="utf-8")
+    run(["import", str(deck)])
+    out = run(["review", "--deck", "web"], input="www-http\nhttp\n").output
+    assert out.count("✓") == 2, out
+
+
+def test_a_new_cards_sibling_waits_until_the_next_day(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "one.yaml"
+    deck.write_text("name: one\nfacts:\n- service: IMAP\n  ports: 143\n", encoding="utf-8")
+    run(["import", str(deck)])
+    assert "(1/1) Which port does IMAP use?" in run(["review", "--deck", "one"], input="143\n").output
+    assert "Nothing" in run(["review", "--deck", "one"], when="2026-03-02T11:00:00+00:00").output
+    later = run(["review", "--deck", "one"], input="imap\n", when="2026-03-03T09:00:00+00:00").output
+    assert "(1/1) Which service uses port 143/tcp?" in later
