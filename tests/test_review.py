@@ -96,7 +96,7 @@ def test_unknown_deck_is_one_line_and_nonzero(isolated_home: Path) -> None:
 def test_decks_lists_counts(isolated_home: Path) -> None:
     run(["review"], input="20 21\n")
     out = run(["decks"]).output
-    assert out.splitlines()[0].split() == ["deck", "title", "facts", "cards", "new", "learning", "due", "suspended"]
+    assert out.splitlines()[0].split() == ["deck", "facts", "cards", "new", "learning", "due", "suspended", "title"]
     row = json.loads(run(["decks", "--json"]).output)[0]
     assert (row["name"], row["facts"], row["cards"], row["new"]) == ("exam", 33, 141, 140)
 

@@ -108,13 +108,13 @@ def deck_table(con: Console, rows: list[DeckCounts]) -> None:
     from rich.table import Table
 
     table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("deck", no_wrap=True)
-    table.add_column("title", overflow="ellipsis", no_wrap=True, ratio=1)
+    table.add_column("deck", no_wrap=True, min_width=max([4, *(len(clean(r.name)) for r in rows)]))
     for col in ("facts", "cards", "new", "learning", "due", "suspended"):
-        table.add_column(col, justify="right", no_wrap=True)
+        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
+    table.add_column("title", overflow="ellipsis", no_wrap=True)  # last, so a narrow screen crops only it
     for r in rows:
-        table.add_row(clean(r.name), clean(r.title), str(r.facts), str(r.cards), str(r.new),
-                      str(r.learning), str(r.due), str(r.suspended))
+        table.add_row(clean(r.name), str(r.facts), str(r.cards), str(r.new), str(r.learning), str(r.due),
+                      str(r.suspended), clean(r.title))
     con.print(table)
 
 
