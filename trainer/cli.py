@@ -165,9 +165,12 @@ def decks(as_json: bool, db_path: Path | None) -> None:
     if not rows:
         click.echo("No decks yet: `trainer review` imports the exam deck, `trainer import FILE` adds yours.")
         return
+    import shutil
+
     from trainer import render
 
-    render.deck_table(render.console(), rows)
+    for line in render.deck_table(rows, shutil.get_terminal_size().columns):
+        click.echo(line)
 
 
 @cli.command()

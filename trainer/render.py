@@ -104,18 +104,23 @@ def print_lines(con: Console, lines: Iterable[str], style: str | None = None) ->
         con.print(text)
 
 
-def deck_table(con: Console, rows: list[DeckCounts]) -> None:
-    from rich.table import Table
+def table_lines(header: list[str], rows: list[list[str]], width: int, numeric_from: int = 1) -> list[str]:
+    """Aligned columns; only the last column is cut to fit `width`, so no count is ever hidden."""
+    cols = list(zip(header, *rows)) if rows else [(h,) for h in header]
+    widths = [max(len(c) for c in col) for col in cols[:-1]]
+    out = []
+    for row in [header, *rows]:
+        cells = [c.rjust(w) if i >= numeric_from else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        line = "  ".join(cells + [row[-1]])
+        out.append(line if len(line) <= width else line[: max(width - 1, 0)] + "…")
+    return out
 
-    table = Table(box=None, header_style="bold", pad_edge=False)
-    table.add_column("deck", no_wrap=True, min_width=max([4, *(len(clean(r.name)) for r in rows)]))
-    for col in ("facts", "cards", "new", "learning", "due", "suspended"):
-        table.add_column(col, justify="right", no_wrap=True, min_width=len(col))
-    table.add_column("title", overflow="ellipsis", no_wrap=True)  # last, so a narrow screen crops only it
-    for r in rows:
-        table.add_row(clean(r.name), str(r.facts), str(r.cards), str(r.new), str(r.learning), str(r.due),
-                      str(r.suspended), clean(r.title))
-    con.print(table)
+
+def deck_table(rows: list[DeckCounts], width: int) -> list[str]:
+    header = ["deck", "facts", "cards", "new", "learning", "due", "suspended", "title"]
+    body = [[clean(r.name), str(r.facts), str(r.cards), str(r.new), str(r.learning), str(r.due),
+             str(r.suspended), clean(r.title)] for r in rows]
+    return table_lines(header, body, width)
 
 
 def stats_lines(data: dict[str, Any]) -> list[str]:
