@@ -113,7 +113,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
         facts.append(Fact(
             key=key, service=label, aliases=aliases, ports=tuple(sorted(ports)), transport=transport,
             registry=registry, secure=(secure,) if isinstance(secure, str) else tuple(secure),
-            description="; ".join(descriptions), note=note,
+            description="; ".join(descriptions), note=note, tags=tuple(item.get("tags", ())),
         ))
     return Deck(name="exam", title="Ports for Network+ N10-009 and Security+ SY0-701",
                 description=("The ports in CompTIA Network+ N10-009 objective 1.4 (CompTIA's labels) and on "

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Mapping
+import random
+from dataclasses import dataclass, replace
+from typing import Callable, Mapping, Sequence
 
 from trainer.deck import Fact, compact_ports
 
@@ -30,6 +31,7 @@ class CardSpec:
     answers: tuple[str, ...] = ()
     port_sets: tuple[frozenset[int], ...] = ()
     note: str = ""
+    choices: tuple[str, ...] = ()
 
 
 def range_class(port: int) -> str:
@@ -124,3 +126,61 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
 
 def _transport_label(fact: Fact) -> str:
     return "TCP and UDP" if fact.transport == "both" else (fact.transport or "tcp").upper()
+
+
+def _answer_text(kind: str, fact: Fact) -> str:
+    """What a fact would answer to a card of `kind`: the text shown as its multiple-choice option."""
+    if kind in ("service-port", "secure"):
+        return port_list(fact.ports)
+    if kind == "front-back":
+        return fact.back or ""
+    return fact.service or ""
+
+
+def _closeness(fact: Fact, other: Fact) -> int:
+    return min(abs(a - b) for a in fact.ports for b in other.ports) if fact.ports and other.ports else 10**6
+
+
+def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.Random,
+                 is_right: Callable[[str], bool], n: int = 4) -> CardSpec:
+    """Four options: the answer and the ones learners confuse with it, never a second right one, shuffled.
+
+    Distractors come, in this order, from the secure/insecure twin, the same family (tags), the
+    numerically closest ports, then anything else in the deck.
+    """
+    if spec.kind == "transport":
+        options = ["TCP", "UDP", "both TCP and UDP"]
+    elif spec.kind == "range":
+        options = ["well-known", "registered", "dynamic"]
+    else:
+        target = fact
+        if spec.kind == "secure":
+            by_key = {f.key: f for f in facts}
+            target = by_key.get(fact.secure[0], fact) if fact.secure else fact
+        right = _answer_text(spec.kind, target)
+        others = [f for f in facts if f.key != target.key and (f.key != fact.key or spec.kind == "secure")
+                  and f.is_port == fact.is_port]
+        rng.shuffle(others)
+        twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
+        family = set(fact.tags) | set(target.tags)
+        ranked = sorted(others, key=lambda f: (f.key not in twins, not (family & set(f.tags)),
+                                                _closeness(target, f) if spec.kind != "front-back" else 0))
+        options = [right]
+        seen = {right.casefold()}
+        for f in ranked:
+            text = _answer_text(spec.kind, f)
+            if text and text.casefold() not in seen and not is_right(text):
+                seen.add(text.casefold())
+                options.append(text)
+            if len(options) == n:
+                break
+        if spec.kind in ("service-port", "secure") and len(options) < n:
+            for delta in (1, -1, 2, -2, 10, -10, 100, -100):  # a tiny deck: near-miss port numbers
+                p = target.ports[0] + delta
+                if 0 <= p <= 65535 and str(p) not in seen and not is_right(str(p)):
+                    seen.add(str(p))
+                    options.append(str(p))
+                if len(options) == n:
+                    break
+    rng.shuffle(options)
+    return replace(spec, choices=tuple(options))

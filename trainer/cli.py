@@ -77,28 +77,37 @@ def cli() -> None:
     """Flashcards and quizzes for IT certification study: TCP/UDP ports, scheduled with FSRS."""
 
 
-@cli.command()
-@click.option("--deck", help="Study only this deck.")
-@click.option("--new", "new", type=click.IntRange(min=0), help="New cards to introduce today (overrides the daily limit).")
-@click.option("--plain/--interactive", default=None,
-              help="Plain: one answer per line on stdin (the default when stdin is not a terminal).")
-@db_option
-def review(deck: str | None, new: int | None, plain: bool | None, db_path: Path | None) -> None:
-    """Study the cards that are due, then new ones."""
-    from trainer import render, session, store
-    from trainer.paths import bundled_deck_names
+def _session_io(plain: bool | None) -> tuple[bool, Any, Callable[[str], None]]:
+    """Plain when asked or when stdin is not a terminal; returns (plain, rich console or None, line printer)."""
+    from trainer import render
 
     plain = (not sys.stdin.isatty()) if plain is None else plain
-    say = (lambda line: click.echo(line)) if plain else None
     con = None if plain else render.console()
 
     def out(line: str) -> None:
-        if say:
-            say(line)
+        if con is None:
+            click.echo(render.clean(line))
         else:
             render.print_lines(con, [line])
 
-    db = _open(db_path)
+    return plain, con, out
+
+
+def _prompter(plain: bool, con: Any) -> Any:
+    if plain:
+        from trainer.prompts import PlainPrompter
+
+        return PlainPrompter()
+    from trainer.prompts import TerminalPrompter
+
+    return TerminalPrompter(con)
+
+
+def _ensure_deck(db: Any, deck: str | None, out: Callable[[str], None]) -> None:
+    """A bundled deck is imported on first use; an empty database gets the exam deck."""
+    from trainer import store
+    from trainer.paths import bundled_deck_names
+
     decks = store.deck_names(db)
     if deck and deck not in decks:
         if deck in bundled_deck_names():
@@ -107,29 +116,183 @@ def review(deck: str | None, new: int | None, plain: bool | None, db_path: Path 
             raise TrainerError(f"no deck named '{deck}' (decks: {', '.join(decks) or 'none yet'})")
     elif not store.has_cards(db):
         _import_bundled(db, DEFAULT_DECK, out)
+
+
+plain_option = click.option("--plain/--interactive", default=None,
+                            help="Plain: one answer per line on stdin (the default when stdin is not a terminal).")
+
+
+@cli.command()
+@click.option("--deck", help="Study only this deck.")
+@click.option("--new", "new", type=click.IntRange(min=0), help="New cards today (overrides the daily limit).")
+@click.option("--extra", type=click.IntRange(min=0), default=0, help="New cards beyond today's limit.")
+@click.option("--ahead", type=click.IntRange(min=1), help="When nothing is due, study the N cards due soonest.")
+@click.option("--choice/--typed", default=None, help="Multiple choice (four options) instead of typing.")
+@click.option("--confusions", is_flag=True, help="Drill the pairs you confuse most, side by side.")
+@click.option("--leeches", is_flag=True, help="Drill the cards you keep failing.")
+@plain_option
+@db_option
+def review(deck: str | None, new: int | None, extra: int, ahead: int | None, choice: bool | None,
+           confusions: bool, leeches: bool, plain: bool | None, db_path: Path | None) -> None:
+    """Study the cards that are due, then new ones."""
+    from trainer import render, session, store
+
+    plain, con, out = _session_io(plain)
+    db = _open(db_path)
+    _ensure_deck(db, deck, out)
     settings = store.settings(db)
     t = now()
-    queue = session.build_queue(db, t, settings, local_tz(), deck, new)
+    headings: dict[int, str] = {}
+    if confusions:
+        queue = []
+        for heading, cards in session.confusion_queue(db, deck):
+            headings[len(queue)] = heading
+            queue += cards
+        if not queue:
+            out("No confusions recorded yet: they are noted when a wrong answer is another card's answer.")
+            return
+    elif leeches:
+        queue = session.leech_queue(db, deck)
+        if not queue:
+            out("No leeches: no active card has failed 8 times.")
+            return
+    else:
+        queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra)
+        if not queue and ahead:
+            queue = session.ahead_queue(db, ahead, deck)
+            if queue:
+                out(f"Nothing due: studying the {len(queue)} cards due soonest.")
     if not queue:
         nxt = store.next_due(db, deck)
-        out(f"Nothing due. Next card due {render.when(nxt, t)}." if nxt else
-            "Nothing to study: no cards are due and today's new-card limit is reached (use --new N for more).")
+        out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
+            if nxt else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
         return
-    if plain:
-        from trainer.prompts import PlainPrompter
+    use_choice = bool(settings.get("choice", False)) if choice is None else choice
+    options = session.Options(choice=use_choice)
+    result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, session.params_from(settings),
+                         options, deck, headings)
+    for line in render.summary_lines(result, now()):
+        out(line)
 
-        prompter: Any = PlainPrompter()
-    else:
-        from trainer.prompts import TerminalPrompter
 
-        prompter = TerminalPrompter(con)
-    result = session.run(db, prompter, queue, now, time.monotonic, session.params_from(settings), deck)
-    lines = render.summary_lines(result, now())
-    if say:
-        for line in lines:
-            say(line)
-    else:
-        render.print_lines(con, lines, style="bold")
+@cli.command()
+@click.option("--deck", help="Quiz on this deck (default: all).")
+@click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="Questions.")
+@click.option("--kind", type=click.Choice(["service-port", "port-service", "transport", "range", "secure",
+                                           "front-back"]), help="Only this kind of question.")
+@click.option("--choice", is_flag=True, help="Multiple choice.")
+@click.option("--seed", type=int, help="Same seed, same questions in the same order.")
+@click.option("--count-as-review", is_flag=True, help="Let the answers move the FSRS schedule.")
+@plain_option
+@db_option
+def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int | None,
+         count_as_review: bool, plain: bool | None, db_path: Path | None) -> None:
+    """An exam-style practice test: N questions, a score and your misses; the schedule is left alone."""
+    import random
+
+    from trainer import render, session, store
+
+    plain, con, out = _session_io(plain)
+    db = _open(db_path)
+    _ensure_deck(db, deck, out)
+    rng = random.Random(seed)
+    queue = session.quiz_queue(db, count, rng, deck, kind)
+    if not queue:
+        raise TrainerError("no cards match that quiz")
+    options = session.Options(mode="review" if count_as_review else "practice", choice=choice, requeue=False,
+                              rate=False, seed=rng.randrange(2**32))
+    result = session.run(db, _prompter(plain, con), queue, now, time.monotonic,
+                         session.params_from(store.settings(db)), options, deck)
+    for line in render.quiz_lines(result, len(queue)):
+        out(line)
+
+
+@cli.command()
+@db_option
+def undo(db_path: Path | None) -> None:
+    """Take back the last answer: its review goes and the card is as it was before."""
+    from trainer import render, store
+
+    db = _open(db_path)
+    undone = store.undo_last(db)
+    if undone is None:
+        raise TrainerError("nothing to undo: no answers recorded")
+    card = store.card_by_id(db, undone.card_id)
+    question = render.clean(session_question(db, card)) if card else undone.card_id
+    due = render.when(undone.state.due, now()) if undone.state.due else "as a new card"
+    click.echo(f"Undid '{render.clean(undone.answer)}' to: {question} The card is due {due}.")
+
+
+def session_question(db: Any, card: Any) -> str:
+    from trainer.session import spec_for
+
+    return spec_for(db, card).question
+
+
+@cli.command()
+@click.option("--deck", help="Only this deck.")
+@click.option("--suspended", is_flag=True, help="Suspended cards.")
+@click.option("--leeches", is_flag=True, help="Cards failed 8 times or more.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_path: Path | None) -> None:
+    """List cards: their id (for suspend/unsuspend), question, state and due date."""
+    import shutil
+
+    from trainer import render, store
+    from trainer.scheduler import STATE_NAMES, iso
+
+    db = _open(db_path)
+    where, args = ["c.suspended != 2"], []
+    if deck:
+        where.append("c.deck = ?")
+        args.append(deck)
+    if suspended:
+        where.append("c.suspended = 1")
+    if leeches:
+        where.append("c.leech = 1")
+    rows = store.cards_where(db, " AND ".join(where), args)
+    t = now()
+    data = [{"id": c.id, "question": session_question(db, c), "state": STATE_NAMES[c.state.state],
+             "due": iso(c.state.due) if c.state.due else None, "reps": c.reps, "lapses": c.lapses} for c in rows]
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    if not data:
+        click.echo("No cards match.")
+        return
+    body = [[d["id"], d["state"], render.when(c.state.due, t) if c.state.due else "-", d["question"]]
+            for d, c in zip(data, rows)]
+    for line in render.table_lines(["id", "state", "due", "question"], [[render.clean(x) for x in r] for r in body],
+                                   shutil.get_terminal_size().columns, numeric_from=99):
+        click.echo(line)
+
+
+@cli.command()
+@click.argument("card_ids", nargs=-1, required=True)
+@db_option
+def suspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
+    """Set cards aside: they are not asked until unsuspended."""
+    _suspend(card_ids, True, db_path)
+
+
+@cli.command()
+@click.argument("card_ids", nargs=-1, required=True)
+@db_option
+def unsuspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
+    """Bring suspended cards back into study."""
+    _suspend(card_ids, False, db_path)
+
+
+def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
+    from trainer import store
+
+    db = _open(db_path)
+    unknown = [c for c in card_ids if store.card_by_id(db, c) is None]
+    if unknown:
+        raise TrainerError(f"no card with id '{unknown[0]}' (`trainer cards` lists ids)")
+    n = store.set_suspended(db, card_ids, on)
+    click.echo(f"{'Suspended' if on else 'Restored'} {n} card{'s' if n != 1 else ''}.")
 
 
 @cli.command(name="import")

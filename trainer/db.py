@@ -44,6 +44,18 @@ def m001_initial(db: Database) -> None:
     db["reviews"].create_index(["reviewed_at"])
 
 
+@migrations()
+def m002_confusions_and_leeches(db: Database) -> None:
+    """A wrong answer that is another fact's answer is a confusion; a card failed 8 times is a leech."""
+    db["confusions"].create(
+        {"id": int, "review_id": int, "card_id": str, "fact_id": str, "other_fact_id": str, "at": str},
+        pk="id", foreign_keys=[("review_id", "reviews", "id")],
+    )
+    db["confusions"].create_index(["fact_id", "other_fact_id"])
+    db["confusions"].create_index(["review_id"])
+    db["cards"].add_column("leech", int, not_null_default=0)
+
+
 def open_db(path: Path) -> Database:
     """Open (creating if needed) and migrate; a database from a newer trainer is refused untouched."""
     try:

@@ -87,16 +87,24 @@ def check(card: CardSpec, answer: str, taken: Collection[str] = ()) -> tuple[boo
     return typo, typo
 
 
-def suggest_rating(correct: bool, typo: bool, seconds: float,
-                   fast: float = FAST_SECONDS, slow: float = SLOW_SECONDS) -> int:
-    """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good."""
+def suggest_rating(correct: bool, typo: bool, seconds: float, usual: float | None = None,
+                   choice: bool = False) -> int:
+    """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good.
+
+    Fast and slow are measured against the learner's own usual time for the kind of card when known
+    (under 0.8x -> Easy, over 2x -> Hard), else fixed bounds. Recognising an option is never Easy.
+    """
     if not correct:
         return AGAIN
+    fast, slow = (0.8 * usual, 2.0 * usual) if usual else (FAST_SECONDS, SLOW_SECONDS)
     if typo or seconds > slow:
         return HARD
+    if choice:
+        return GOOD
     return EASY if seconds < fast else GOOD
 
 
-def grade(card: CardSpec, answer: str, seconds: float, taken: Collection[str] = ()) -> Verdict:
+def grade(card: CardSpec, answer: str, seconds: float, taken: Collection[str] = (),
+          usual: float | None = None) -> Verdict:
     correct, typo = check(card, answer, taken)
-    return Verdict(correct, typo, suggest_rating(correct, typo, seconds), answer)
+    return Verdict(correct, typo, suggest_rating(correct, typo, seconds, usual, bool(card.choices)), answer)

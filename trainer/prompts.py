@@ -10,6 +10,8 @@ from trainer import render
 from trainer.cards import CardSpec
 from trainer.grading import Verdict
 from trainer.scheduler import RATING_NAMES, CardState
+from trainer.session import UNDO
+from trainer.store import LEECH_FAILS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -28,22 +30,38 @@ class PlainPrompter:
 
     def ask(self, card: CardSpec, number: int, total: int) -> str | None:
         self._say(render.question_line(card, number, total))
+        if card.choices:
+            self._say("  " + render.choice_line(card))
         try:
             line = self.stdin.readline()
         except KeyboardInterrupt:
             return None
-        return None if line == "" else line.rstrip("\r\n")
+        if line == "":
+            return None
+        answer = line.rstrip("\r\n")
+        if card.choices and answer.strip().isdigit() and 1 <= int(answer) <= len(card.choices):
+            return card.choices[int(answer) - 1]
+        return answer
 
-    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime) -> None:
-        for line in render.verdict_lines(card, verdict, after, now):
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+                     extra: list[str]) -> None:
+        for line in render.verdict_lines(card, verdict, after, now, extra):
             self._say(line)
 
     def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
         return suggested
 
+    def notice(self, line: str) -> None:
+        self._say(render.clean(line))
+
+    def offer_suspend(self, card: CardSpec) -> bool:
+        self._say(f"! Leech: this card has failed {LEECH_FAILS} times. `trainer cards --leeches` lists leeches; "
+                  "`trainer suspend ID` sets one aside.")
+        return False
+
 
 class TerminalPrompter:
-    """questionary for the answer, then one key for the rating: Enter accepts, 1-4 overrides."""
+    """questionary for the answer, then one key for the rating: Enter accepts, 1-4 overrides, u undoes."""
 
     def __init__(self, console: Console) -> None:
         self.console = console
@@ -52,49 +70,69 @@ class TerminalPrompter:
         import questionary
 
         try:
-            answer = questionary.text(render.clean(card.question), qmark=f"({number}/{total})").unsafe_ask()
+            if card.choices:
+                answer = questionary.select(
+                    render.clean(card.question), qmark=f"({number}/{total})", use_shortcuts=True,
+                    choices=[questionary.Choice(render.clean(c), value=c) for c in card.choices],
+                ).unsafe_ask()
+            else:
+                answer = questionary.text(render.clean(card.question), qmark=f"({number}/{total})").unsafe_ask()
         except (KeyboardInterrupt, EOFError):
             return None
         return None if answer is None else str(answer)
 
-    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime) -> None:
-        render.print_lines(self.console, render.verdict_lines(card, verdict, after, now))
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+                     extra: list[str]) -> None:
+        render.print_lines(self.console, render.verdict_lines(card, verdict, after, now, extra))
 
-    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+    def notice(self, line: str) -> None:
+        render.print_lines(self.console, [line], style="bold")
+
+    def _keys(self, text: list[tuple[str, str]], results: dict[str, int | bool | None]) -> int | bool | None:
+        """One keypress from `results`; Ctrl-C or Ctrl-D (or end of input) returns None."""
         from prompt_toolkit.application import Application
         from prompt_toolkit.key_binding import KeyBindings
         from prompt_toolkit.layout import Layout, Window
         from prompt_toolkit.layout.controls import FormattedTextControl
 
-        options = " · ".join(
-            f"{r} {RATING_NAMES[r]} {render.interval(previews[r].due - now) if previews[r].due else ''}"
-            for r in (1, 2, 3, 4)
-        )
-        text = [("bold", f"  Enter: {RATING_NAMES[suggested]}"), ("", f"   or {options}   ")]
         kb = KeyBindings()
-
-        @kb.add("enter")
-        def _accept(event) -> None:  # type: ignore[no-untyped-def]
-            event.app.exit(result=suggested)
-
-        for r in (1, 2, 3, 4):
-            kb.add(str(r))(lambda event, r=r: event.app.exit(result=r))
+        for key, value in results.items():
+            kb.add(key)(lambda event, value=value: event.app.exit(result=value))
 
         @kb.add("c-c")
         @kb.add("c-d")
         def _quit(event) -> None:  # type: ignore[no-untyped-def]
             event.app.exit(result=None)
 
-        app: Application[int | None] = Application(
+        app: Application[int | bool | None] = Application(
             layout=Layout(Window(FormattedTextControl(text), height=1)), key_bindings=kb,
             full_screen=False, erase_when_done=True,
         )
         try:
-            chosen = app.run()
+            return app.run()
         except (KeyboardInterrupt, EOFError):
             return None
-        if chosen is not None and chosen != suggested:
+
+    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+        options = " · ".join(
+            f"{r} {RATING_NAMES[r]} {render.interval(previews[r].due - now) if previews[r].due else ''}"
+            for r in (1, 2, 3, 4)
+        )
+        text = [("bold", f"  Enter: {RATING_NAMES[suggested]}"), ("", f"   or {options} · u undo   ")]
+        chosen = self._keys(text, {"enter": suggested, "1": 1, "2": 2, "3": 3, "4": 4, "u": UNDO})
+        if chosen is None or chosen == UNDO:
+            return None if chosen is None else UNDO
+        assert isinstance(chosen, int)
+        if chosen != suggested:
             due = previews[chosen].due
             nxt = f", next in {render.interval(due - now)}" if due else ""
             self.console.print(f"  Rated {RATING_NAMES[chosen]} instead of {RATING_NAMES[suggested]}{nxt}.")
         return chosen
+
+    def offer_suspend(self, card: CardSpec) -> bool:
+        self.notice(f"  Leech: this card has failed {LEECH_FAILS} times. Read the note above; "
+                    "slow down on it, or set it aside.")
+        answer = self._keys([("bold", "  s: suspend it · Enter: keep it   ")], {"s": True, "enter": False})
+        if answer:
+            self.console.print("  Suspended. `trainer unsuspend ID` brings it back.")
+        return bool(answer)

@@ -53,10 +53,15 @@ def question_line(card: CardSpec, number: int, total: int) -> str:
     return f"({number}/{total}) {clean(card.question)}"
 
 
-def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datetime) -> list[str]:
+def choice_line(card: CardSpec) -> str:
+    return "   ".join(f"{i}) {clean(c)}" for i, c in enumerate(card.choices, 1))
+
+
+def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+                  extra: Iterable[str] = ()) -> list[str]:
     """First line starts with ✓ or ✗ (scripts rely on it); then the note, if the deck has one."""
     rating = RATING_NAMES[verdict.rating]
-    due = f"next in {interval(after.due - now)}" if after.due else ""
+    due = f"next in {interval(after.due - now)}" if after.due and after.due > now else ""
     if verdict.correct and verdict.typo:
         head = f"✓ Right, with a typo: {clean(card.expected)}"
     elif verdict.correct:
@@ -64,7 +69,8 @@ def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datet
     else:
         given = clean(verdict.answer.strip()) or "(no answer)"
         head = f"✗ Wrong: you said {given}; the answer is {clean(card.expected)}"
-    lines = [f"{head}  [{rating}, {due}]"]
+    lines = [f"{head}  [{rating}, {due}]" if due else head]
+    lines += [f"  {clean(x)}" for x in extra]
     if card.note:
         lines.append(f"  {clean(card.note)}")
     return lines
@@ -80,6 +86,16 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
     if summary.misses:
         lines.append("Missed: " + "; ".join(f"{clean(c.question)} {clean(c.expected)}" for c in summary.misses[:10]))
     lines.append(f"Next card due {when(summary.next_due, now)}.")
+    return lines
+
+
+def quiz_lines(summary: Summary, total: int) -> list[str]:
+    lines = [f"Score: {summary.correct}/{summary.answered}"
+             + (f" ({summary.percent:.0f}%)" if summary.answered else "")
+             + (f", stopped after {summary.answered} of {total}." if summary.ended_early else ".")]
+    if summary.misses:
+        lines.append("Misses:")
+        lines += [f"  {clean(c.question)} {clean(c.expected)}" for c in summary.misses]
     return lines
 
 

@@ -1,7 +1,8 @@
-"""The review loop as plain logic over a prompt interface, so it runs the same in a terminal, a pipe and tests."""
+"""The study loop as plain logic over a prompt interface, so it runs the same in a terminal, a pipe and tests."""
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Protocol
@@ -9,12 +10,13 @@ from typing import Any, Callable, Protocol
 from sqlite_utils import Database
 
 from trainer import store
-from trainer.cards import CardSpec, make_card, names_of
+from trainer.cards import CardSpec, make_card, names_of, port_list, with_choices
 from trainer.deck import Fact
-from trainer.grading import Verdict, grade, normalise
+from trainer.grading import Verdict, check, grade, normalise, parse_port_answer
 from trainer.scheduler import CardState, Params, review
 
 LEARN_AHEAD = timedelta(minutes=20)
+UNDO = 0  # what choose_rating returns when the learner presses `u`
 
 
 class Prompter(Protocol):
@@ -22,9 +24,25 @@ class Prompter(Protocol):
 
     def ask(self, card: CardSpec, number: int, total: int) -> str | None: ...
 
-    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime) -> None: ...
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+                     extra: list[str]) -> None: ...
 
     def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None: ...
+
+    def notice(self, line: str) -> None: ...
+
+    def offer_suspend(self, card: CardSpec) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Options:
+    """How a session behaves: the daily review, a drill, or an exam-style quiz."""
+
+    mode: str = "review"  # "practice" logs answers without moving the schedule
+    choice: bool = False
+    requeue: bool = True  # failed cards come back within the session
+    rate: bool = True  # the learner confirms or overrides the suggested rating
+    seed: int | None = None
 
 
 @dataclass
@@ -33,6 +51,7 @@ class Summary:
     correct: int = 0
     ended_early: bool = False
     misses: list[CardSpec] = field(default_factory=list)
+    leeches: list[CardSpec] = field(default_factory=list)
     next_due: datetime | None = None
 
     @property
@@ -61,33 +80,89 @@ def start_of_day(now: datetime, tz: tzinfo, rollover_hour: int) -> datetime:
 
 
 def build_queue(db: Database, now: datetime, settings: dict[str, Any], tz: tzinfo,
-                deck: str | None = None, new_limit: int | None = None) -> list[store.CardRow]:
-    """Due cards first (most overdue first), then new cards up to what today's limit leaves."""
+                deck: str | None = None, new_limit: int | None = None, extra: int = 0) -> list[store.CardRow]:
+    """Due cards first (most overdue first), then new cards up to what today's limit leaves (+ extra)."""
     today = start_of_day(now, tz, int(settings["day_starts_at"]))
     done_reviews, done_new = store.counts_since(db, today)
     due = store.due_cards(db, now, int(settings["reviews_per_day"]) - (done_reviews - done_new), deck)
-    allowed_new = new_limit if new_limit is not None else int(settings["new_per_day"]) - done_new
+    allowed_new = (new_limit if new_limit is not None else int(settings["new_per_day"]) - done_new)
     skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
-    fresh = store.new_cards(db, max(allowed_new, 0), deck, skip_facts=skip)
+    fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip)
     return due + fresh
+
+
+def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
+    return (" AND c.deck = ?", [deck]) if deck else ("", [])
+
+
+def ahead_queue(db: Database, count: int, deck: str | None = None) -> list[store.CardRow]:
+    """The cards due soonest, for studying ahead when nothing is due."""
+    where, args = _deck_filter(deck)
+    return store.cards_where(db, f"c.suspended = 0 AND c.reps > 0{where}", args, order="c.due", limit=count)
+
+
+def leech_queue(db: Database, deck: str | None = None) -> list[store.CardRow]:
+    where, args = _deck_filter(deck)
+    return store.cards_where(db, f"c.suspended = 0 AND c.leech = 1{where}", args)
+
+
+def confusion_queue(db: Database, deck: str | None = None, pairs: int = 10) -> list[tuple[str, list[store.CardRow]]]:
+    """The worst confused pairs, each as (heading, [the card failed, the other fact's card of that kind])."""
+    out = []
+    for a, b, times, card_id in store.worst_confusions(db, pairs, deck):
+        failed = store.card_by_id(db, card_id)
+        if failed is None:
+            continue
+        other_fact = b if failed.fact_id == a else a
+        other = store.card_by_id(db, f"{other_fact}/{failed.kind}")
+        cards = [c for c in (failed, other) if c is not None]
+        heading = " vs ".join(f"{c.fact.service or c.fact.front} ({port_list(c.fact.ports)})" if c.fact.ports
+                              else (c.fact.front or "") for c in cards)
+        out.append((f"{heading}: confused {times} time{'s' if times != 1 else ''}", cards))
+    return out
+
+
+def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = None,
+               kind: str | None = None) -> list[store.CardRow]:
+    """N cards across the deck, at most one per fact while facts last, in random order."""
+    where, args = _deck_filter(deck)
+    if kind:
+        where, args = where + " AND c.kind = ?", [*args, kind]
+    cards = store.cards_where(db, f"c.suspended = 0{where}", args)
+    rng.shuffle(cards)
+    picked, seen = [], set()
+    for c in cards:
+        if c.fact_id not in seen:
+            seen.add(c.fact_id)
+            picked.append(c)
+    if len(picked) < count:
+        picked += [c for c in cards if c not in picked][: count - len(picked)]
+    return picked[:count]
 
 
 @dataclass(frozen=True)
 class DeckIndex:
-    """Per-deck lookups the grader needs: every known name, and which facts share a port."""
+    """Per-deck lookups the grader needs: every known name, who owns each answer, who shares a port."""
 
-    names: frozenset[str]
+    facts: tuple[Fact, ...]
+    names: dict[str, str]
+    port_sets: dict[frozenset[int], str]
     by_ports: dict[tuple[tuple[int, ...], str], tuple[Fact, ...]]
 
     @classmethod
     def of(cls, facts: list[Fact]) -> DeckIndex:
         by_ports: dict[tuple[tuple[int, ...], str], list[Fact]] = {}
+        names: dict[str, str] = {}
+        port_sets: dict[frozenset[int], str] = {}
         for f in facts:
-            if f.is_port:
-                for t in ("tcp", "udp") if f.transport == "both" else (f.transport or "tcp",):
-                    by_ports.setdefault((f.ports, t), []).append(f)
-        names = frozenset(normalise(n) for f in facts if f.is_port for n in names_of(f))
-        return cls(names, {k: tuple(v) for k, v in by_ports.items()})
+            if not f.is_port:
+                continue
+            for t in ("tcp", "udp") if f.transport == "both" else (f.transport or "tcp",):
+                by_ports.setdefault((f.ports, t), []).append(f)
+            for n in names_of(f):
+                names.setdefault(normalise(n), f.key)
+            port_sets.setdefault(frozenset(f.ports), f.key)
+        return cls(tuple(facts), names, port_sets, {k: tuple(v) for k, v in by_ports.items()})
 
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """"Which service uses port 80/tcp?" is also rightly answered by www, registered on the same port."""
@@ -97,6 +172,24 @@ class DeckIndex:
         others = [n for t in ts for f in self.by_ports.get((fact.ports, t), ()) if f.key != fact.key
                   for n in names_of(f)]
         return replace(spec, answers=spec.answers + tuple(others)) if others else spec
+
+    def owner(self, spec: CardSpec, fact: Fact, answer: str) -> Fact | None:
+        """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
+        key = None
+        if spec.kind in ("service-port", "secure"):
+            ports = parse_port_answer(answer)
+            key = self.port_sets.get(ports) if ports else None
+        elif spec.kind == "port-service":
+            key = self.names.get(normalise(answer))
+        if key is None or key == fact.key or (spec.kind == "secure" and key in fact.secure):
+            return None
+        return next((f for f in self.facts if f.key == key), None)
+
+
+def confusion_line(spec: CardSpec, other: Fact) -> str:
+    if spec.kind == "port-service":
+        return f"{other.service} uses {port_list(other.ports)}; this one is {spec.expected}."
+    return f"{port_list(other.ports)} is {other.service}."
 
 
 def spec_for(db: Database, card: store.CardRow) -> CardSpec:
@@ -110,45 +203,72 @@ def spec_for(db: Database, card: store.CardRow) -> CardSpec:
 
 
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
-        timer: Callable[[], float], params: Params, deck: str | None = None) -> Summary:
-    """Ask each card, grade, save at once, let the learner override the rating; failed cards come back."""
+        timer: Callable[[], float], params: Params, options: Options = Options(),
+        deck: str | None = None, headings: dict[int, str] | None = None) -> Summary:
+    """Ask each card, grade, save at once, let the learner override or undo; failed cards come back."""
     summary = Summary()
     indexes: dict[str, DeckIndex] = {}
+    usual = store.usual_seconds(db)
+    rng = random.Random(options.seed)
     pending = list(queue)
     total = len(pending)
+    asked = 0
     while pending:
         card = pending.pop(0)
+        if headings and asked in headings:
+            prompter.notice(headings[asked])
+        asked += 1
         if card.deck not in indexes:
             indexes[card.deck] = DeckIndex.of(store.facts(db, card.deck))
         index = indexes[card.deck]
         spec = index.widen(spec_for(db, card), card.fact)
+        if options.choice:
+            spec = with_choices(spec, card.fact, index.facts, rng, lambda text, s=spec: check(s, text, index.names)[0])
         started = timer()
         answer = prompter.ask(spec, summary.answered + 1, total)
         if answer is None:
             summary.ended_early = True
             break
         seconds = timer() - started
-        verdict = grade(spec, answer, seconds, index.names)
+        verdict = grade(spec, answer, seconds, index.names, usual.get(card.kind))
         now = clock()
+        other = None if verdict.correct else index.owner(spec, card.fact, answer)
         after = review(card.state, verdict.rating, now, params)
-        review_id = store.record_review(db, card, now, answer, verdict.correct, verdict.rating,
-                                        int(seconds * 1000), after)
+        saved = store.record_review(db, card, now, answer, verdict.correct, verdict.rating, int(seconds * 1000),
+                                    after, mode=options.mode,
+                                    confused_with=f"{card.deck}/{other.key}" if other else None)
         summary.answered += 1
         summary.correct += int(verdict.correct)
+        extra = [confusion_line(spec, other)] if other else []
+        shown_after = after if options.mode == "review" else card.state
+        prompter.show_verdict(spec, verdict, shown_after, now, extra)
+        if options.rate and options.mode == "review":
+            previews = {r: after if r == verdict.rating else review(card.state, r, now, params) for r in (1, 2, 3, 4)}
+            chosen = prompter.choose_rating(verdict.rating, previews, now)
+            if chosen is None:
+                summary.ended_early = True
+                break
+            if chosen == UNDO:
+                store.undo_last(db, saved.review_id)
+                summary.answered -= 1
+                summary.correct -= int(verdict.correct)
+                prompter.notice("Undone: that answer is forgotten; the card comes again.")
+                pending.insert(0, card)
+                continue
+            if chosen != verdict.rating:
+                after = previews[chosen]
+                store.amend_rating(db, saved.review_id, card, verdict.rating, chosen, after)
+                if (chosen == 1) != (verdict.rating == 1):
+                    saved = replace(saved, new_leech=store.refresh_leech(db, card.id))
         if not verdict.correct:
             summary.misses.append(spec)
-        prompter.show_verdict(spec, verdict, after, now)
-        previews = {r: after if r == verdict.rating else review(card.state, r, now, params) for r in (1, 2, 3, 4)}
-        chosen = prompter.choose_rating(verdict.rating, previews, now)
-        if chosen is None:
-            summary.ended_early = True
-            break
-        if chosen != verdict.rating:
-            after = previews[chosen]
-            store.amend_rating(db, review_id, card, verdict.rating, chosen, after)
-        if after.due is not None and after.due <= now + LEARN_AHEAD:
+        if saved.new_leech:
+            summary.leeches.append(spec)
+            if prompter.offer_suspend(spec):
+                store.set_suspended(db, [card.id], True)
+                continue
+        if options.requeue and options.mode == "review" and after.due is not None and after.due <= now + LEARN_AHEAD:
             pending.append(replace(card, state=after, reps=card.reps + 1))
             total += 1
     summary.next_due = store.next_due(db, deck)
     return summary
-

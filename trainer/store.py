@@ -213,10 +213,27 @@ def facts_started_since(db: Database, since: datetime) -> set[str]:
         "WHERE r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = 0", [iso(since)])}
 
 
+LEECH_FAILS = 8
+
+
+@dataclass(frozen=True)
+class Recorded:
+    review_id: int
+    new_leech: bool
+
+
 def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool,
-                  rating: int, duration_ms: int, after: CardState, mode: str = "review") -> int:
-    """Append the review and move the card's cached state, in one committed transaction."""
+                  rating: int, duration_ms: int, after: CardState, mode: str = "review",
+                  confused_with: str | None = None) -> Recorded:
+    """Append the answer and, for a review, move the card's cached state: one committed transaction.
+
+    Practice answers are logged with the state unchanged, so they never move the schedule.
+    """
+    practice = mode == "practice"
+    if practice:
+        after = card.state
     lapse = int(rating == AGAIN and card.state.state == REVIEW)
+    new_leech = False
     with db.atomic():
         cur = db.execute(
             "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
@@ -224,8 +241,113 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
             [card.id, iso(now), answer, int(correct), rating, duration_ms, mode,
              json.dumps(card.state.to_dict()), json.dumps(after.to_dict())],
         )
-        _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=lapse)
-    return int(cur.lastrowid)
+        review_id = int(cur.lastrowid)
+        if confused_with:
+            db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
+                       [review_id, card.id, card.fact_id, confused_with, iso(now)])
+        if not practice:
+            _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=lapse)
+            if rating == AGAIN:
+                new_leech = _mark_leech(db, card.id)
+    return Recorded(review_id, new_leech)
+
+
+def _fails(db: Database, card_id: str) -> int:
+    return db.execute("SELECT count(*) FROM reviews WHERE card_id = ? AND rating = 1 AND mode = 'review'",
+                      [card_id]).fetchone()[0]
+
+
+def refresh_leech(db: Database, card_id: str) -> bool:
+    """After a rating changed: set or clear the flag; True when the card has just become a leech."""
+    with db.atomic():
+        if _fails(db, card_id) < LEECH_FAILS:
+            db.execute("UPDATE cards SET leech = 0 WHERE id = ?", [card_id])
+            return False
+        return _mark_leech(db, card_id)
+
+
+def _mark_leech(db: Database, card_id: str) -> bool:
+    """Flag a card the moment its fail count reaches the threshold; True only that first time."""
+    if _fails(db, card_id) < LEECH_FAILS:
+        return False
+    cur = db.execute("UPDATE cards SET leech = 1 WHERE id = ? AND leech = 0", [card_id])
+    return cur.rowcount == 1
+
+
+@dataclass(frozen=True)
+class Undone:
+    card_id: str
+    answer: str
+    reviewed_at: datetime
+    state: CardState
+
+
+def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
+    """Delete the newest review (or `review_id`) and put its card back as it was before it."""
+    with db.atomic():
+        row = db.execute(
+            "SELECT id, card_id, answer, reviewed_at, rating, mode, state_before FROM reviews "
+            + ("WHERE id = ?" if review_id is not None else "ORDER BY id DESC LIMIT 1"),
+            [review_id] if review_id is not None else [],
+        ).fetchone()
+        if row is None:
+            return None
+        rid, cid, answer, at, rating, mode, before_json = row
+        before = CardState.from_dict(json.loads(before_json))
+        db.execute("DELETE FROM confusions WHERE review_id = ?", [rid])
+        db.execute("DELETE FROM reviews WHERE id = ?", [rid])
+        if mode != "practice":
+            lapse = int(rating == AGAIN and before.state == REVIEW)
+            _set_card_state(db, cid, before, reps_delta=-1, lapses_delta=-lapse)
+            if _fails(db, cid) < LEECH_FAILS:
+                db.execute("UPDATE cards SET leech = 0 WHERE id = ?", [cid])
+    return Undone(cid, answer, parse_time(at) or datetime.min, before)
+
+
+def card_by_id(db: Database, card_id: str) -> CardRow | None:
+    row = db.execute(f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id WHERE c.id = ?",
+                     [card_id]).fetchone()
+    return _row_to_card(row) if row else None
+
+
+def cards_where(db: Database, where: str, args: list[Any], order: str = "c.deck, c.position",
+                limit: int = -1) -> list[CardRow]:
+    """Cards by a condition on `c` (cards) for the listing and drill queues; `where` is never user text."""
+    rows = db.execute(f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
+                      f"WHERE {where} ORDER BY {order} LIMIT ?", [*args, limit]).fetchall()
+    return [_row_to_card(r) for r in rows]
+
+
+def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int:
+    """Suspend or restore cards by id; returns how many changed (removed-from-deck cards are left alone)."""
+    with db.atomic():
+        n = 0
+        for cid in card_ids:
+            n += db.execute("UPDATE cards SET suspended = ? WHERE id = ? AND suspended = ?",
+                            [int(suspended), cid, int(not suspended)]).rowcount
+    return n
+
+
+def worst_confusions(db: Database, limit: int = 10, deck: str | None = None) -> list[tuple[str, str, int, str]]:
+    """(fact, other fact, times, card last failed) for the most frequent confusions, either way round."""
+    where, args = (" WHERE substr(card_id, 1, ?) = ?", [len(deck) + 1, deck + "/"]) if deck else ("", [])
+    rows = db.execute(
+        "SELECT min(fact_id, other_fact_id) AS a, max(fact_id, other_fact_id) AS b, count(*) AS n, "
+        f"max(card_id) FROM confusions{where} GROUP BY a, b ORDER BY n DESC, a LIMIT ?", [*args, limit]).fetchall()
+    return [(a, b, n, cid) for a, b, n, cid in rows]
+
+
+def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str, float]:
+    """Median time of the learner's recent right answers, per card kind (only kinds with enough answers)."""
+    out: dict[str, float] = {}
+    for (kind,) in db.execute("SELECT DISTINCT kind FROM cards"):
+        times = sorted(d for (d,) in db.execute(
+            "SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id "
+            "WHERE c.kind = ? AND r.correct = 1 AND r.mode = 'review' ORDER BY r.id DESC LIMIT ?", [kind, sample]))
+        if len(times) >= minimum:
+            mid = len(times) // 2
+            out[kind] = (times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2) / 1000
+    return out
 
 
 def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, rating: int,
