@@ -16,7 +16,7 @@ RANGE_CLASSES = {
 TRANSPORT_ANSWERS = {
     "tcp": ("tcp",),
     "udp": ("udp",),
-    "both": ("both", "tcp and udp", "udp and tcp", "tcp/udp", "udp/tcp", "tcp+udp", "tcp, udp", "udp, tcp"),
+    "both": ("both", "both tcp and udp", "tcp and udp", "udp and tcp", "tcp/udp", "udp/tcp", "tcp+udp", "tcp, udp", "udp, tcp"),
 }
 
 

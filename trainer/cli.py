@@ -130,10 +130,11 @@ plain_option = click.option("--plain/--interactive", default=None,
 @click.option("--choice/--typed", default=None, help="Multiple choice (four options) instead of typing.")
 @click.option("--confusions", is_flag=True, help="Drill the pairs you confuse most, side by side.")
 @click.option("--leeches", is_flag=True, help="Drill the cards you keep failing.")
+@click.option("--seed", type=int, help="Fix the order of multiple-choice options.")
 @plain_option
 @db_option
 def review(deck: str | None, new: int | None, extra: int, ahead: int | None, choice: bool | None,
-           confusions: bool, leeches: bool, plain: bool | None, db_path: Path | None) -> None:
+           confusions: bool, leeches: bool, seed: int | None, plain: bool | None, db_path: Path | None) -> None:
     """Study the cards that are due, then new ones."""
     from trainer import render, session, store
 
@@ -161,14 +162,14 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         if not queue and ahead:
             queue = session.ahead_queue(db, ahead, deck)
             if queue:
-                out(f"Nothing due: studying the {len(queue)} cards due soonest.")
+                out(f"Nothing due: studying the {len(queue)} card{'s' if len(queue) != 1 else ''} due soonest.")
     if not queue:
         nxt = store.next_due(db, deck)
         out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
             if nxt else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
         return
     use_choice = bool(settings.get("choice", False)) if choice is None else choice
-    options = session.Options(choice=use_choice)
+    options = session.Options(choice=use_choice, seed=seed)
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, session.params_from(settings),
                          options, deck, headings)
     for line in render.summary_lines(result, now()):
@@ -263,8 +264,9 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
         return
     body = [[d["id"], d["state"], render.when(c.state.due, t) if c.state.due else "-", d["question"]]
             for d, c in zip(data, rows)]
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 10**6  # a pipe gets whole lines
     for line in render.table_lines(["id", "state", "due", "question"], [[render.clean(x) for x in r] for r in body],
-                                   shutil.get_terminal_size().columns, numeric_from=99):
+                                   width, numeric_from=99):
         click.echo(line)
 
 

@@ -386,10 +386,12 @@ def totals(db: Database, now: datetime) -> dict[str, int]:
         "FROM cards WHERE suspended = 0",
         [iso(now)],
     ).fetchone()
-    r = db.execute("SELECT count(*), coalesce(sum(correct), 0) FROM reviews").fetchone()
+    r = db.execute("SELECT count(*), coalesce(sum(correct), 0) FROM reviews WHERE mode = 'review'").fetchone()
+    practice = db.execute("SELECT count(*) FROM reviews WHERE mode = 'practice'").fetchone()[0]
     susp = db.execute("SELECT count(*) FROM cards WHERE suspended = 1").fetchone()[0]
+    leeches = db.execute("SELECT count(*) FROM cards WHERE leech = 1 AND suspended = 0").fetchone()[0]
     return {"cards": c[0], "new": c[1], "learning": c[2], "review": c[3], "due": c[4],
-            "suspended": susp, "reviews": r[0], "correct": r[1]}
+            "suspended": susp, "leeches": leeches, "reviews": r[0], "correct": r[1], "practice": practice}
 
 
 def settings(db: Database) -> dict[str, Any]:

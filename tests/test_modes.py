@@ -1,0 +1,176 @@
+"""Study modes that teach: multiple choice, confusions, undo, leeches, quizzes, studying ahead."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import keys
+from trainer.cards import applicable, make_card, with_choices
+from trainer.deck import load_deck
+from trainer.grading import check, suggest_rating
+from trainer.paths import bundled_deck
+from trainer.cli import cli
+from trainer.scheduler import EASY, GOOD, HARD
+
+DAY1 = "2026-03-02T09:00:00+00:00"
+
+
+def run(args: list[str], input: str | None = None, when: str = DAY1):
+    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when}, catch_exceptions=False)
+
+
+def db(home: Path) -> sqlite3.Connection:
+    return sqlite3.connect(home / "trainer.db")
+
+
+EXAM = load_deck(bundled_deck("exam"))
+BY_KEY = {f.key: f for f in EXAM.facts}
+
+
+@pytest.mark.parametrize("key,kind", [(f.key, k) for f in EXAM.facts for k in EXAM.kinds
+                                      if applicable(f, k, BY_KEY)])
+def test_choices_have_one_right_option_and_no_repeats(key: str, kind: str) -> None:
+    fact = BY_KEY[key]
+    spec = make_card("exam", fact, kind, BY_KEY)
+    chosen = with_choices(spec, fact, EXAM.facts, random.Random(7), lambda t: check(spec, t)[0])
+    assert len(chosen.choices) == (3 if kind in ("transport", "range") else 4)
+    assert len({c.casefold() for c in chosen.choices}) == len(chosen.choices)
+    assert sum(check(spec, c)[0] for c in chosen.choices) == 1
+
+
+def test_distractors_are_the_ones_learners_confuse() -> None:
+    imap = BY_KEY["imap"]
+    spec = make_card("exam", imap, "service-port", BY_KEY)
+    options = with_choices(spec, imap, EXAM.facts, random.Random(1), lambda t: check(spec, t)[0]).choices
+    assert "993" in options  # the secure twin
+    assert len({"110", "995", "25", "465", "587"} & set(options)) >= 2  # the mail family
+    ldap = BY_KEY["ldap"]
+    secure = make_card("exam", ldap, "secure", BY_KEY)
+    assert "389" in with_choices(secure, ldap, EXAM.facts, random.Random(1), lambda t: check(secure, t)[0]).choices
+
+
+def test_option_order_is_shuffled() -> None:
+    spec = make_card("exam", BY_KEY["imap"], "service-port", BY_KEY)
+    orders = {with_choices(spec, BY_KEY["imap"], EXAM.facts, random.Random(s), lambda t: check(spec, t)[0]).choices
+              for s in range(20)}
+    assert len(orders) > 3 and len({o.index("143") for o in orders}) > 1
+
+
+def test_multiple_choice_in_a_pipe_takes_the_number_and_caps_the_rating_at_good(isolated_home: Path) -> None:
+    out = run(["review", "--choice", "--new", "1", "--seed", "5"], input="").output
+    options = out.splitlines()[2]
+    number = next(p.split(")")[0].strip() for p in options.split("   ") if p.split(") ")[1] == "20, 21")
+    out = run(["review", "--choice", "--new", "1", "--seed", "5"], input=number + "\n").output
+    assert "✓ Right: 20, 21" in out
+    rating = db(isolated_home).execute("SELECT rating FROM reviews").fetchone()[0]
+    assert rating == GOOD  # instant and right, yet recognition is not Easy
+
+
+def test_multiple_choice_with_arrow_keys_in_the_terminal(isolated_home: Path) -> None:
+    run(["review", "--new", "0"], input="")  # import the deck
+    with keys("\x1b[B\x1b[B\x1b[B\r\r" + "\x03"):  # down three times: the fourth option
+        result = run(["review", "--interactive", "--choice", "--new", "1"])
+    assert result.exit_code == 0, result.output
+    answer = db(isolated_home).execute("SELECT answer FROM reviews").fetchone()[0]
+    assert answer and ("✓" in result.output or "✗" in result.output)
+
+
+def test_personal_times_set_easy_and_hard() -> None:
+    assert suggest_rating(True, False, 3.0, usual=5.0) == EASY
+    assert suggest_rating(True, False, 5.0, usual=5.0) == GOOD
+    assert suggest_rating(True, False, 11.0, usual=5.0) == HARD
+    assert suggest_rating(True, False, 11.0, usual=None) == GOOD  # fixed bounds: 6 s and 20 s
+
+
+def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_home: Path) -> None:
+    deck = Path(isolated_home.parent / "mail.yaml")
+    deck.write_text("name: mail\nkinds: [service-port]\nfacts:\n- {key: imap, service: IMAP, ports: 143}\n"
+                    "- {key: imaps, service: IMAPS, ports: 993}\n- {key: pop3, service: POP3, ports: 110}\n",
+                    encoding="utf-8")
+    run(["import", str(deck)])
+    out = run(["review", "--deck", "mail"], input="993\n").output
+    assert "✗ Wrong: you said 993; the answer is 143 (TCP)" in out and "  993 is IMAPS." in out
+    rows = db(isolated_home).execute("SELECT card_id, fact_id, other_fact_id FROM confusions").fetchall()
+    assert rows == [("mail/imap/service-port", "mail/imap", "mail/imaps")]
+    drill = run(["review", "--confusions"], input="143\n993\n", when="2026-03-02T09:30:00+00:00").output.splitlines()
+    assert drill[0] == "IMAP (143) vs IMAPS (993): confused 1 time"
+    assert [l for l in drill if l.startswith("(")] == ["(1/2) Which port does IMAP use?",
+                                                      "(2/2) Which port does IMAPS use?"]
+    assert sum(l.startswith("✓") for l in drill) == 2
+
+
+def test_undo_key_takes_back_the_answer_and_asks_again(isolated_home: Path) -> None:
+    with keys("99\ru" "20 21\r\r" "\x03"):
+        result = run(["review", "--interactive", "--new", "1"])
+    assert "Undone" in result.output
+    rows = db(isolated_home).execute("SELECT answer, correct FROM reviews").fetchall()
+    assert rows == [("20 21", 1)]
+    assert "Session: 1 answered, 1 right (100%)." in result.output
+
+
+def test_trainer_undo_twice_restores_earlier_due_dates(isolated_home: Path) -> None:
+    con = db
+    run(["review", "--new", "1"], input="20 21\n")  # FTP: Easy, due in days
+    first_due = con(isolated_home).execute("SELECT due FROM cards WHERE id = 'exam/ftp/service-port'").fetchone()[0]
+    run(["review", "--new", "0", "--ahead", "1"], input="21\n", when="2026-03-03T09:00:00+00:00")
+    assert con(isolated_home).execute("SELECT due FROM cards WHERE id = 'exam/ftp/service-port'").fetchone()[0] != first_due
+    out = run(["undo"]).output
+    assert out.startswith("Undid '21' to: Which ports does FTP use?")
+    assert con(isolated_home).execute("SELECT due, reps FROM cards WHERE id = 'exam/ftp/service-port'").fetchone() == (first_due, 1)
+    run(["undo"])
+    assert con(isolated_home).execute("SELECT due, reps, state FROM cards WHERE id = 'exam/ftp/service-port'").fetchone() == (None, 0, 0)
+    result = CliRunner().invoke(cli, ["undo"])
+    assert result.exit_code == 1 and "nothing to undo" in result.output
+
+
+def test_a_card_failed_eight_times_is_a_leech_that_can_be_drilled_suspended_and_restored(isolated_home: Path) -> None:
+    out = run(["review", "--new", "1"], input="1\n" * 8).output
+    assert out.count("✗") == 8 and "! Leech: this card has failed 8 times." in out
+    listed = json.loads(run(["cards", "--leeches", "--json"]).output)
+    assert [c["id"] for c in listed] == ["exam/ftp/service-port"]
+    drill = run(["review", "--leeches"], input="20 21\n", when="2026-03-02T10:00:00+00:00").output
+    assert "(1/1) Which ports does FTP use?" in drill and "✓" in drill
+    # the ninth fail offers nothing new; suspend from the terminal prompt when it first becomes a leech
+    with keys("1\r\r" * 8 + "s"):
+        result = run(["review", "--interactive", "--new", "1"], when="2026-03-02T11:00:00+00:00")
+    assert "Suspended." in result.output
+    suspended = json.loads(run(["cards", "--suspended", "--json"]).output)
+    assert [c["id"] for c in suspended] == ["exam/ssh/port-service"]
+    assert "Restored 1 card." in run(["unsuspend", "exam/ssh/port-service"]).output
+    assert json.loads(run(["cards", "--suspended", "--json"]).output) == []
+    bad = CliRunner().invoke(cli, ["unsuspend", "exam/nope/x"])
+    assert bad.exit_code == 1 and "no card with id 'exam/nope/x'" in bad.output
+
+
+def test_quiz_scores_lists_misses_and_leaves_the_schedule_alone(isolated_home: Path) -> None:
+    out = run(["quiz", "--count", "5", "--seed", "4"], input="x\n" * 5).output
+    lines = out.splitlines()
+    assert sum(l.startswith("(") for l in lines) == 5 and "Score: 0/5 (0%)." in lines
+    assert lines.index("Misses:") == len(lines) - 6
+    con = db(isolated_home)
+    assert con.execute("SELECT count(*), min(mode), max(mode) FROM reviews").fetchone() == (5, "practice", "practice")
+    assert con.execute("SELECT count(*) FROM cards WHERE reps > 0").fetchone()[0] == 0
+    again = run(["quiz", "--count", "5", "--seed", "4"], input="x\n" * 5).output
+    assert [l for l in again.splitlines() if l.startswith("(")] == [l for l in lines if l.startswith("(")]
+    run(["quiz", "--count", "3", "--seed", "4", "--count-as-review", "--kind", "service-port"], input="x\n" * 3)
+    assert con.execute("SELECT count(*) FROM cards WHERE reps > 0 AND kind = 'service-port'").fetchone()[0] == 3
+    stats = json.loads(run(["stats", "--json"]).output)
+    assert (stats["practice"], stats["reviews"]) == (10, 3)
+
+
+def test_ahead_and_extra(isolated_home: Path) -> None:
+    run(["review", "--new", "2"], input="20 21\nssh\n")
+    out = run(["review", "--new", "0"], when="2026-03-02T12:00:00+00:00").output
+    assert "Nothing due" in out and "--ahead N" in out
+    ahead = run(["review", "--new", "0", "--ahead", "5"], input="20 21\nssh\n", when="2026-03-02T12:00:00+00:00").output
+    assert "studying the 2 cards due soonest" in ahead
+    assert {l[6:] for l in ahead.splitlines() if l.startswith("(")} == {"Which ports does FTP use?",
+                                                                        "Which service uses port 22/tcp?"}
+    extra = run(["review", "--extra", "3"], input="", when="2026-03-02T12:00:00+00:00").output
+    assert "(1/21)" in extra  # 18 new left today, plus 3
