@@ -174,3 +174,12 @@ def test_ahead_and_extra(isolated_home: Path) -> None:
                                                                         "Which service uses port 22/tcp?"}
     extra = run(["review", "--extra", "3"], input="", when="2026-03-02T12:00:00+00:00").output
     assert "(1/21)" in extra  # 18 new left today, plus 3
+
+
+def test_an_undone_multiple_choice_card_keeps_its_option_order(isolated_home: Path) -> None:
+    with keys("1\ru" "1\r\r" "\x03"):
+        result = run(["review", "--interactive", "--choice", "--new", "1"])
+    answers = [a for (a,) in db(isolated_home).execute("SELECT answer FROM reviews")]
+    assert "Undone" in result.output and len(answers) == 1
+    verdicts = [l for l in result.output.splitlines() if l[:1] in "✓✗"]
+    assert len(verdicts) == 2 and verdicts[0] == verdicts[1]  # option 1 was the same option both times

@@ -209,7 +209,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     summary = Summary()
     indexes: dict[str, DeckIndex] = {}
     usual = store.usual_seconds(db)
-    rng = random.Random(options.seed)
+    base = options.seed if options.seed is not None else random.random()
     pending = list(queue)
     total = len(pending)
     asked = 0
@@ -223,6 +223,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         index = indexes[card.deck]
         spec = index.widen(spec_for(db, card), card.fact)
         if options.choice:
+            rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
             spec = with_choices(spec, card.fact, index.facts, rng, lambda text, s=spec: check(s, text, index.names)[0])
         started = timer()
         answer = prompter.ask(spec, summary.answered + 1, total)
