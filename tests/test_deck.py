@@ -49,7 +49,6 @@ def test_dump_then_parse_gives_the_same_deck(tmp_path: Path) -> None:
     ("  ports: 143\n", "  ports: 70000\n", "deck.yaml:8: facts[0].ports: 70000 is not a port (0-65535)"),
     ("- service: FTP\n", "- key: imap\n  service: FTP\n", "deck.yaml:10: facts[1]: duplicate key `imap` (first at line 5)"),
     ("  transport: tcp\n", "  transport: sctp\n", "deck.yaml:9: facts[0].transport: 'sctp' must be tcp, udp or both"),
-    ("  aliases: [imap4]\n", "  colour: red\n", "deck.yaml:7: facts[0].colour: unknown field"),
     ("  back: Confidentiality, integrity, availability\n", "", "deck.yaml:12: facts[2]: `back` is required"),
     ("title: My ports\n", "title: [My ports\n", "deck.yaml:"),
     ("  ports: [20, 21]\n", "  ports: '21-20'\n", "deck.yaml:11: facts[1].ports: '21-20': range runs backwards"),
@@ -107,3 +106,11 @@ def test_port_ranges_survive_the_round_trip_through_storage(tmp_path: Path) -> N
     fact = deck.facts[0]
     assert fact.to_dict()["ports"] == ["137-139"]
     assert Fact.from_dict(fact.to_dict()) == fact and fact.ports == (137, 138, 139)
+
+
+def test_unknown_fields_are_warnings_with_their_line(tmp_path: Path) -> None:
+    deck = load_deck(write(tmp_path, GOOD.replace("  aliases: [imap4]\n", "  colour: red\n")))
+    assert len(deck.facts) == 3
+    assert [w.split("/")[-1] for w in deck.warnings] == [
+        "deck.yaml:7: warning: facts[0].colour: unknown field ignored (known: accept, aliases, back, description, "
+        "front, key, note, ports, registry, secure, service, tags, transport)"]

@@ -32,6 +32,15 @@ class CardSpec:
     port_sets: tuple[frozenset[int], ...] = ()
     note: str = ""
     choices: tuple[str, ...] = ()
+    self_graded: bool = False
+
+
+PROSE_WORDS = 6
+
+
+def is_prose(answer: str) -> bool:
+    """An answer of six words or more cannot be checked by string matching: the learner grades it."""
+    return len(answer.split()) >= PROSE_WORDS
 
 
 def range_class(port: int) -> str:
@@ -66,7 +75,7 @@ def names_of(fact: Fact) -> tuple[str, ...]:
 
 
 def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> bool:
-    if kind == "front-back":
+    if kind in ("front-back", "back-front"):
         return not fact.is_port
     if not fact.is_port:
         return False
@@ -86,8 +95,12 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
     cid = card_id(deck, fact.key, kind)
     note = fact.note or fact.description
     if kind == "front-back":
-        return CardSpec(cid, kind, fact.front or "", fact.back or "",
-                        answers=(fact.back or "",) + fact.accept, note=note)
+        back = fact.back or ""
+        return CardSpec(cid, kind, fact.front or "", back, answers=(back,) + fact.accept, note=note,
+                        self_graded=is_prose(back))
+    if kind == "back-front":
+        front = fact.front or ""
+        return CardSpec(cid, kind, fact.back or "", front, answers=(front,), note=note, self_graded=is_prose(front))
     svc = fact.service or ""
     if kind == "service-port":
         verb = "port does" if len(fact.ports) == 1 else "ports does"
@@ -134,6 +147,8 @@ def _answer_text(kind: str, fact: Fact) -> str:
         return port_list(fact.ports)
     if kind == "front-back":
         return fact.back or ""
+    if kind == "back-front":
+        return fact.front or ""
     return fact.service or ""
 
 
@@ -164,7 +179,7 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
         twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
         family = set(fact.tags) | set(target.tags)
         ranked = sorted(others, key=lambda f: (f.key not in twins, not (family & set(f.tags)),
-                                                _closeness(target, f) if spec.kind != "front-back" else 0))
+                                                _closeness(target, f) if fact.is_port else 0))
         options = [right]
         seen = {right.casefold()}
         for f in ranked:

@@ -299,33 +299,91 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
 
 @cli.command(name="import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--deck", "name", help="Deck name (default: from the file).")
+@click.option("--prune", is_flag=True, help="Delete facts gone from the file, with their reviews (asks first).")
+@click.option("--yes", is_flag=True, help="Do not ask before pruning.")
 @db_option
-def import_(files: tuple[Path, ...], db_path: Path | None) -> None:
-    """Import decks: YAML, or an /etc/services file. Re-importing keeps every review."""
+def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, db_path: Path | None) -> None:
+    """Import decks: YAML, CSV/TSV, an /etc/services file, or an Anki .apkg. Re-importing keeps every review."""
     from trainer import store
     from trainer.imports import read_deck
 
-    decks = [read_deck(f) for f in files]  # read and validate everything before writing anything
+    if name and len(files) > 1:
+        raise click.UsageError("--deck names one deck: import one file at a time with it")
+    decks = [read_deck(f, name) for f in files]  # read and validate everything before writing anything
+    for d in decks:
+        for w in d.warnings:
+            click.echo(w, err=True)
     db = _open(db_path)
     with db.atomic():
         summaries = [store.import_deck(db, d, now()) for d in decks]
     for s in summaries:
         click.echo(f"{s.deck}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
                    f"{s.suspended} suspended; {s.cards} cards.")
+    if prune:
+        gone = [fid for d in decks for fid in store.removed_facts(db, d.name)]
+        if not gone:
+            click.echo("Nothing to prune.")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                raise TrainerError(f"{len(gone)} facts would be deleted with their reviews: add --yes to confirm")
+            click.confirm(f"Delete {len(gone)} facts no longer in the file, and all their reviews?", abort=True)
+        click.echo(f"Pruned {store.delete_facts(db, gone)} facts.")
 
 
 @cli.command()
+@click.argument("deck")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "csv", "apkg"]), default="yaml", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="File to write (default: stdout for yaml and csv, DECK.apkg for apkg).")
+@db_option
+def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> None:
+    """Write a deck as YAML or CSV (both import back unchanged) or as an Anki package."""
+    import os
+
+    from trainer import export as ex
+    from trainer import store
+
+    d = store.deck_of(_open(db_path), deck)
+    if d is None:
+        raise TrainerError(f"no deck named '{deck}'")
+    if fmt == "apkg":
+        target = output or Path(f"{deck}.apkg")
+        n = ex.to_apkg(d, target)
+        click.echo(f"Wrote {target}: {n} notes.")
+        return
+    text = ex.to_yaml(d) if fmt == "yaml" else ex.to_csv(d)
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(text, encoding="utf-8", newline="")
+        os.replace(tmp, output)  # never a half-written file
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise TrainerError(f"{output}: cannot write ({e.strerror or e})") from None
+    click.echo(f"Wrote {output}: {len(d.facts)} facts.", err=True)
+
+
+@cli.group(invoke_without_command=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
-def decks(as_json: bool, db_path: Path | None) -> None:
-    """List decks with their new, learning and due counts."""
+@click.pass_context
+def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
+    """List decks with their new, learning and due counts (or: decks show NAME, decks remove NAME)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from dataclasses import asdict
 
     from trainer import store
 
-    rows = store.deck_counts(_open(db_path), now())
+    db = _open(db_path)
+    rows = store.deck_counts(db, now())
+    sources = {r[0]: r[1] for r in db.execute("SELECT name, source FROM decks")}
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        click.echo(json.dumps([dict(asdict(r), source=sources.get(r.name, "")) for r in rows], indent=2))
         return
     if not rows:
         click.echo("No decks yet: `trainer review` imports the exam deck, `trainer import FILE` adds yours.")
@@ -336,6 +394,58 @@ def decks(as_json: bool, db_path: Path | None) -> None:
 
     for line in render.deck_table(rows, shutil.get_terminal_size().columns):
         click.echo(line)
+
+
+@decks.command(name="show")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
+    """A deck's details and its facts."""
+    from dataclasses import asdict
+
+    from trainer import render, store
+    from trainer.cards import port_list
+
+    db = _open(db_path)
+    d = store.deck_of(db, name)
+    if d is None:
+        raise TrainerError(f"no deck named '{name}'")
+    counts = next(r for r in store.deck_counts(db, now()) if r.name == name)
+    if as_json:
+        click.echo(json.dumps({**d.to_dict(), "source": d.source, "counts": asdict(counts)}, indent=2,
+                              ensure_ascii=False))
+        return
+    out = [f"{d.name}: {d.title}", *([d.description] if d.description else []),
+           f"source: {d.source or '-'}", f"question kinds: {', '.join(d.kinds)}",
+           f"{counts.facts} facts, {counts.cards} cards: {counts.new} new, {counts.learning} learning, "
+           f"{counts.due} due, {counts.suspended} suspended", ""]
+    for f in d.facts[:50]:
+        out.append(f"  {f.key}: {f.service} {port_list(f.ports)}/{f.transport}" if f.is_port
+                   else f"  {f.key}: {f.front} = {f.back}")
+    if len(d.facts) > 50:
+        out.append(f"  ... and {len(d.facts) - 50} more (`trainer export {name}` shows all)")
+    for line in out:
+        click.echo(render.clean(line))
+
+
+@decks.command(name="remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask first.")
+@db_option
+def decks_remove(name: str, yes: bool, db_path: Path | None) -> None:
+    """Delete a deck and every review of its cards."""
+    from trainer import store
+
+    db = _open(db_path)
+    if store.deck_of(db, name) is None:
+        raise TrainerError(f"no deck named '{name}'")
+    if not yes:
+        if not sys.stdin.isatty():
+            raise TrainerError(f"removing '{name}' deletes its reviews: add --yes to confirm")
+        click.confirm(f"Delete deck '{name}' and all its reviews?", abort=True)
+    n = store.remove_deck(db, name)
+    click.echo(f"Removed deck '{name}' and {n} reviews.")
 
 
 @cli.command()

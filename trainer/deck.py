@@ -12,7 +12,7 @@ from trainer.errors import DeckError, located
 FORMAT = 1
 MAX_BYTES = 20 * 1024 * 1024
 PORT_KINDS = ("service-port", "port-service", "transport", "range", "secure")
-GENERIC_KINDS = ("front-back",)
+GENERIC_KINDS = ("front-back", "back-front")
 KINDS = PORT_KINDS + GENERIC_KINDS
 DEFAULT_PORT_KINDS = ("service-port", "port-service")
 TRANSPORTS = ("tcp", "udp", "both")
@@ -77,6 +77,7 @@ class Deck:
     kinds: tuple[str, ...] = DEFAULT_PORT_KINDS
     description: str = ""
     source: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -150,7 +151,9 @@ def _refuse_aliases(root: Any, path: str | Path) -> None:
 
 
 def _line_of(node: Any, key: str | None = None) -> int:
-    """1-based line of a mapping node, or of one of its keys."""
+    """1-based line of a mapping node, or of one of its keys; a plain int is already a line."""
+    if isinstance(node, int):
+        return node
     if key is not None and hasattr(node, "value") and isinstance(node.value, list):
         for k, v in node.value:
             if getattr(k, "value", None) == key:
@@ -165,9 +168,10 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
     def err(n: Any, key: str | None, message: str) -> DeckError:
         return DeckError(located(path, _line_of(n, key), message))
 
-    unknown = sorted(set(map(str, data)) - _DECK_FIELDS)
-    if unknown:
-        raise err(node, unknown[0], f"unknown field `{unknown[0]}` (known: {', '.join(sorted(_DECK_FIELDS))})")
+    warnings: list[str] = []
+    for name in sorted(set(map(str, data)) - _DECK_FIELDS):
+        warnings.append(located(path, _line_of(node, name), f"warning: unknown field `{name}` ignored "
+                                                            f"(known: {', '.join(sorted(_DECK_FIELDS))})"))
     fmt = data.get("format", FORMAT)
     if fmt != FORMAT:
         raise err(node, "format", f"format: {fmt!r} is not supported (this trainer reads format {FORMAT})")
@@ -184,27 +188,47 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
     raw_facts = data.get("facts")
     if not isinstance(raw_facts, list) or not raw_facts:
         raise err(node, "facts" if facts_node else None, "facts: a deck needs a non-empty list of facts")
+    kinds_at = _line_of(node, "kinds") if "kinds" in data else _line_of(node)
+    return _assemble(name, title, description, list(zip(raw_facts, facts_node.value)), data.get("kinds"),
+                     kinds_at, path, warnings)
+
+
+def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Path, name: str,
+                      title: str | None = None, kinds: list[str] | None = None,
+                      warnings: list[str] | None = None) -> Deck:
+    """A deck from rows read elsewhere (CSV, Anki): each a fact mapping and its line, validated as YAML facts are."""
+    path = Path(path)
+    if not _NAME.match(name):
+        raise DeckError(located(path, None, f"deck name {name!r} must be lower-case letters, digits, '-', '_' or '.'"))
+    if not records:
+        raise DeckError(located(path, None, "no facts found"))
+    return _assemble(name, title or name, "", records, kinds, 1, path, list(warnings or []))
+
+
+def _assemble(name: str, title: str, description: str, records: list[tuple[Any, Any]], raw_kinds: Any,
+              kinds_at: int, path: Path, warnings: list[str]) -> Deck:
+    """Validate facts (unique keys), kinds and cross-references; shared by every deck reader."""
     facts: list[Fact] = []
     keys: dict[str, int] = {}
-    for i, (raw, fnode) in enumerate(zip(raw_facts, facts_node.value)):
-        fact = _fact(raw, fnode, i, err)
+    for i, (raw, fnode) in enumerate(records):
+        fact = _fact(raw, fnode, i, warnings, path)
         if fact.key in keys:
-            raise err(fnode, "key" if isinstance(raw, dict) and "key" in raw else None,
-                      f"facts[{i}]: duplicate key `{fact.key}` (first at line {keys[fact.key]})")
+            raise DeckError(located(path, _line_of(fnode, "key" if isinstance(raw, dict) and "key" in raw else None),
+                                    f"facts[{i}]: duplicate key `{fact.key}` (first at line {keys[fact.key]})"))
         keys[fact.key] = fact.line
         facts.append(fact)
     has_port = any(f.is_port for f in facts)
-    default_kinds = DEFAULT_PORT_KINDS if has_port else GENERIC_KINDS
-    raw_kinds = data.get("kinds", list(default_kinds))
-    if not isinstance(raw_kinds, list) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
-        raise err(node, "kinds", f"kinds: must be a list drawn from {', '.join(KINDS)}")
+    default_kinds = DEFAULT_PORT_KINDS if has_port else ("front-back",)
+    raw_kinds = default_kinds if raw_kinds is None else raw_kinds
+    if not isinstance(raw_kinds, (list, tuple)) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
+        raise DeckError(located(path, kinds_at, f"kinds: must be a list drawn from {', '.join(KINDS)}"))
     kinds = tuple(dict.fromkeys(raw_kinds))
     for f in facts:
         for k in f.secure:
             if k not in keys:
                 raise DeckError(located(path, f.line, f"secure: `{k}` is not the key of a fact in this deck"))
     return Deck(name=name, title=title, description=description, kinds=kinds,
-                facts=tuple(facts), source=str(path))
+                facts=tuple(facts), source=str(path), warnings=tuple(warnings))
 
 
 def _text_list(value: Any, what: str, fail: Any) -> tuple[str, ...]:
@@ -258,17 +282,18 @@ def parse_ports(value: Any) -> tuple[int, ...]:
     return tuple(sorted(ports))
 
 
-def _fact(raw: Any, fnode: Any, i: int, err: Any) -> Fact:
+def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact:
+    """One fact; `fnode` is its YAML node, or the line number of a row from another format."""
     where = f"facts[{i}]"
     if not isinstance(raw, dict):
-        raise err(fnode, None, f"{where}: a fact is a mapping (service/ports or front/back)")
+        raise DeckError(located(path, _line_of(fnode), f"{where}: a fact is a mapping (service/ports or front/back)"))
 
     def fail(key: str | None, message: str) -> DeckError:
-        return err(fnode, key, f"{where}.{message}" if key else f"{where}: {message}")
+        return DeckError(located(path, _line_of(fnode, key), f"{where}.{message}" if key else f"{where}: {message}"))
 
-    unknown = sorted(set(map(str, raw)) - _FACT_FIELDS)
-    if unknown:
-        raise fail(unknown[0], f"{unknown[0]}: unknown field (known: {', '.join(sorted(_FACT_FIELDS))})")
+    for name in sorted(set(map(str, raw)) - _FACT_FIELDS):
+        warnings.append(located(path, _line_of(fnode, name), f"warning: {where}.{name}: unknown field ignored "
+                                                             f"(known: {', '.join(sorted(_FACT_FIELDS))})"))
 
     def text(key: str, required: bool = False) -> str | None:
         v = raw.get(key)
@@ -283,7 +308,7 @@ def _fact(raw: Any, fnode: Any, i: int, err: Any) -> Fact:
             raise fail(key, f"{key}: must not be empty")
         return v or None
 
-    line = fnode.start_mark.line + 1
+    line = _line_of(fnode)
     is_port = "service" in raw or "ports" in raw
     if is_port:
         if "front" in raw or "back" in raw:

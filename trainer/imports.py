@@ -1,29 +1,196 @@
-"""Any file a learner imports becomes a Deck: YAML decks, /etc/services files (CSV and .apkg come later)."""
+"""Any file a learner imports becomes a Deck: YAML, CSV/TSV, /etc/services files, Anki .apkg packages."""
 
 from __future__ import annotations
 
+import csv
+import html
+import io
+import json
+import re
+import sqlite3
+import tempfile
+import zipfile
 from pathlib import Path
+from typing import Any
 
-from trainer.deck import Deck, load_deck
+from trainer.deck import MAX_BYTES, Deck, deck_from_records, load_deck, slug
 from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
+LIST_FIELDS = {"aliases", "accept", "tags", "secure"}
+CSV_FIELDS = ("key", "front", "back", "accept", "service", "aliases", "ports", "transport", "registry",
+              "secure", "description", "note", "tags")
 
 
-def read_deck(path: Path) -> Deck:
+def read_deck(path: Path, name: str | None = None) -> Deck:
     """Pick the reader by suffix, else by sniffing; every failure is one DeckError naming the file."""
     if not path.exists():
         raise DeckError(located(path, None, "no such file"))
     if path.is_dir():
         raise DeckError(located(path, None, "is a directory, not a deck file"))
-    if path.suffix.lower() in YAML_SUFFIXES:
-        return load_deck(path)
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise DeckError(located(path, None, f"file is {size // 2**20} MB; imports are limited to 20 MB"))
+    suffix = path.suffix.lower()
+    deck_name = name or slug(path.stem)
+    if suffix in YAML_SUFFIXES:
+        deck = load_deck(path)
+        return deck if name is None else _renamed(deck, name)
+    if suffix in (".csv", ".tsv", ".tab"):
+        return read_table(path, deck_name, "\t" if suffix != ".csv" else ",")
+    if suffix in (".apkg", ".colpkg"):
+        return read_apkg(path, deck_name)
     from trainer.registry import detect_format, parse_services
 
     kind = detect_format(path)
     if kind == "services":
         from trainer.build import services_deck
 
-        return services_deck(path, parse_services(path))
+        deck = services_deck(path, parse_services(path))
+        return deck if name is None else _renamed(deck, name)
     raise DeckError(located(path, None, f"a {kind} file is a registry, not a deck: "
                                         "scripts/build_decks.py turns registries into decks"))
+
+
+def _renamed(deck: Deck, name: str) -> Deck:
+    from dataclasses import replace
+
+    return replace(deck, name=name)
+
+
+def _split_list(value: str) -> list[str]:
+    return [v.strip() for v in value.split("|") if v.strip()]
+
+
+def read_table(path: Path, name: str, delimiter: str) -> Deck:
+    """CSV or TSV with a header row: `front,back` plus optional `accept,note,tags` (lists split on `|`),
+    or port facts with `service,ports` and the YAML fields."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DeckError(located(path, None, f"not UTF-8 text (byte {e.start})")) from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        raise DeckError(located(path, None, "empty file: expected a header row such as front,back")) from None
+    except csv.Error as e:
+        raise DeckError(located(path, 1, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {e}")) from None
+    sep = "tab" if delimiter == "\t" else "comma"
+    if not ({"front", "back"} <= set(header) or {"service", "ports"} <= set(header)):
+        raise DeckError(located(path, 1, f"the header row needs `front` and `back` (or `service` and `ports`), "
+                                         f"{sep}-separated; found: {', '.join(header) or 'nothing'}"))
+    if len(set(header)) != len(header):
+        raise DeckError(located(path, 1, "a column name appears twice in the header"))
+    warnings = [located(path, 1, f"warning: unknown column `{h}` ignored") for h in header if h not in CSV_FIELDS]
+    records: list[tuple[dict[str, Any], int]] = []
+    line = reader.line_num + 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                if len(row) > len(header):
+                    raise DeckError(located(path, line, f"{len(row)} cells but the header has {len(header)}"))
+                fact: dict[str, Any] = {}
+                for col, cell in zip(header, row):
+                    cell = cell.strip()
+                    if col not in CSV_FIELDS or not cell:
+                        continue
+                    if col in LIST_FIELDS:
+                        fact[col] = _split_list(cell)
+                    elif col == "ports":
+                        fact[col] = [p for p in re.split(r"[|,;\s]+", cell) if p]
+                    else:
+                        fact[col] = cell
+                records.append((fact, line))
+            line = reader.line_num + 1
+    except csv.Error as e:
+        raise DeckError(located(path, line, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {e}")) from None
+    return deck_from_records(records, path, name, warnings=warnings)
+
+
+_TAG = re.compile(r"<[^>]*>")
+_SOUND = re.compile(r"\[sound:[^\]]*\]")
+
+
+def html_to_text(value: str) -> str:
+    """Anki fields are HTML: line breaks become spaces, tags go, entities are decoded."""
+    value = re.sub(r"(?i)<br\s*/?>|</div>|</p>|</li>", " ", value)
+    value = _SOUND.sub("", _TAG.sub("", value))
+    return re.sub(r"\s+", " ", html.unescape(value)).strip()
+
+
+def read_apkg(path: Path, name: str) -> Deck:
+    """Basic and "Basic (and reversed card)" notes of an Anki package; media files are counted, not imported."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            inner = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
+            if inner is None:
+                if "collection.anki21b" in names:
+                    raise DeckError(located(path, None, "exported in Anki's newest format only: export again "
+                                                        "with 'Support older Anki versions' ticked"))
+                raise DeckError(located(path, None, "not an Anki package (no collection inside)"))
+            media = _media_count(z, names)
+            with tempfile.TemporaryDirectory() as tmp:
+                target = Path(tmp) / "collection.sqlite"
+                target.write_bytes(z.read(inner))
+                notes, skipped, reversed_ = _apkg_notes(path, target)
+    except zipfile.BadZipFile:
+        raise DeckError(located(path, None, "not an Anki package (not a zip file)")) from None
+    warnings = []
+    if media:
+        warnings.append(located(path, None, f"warning: {media} media file{'s' if media != 1 else ''} ignored"))
+    if skipped:
+        warnings.append(located(path, None, f"warning: {skipped} note{'s' if skipped != 1 else ''} of other types "
+                                            "(cloze, image occlusion, ...) skipped"))
+    kinds = ["front-back", "back-front"] if notes and reversed_ == len(notes) else ["front-back"]
+    if 0 < reversed_ < len(notes):
+        warnings.append(located(path, None, f"warning: {reversed_} reversed notes are asked front to back only"))
+    used: set[str] = set()
+    records = []
+    for i, (guid, front, back, tags) in enumerate(notes, 1):
+        key = slug(front)
+        if key in used:
+            key = f"{key[:50]}-{slug(guid)[:8] or i}"
+        used.add(key)
+        records.append(({"key": key, "front": front, "back": back, "tags": tags}, 0))
+    return deck_from_records(records, path, name, title=name, kinds=kinds, warnings=warnings)
+
+
+def _media_count(z: zipfile.ZipFile, names: set[str]) -> int:
+    if "media" in names:
+        try:
+            return len(json.loads(z.read("media") or b"{}"))
+        except ValueError:
+            pass
+    return sum(1 for n in names if n.isdigit())
+
+
+def _apkg_notes(path: Path, db_file: Path) -> tuple[list[tuple[str, str, str, list[str]]], int, int]:
+    try:
+        con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+        models: dict[int, tuple[str, int, int]] = {}
+        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "notetypes" in tables:
+            for ntid, mname in con.execute("SELECT id, name FROM notetypes"):
+                nfields = con.execute("SELECT count(*) FROM fields WHERE ntid = ?", [ntid]).fetchone()[0]
+                ntempl = con.execute("SELECT count(*) FROM templates WHERE ntid = ?", [ntid]).fetchone()[0]
+                models[int(ntid)] = (mname, nfields, ntempl)
+        else:
+            for mid, m in json.loads(con.execute("SELECT models FROM col").fetchone()[0]).items():
+                models[int(mid)] = (m.get("name", ""), len(m.get("flds", [])), len(m.get("tmpls", [])))
+        notes, skipped, reversed_ = [], 0, 0
+        for guid, mid, flds, tags in con.execute("SELECT guid, mid, flds, tags FROM notes ORDER BY id"):
+            mname, nfields, ntempl = models.get(int(mid), ("", 0, 0))
+            fields = str(flds).split("\x1f")
+            is_basic = nfields >= 2 and ntempl in (1, 2) and "cloze" not in mname.lower()
+            front, back = (html_to_text(fields[0]), html_to_text(fields[1])) if len(fields) >= 2 else ("", "")
+            if not is_basic or not front or not back:
+                skipped += 1
+                continue
+            reversed_ += int(ntempl == 2)
+            notes.append((str(guid), front, back, [t for t in str(tags).split() if t]))
+        con.close()
+    except (sqlite3.DatabaseError, ValueError, TypeError) as e:
+        raise DeckError(located(path, None, f"unreadable Anki collection ({e})")) from None
+    return notes, skipped, reversed_

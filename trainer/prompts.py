@@ -54,6 +54,19 @@ class PlainPrompter:
     def notice(self, line: str) -> None:
         self._say(render.clean(line))
 
+    def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None:
+        """Two lines: the learner's attempt, then after the answer is shown, a rating 1-4 (empty = Good)."""
+        attempt = self.ask(card, number, total)
+        if attempt is None:
+            return None
+        self._say(f"= {render.clean(card.expected)}")
+        self._say("  Rate yourself: 1 Again, 2 Hard, 3 Good, 4 Easy (empty line: Good)")
+        line = self.stdin.readline()
+        if line == "":
+            return None
+        text = line.strip()
+        return attempt, int(text) if text in ("1", "2", "3", "4") else 3
+
     def offer_suspend(self, card: CardSpec) -> bool:
         self._say(f"! Leech: this card has failed {LEECH_FAILS} times. `trainer cards --leeches` lists leeches; "
                   "`trainer suspend ID` sets one aside.")
@@ -128,6 +141,21 @@ class TerminalPrompter:
             nxt = f", next in {render.interval(due - now)}" if due else ""
             self.console.print(f"  Rated {RATING_NAMES[chosen]} instead of {RATING_NAMES[suggested]}{nxt}.")
         return chosen
+
+    def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None:
+        """Think (or type) the answer, Enter reveals it, then one key rates it."""
+        attempt = self.ask(card, number, total)
+        if attempt is None:
+            return None
+        render.print_lines(self.console, [f"= {card.expected}"])
+        if card.note:
+            render.print_lines(self.console, [f"  {card.note}"])
+        text = [("bold", "  How well did you know it?"), ("", "  1 Again · 2 Hard · 3 Good · 4 Easy (Enter: Good)   ")]
+        rating = self._keys(text, {"enter": 3, "1": 1, "2": 2, "3": 3, "4": 4})
+        if rating is None:
+            return None
+        self.console.print(f"  Rated {RATING_NAMES[int(rating)]}.")
+        return attempt, int(rating)
 
     def offer_suspend(self, card: CardSpec) -> bool:
         self.notice(f"  Leech: this card has failed {LEECH_FAILS} times. Read the note above; "

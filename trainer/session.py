@@ -33,6 +33,8 @@ class Prompter(Protocol):
 
     def offer_suspend(self, card: CardSpec) -> bool: ...
 
+    def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None: ...
+
 
 @dataclass(frozen=True)
 class Options:
@@ -226,12 +228,20 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
             spec = with_choices(spec, card.fact, index.facts, rng, lambda text, s=spec: check(s, text, index.names)[0])
         started = timer()
-        answer = prompter.ask(spec, summary.answered + 1, total)
+        graded_by_learner = spec.self_graded and not spec.choices
+        if graded_by_learner:
+            attempt = prompter.self_grade(spec, summary.answered + 1, total)
+            answer = attempt[0] if attempt else None
+        else:
+            answer = prompter.ask(spec, summary.answered + 1, total)
         if answer is None:
             summary.ended_early = True
             break
         seconds = timer() - started
-        verdict = grade(spec, answer, seconds, index.names, usual.get(card.kind))
+        if graded_by_learner and attempt:
+            verdict = Verdict(attempt[1] > 1, False, attempt[1], answer)
+        else:
+            verdict = grade(spec, answer, seconds, index.names, usual.get(card.kind))
         now = clock()
         other = None if verdict.correct else index.owner(spec, card.fact, answer)
         after = review(card.state, verdict.rating, now, params)
@@ -242,8 +252,9 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         summary.correct += int(verdict.correct)
         extra = [confusion_line(spec, other)] if other else []
         shown_after = after if options.mode == "review" else card.state
-        prompter.show_verdict(spec, verdict, shown_after, now, extra)
-        if options.rate and options.mode == "review":
+        if not graded_by_learner:
+            prompter.show_verdict(spec, verdict, shown_after, now, extra)
+        if options.rate and options.mode == "review" and not graded_by_learner:
             previews = {r: after if r == verdict.rating else review(card.state, r, now, params) for r in (1, 2, 3, 4)}
             chosen = prompter.choose_rating(verdict.rating, previews, now)
             if chosen is None:

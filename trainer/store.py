@@ -126,6 +126,45 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
     return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), cards_added, total)
 
 
+def deck_of(db: Database, name: str) -> Deck | None:
+    """A deck as stored: its live facts in order, ready to export."""
+    row = db.execute("SELECT name, title, description, source, kinds FROM decks WHERE name = ?", [name]).fetchone()
+    if row is None:
+        return None
+    return Deck(name=row[0], title=row[1] or row[0], description=row[2] or "", source=row[3] or "",
+                kinds=tuple(json.loads(row[4])), facts=tuple(facts(db, name)))
+
+
+def removed_facts(db: Database, deck: str) -> list[str]:
+    """Facts that left the deck file on a re-import (kept, suspended, with their reviews)."""
+    return [r[0] for r in db.execute("SELECT id FROM facts WHERE deck = ? AND suspended = 2 ORDER BY position", [deck])]
+
+
+def delete_facts(db: Database, fact_ids: list[str]) -> int:
+    """Delete facts with their cards, reviews and confusions; the caller has asked the learner first."""
+    with db.atomic():
+        for fid in fact_ids:
+            cards = [r[0] for r in db.execute("SELECT id FROM cards WHERE fact_id = ?", [fid])]
+            for cid in cards:
+                db.execute("DELETE FROM confusions WHERE card_id = ? OR review_id IN "
+                           "(SELECT id FROM reviews WHERE card_id = ?)", [cid, cid])
+                db.execute("DELETE FROM reviews WHERE card_id = ?", [cid])
+            db.execute("DELETE FROM confusions WHERE fact_id = ? OR other_fact_id = ?", [fid, fid])
+            db.execute("DELETE FROM cards WHERE fact_id = ?", [fid])
+            db.execute("DELETE FROM facts WHERE id = ?", [fid])
+    return len(fact_ids)
+
+
+def remove_deck(db: Database, name: str) -> int:
+    """Delete a deck and everything learned in it; returns the number of reviews deleted."""
+    with db.atomic():
+        n = db.execute("SELECT count(*) FROM reviews WHERE card_id IN (SELECT id FROM cards WHERE deck = ?)",
+                       [name]).fetchone()[0]
+        delete_facts(db, [r[0] for r in db.execute("SELECT id FROM facts WHERE deck = ?", [name])])
+        db.execute("DELETE FROM decks WHERE name = ?", [name])
+    return int(n)
+
+
 def deck_names(db: Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT name FROM decks ORDER BY name")]
 

@@ -1,0 +1,75 @@
+"""Decks out of the database: YAML and CSV that import back unchanged, and Anki packages."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from pathlib import Path
+
+from trainer.cards import applicable, make_card
+from trainer.deck import Deck, compact_ports, dump_deck
+from trainer.imports import CSV_FIELDS
+
+FORMATS = ("yaml", "csv", "apkg")
+
+
+def to_yaml(deck: Deck) -> str:
+    return dump_deck(deck)
+
+
+def to_csv(deck: Deck) -> str:
+    """Only the columns some fact uses, in a fixed order; lists joined with `|`."""
+    rows = [f.to_dict() for f in deck.facts]
+    cols = [c for c in CSV_FIELDS if any(c in r for r in rows)]
+    out = io.StringIO(newline="")
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow(cols)
+    for f, r in zip(deck.facts, rows):
+        cells = []
+        for c in cols:
+            v = r.get(c, "")
+            if c == "ports":
+                v = "|".join(map(str, compact_ports(f.ports)))
+            elif isinstance(v, list):
+                v = "|".join(map(str, v))
+            cells.append(v)
+        w.writerow(cells)
+    return out.getvalue()
+
+
+def _stable_id(text: str) -> int:
+    """Anki wants 31-bit-ish ids; derive them from names so re-exports update rather than duplicate."""
+    return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) % (1 << 30) + (1 << 30)
+
+
+def to_apkg(deck: Deck, target: Path) -> int:
+    """One Basic note per card (question / answer and note), so every question kind survives; returns notes."""
+    import genanki
+
+    model = genanki.Model(
+        _stable_id("trainer-model-v1"), "trainer card",
+        fields=[{"name": "Question"}, {"name": "Answer"}, {"name": "Note"}],
+        templates=[{"name": "Card 1", "qfmt": "{{Question}}",
+                    "afmt": "{{FrontSide}}<hr id=answer>{{Answer}}<br><small>{{Note}}</small>"}],
+    )
+    adeck = genanki.Deck(_stable_id(f"trainer-deck:{deck.name}"), deck.title or deck.name)
+    by_key = {f.key: f for f in deck.facts}
+    n = 0
+    for fact in deck.facts:
+        for kind in deck.kinds:
+            if not applicable(fact, kind, by_key):
+                continue
+            spec = make_card(deck.name, fact, kind, by_key)
+            fields = [_html(spec.question), _html(spec.expected), _html(spec.note)]
+            adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),
+                                        tags=[t.replace(" ", "_") for t in fact.tags]))
+            n += 1
+    genanki.Package(adeck).write_to_file(str(target))
+    return n
+
+
+def _html(text: str) -> str:
+    import html
+
+    return html.escape(text)
