@@ -59,7 +59,11 @@ def _open(db_path: Path | None) -> Any:
     from trainer.db import open_db
     from trainer.paths import db_path as resolve
 
-    return open_db(resolve(db_path))
+    db = open_db(resolve(db_path))
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.call_on_close(db.close)  # checkpoint the WAL and release the file when the command ends
+    return db
 
 
 def _import_bundled(db: Any, name: str, out: Callable[[str], None]) -> None:

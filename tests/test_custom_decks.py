@@ -1,0 +1,189 @@
+"""Learners' own decks: every format in, YAML/CSV/apkg out, progress kept, nothing half-done."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trainer.cli import cli
+from trainer.deck import parse_deck
+from trainer.imports import html_to_text, read_apkg
+
+DOCS = Path(__file__).resolve().parent.parent / "docs" / "decks.md"
+DAY1 = "2026-03-02T09:00:00+00:00"
+
+
+def run(args: list[str], input: str | None = None, when: str = DAY1):
+    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when})
+
+
+def db_bytes(home: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(home.glob("trainer.db*"))}
+
+
+def test_the_documented_example_is_a_valid_deck(isolated_home: Path, tmp_path: Path) -> None:
+    example = re.search(r"```yaml\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.S).group(1)
+    deck = parse_deck(example, "secplus.yaml")
+    assert [f.key for f in deck.facts][:3] == ["ldaps", "ldap", "cia"] and not deck.warnings
+    (tmp_path / "secplus.yaml").write_text(example, encoding="utf-8")
+    assert run(["import", str(tmp_path / "secplus.yaml")]).exit_code == 0
+    out = run(["review", "--deck", "secplus", "--new", "10"], input="636\nldap\nconfidentiality, integrity, availability\n").output
+    assert out.count("✓") == 3, out
+
+
+def test_csv_and_tsv_import_with_lists_split_on_bars(isolated_home: Path, tmp_path: Path) -> None:
+    csv_file = tmp_path / "acronyms.csv"
+    csv_file.write_text('front,back,accept,note,tags\nWhat is MFA?,multi-factor authentication,2FA|two factor,,auth\n'
+                        '"Quoted, with comma",yes,,a note,\n', encoding="utf-8")
+    tsv_file = tmp_path / "more.tsv"
+    tsv_file.write_text("front\tback\nSSO\tsingle sign-on\n", encoding="utf-8")
+    result = run(["import", str(csv_file), str(tsv_file)])
+    assert result.exit_code == 0, result.output
+    assert "acronyms: 2 added" in result.output and "more: 1 added" in result.output
+    data = json.loads(run(["decks", "show", "acronyms", "--json"]).output)
+    assert data["facts"][0]["accept"] == ["2FA", "two factor"] and data["facts"][1]["front"] == "Quoted, with comma"
+    out = run(["review", "--deck", "acronyms"], input="two factor\nyes\n").output
+    assert out.count("✓") == 2
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("front,back\nok,fine\n,missing front\n", "bad.csv:3: facts[1]: `front` is required"),
+    ("question,answer\nx,y\n", "bad.csv:1: the header row needs `front` and `back`"),
+    ("service,ports\nIMAP,143\nPOP3,99999\n", "bad.csv:3: facts[1].ports: 99999 is not a port (0-65535)"),
+    ("front,back\na,b\na,c\n", "bad.csv:3: facts[1]: duplicate key `a` (first at line 2)"),
+    ("front,back\na,b,c\n", "bad.csv:2: 3 cells but the header has 2"),
+])
+def test_csv_errors_name_the_line_and_write_nothing(isolated_home: Path, tmp_path: Path, text: str,
+                                                     expected: str) -> None:
+    run(["import", str(tmp_path / "x.csv")])  # a missing file: error, nothing created
+    assert not (isolated_home / "trainer.db").exists()
+    ok = tmp_path / "ok.yaml"
+    ok.write_text("facts:\n- {service: IMAP, ports: 143}\n", encoding="utf-8")
+    run(["import", str(ok)])
+    before = db_bytes(isolated_home)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(text, encoding="utf-8")
+    result = run(["import", str(ok), str(bad)])  # the good file is not written either
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines()[-1] == f"Error: {tmp_path}/{expected}" or \
+        result.output.strip().splitlines()[-1].startswith(f"Error: {tmp_path}/{expected}")
+    assert "Traceback" not in result.output
+    assert db_bytes(isolated_home) == before
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "csv"])
+def test_export_import_export_gives_the_same_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    monkeypatch.setenv("TRAINER_HOME", str(tmp_path / "a"))
+    assert run(["review", "--new", "0"]).exit_code == 0  # imports the exam deck
+    first = tmp_path / f"exam.{fmt}"
+    assert run(["export", "exam", "--format", fmt, "-o", str(first)]).exit_code == 0
+    monkeypatch.setenv("TRAINER_HOME", str(tmp_path / "b"))
+    assert run(["import", str(first)]).exit_code == 0
+    second = run(["export", "exam", "--format", fmt]).output
+    assert second == first.read_text(encoding="utf-8")
+    assert len(second.splitlines()) > 33
+
+
+def test_reimport_of_an_edited_deck_keeps_reviews_suspends_and_prunes(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "mine.yaml"
+    deck.write_text("facts:\n- {key: a, front: one, back: '1'}\n- {key: b, front: two, back: '2'}\n", encoding="utf-8")
+    run(["import", str(deck)])
+    run(["review", "--deck", "mine"], input="1\n2\n")
+    deck.write_text("facts:\n- {key: a, front: one?, back: '1'}\n- {key: c, front: three, back: '3'}\n", encoding="utf-8")
+    out = run(["import", str(deck)]).output
+    assert "mine: 1 added, 1 updated, 0 unchanged, 1 suspended; 2 cards." in out
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 2  # b's review is kept while suspended
+    refused = run(["import", str(deck), "--prune"])
+    assert refused.exit_code == 1 and "add --yes to confirm" in refused.output
+    assert con.execute("SELECT count(*) FROM facts WHERE id = 'mine/b'").fetchone()[0] == 1
+    assert "Pruned 1 facts." in run(["import", str(deck), "--prune", "--yes"]).output
+    assert con.execute("SELECT card_id FROM reviews").fetchall() == [("mine/a/front-back",)]
+
+
+def build_apkg(path: Path) -> None:
+    import genanki
+
+    basic = genanki.Model(1607392319, "Basic", fields=[{"name": "Front"}, {"name": "Back"}],
+                          templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}])
+    rev = genanki.BASIC_AND_REVERSED_CARD_MODEL
+    cloze = genanki.CLOZE_MODEL
+    d = genanki.Deck(2059400110, "Test")
+    d.add_note(genanki.Note(model=basic, fields=["What is <b>AES</b>?", "a block&nbsp;cipher<br>(symmetric)"],
+                            tags=["crypto"]))
+    d.add_note(genanki.Note(model=rev, fields=["SSH port", "22"]))
+    d.add_note(genanki.Note(model=cloze, fields=["{{c1::Kerberos}} uses port 88", ""]))
+    media = path.parent / "pic.png"
+    media.write_bytes(b"\x89PNG")
+    pkg = genanki.Package(d)
+    pkg.media_files = [str(media)]
+    pkg.write_to_file(str(path))
+
+
+def test_an_anki_package_imports_basic_and_reversed_notes(isolated_home: Path, tmp_path: Path) -> None:
+    apkg = tmp_path / "anki-deck.apkg"
+    build_apkg(apkg)
+    result = run(["import", str(apkg)])
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 media file ignored" in result.output
+    assert "warning: 1 note of other types (cloze, image occlusion, ...) skipped" in result.output
+    assert "warning: 1 reversed notes are asked front to back only" in result.output
+    assert "anki-deck: 2 added" in result.output
+    facts = json.loads(run(["decks", "show", "anki-deck", "--json"]).output)["facts"]
+    assert [(f["front"], f["back"], f.get("tags")) for f in facts] == [
+        ("What is AES?", "a block cipher (symmetric)", ["crypto"]), ("SSH port", "22", None)]
+
+
+def test_an_exported_apkg_is_a_valid_anki_package(isolated_home: Path, tmp_path: Path) -> None:
+    run(["review", "--new", "0"])
+    out = tmp_path / "exam.apkg"
+    result = run(["export", "exam", "--format", "apkg", "-o", str(out)])
+    assert result.exit_code == 0 and "Wrote" in result.output
+    with zipfile.ZipFile(out) as z:
+        assert "collection.anki2" in z.namelist()
+        (tmp_path / "col.db").write_bytes(z.read("collection.anki2"))
+    con = sqlite3.connect(tmp_path / "col.db")
+    assert con.execute("SELECT count(*) FROM notes").fetchone()[0] == 141
+    assert con.execute("SELECT count(*) FROM cards").fetchone()[0] == 141
+    deck = read_apkg(out, "again")
+    assert len(deck.facts) == 141 and any(f.front == "Which port does IMAP use?" for f in deck.facts)
+
+
+def test_html_from_anki_becomes_plain_text() -> None:
+    assert html_to_text("<div>A&amp;B</div><div>C [sound:x.mp3]</div>") == "A&B C"
+
+
+def test_prose_answers_are_self_graded(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "prose.yaml"
+    deck.write_text("facts:\n- front: What does a WAF do?\n  back: It filters HTTP traffic to a web application\n",
+                    encoding="utf-8")
+    run(["import", str(deck)])
+    out = run(["review", "--deck", "prose"], input="blocks attacks\n2\n").output
+    assert "= It filters HTTP traffic to a web application" in out
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT answer, rating, correct FROM reviews").fetchall() == [("blocks attacks", 2, 1)]
+
+
+def test_decks_show_and_remove(isolated_home: Path) -> None:
+    run(["review", "--new", "1"], input="20 21\n")
+    shown = run(["decks", "show", "exam"]).output
+    assert shown.startswith("exam: Ports for Network+") and "  ftp: FTP 20, 21/tcp" in shown
+    refused = run(["decks", "remove", "exam"])
+    assert refused.exit_code == 1 and "add --yes" in refused.output
+    assert "Removed deck 'exam' and 1 reviews." in run(["decks", "remove", "exam", "--yes"]).output
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("decks", "facts", "cards", "reviews")] == [0] * 4
+
+
+def test_oversized_files_are_refused(isolated_home: Path, tmp_path: Path) -> None:
+    big = tmp_path / "big.csv"
+    with big.open("wb") as f:
+        f.truncate(21 * 1024 * 1024)
+    result = run(["import", str(big)])
+    assert result.exit_code == 2 and "imports are limited to 20 MB" in result.output
