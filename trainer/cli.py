@@ -456,19 +456,101 @@ def decks_remove(name: str, yes: bool, db_path: Path | None) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
 def stats(as_json: bool, db_path: Path | None) -> None:
-    """Counts of cards and reviews."""
+    """Today, streak, retention, decks, the 14-day forecast, a review heatmap, confusions and leeches."""
+    from trainer import stats as st
     from trainer import store
+    from trainer.session import params_from
 
     db = _open(db_path)
-    data: dict[str, Any] = store.totals(db, now())
-    data["decks"] = {r.name: {"cards": r.cards, "new": r.new, "learning": r.learning, "due": r.due}
-                     for r in store.deck_counts(db, now())}
+    settings = store.settings(db)
+    data = st.collect(db, now(), local_tz(), settings, params_from(settings))
     if as_json:
-        click.echo(json.dumps(data, indent=2))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
     from trainer import render
 
-    render.print_lines(render.console(), render.stats_lines(data))
+    render.print_stats(render.console(), data)
+
+
+@cli.command()
+@click.option("--exam", "exam", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Exam date, YYYY-MM-DD.")
+@click.option("--deck", help="Plan for this deck (default: all).")
+@click.option("--target", type=click.FloatRange(0.5, 0.99), default=0.9, show_default=True,
+              help="Recall to reach on exam day.")
+@click.option("--buffer", "buffer_days", type=click.IntRange(0, 60), default=7, show_default=True,
+              help="Meet every card at least this many days before the exam.")
+@click.option("--apply", is_flag=True, help="Set the daily new-card limit and retention it recommends.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@db_option
+def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, apply: bool, as_json: bool,
+         db_path: Path | None) -> None:
+    """Reviews per day until the exam, predicted recall on the day, and the new cards and retention it takes."""
+    from dataclasses import asdict
+
+    from trainer import stats as st
+    from trainer import store
+    from trainer.session import params_from
+
+    db = _open(db_path)
+    t = now()
+    if exam.date() <= t.date():
+        raise TrainerError(f"--exam {exam.date()} is not in the future")
+    if deck and deck not in store.deck_names(db):
+        raise TrainerError(f"no deck named '{deck}'")
+    settings = store.settings(db)
+    p = st.plan(db, t, exam.date(), params_from(settings), settings, deck, buffer_days, target)
+    if apply:
+        store.set_setting(db, "new_per_day", max(p.new_per_day_needed, 1))
+        if p.retention_needed:
+            store.set_setting(db, "desired_retention", p.retention_needed)
+    if as_json:
+        d = asdict(p)
+        d["exam"] = p.exam.isoformat()
+        click.echo(json.dumps(d, indent=2))
+        return
+    pct = lambda x: "-" if x is None else f"{100 * x:.0f}%"  # noqa: E731
+    lines = [
+        f"Exam on {p.exam} ({p.days_left} days): {p.cards} cards, {p.unseen} not seen yet.",
+        f"Predicted recall on exam day: {pct(p.recall_if_stopped)} if you stop now; "
+        f"{pct(p.recall_with_plan)} if you keep up with reviews and new cards (unseen cards count as not known).",
+        f"To meet every card {buffer_days} days before the exam: {p.new_per_day_needed} new cards a day "
+        f"(now {settings['new_per_day']}).",
+        (f"To reach {pct(target)} recall on the day: desired retention {p.retention_needed:.2f} "
+         f"(now {settings['desired_retention']:.2f})." if p.retention_needed else
+         f"{pct(target)} recall on the day is out of reach at any retention with this schedule: add new cards sooner."),
+    ]
+    if p.reviews_per_day:
+        week = p.reviews_per_day[:7]
+        lines.append(f"Reviews expected: {', '.join(map(str, week))} in the next {len(week)} days; "
+                     f"at most {max(p.reviews_per_day)} a day, {sum(p.reviews_per_day)} in all.")
+    if apply:
+        lines.append(f"Applied: new_per_day = {max(p.new_per_day_needed, 1)}"
+                     + (f", desired_retention = {p.retention_needed:.2f}." if p.retention_needed else "."))
+    for line in lines:
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--yes", is_flag=True, help="Keep the fitted parameters even when they are not better.")
+@db_option
+def optimize(yes: bool, db_path: Path | None) -> None:
+    """Fit FSRS parameters to your own review history, then rebuild every card's schedule from the log."""
+    from trainer import optimize as opt
+    from trainer import store
+    from trainer.session import params_from
+
+    db = _open(db_path)
+    settings = store.settings(db)
+    params = params_from(settings)
+    fit = opt.fit(db, params)
+    click.echo(f"{fit.reviews} reviews; fitted on {fit.train_items} items, judged on {fit.test_items} held out.")
+    click.echo(f"Held-out log loss {fit.before[0]:.4f} -> {fit.after[0]:.4f}; RMSE {fit.before[1]:.4f} -> {fit.after[1]:.4f}.")
+    if fit.after[0] >= fit.before[0] and not yes:
+        click.echo("The fitted parameters predict your answers no better: nothing changed (--yes keeps them anyway).")
+        return
+    store.set_setting(db, "weights", list(fit.weights))
+    n = opt.rebuild(db, params_from(store.settings(db)))
+    click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 
 @cli.command()

@@ -139,6 +139,110 @@ def deck_table(rows: list[DeckCounts], width: int) -> list[str]:
     return table_lines(header, body, width)
 
 
+HEAT_GLYPHS = "·░▒▓█"
+HEAT_STYLES = ("grey50", "green4", "green3", "green1", "bold bright_green")
+
+
+def heat_levels(counts: list[int]) -> list[int]:
+    """0 for no reviews, then 1-4 by quartile of the days that had reviews."""
+    busy = sorted(c for c in counts if c)
+    if not busy:
+        return [0] * len(counts)
+    q = [busy[min(len(busy) - 1, (len(busy) * k) // 4)] for k in (1, 2, 3)]
+    return [0 if c == 0 else 1 + sum(c > x for x in q) for c in counts]
+
+
+def heatmap_rows(days: list[dict[str, Any]]) -> list[tuple[str, list[int]]]:
+    """A calendar: one row per weekday (Mon..Sun), one column per week, oldest on the left."""
+    from datetime import date
+
+    levels = heat_levels([d["reviews"] for d in days])
+    first = date.fromisoformat(days[0]["date"])
+    pad = first.weekday()
+    cells: list[int | None] = [None] * pad + list(levels)
+    weeks = (len(cells) + 6) // 7
+    names = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+    rows = []
+    for wd in range(7):
+        rows.append((names[wd], [cells[w * 7 + wd] if w * 7 + wd < len(cells) else None for w in range(weeks)]))
+    return rows  # type: ignore[return-value]
+
+
+def month_header(days: list[dict[str, Any]]) -> str:
+    from datetime import date
+
+    first = date.fromisoformat(days[0]["date"])
+    start = first.toordinal() - first.weekday()
+    weeks = (len(days) + first.weekday() + 6) // 7
+    line = [" "] * weeks
+    last = None
+    for w in range(weeks):
+        d = date.fromordinal(start + 7 * w + 6)
+        if d.month != last and w + 3 <= weeks:
+            label = d.strftime("%b")
+            line[w : w + 3] = list(label)
+            last = d.month
+    return "".join(line[:weeks])
+
+
+def print_stats(con: Console, data: dict[str, Any]) -> None:
+    """The stats screen; every picture also reads in plain text (glyphs, numbers) under NO_COLOR or a pipe."""
+    from rich.text import Text
+
+    t = data["today"]
+    ret = data["retention_30d"]
+    con.print(Text(f"Today: {t['done']} reviewed · {t['due']} due · {t['new_left']} new left    "
+                   f"Streak: {data['streak']} day{'s' if data['streak'] != 1 else ''}", style="bold"))
+    con.print(f"True retention, last 30 days: "
+              + (f"{100 * ret['rate']:.1f}% of {ret['reviews']} reviews of cards in review" if ret["reviews"]
+                 else "no reviews of cards in review yet"))
+    for line in stats_lines(data):
+        con.print(line)
+    con.print()
+    header = ["deck", "new", "learning", "review", "due", "suspended", "recall"]
+    body = [[clean(name), str(d["new"]), str(d["learning"]), str(d["review"]), str(d["due"]), str(d["suspended"]),
+             f"{100 * d['avg_retrievability']:.0f}%" if d["avg_retrievability"] is not None else "-"]
+            for name, d in data["decks"].items()]
+    for line in table_lines(header, body, con.width):
+        con.print(Text(line))
+    con.print()
+    con.print(Text("Due in the next 14 days", style="bold"))
+    top = max([f["due"] for f in data["forecast"]] + [1])
+    width = max(min(40, con.width - 20), 5)
+    from datetime import date
+
+    for f in data["forecast"]:
+        d = date.fromisoformat(f["date"])
+        bar = "█" * (round(width * f["due"] / top) if f["due"] else 0)
+        line = Text(f"  {d.strftime('%a %d')}  ")
+        line.append(bar, style="cyan")
+        line.append(f" {f['due']}")
+        con.print(line)
+    con.print()
+    con.print(Text("Reviews, last 6 months", style="bold"))
+    con.print(Text("      " + month_header(data["heatmap"])))
+    for name, cells in heatmap_rows(data["heatmap"]):
+        line = Text(f"  {name} ")
+        for c in cells:
+            line.append(" " if c is None else HEAT_GLYPHS[c], style=None if c is None else HEAT_STYLES[c])
+        con.print(line)
+    legend = Text("      less ")
+    for g, st in zip(HEAT_GLYPHS, HEAT_STYLES):
+        legend.append(g, style=st)
+    legend.append(" more")
+    con.print(legend)
+    if data["confusions"]:
+        con.print()
+        con.print(Text("Most confused", style="bold"))
+        for c in data["confusions"]:
+            con.print(Text(clean(f"  {c['a_name']} vs {c['b_name']}: {c['times']} time{'s' if c['times'] != 1 else ''}")))
+    if data["leech_cards"]:
+        con.print()
+        con.print(Text("Leeches (failed 8 times or more)", style="bold"))
+        for c in data["leech_cards"]:
+            con.print(Text(clean(f"  {c['id']}")))
+
+
 def stats_lines(data: dict[str, Any]) -> list[str]:
     return [
         f"Cards: {data['cards']} ({data['new']} new, {data['learning']} learning, "

@@ -116,6 +116,17 @@ def preview(state: CardState, now: datetime, params: Params = Params()) -> dict[
     return {r: review(state, r, now, params) for r in (AGAIN, HARD, GOOD, EASY)}
 
 
+DEFAULT_WEIGHTS = (0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835,
+                   0.0614, 0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.1542)
+
+
+def recall(stability: float, elapsed_days: float, params: Params = Params()) -> float:
+    """FSRS-6 forgetting curve R(t) = (1 + f * t / S) ** -w20; the same as py-fsrs, without building a Card."""
+    decay = -(params.weights or DEFAULT_WEIGHTS)[20]
+    factor = 0.9 ** (1 / decay) - 1
+    return (1 + factor * elapsed_days / stability) ** decay
+
+
 def retrievability(state: CardState, now: datetime, params: Params = Params()) -> float:
     """Probability of recall at `now`; 0 for a card never studied."""
     import fsrs

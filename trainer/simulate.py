@@ -1,0 +1,42 @@
+"""A simulated learner, for tests and the benchmark: real review rows from a memory model with known parameters."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlite_utils import Database
+
+from trainer import store
+from trainer.scheduler import AGAIN, EASY, GOOD, HARD, NEW, CardState, Params, retrievability, review
+
+
+def simulate_history(db: Database, start: datetime, days: int, params: Params, true_params: Params,
+                     seed: int = 0, new_per_day: int = 20, deck: str | None = None,
+                     max_reviews: int | None = None) -> int:
+    """Study every day from `start`: due cards, then new ones; recall succeeds with the *true* model's
+    probability, while the app schedules with `params`. Returns the number of reviews written."""
+    rng = random.Random(seed)
+    truth: dict[str, CardState] = {}
+    written = 0
+    with db.atomic():
+        for day in range(days):
+            now = start + timedelta(days=day)
+            queue = store.due_cards(db, now, 10**6, deck) + store.new_cards(db, new_per_day, deck)
+            for card in queue:
+                if max_reviews is not None and written >= max_reviews:
+                    return written
+                now += timedelta(seconds=rng.uniform(4, 12))
+                real = truth.get(card.id, CardState())
+                p = retrievability(real, now, true_params) if real.state != NEW else 0.0
+                if real.state == NEW:
+                    rating = rng.choices([AGAIN, HARD, GOOD, EASY], [0.3, 0.1, 0.5, 0.1])[0]
+                elif rng.random() < p:
+                    rating = rng.choices([HARD, GOOD, EASY], [0.1, 0.8, 0.1])[0]
+                else:
+                    rating = AGAIN
+                after = review(card.state, rating, now, params)
+                truth[card.id] = review(real, rating, now, true_params)
+                store.record_review(db, card, now, "", rating > AGAIN, rating, rng.randint(2000, 9000), after)
+                written += 1
+    return written

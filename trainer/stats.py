@@ -1,0 +1,210 @@
+"""What a candidate wants to know: today, streak, retention, forecast, heatmap, recall on exam day."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone, tzinfo
+from typing import Any
+
+from sqlite_utils import Database
+
+from trainer import store
+from trainer.scheduler import REVIEW, CardState, Params, parse_time, recall, review
+
+
+def _offset_modifier(now: datetime, tz: tzinfo, rollover_hour: int) -> str:
+    """SQLite date() modifier turning a UTC time into its study day (local, starting at the rollover hour)."""
+    offset = now.astimezone(tz).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60) - rollover_hour * 60
+    return f"{minutes:+d} minutes"
+
+
+def study_day(t: datetime, tz: tzinfo, rollover_hour: int) -> date:
+    return (t.astimezone(tz) - timedelta(hours=rollover_hour)).date()
+
+
+def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int) -> dict[date, int]:
+    """Reviews per study day over the last `days` days (today included)."""
+    mod = _offset_modifier(now, tz, rollover)
+    since = now - timedelta(days=days + 1)
+    rows = db.execute(
+        "SELECT date(reviewed_at, ?) AS d, count(*) FROM reviews WHERE mode = 'review' AND reviewed_at >= ? "
+        "GROUP BY d", [mod, since.isoformat()]).fetchall()
+    first = study_day(now, tz, rollover) - timedelta(days=days - 1)
+    return {date.fromisoformat(d): n for d, n in rows if date.fromisoformat(d) >= first}
+
+
+def streak(per_day: dict[date, int], today: date) -> int:
+    """Consecutive study days ending today, or yesterday when today has no reviews yet."""
+    day = today if per_day.get(today) else today - timedelta(days=1)
+    n = 0
+    while per_day.get(day):
+        n += 1
+        day -= timedelta(days=1)
+    return n
+
+
+def true_retention(db: Database, now: datetime, days: int = 30) -> dict[str, Any]:
+    """Share of reviews of mature-state cards (in review, not learning) passed: Anki's "true retention"."""
+    row = db.execute(
+        "SELECT count(*), coalesce(sum(rating > 1), 0) FROM reviews WHERE mode = 'review' AND reviewed_at >= ? "
+        "AND json_extract(state_before, '$.state') = ?", [(now - timedelta(days=days)).isoformat(), REVIEW]).fetchone()
+    n, passed = int(row[0]), int(row[1])
+    return {"days": days, "reviews": n, "passed": passed, "rate": round(passed / n, 4) if n else None}
+
+
+def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int = 14) -> list[dict[str, Any]]:
+    """Cards falling due on each of the next `days` study days; today includes everything overdue."""
+    mod = _offset_modifier(now, tz, rollover)
+    today = study_day(now, tz, rollover)
+    counts = {d: 0 for d in (today + timedelta(days=i) for i in range(days))}
+    for d, n in db.execute("SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = 0 AND reps > 0 "
+                           "GROUP BY d", [mod]):
+        day = max(date.fromisoformat(d), today)
+        if day in counts:
+            counts[day] += n
+    return [{"date": d.isoformat(), "due": n} for d, n in counts.items()]
+
+
+def deck_recall(db: Database, at: datetime, params: Params, deck: str | None = None) -> dict[str, Any]:
+    """Average probability of recall at `at` over the deck's active cards; unseen cards count as 0."""
+    where, args = (" AND deck = ?", [deck]) if deck else ("", [])
+    total = seen = 0
+    acc = 0.0
+    for stability, last, reps in db.execute(
+            f"SELECT stability, last_review, reps FROM cards WHERE suspended = 0{where}", args):
+        total += 1
+        if reps and stability and last:
+            seen += 1
+            acc += recall(stability, max((at - parse_time(last)).days, 0), params)  # type: ignore[operator]
+    return {"cards": total, "seen": seen, "average": round(acc / total, 4) if total else None,
+            "average_seen": round(acc / seen, 4) if seen else None}
+
+
+def per_deck(db: Database, now: datetime, params: Params) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for r in store.deck_counts(db, now):
+        reviewed = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0 AND reps > 0 AND state = ?",
+                              [r.name, REVIEW]).fetchone()[0]
+        rec = deck_recall(db, now, params, r.name)
+        out[r.name] = {"cards": r.cards, "new": r.new, "learning": r.learning, "review": reviewed, "due": r.due,
+                       "suspended": r.suspended, "avg_retrievability": rec["average_seen"]}
+    return out
+
+
+@dataclass(frozen=True)
+class Plan:
+    exam: date
+    days_left: int
+    unseen: int
+    cards: int
+    recall_if_stopped: float | None
+    recall_with_plan: float | None
+    reviews_per_day: list[int]
+    new_per_day_needed: int
+    retention_needed: float | None
+
+
+def _simulate(states: list[CardState], new: int, start: datetime, days: int, new_per_day: int,
+              params: Params, seed: int = 0) -> tuple[list[int], float]:
+    """Keep studying until the exam: due cards passed with their predicted probability, new cards learned
+    `new_per_day` at a time. Returns reviews per day and the average recall on the last day."""
+    import random
+
+    rng = random.Random(seed)
+    cards = list(states)
+    pending_new = new
+    per_day = []
+    exam = start + timedelta(days=days)
+    for d in range(days):
+        now = start + timedelta(days=d)
+        count = 0
+        for i, s in enumerate(cards):
+            if s.due is not None and s.due <= now + timedelta(hours=23):
+                p = recall(s.stability or 0.1, max((now - s.last_review).days, 0), params) if s.last_review else 0.0
+                cards[i] = review(s, 3 if rng.random() < p else 1, max(now, s.due), params)
+                count += 1
+        for _ in range(min(new_per_day, pending_new)):
+            s = review(CardState(), 3, now, params)
+            cards.append(review(s, 3, s.due, params))
+            pending_new -= 1
+            count += 2
+        per_day.append(count)
+    total = len(cards) + pending_new
+    avg = sum(recall(s.stability or 0.1, max((exam - s.last_review).days, 0), params)
+              for s in cards if s.last_review) / total if total else 0.0
+    return per_day, avg
+
+
+def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict[str, Any],
+         deck: str | None = None, buffer_days: int = 7, target: float = 0.9, sample: int = 400) -> Plan:
+    """Workload and predicted recall until the exam, and what it takes to know every card by then."""
+    exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
+    days_left = max((exam - now.date()).days, 0)
+    where, args = (" AND deck = ?", [deck]) if deck else ("", [])
+    rows = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps FROM cards "
+                      f"WHERE suspended = 0{where}", args).fetchall()
+    seen_states = [CardState(state=r[0], step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
+                             last_review=parse_time(r[5])) for r in rows if r[6]]
+    unseen = sum(1 for r in rows if not r[6])
+    stopped = deck_recall(db, exam_at, params, deck)["average"]
+    study_days = max(days_left - buffer_days, 1)
+    needed = math.ceil(unseen / study_days) if unseen else 0
+    new_rate = max(needed, int(settings["new_per_day"])) if unseen else 0
+    scale = 1.0
+    states, new = seen_states, unseen
+    if len(rows) > sample:  # simulate a fair sample of a big deck, then scale the counts back up
+        import random
+
+        rng = random.Random(0)
+        scale = len(rows) / sample
+        states = rng.sample(seen_states, min(len(seen_states), round(sample * len(seen_states) / len(rows))))
+        new = round(unseen / scale)
+        new_rate = max(1, round(new_rate / scale)) if new else 0
+    per_day, with_plan = _simulate(states, new, now, days_left, new_rate, params) if days_left else ([], stopped or 0)
+    retention_needed = None
+    for r in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97):
+        p = Params(desired_retention=r, learning_steps=params.learning_steps, relearning_steps=params.relearning_steps,
+                   maximum_interval=params.maximum_interval, enable_fuzzing=False, weights=params.weights)
+        if days_left and _simulate(states, new, now, days_left, new_rate, p)[1] >= target:
+            retention_needed = r
+            break
+    return Plan(exam, days_left, unseen, len(rows), stopped, round(with_plan, 4),
+                [round(n * scale) for n in per_day], needed, retention_needed)
+
+
+def collect(db: Database, now: datetime, tz: tzinfo, settings: dict[str, Any], params: Params) -> dict[str, Any]:
+    """Everything `trainer stats` shows, as plain data (the --json output)."""
+    from trainer.session import start_of_day
+
+    rollover = int(settings["day_starts_at"])
+    data: dict[str, Any] = store.totals(db, now)
+    done, new_done = store.counts_since(db, start_of_day(now, tz, rollover))
+    per_day = daily_reviews(db, now, tz, rollover, 182)
+    today = study_day(now, tz, rollover)
+    data["today"] = {"done": done, "due": data["due"],
+                     "new_left": max(min(int(settings["new_per_day"]) - new_done, data["new"]), 0)}
+    data["streak"] = streak(per_day, today)
+    data["retention_30d"] = true_retention(db, now)
+    data["decks"] = per_deck(db, now, params)
+    data["forecast"] = forecast(db, now, tz, rollover)
+    first = today - timedelta(days=181)
+    data["heatmap"] = [{"date": (first + timedelta(days=i)).isoformat(),
+                        "reviews": per_day.get(first + timedelta(days=i), 0)} for i in range(182)]
+    data["confusions"] = [
+        {"a": a, "b": b, "times": n,
+         "a_name": _fact_name(db, a), "b_name": _fact_name(db, b)} for a, b, n, _ in store.worst_confusions(db, 5)]
+    data["leech_cards"] = [{"id": c.id, "lapses": c.lapses}
+                           for c in store.cards_where(db, "c.leech = 1 AND c.suspended = 0", [], limit=20)]
+    return data
+
+
+def _fact_name(db: Database, fact_id: str) -> str:
+    deck, _, key = fact_id.partition("/")
+    f = store.fact_of(db, deck, key)
+    if f is None:
+        return fact_id
+    from trainer.cards import port_list
+
+    return f"{f.service} ({port_list(f.ports)})" if f.is_port else (f.front or key)
