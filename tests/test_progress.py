@@ -1,0 +1,156 @@
+"""Progress a candidate can trust: stats against hand-computed values, the exam plan, personal parameters."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from trainer import store
+from trainer.cli import cli
+from trainer.db import open_db
+from trainer.deck import parse_deck
+from trainer.paths import bundled_deck
+from trainer.deck import load_deck
+from trainer.scheduler import Params, parse_time
+from trainer.simulate import simulate_history
+
+START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+TRUE = Params(weights=(0.4, 1.5, 3.0, 10.0, 6.0, 0.9, 3.2, 0.01, 1.5, 0.2, 0.9, 1.6, 0.05, 0.3, 1.7, 0.5, 2.0,
+                       0.5, 0.1, 0.06, 0.2), enable_fuzzing=False)
+
+
+def run(args: list[str], when: datetime, input: str | None = None):
+    env = {"TRAINER_NOW": when.isoformat(), "TZ": "UTC"}
+    return CliRunner().invoke(cli, args, input=input, env=env, catch_exceptions=False)
+
+
+@pytest.fixture
+def history(isolated_home: Path) -> Path:
+    """90 days of a simulated learner on the exam deck (one new card a day), scheduled without fuzz."""
+    db = open_db(isolated_home / "trainer.db")
+    store.set_setting(db, "fuzz", False)
+    store.import_deck(db, load_deck(bundled_deck("exam")), START)
+    simulate_history(db, START, 90, Params(enable_fuzzing=False), TRUE, seed=3, new_per_day=1)
+    db.close()
+    return isolated_home / "trainer.db"
+
+
+def test_stats_figures_match_the_review_log(history: Path) -> None:
+    now = START + timedelta(days=90, hours=1)
+    data = json.loads(run(["stats", "--json"], now).output)
+    con = sqlite3.connect(history)
+    reviews = [(parse_time(t), r, json.loads(b)["state"]) for t, r, b in
+               con.execute("SELECT reviewed_at, rating, state_before FROM reviews")]
+    assert data["reviews"] == len(reviews) and data["correct"] == sum(r > 1 for _, r, _ in reviews)
+    recent = [r for t, r, s in reviews if t >= now - timedelta(days=30) and s == 2]
+    assert data["retention_30d"]["reviews"] == len(recent)
+    assert data["retention_30d"]["rate"] == round(sum(r > 1 for r in recent) / len(recent), 4)
+    days = {(t - timedelta(hours=4)).date() for t, _, _ in reviews}
+    assert data["streak"] == 90 and len(days) == 90  # every day studied, none yet today
+    heat = {h["date"]: h["reviews"] for h in data["heatmap"]}
+    for d in (START.date(), START.date() + timedelta(days=45)):
+        assert heat[d.isoformat()] == sum((t - timedelta(hours=4)).date() == d for t, _, _ in reviews)
+    assert len(data["heatmap"]) == 182
+
+
+def test_forecast_counts_the_cards_due_each_day(history: Path) -> None:
+    now = START + timedelta(days=90, hours=1)
+    forecast = json.loads(run(["stats", "--json"], now).output)["forecast"]
+    con = sqlite3.connect(history)
+    dues = [parse_time(d) for (d,) in con.execute("SELECT due FROM cards WHERE reps > 0 AND suspended = 0")]
+    today = (now - timedelta(hours=4)).date()
+    expected = {}
+    for i in range(14):
+        day = today + timedelta(days=i)
+        expected[day.isoformat()] = sum(max((d - timedelta(hours=4)).date(), today) == day for d in dues)
+    assert {f["date"]: f["due"] for f in forecast} == expected
+    assert sum(expected.values()) > 0
+
+
+def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
+    import fsrs
+
+    now = START + timedelta(days=90, hours=1)
+    exam = date(2026, 4, 20)
+    out = json.loads(run(["plan", "--exam", exam.isoformat(), "--json"], now).output)
+    con = sqlite3.connect(history)
+    sch = fsrs.Scheduler()
+    at = datetime(2026, 4, 20, 9, tzinfo=timezone.utc)
+    total = 0.0
+    rows = con.execute("SELECT state, step, stability, difficulty, due, last_review, reps FROM cards").fetchall()
+    for state, step, stab, diff, due, last, reps in rows:
+        if reps:
+            card = fsrs.Card(card_id=1, state=fsrs.State(state), step=step, stability=stab, difficulty=diff,
+                             due=parse_time(due), last_review=parse_time(last))
+            total += sch.get_card_retrievability(card, at)
+    assert out["recall_if_stopped"] == pytest.approx(total / len(rows), abs=1e-4)
+    assert out["unseen"] == sum(1 for r in rows if not r[6]) == 141 - 90 and out["days_left"] == 15
+    assert len(out["reviews_per_day"]) == 15
+    assert out["new_per_day_needed"] == -(-out["unseen"] // (15 - 7))
+    assert out["recall_with_plan"] > out["recall_if_stopped"]
+
+
+def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
+    now = START
+    run(["review", "--new", "0"], now)
+    out = run(["plan", "--exam", "2026-01-20", "--apply"], now).output
+    assert "141 not seen yet" in out and "Applied: new_per_day = 18" in out  # 141 cards over 15-7 days
+    assert json.loads(json.dumps(store.settings(open_db(isolated_home / "trainer.db"))))["new_per_day"] == 18
+    bad = CliRunner().invoke(cli, ["plan", "--exam", "2020-01-01"], env={"TRAINER_NOW": now.isoformat()})
+    assert bad.exit_code == 1 and "is not in the future" in bad.output
+
+
+def test_optimize_needs_enough_history_and_changes_nothing_without_it(isolated_home: Path) -> None:
+    run(["review"], START, input="20 21\n")
+    db = isolated_home / "trainer.db"
+    before = sqlite3.connect(db).execute("SELECT * FROM cards ORDER BY id").fetchall()
+    result = CliRunner().invoke(cli, ["optimize"])
+    assert result.exit_code == 1 and "optimize needs 400 reviews" in result.output and "Nothing changed." in result.output
+    assert sqlite3.connect(db).execute("SELECT * FROM cards ORDER BY id").fetchall() == before
+
+
+def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Path) -> None:
+    db = open_db(isolated_home / "trainer.db")
+    facts = "\n".join(f"- {{key: f{i}, service: s{i}, ports: {1000 + i}}}" for i in range(1500))
+    store.import_deck(db, parse_deck(f"name: synth\nkinds: [service-port]\nfacts:\n{facts}\n"), START)
+    # a learner who forgets faster than FSRS's defaults assume; about 15,000 reviews
+    forgetful = Params(weights=(0.1, 0.5, 1.0, 4.0, 6.4133, 0.8334, 3.0194, 0.001, 1.2, 0.1666, 0.796, 1.4835,
+                                0.0614, 0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.4),
+                       enable_fuzzing=False)
+    simulate_history(db, START, 120, Params(enable_fuzzing=False), forgetful, seed=5, new_per_day=25)
+    db.close()
+    from trainer.optimize import fit
+
+    db = open_db(isolated_home / "trainer.db")
+    result = fit(db, Params())
+    assert result.after[0] < result.before[0] - 0.005 and result.after[1] < result.before[1]
+    assert result.test_items > 1000
+    out = run(["optimize"], START + timedelta(days=91)).output
+    assert "Saved your parameters and rebuilt" in out
+    weights = store.settings(db)["weights"]
+    assert len(weights) == 21 and weights != list(Params().weights or [])
+    # the cache now equals a replay of the log with the new parameters
+    from trainer.scheduler import review, CardState
+
+    card_id, = db.execute("SELECT card_id FROM reviews GROUP BY card_id ORDER BY count(*) DESC LIMIT 1").fetchone()
+    state = CardState()
+    p = Params(weights=tuple(weights))
+    for at, rating in db.execute("SELECT reviewed_at, rating FROM reviews WHERE card_id = ? ORDER BY reviewed_at", [card_id]):
+        state = review(state, rating, parse_time(at), p)
+    assert db.execute("SELECT stability FROM cards WHERE id = ?", [card_id]).fetchone()[0] == pytest.approx(state.stability)
+
+
+def test_stats_screen_reads_without_colour(history: Path) -> None:
+    out = run(["stats"], START + timedelta(days=90, hours=1)).output
+    assert "\x1b[" not in out
+    assert out.splitlines()[0].startswith("Today: 0 reviewed") and "Streak: 90 days" in out
+    import re
+
+    rows = [l for l in out.splitlines() if re.fullmatch(r"  (Mon|Sun) [·░▒▓█ ]+", l)]
+    assert len(rows) == 2 and any(g in rows[0] for g in "░▒▓█")
+    assert "less ·░▒▓█ more" in out and "Due in the next 14 days" in out
