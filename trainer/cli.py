@@ -24,11 +24,20 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except TrainerError as e:
-            click.echo(f"Error: {e}", err=True)
+            click.echo(f"Error: {_clean(str(e))}", err=True)
             ctx.exit(e.exit_code)
         except sqlite3.Error as e:
-            click.echo(f"Error: database: {e}", err=True)
+            click.echo(f"Error: database: {_clean(str(e))}", err=True)
             ctx.exit(1)
+        except OSError as e:
+            click.echo(f"Error: {_clean(str(e.filename or ''))}: {e.strerror or e}", err=True)
+            ctx.exit(1)
+
+
+def _clean(text: str) -> str:
+    from trainer.render import clean
+
+    return clean(text)
 
 
 def now() -> datetime:
@@ -261,7 +270,7 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     data = [{"id": c.id, "question": session_question(db, c), "state": STATE_NAMES[c.state.state],
              "due": iso(c.state.due) if c.state.due else None, "reps": c.reps, "lapses": c.lapses} for c in rows]
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=True))
         return
     if not data:
         click.echo("No cards match.")
@@ -317,9 +326,11 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, d
     decks = [read_deck(f, name) for f in files]  # read and validate everything before writing anything
     for d in decks:
         for w in d.warnings:
-            click.echo(w, err=True)
+            click.echo(_clean(w), err=True)
+    from trainer.db import writing
+
     db = _open(db_path)
-    with db.atomic():
+    with writing(db):
         summaries = [store.import_deck(db, d, now()) for d in decks]
     for s in summaries:
         click.echo(f"{s.deck}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
@@ -418,7 +429,7 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
     counts = next(r for r in store.deck_counts(db, now()) if r.name == name)
     if as_json:
         click.echo(json.dumps({**d.to_dict(), "source": d.source, "counts": asdict(counts)}, indent=2,
-                              ensure_ascii=False))
+                              ensure_ascii=True))
         return
     out = [f"{d.name}: {d.title}", *([d.description] if d.description else []),
            f"source: {d.source or '-'}", f"question kinds: {', '.join(d.kinds)}",
@@ -465,7 +476,7 @@ def stats(as_json: bool, db_path: Path | None) -> None:
     settings = store.settings(db)
     data = st.collect(db, now(), local_tz(), settings, params_from(settings))
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        click.echo(json.dumps(data, indent=2, ensure_ascii=True))
         return
     from trainer import render
 
@@ -563,7 +574,7 @@ def lookup(query: str, as_json: bool) -> None:
 
     hits = lk.search(lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=False))
+        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=True))
     else:
         for line in lk.format_hits(hits):
             click.echo(line)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from sqlite_utils import Database, Migrations
 
@@ -56,6 +58,25 @@ def m002_confusions_and_leeches(db: Database) -> None:
     db["cards"].add_column("leech", int, not_null_default=0)
 
 
+@contextmanager
+def writing(db: Database) -> Iterator[Database]:
+    """A write transaction that takes the write lock up front (BEGIN IMMEDIATE), so a second process
+    waits its turn (busy timeout) instead of failing with "database is locked" halfway through."""
+    if db.conn.in_transaction:
+        with db.atomic():  # nested: a savepoint inside the outer transaction
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
 def open_db(path: Path) -> Database:
     """Open (creating if needed) and migrate; a database from a newer trainer is refused untouched."""
     try:
@@ -71,10 +92,26 @@ def open_db(path: Path) -> Database:
         db.execute("PRAGMA foreign_keys = ON")
         _check_version(db, path)
         if migrations.pending(db):
-            migrations.apply(db)
+            with writing(db):  # one process migrates; another opening at the same moment waits
+                _check_version(db, path)
+                if migrations.pending(db):
+                    if migrations.applied(db):
+                        _backup(db, path)
+                    migrations.apply(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{path}: cannot open the database ({e})") from None
     return db
+
+
+def _backup(db: Database, path: Path) -> Path:
+    """Before migrating a database that holds a learner's history, copy it next to itself."""
+    target = path.with_name(f"{path.name}.before-{migrations.pending(db)[0].name}.bak")
+    dest = sqlite3.connect(str(target))
+    try:
+        db.conn.backup(dest)
+    finally:
+        dest.close()
+    return target
 
 
 def _check_version(db: Database, path: Path) -> None:

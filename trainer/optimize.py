@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlite_utils import Database
 
+from trainer.db import writing
 from trainer.errors import TrainerError
 from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, iso, parse_time, review
 
@@ -78,7 +79,7 @@ def rebuild(db: Database, params: Params) -> int:
     by_card: dict[str, list[tuple[int, datetime, int, str]]] = {}
     for rid, cid, at, rating, mode in rows:
         by_card.setdefault(cid, []).append((rid, parse_time(at), int(rating), mode))  # type: ignore[arg-type]
-    with db.atomic():
+    with writing(db):
         for cid, revs in by_card.items():
             state = CardState()
             reps = lapses = 0

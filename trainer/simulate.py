@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from sqlite_utils import Database
 
 from trainer import store
+from trainer.db import writing
 from trainer.scheduler import AGAIN, EASY, GOOD, HARD, NEW, CardState, Params, retrievability, review
 
 
@@ -19,7 +20,7 @@ def simulate_history(db: Database, start: datetime, days: int, params: Params, t
     rng = random.Random(seed)
     truth: dict[str, CardState] = {}
     written = 0
-    with db.atomic():
+    with writing(db):
         for day in range(days):
             now = start + timedelta(days=day)
             queue = store.due_cards(db, now, 10**6, deck) + store.new_cards(db, new_per_day, deck)

@@ -10,6 +10,7 @@ from typing import Any, Iterable
 from sqlite_utils import Database
 
 from trainer.cards import applicable, card_id
+from trainer.db import writing
 from trainer.deck import Deck, Fact
 from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, iso, parse_time
 
@@ -71,7 +72,7 @@ def _row_to_card(row: tuple) -> CardRow:
 def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
     """Insert or update a deck in one transaction; cards keep their reviews when their fact key stays."""
     added = updated = unchanged = cards_added = 0
-    with db.atomic():
+    with writing(db):
         db.execute(
             "INSERT INTO decks (name, title, description, source, kinds, format, imported_at) "
             "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
@@ -142,7 +143,7 @@ def removed_facts(db: Database, deck: str) -> list[str]:
 
 def delete_facts(db: Database, fact_ids: list[str]) -> int:
     """Delete facts with their cards, reviews and confusions; the caller has asked the learner first."""
-    with db.atomic():
+    with writing(db):
         for fid in fact_ids:
             cards = [r[0] for r in db.execute("SELECT id FROM cards WHERE fact_id = ?", [fid])]
             for cid in cards:
@@ -157,7 +158,7 @@ def delete_facts(db: Database, fact_ids: list[str]) -> int:
 
 def remove_deck(db: Database, name: str) -> int:
     """Delete a deck and everything learned in it; returns the number of reviews deleted."""
-    with db.atomic():
+    with writing(db):
         n = db.execute("SELECT count(*) FROM reviews WHERE card_id IN (SELECT id FROM cards WHERE deck = ?)",
                        [name]).fetchone()[0]
         delete_facts(db, [r[0] for r in db.execute("SELECT id FROM facts WHERE deck = ?", [name])])
@@ -273,7 +274,7 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
         after = card.state
     lapse = int(rating == AGAIN and card.state.state == REVIEW)
     new_leech = False
-    with db.atomic():
+    with writing(db):
         cur = db.execute(
             "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
             "state_before, state_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -298,7 +299,7 @@ def _fails(db: Database, card_id: str) -> int:
 
 def refresh_leech(db: Database, card_id: str) -> bool:
     """After a rating changed: set or clear the flag; True when the card has just become a leech."""
-    with db.atomic():
+    with writing(db):
         if _fails(db, card_id) < LEECH_FAILS:
             db.execute("UPDATE cards SET leech = 0 WHERE id = ?", [card_id])
             return False
@@ -323,7 +324,7 @@ class Undone:
 
 def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
     """Delete the newest review (or `review_id`) and put its card back as it was before it."""
-    with db.atomic():
+    with writing(db):
         row = db.execute(
             "SELECT id, card_id, answer, reviewed_at, rating, mode, state_before FROM reviews "
             + ("WHERE id = ?" if review_id is not None else "ORDER BY id DESC LIMIT 1"),
@@ -359,7 +360,7 @@ def cards_where(db: Database, where: str, args: list[Any], order: str = "c.deck,
 
 def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int:
     """Suspend or restore cards by id; returns how many changed (removed-from-deck cards are left alone)."""
-    with db.atomic():
+    with writing(db):
         n = 0
         for cid in card_ids:
             n += db.execute("UPDATE cards SET suspended = ? WHERE id = ? AND suspended = ?",
@@ -394,7 +395,7 @@ def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, r
     """The learner overrode the suggested rating: rewrite that review and the card's state."""
     was_review = card.state.state == REVIEW
     delta = int(rating == AGAIN and was_review) - int(old_rating == AGAIN and was_review)
-    with db.atomic():
+    with writing(db):
         db.execute("UPDATE reviews SET rating = ?, state_after = ? WHERE id = ?",
                    [rating, json.dumps(after.to_dict()), review_id])
         _set_card_state(db, card.id, after, reps_delta=0, lapses_delta=delta)
@@ -442,6 +443,6 @@ def settings(db: Database) -> dict[str, Any]:
 
 
 def set_setting(db: Database, key: str, value: Any) -> None:
-    with db.atomic():
+    with writing(db):
         db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, json.dumps(value)])
