@@ -92,11 +92,11 @@ def open_db(path: Path) -> Database:
         db.execute("PRAGMA foreign_keys = ON")
         _check_version(db, path)
         if migrations.pending(db):
+            if migrations.applied(db):
+                _backup(db, path)
             with writing(db):  # one process migrates; another opening at the same moment waits
                 _check_version(db, path)
                 if migrations.pending(db):
-                    if migrations.applied(db):
-                        _backup(db, path)
                     migrations.apply(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{path}: cannot open the database ({e})") from None

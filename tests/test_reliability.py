@@ -1,0 +1,265 @@
+"""Nothing lost, nothing let in: kills, two writers, versions, hostile decks, fuzzing, failing well."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trainer.cards import CardSpec
+from trainer.cli import cli
+from trainer.deck import parse_deck
+from trainer.errors import TrainerError
+from trainer.grading import check, normalise, parse_port_answer
+from trainer.imports import read_table
+from trainer.registry import parse_iana_csv, parse_nmap_services, parse_services
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def env_for(home: Path) -> dict[str, str]:
+    env = dict(os.environ, TRAINER_HOME=str(home), NO_COLOR="1")
+    env.pop("TRAINER_NOW", None)
+    return env
+
+
+def integrity(db: Path) -> str:
+    return sqlite3.connect(db).execute("PRAGMA integrity_check").fetchone()[0]
+
+
+# Crash safety --------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+def test_killing_a_session_at_random_loses_no_answer_whose_verdict_was_shown(isolated_home: Path,
+                                                                              tmp_path: Path) -> None:
+    rng = random.Random(20261129)
+    subprocess.run([sys.executable, "-m", "trainer", "review", "--new", "0"], env=env_for(isolated_home),
+                   stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path, check=True)
+    db = isolated_home / "trainer.db"
+    for run in range(24):
+        before = sqlite3.connect(db).execute("SELECT count(*) FROM reviews").fetchone()[0]
+        proc = subprocess.Popen([sys.executable, "-m", "trainer", "review", "--extra", "30"], env=env_for(isolated_home),
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+        verdicts = 0
+        target = rng.randint(0, 6)
+        assert proc.stdin and proc.stdout
+        while True:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            if line[:1] in "✓✗":
+                verdicts += 1
+            if line.startswith("("):
+                if verdicts >= target:
+                    proc.stdin.write(rng.choice(["22\n", "x\n", "20 21\n"]))
+                    proc.stdin.flush()
+                    time.sleep(rng.uniform(0, 0.02))  # die before, during or after the commit
+                    break
+                proc.stdin.write(rng.choice(["22\n", "x\n", "20 21\n"]))
+                proc.stdin.flush()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        saved = sqlite3.connect(db).execute("SELECT count(*) FROM reviews").fetchone()[0] - before
+        assert verdicts <= saved <= verdicts + 1, (run, verdicts, saved)
+        assert integrity(db) == "ok"
+
+
+# Two at once ----------------------------------------------------------------------------------------
+
+def test_two_sessions_and_an_import_at_once_all_finish(isolated_home: Path, tmp_path: Path) -> None:
+    from trainer.paths import bundled_deck
+
+    subprocess.run([sys.executable, "-m", "trainer", "review", "--new", "0"], env=env_for(isolated_home),
+                   stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path, check=True)
+    answers = "".join(rng_answer + "\n" for rng_answer in ["x", "22", "20 21"] * 20)
+    procs = [subprocess.Popen([sys.executable, "-m", "trainer", "review", "--new", "30"], env=env_for(isolated_home),
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+             for _ in range(2)]
+    procs.append(subprocess.Popen([sys.executable, "-m", "trainer", "import", str(bundled_deck("registry"))],
+                                  env=env_for(isolated_home), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True, cwd=tmp_path))
+    outs = [p.communicate(answers if i < 2 else None, timeout=120) for i, p in enumerate(procs)]
+    for p, (out, err) in zip(procs, outs):
+        assert p.returncode == 0 and err == "", err
+        assert "locked" not in out
+    shown = sum(out.count("✓") + out.count("✗") for out, _ in outs[:2])
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == shown > 40
+    assert con.execute("SELECT count(*) FROM facts WHERE deck = 'registry'").fetchone()[0] > 5000
+
+
+# Versions --------------------------------------------------------------------------------------------
+
+def test_a_database_from_a_newer_trainer_is_refused_untouched(isolated_home: Path) -> None:
+    CliRunner().invoke(cli, ["stats"])
+    db = isolated_home / "trainer.db"
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('trainer', 'm999_future', 'x')")
+    con.commit()
+    con.close()
+    before = db.read_bytes()
+    result = CliRunner().invoke(cli, ["review"], input="")
+    assert result.exit_code == 1
+    assert result.output.strip() == (f"Error: {db}: written by a newer version of trainer (migration m999_future); "
+                                     "upgrade trainer to use it")
+    assert db.read_bytes() == before
+
+
+def test_a_first_schema_database_migrates_keeping_every_review_and_a_backup(isolated_home: Path) -> None:
+    isolated_home.mkdir(parents=True)
+    db = isolated_home / "trainer.db"
+    con = sqlite3.connect(db)
+    con.executescript((FIXTURES / "schema-v1.sql").read_text(encoding="utf-8"))
+    con.close()
+    result = CliRunner().invoke(cli, ["stats", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    assert json.loads(result.output)["reviews"] == 3
+    backup = isolated_home / "trainer.db.before-m002_confusions_and_leeches.bak"
+    old = sqlite3.connect(backup)
+    assert old.execute("SELECT count(*) FROM reviews").fetchone()[0] == 3
+    assert "confusions" not in {r[0] for r in old.execute("SELECT name FROM sqlite_master")}
+    new = sqlite3.connect(db)
+    assert "leech" in {r[1] for r in new.execute("PRAGMA table_info(cards)")}
+    out = CliRunner().invoke(cli, ["review", "--deck", "mini", "--ahead", "5"], input="143\n").output
+    assert "Which" in out
+
+
+# Untrusted deck text ---------------------------------------------------------------------------------
+
+HOSTILE = "[bold red]X[/] [link=http://evil]y[/link] \x1b[31mred\x1b[0m \x1b]8;;http://e\x07link\r\a\u202eevil"
+
+
+def test_deck_text_is_shown_literally_or_stripped_never_interpreted(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "evil.yaml"
+    import yaml
+
+    deck.write_text(yaml.safe_dump({"name": "evil", "title": HOSTILE, "facts": [
+        {"key": "a", "service": HOSTILE, "ports": 143, "note": HOSTILE, "aliases": [HOSTILE]},
+        {"key": "b", "front": HOSTILE, "back": "ok", "note": HOSTILE, "colour\x1b[31m": 1}]}), encoding="utf-8")
+    outputs = []
+    for args, inp in [(["import", str(deck)], None), (["review", "--deck", "evil", "--new", "5"], "x\nx\n"),
+                      (["review", "--deck", "evil", "--choice", "--ahead", "5"], "1\n1\n"),
+                      (["decks"], None), (["decks", "show", "evil"], None), (["cards", "--deck", "evil"], None),
+                      (["stats"], None), (["quiz", "--deck", "evil", "--count", "2"], "x\nx\n"),
+                      (["decks", "show", "evil", "--json"], None), (["cards", "--json"], None)]:
+        result = CliRunner().invoke(cli, args, input=inp, env={"COLUMNS": "400"})
+        assert result.exit_code == 0, (args, result.output)
+        outputs.append(result.output)
+    text = "".join(outputs)
+    for bad in ("\x1b", "\r", "\a", "\u202e"):
+        assert bad not in text, repr(bad)
+    assert "[bold red]X[/]" in text and "[link=http://evil]y[/link]" in text  # markup shown as typed
+
+
+def test_yaml_tags_bombs_and_huge_files_are_refused(isolated_home: Path, tmp_path: Path) -> None:
+    cases = {"tag.yaml": "facts: !!python/object/apply:os.system ['touch /tmp/pwned']\n",
+             "bomb.yaml": "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nfacts: [*b, *b]\n"}
+    for name, text in cases.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+        result = CliRunner().invoke(cli, ["import", str(tmp_path / name)])
+        assert result.exit_code == 2 and result.output.startswith(f"Error: {tmp_path / name}:")
+    assert not Path("/tmp/pwned").exists() and not (isolated_home / "trainer.db").exists()
+
+
+# Fuzzing ----------------------------------------------------------------------------------------------
+
+FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+yamlish = st.text(alphabet=st.sampled_from(list("facts:-[]{}&*!|>'\" \n\tkeyportsrvi0123456789,#%@`\\")), max_size=200)
+
+
+@FUZZ
+@given(yamlish)
+def test_fuzz_deck_loader(text: str) -> None:
+    try:
+        parse_deck(text, "fuzz.yaml")
+    except TrainerError as e:
+        assert str(e).startswith("fuzz.yaml")
+
+
+@FUZZ
+@given(st.text(max_size=300), st.sampled_from(["registry-iana", "services", "nmap", "csv"]))
+def test_fuzz_parsers_raise_only_their_own_error(tmp_path_factory: pytest.TempPathFactory, text: str, kind: str) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "input.csv"
+    header = {"registry-iana": "Service Name,Port Number,Transport Protocol,Description\n", "csv": "front,back\n"}
+    path.write_text(header.get(kind, "") + text, encoding="utf-8")
+    parse = {"registry-iana": parse_iana_csv, "services": parse_services, "nmap": parse_nmap_services,
+             "csv": lambda p: read_table(p, "fuzz", ",")}[kind]
+    try:
+        parse(path)
+    except TrainerError as e:
+        assert str(e).startswith(str(path))
+
+
+@FUZZ
+@given(st.text(max_size=80))
+def test_fuzz_answer_normaliser(answer: str) -> None:
+    normalise(answer)
+    parse_port_answer(answer)
+    spec = CardSpec("d/f/k", "service-port", "?", "143", port_sets=(frozenset({143}),))
+    name = CardSpec("d/f/n", "port-service", "?", "IMAP", answers=("IMAP", "Internet Message Access Protocol"))
+    assert check(spec, answer)[0] in (True, False) and check(name, answer)[0] in (True, False)
+
+
+# Failing well -------------------------------------------------------------------------------------------
+
+def test_a_data_dir_that_is_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "not-a-dir"
+    home.write_text("x")
+    monkeypatch.setenv("TRAINER_HOME", str(home))
+    result = CliRunner().invoke(cli, ["review"], input="")
+    assert result.exit_code == 1 and result.output.startswith(f"Error: {home}: cannot create the data directory")
+    assert len(result.output.strip().splitlines()) == 1 and home.read_text() == "x"
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
+def test_a_read_only_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home = tmp_path / "ro"
+    home.mkdir()
+    home.chmod(0o555)
+    monkeypatch.setenv("TRAINER_HOME", str(home))
+    result = CliRunner().invoke(cli, ["review"], input="")
+    assert result.exit_code == 1 and result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+
+
+def test_a_corrupt_database_is_one_line_and_left_as_it_was(isolated_home: Path) -> None:
+    isolated_home.mkdir(parents=True)
+    db = isolated_home / "trainer.db"
+    db.write_bytes(b"this is not a database" * 100)
+    result = CliRunner().invoke(cli, ["review"], input="")
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [
+        f"Error: {db}: cannot open the database (file is not a database)"]
+    assert db.read_bytes() == b"this is not a database" * 100
+
+
+def test_a_full_disk_stops_cleanly_keeping_earlier_answers(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
+    import trainer.db as tdb
+
+    real_open = tdb.open_db
+
+    def tiny_disk(path: Path):  # the database may not grow by a single page
+        db = real_open(path)
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        db.execute(f"PRAGMA max_page_count = {pages}")
+        return db
+
+    monkeypatch.setattr(tdb, "open_db", tiny_disk)
+    result = CliRunner().invoke(cli, ["import", str(Path(__file__).parent.parent / "decks" / "common.yaml")])
+    assert result.exit_code == 1 and result.output.strip().splitlines() == ["Error: database: database or disk is full"]
+    db = isolated_home / "trainer.db"
+    assert integrity(db) == "ok"
+    con = sqlite3.connect(db)
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1
+    assert con.execute("SELECT count(*) FROM decks").fetchone()[0] == 1
