@@ -53,7 +53,7 @@ def test_an_exam_session_asks_all_five_kinds(isolated_home: Path) -> None:
     assert any("Which service uses port 22/tcp?" in q for q in questions)
     assert any("Does Telnet use TCP, UDP or both?" in q for q in questions)
     assert any("Is port 25 (SMTP) well-known, registered or dynamic?" in q for q in questions)
-    assert any("Which port does the secure version of SNMP use?" in q for q in questions)
+    assert any("Which ports does the secure version of SNMP use?" in q for q in questions)
 
 
 def test_answers_for_each_kind_are_graded(isolated_home: Path) -> None:

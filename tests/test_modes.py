@@ -183,3 +183,30 @@ def test_an_undone_multiple_choice_card_keeps_its_option_order(isolated_home: Pa
     assert "Undone" in result.output and len(answers) == 1
     verdicts = [l for l in result.output.splitlines() if l[:1] in "✓✗"]
     assert len(verdicts) == 2 and verdicts[0] == verdicts[1]  # option 1 was the same option both times
+
+
+def test_exam_grading_follows_comptia_and_iana_both() -> None:
+    from trainer.session import DeckIndex
+
+    index = DeckIndex.of(list(EXAM.facts))
+
+    def right(key: str, kind: str, answer: str) -> bool:
+        spec = index.widen(make_card("exam", BY_KEY[key], kind, BY_KEY), BY_KEY[key])
+        return check(spec, answer, index.names)[0]
+
+    assert right("smtps", "service-port", "465") and right("smtps", "service-port", "587")  # CompTIA's SMTPS
+    assert right("smtp", "secure", "465 or 587") and right("smtp", "secure", "587")
+    assert right("rdp", "service-port", "3389/tcp") and not right("rdp", "service-port", "3389/udp")
+    assert right("dns", "service-port", "53 udp") and right("dns", "service-port", "53/tcp")
+    assert not right("smtps", "port-service", "urd")  # IANA's urd is another service on 465
+    for key, kind, answer in [("pop3", "port-service", "Post Office Protocol version 3"),
+                              ("dns", "port-service", "Domain Name Service"), ("smtps", "port-service", "SMTP over SSL"),
+                              ("mssql", "port-service", "Microsoft SQL"), ("ike", "port-service", "IKEv2"),
+                              ("tftp", "transport", "UDP only")]:
+        assert right(key, kind, answer), answer
+
+
+def test_a_partial_multi_port_answer_is_called_partly_right(isolated_home: Path) -> None:
+    out = run(["review", "--new", "1"], input="21\n").output
+    assert "✗ Wrong: you said 21; the answer is 20, 21 (TCP)" in out
+    assert "  Partly: 21 is right; the answer has 2 ports." in out

@@ -101,7 +101,11 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
         same_desc = [n for e in entries for n in reg.names_on(e.port_low or 0, e.transport)
                      if any(o.description == e.description for o in reg.by_port[(e.port_low or 0, e.transport)]
                             if o.service == n)]
-        debian = [a for p in ports for t in _transports(transport) for a in svc_alias.get((p, t), [])]
+        # Debian's aliases, except IANA names of other services (Debian lists `urd`, IANA's 465/tcp
+        # service for SSM, as an alias of submissions)
+        others = {n for n in reg.by_name if n not in {x.casefold() for x in names + same_desc}}
+        debian = [a for p in ports for t in _transports(transport) for a in svc_alias.get((p, t), [])
+                  if a.casefold() not in others]
         aliases = _uniq([*item.get("aliases", []), *names, *same_desc, *debian], drop=[label])
         registry = (names[0] if len(set(names)) == 1 else
                     ", ".join(f"{n} ({p})" for p, n in zip(ports, names)))

@@ -14,8 +14,8 @@ RANGE_CLASSES = {
     "dynamic": ("dynamic", "private", "ephemeral", "dynamic/private", "dynamic port", "private port"),
 }
 TRANSPORT_ANSWERS = {
-    "tcp": ("tcp",),
-    "udp": ("udp",),
+    "tcp": ("tcp", "tcp only", "only tcp"),
+    "udp": ("udp", "udp only", "only udp"),
     "both": ("both", "both tcp and udp", "tcp and udp", "udp and tcp", "tcp/udp", "udp/tcp", "tcp+udp", "tcp, udp", "udp, tcp"),
 }
 
@@ -33,6 +33,7 @@ class CardSpec:
     note: str = ""
     choices: tuple[str, ...] = ()
     self_graded: bool = False
+    transport: str | None = None
 
 
 PROSE_WORDS = 6
@@ -106,7 +107,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         verb = "port does" if len(fact.ports) == 1 else "ports does"
         return CardSpec(cid, kind, f"Which {verb} {svc} use?",
                         f"{port_list(fact.ports)} ({_transport_label(fact)})",
-                        port_sets=(frozenset(fact.ports),), note=note)
+                        port_sets=(frozenset(fact.ports),), note=note, transport=fact.transport)
     if kind == "port-service":
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
                         answers=names_of(fact), note=note)
@@ -131,7 +132,8 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         expected = " or ".join(f"{port_list(t.ports)} ({t.service})" for t in targets)
         if [t.key for t in targets] == [fact.key]:
             expected = f"{port_list(fact.ports)}, the same ports"
-        return CardSpec(cid, kind, f"Which port does the secure version of {svc} use?", expected,
+        word = "ports" if all(len(t.ports) > 1 for t in targets) else "port"
+        return CardSpec(cid, kind, f"Which {word} does the secure version of {svc} use?", expected,
                         port_sets=tuple(sets), note=note if targets[0].key == fact.key else
                         (targets[0].note or targets[0].description))
     raise ValueError(f"unknown card kind {kind!r}")

@@ -12,7 +12,7 @@ from trainer.scheduler import AGAIN, EASY, GOOD, HARD
 
 FAST_SECONDS = 6.0
 SLOW_SECONDS = 20.0
-_SPLIT = re.compile(r"(?:\s*(?:,|;|/|&|\+|\band\b|\s)\s*)+", re.IGNORECASE)
+_SPLIT = re.compile(r"(?:\s*(?:,|;|/|&|\+|\band\b|\bor\b|\s)\s*)+", re.IGNORECASE)
 _NOISE = {"tcp", "udp", "port", "ports", "both"}
 
 
@@ -46,6 +46,11 @@ def parse_port_answer(text: str) -> frozenset[int] | None:
     return frozenset(ports) if ports else None
 
 
+def transports_named(text: str) -> set[str]:
+    """`3389/udp` names udp: a port answer that names the wrong transport is wrong."""
+    return {t for t in ("tcp", "udp") if re.search(rf"\b{t}\b", text.casefold())}
+
+
 def within_one_edit(a: str, b: str) -> bool:
     """True when b is a one-letter typo of a: one letter substituted, added, dropped or swapped.
 
@@ -74,7 +79,9 @@ def check(card: CardSpec, answer: str, taken: Collection[str] = ()) -> tuple[boo
     `taken` holds the normalised names of the deck's other facts: `http` is never a typo of `https`.
     """
     if card.port_sets:
-        return parse_port_answer(answer) in card.port_sets, False
+        named = transports_named(answer)
+        allowed = {"tcp", "udp"} if card.transport == "both" else {card.transport or "tcp"}
+        return parse_port_answer(answer) in card.port_sets and named <= allowed, False
     given = normalise(answer)
     if not given:
         return False, False

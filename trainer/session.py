@@ -144,17 +144,17 @@ def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = 
 
 @dataclass(frozen=True)
 class DeckIndex:
-    """Per-deck lookups the grader needs: every known name, who owns each answer, who shares a port."""
+    """Per-deck lookups the grader needs: who owns each name and port set, and who shares a port."""
 
     facts: tuple[Fact, ...]
-    names: dict[str, str]
+    names: dict[str, tuple[str, ...]]
     port_sets: dict[frozenset[int], str]
     by_ports: dict[tuple[tuple[int, ...], str], tuple[Fact, ...]]
 
     @classmethod
     def of(cls, facts: list[Fact]) -> DeckIndex:
         by_ports: dict[tuple[tuple[int, ...], str], list[Fact]] = {}
-        names: dict[str, str] = {}
+        names: dict[str, list[str]] = {}
         port_sets: dict[frozenset[int], str] = {}
         for f in facts:
             if not f.is_port:
@@ -162,18 +162,27 @@ class DeckIndex:
             for t in ("tcp", "udp") if f.transport == "both" else (f.transport or "tcp",):
                 by_ports.setdefault((f.ports, t), []).append(f)
             for n in names_of(f):
-                names.setdefault(normalise(n), f.key)
+                keys = names.setdefault(normalise(n), [])
+                if f.key not in keys:
+                    keys.append(f.key)
             port_sets.setdefault(frozenset(f.ports), f.key)
-        return cls(tuple(facts), names, port_sets, {k: tuple(v) for k, v in by_ports.items()})
+        return cls(tuple(facts), {k: tuple(v) for k, v in names.items()}, port_sets,
+                   {k: tuple(v) for k, v in by_ports.items()})
 
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
-        """"Which service uses port 80/tcp?" is also rightly answered by www, registered on the same port."""
-        if spec.kind != "port-service":
-            return spec
-        ts = ("tcp", "udp") if fact.transport == "both" else (fact.transport or "tcp",)
-        others = [n for t in ts for f in self.by_ports.get((fact.ports, t), ()) if f.key != fact.key
-                  for n in names_of(f)]
-        return replace(spec, answers=spec.answers + tuple(others)) if others else spec
+        """Other facts may rightly answer too: www on port 80/tcp; 587, which CompTIA calls SMTPS, for SMTPS."""
+        if spec.kind == "port-service":
+            ts = ("tcp", "udp") if fact.transport == "both" else (fact.transport or "tcp",)
+            others = [n for t in ts for f in self.by_ports.get((fact.ports, t), ()) if f.key != fact.key
+                      for n in names_of(f)]
+            return replace(spec, answers=spec.answers + tuple(others)) if others else spec
+        if spec.kind == "service-port" and fact.service:
+            keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
+            extra = [frozenset(f.ports) for f in self.facts if f.key in keys]
+            if extra:
+                both = frozenset().union(*spec.port_sets, *extra)
+                return replace(spec, port_sets=spec.port_sets + tuple(extra) + (both,))
+        return spec
 
     def owner(self, spec: CardSpec, fact: Fact, answer: str) -> Fact | None:
         """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
@@ -182,10 +191,22 @@ class DeckIndex:
             ports = parse_port_answer(answer)
             key = self.port_sets.get(ports) if ports else None
         elif spec.kind == "port-service":
-            key = self.names.get(normalise(answer))
+            key = next(iter(self.names.get(normalise(answer), ())), None)
         if key is None or key == fact.key or (spec.kind == "secure" and key in fact.secure):
             return None
         return next((f for f in self.facts if f.key == key), None)
+
+
+def partly_right(spec: CardSpec, answer: str) -> str | None:
+    """Some but not all of a multi-port answer: say so, it is nearer than a plain miss."""
+    given = parse_port_answer(answer)
+    if not given or not spec.port_sets:
+        return None
+    for want in spec.port_sets:
+        if given < want:
+            part = ", ".join(map(str, sorted(given)))
+            return f"Partly: {part} {'is' if len(given) == 1 else 'are'} right; the answer has {len(want)} ports."
+    return None
 
 
 def confusion_line(spec: CardSpec, other: Fact) -> str:
@@ -251,6 +272,9 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         summary.answered += 1
         summary.correct += int(verdict.correct)
         extra = [confusion_line(spec, other)] if other else []
+        part = None if verdict.correct else partly_right(spec, answer)
+        if part:
+            extra.append(part)
         shown_after = after if options.mode == "review" else card.state
         if not graded_by_learner:
             prompter.show_verdict(spec, verdict, shown_after, now, extra)
