@@ -104,8 +104,9 @@ def test_decks_lists_counts(isolated_home: Path) -> None:
 # Interactive: questionary and the rating key, fed through a prompt_toolkit pipe.
 
 def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> None:
-    # FTP ports right, Enter accepts Easy; port 22 wrong, Enter accepts Again; Telnet transport right, '2' overrides to Hard; Ctrl-C.
-    with keys("20 21\r\r" "99\r\r" "tcp\r2" "\x03"):
+    # FTP ports right, Enter accepts Easy; port 22 wrong, Enter accepts Again; Telnet transport right, '2' then Enter overrides to Hard
+    # (the second '2', typed ahead, stays inside the rating prompt); Ctrl-C.
+    with keys("20 21\r\r" "99\r\r" "tcp\r22\r" "\x03"):
         result = run(["review", "--interactive"])
     assert result.exit_code == 0, result.output
     assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from datetime import datetime
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any, Callable
 
 from trainer import render
 from trainer.cards import CardSpec
@@ -101,25 +101,37 @@ class TerminalPrompter:
     def notice(self, line: str) -> None:
         render.print_lines(self.console, [line], style="bold")
 
-    def _keys(self, text: list[tuple[str, str]], results: dict[str, int | bool | None]) -> int | bool | None:
-        """One keypress from `results`; Ctrl-C or Ctrl-D (or end of input) returns None."""
+    def _choose(self, render_line: Callable[[Any], list[tuple[str, str]]], initial: Any,
+                select: dict[str, Any], immediate: dict[str, Any] | None = None) -> Any:
+        """Keys in `select` pick a value and Enter confirms it, so keys typed ahead never leak into the next
+        card; keys in `immediate` act at once. Ctrl-C, Ctrl-D or end of input return None."""
         from prompt_toolkit.application import Application
         from prompt_toolkit.key_binding import KeyBindings
         from prompt_toolkit.layout import Layout, Window
         from prompt_toolkit.layout.controls import FormattedTextControl
 
+        chosen = [initial]
         kb = KeyBindings()
-        for key, value in results.items():
+        for key, value in select.items():
+            def pick(event: Any, value: Any = value) -> None:
+                chosen[0] = value
+            kb.add(key)(pick)
+        for key, value in (immediate or {}).items():
             kb.add(key)(lambda event, value=value: event.app.exit(result=value))
+
+        @kb.add("enter")
+        def _confirm(event: Any) -> None:
+            event.app.exit(result=chosen[0])
 
         @kb.add("c-c")
         @kb.add("c-d")
-        def _quit(event) -> None:  # type: ignore[no-untyped-def]
+        def _quit(event: Any) -> None:
             event.app.exit(result=None)
 
-        app: Application[int | bool | None] = Application(
-            layout=Layout(Window(FormattedTextControl(text), height=1)), key_bindings=kb,
-            full_screen=False, erase_when_done=True,
+        app: Application[Any] = Application(
+            layout=Layout(Window(FormattedTextControl(lambda: render_line(chosen[0])), wrap_lines=True,
+                                 dont_extend_height=True)),
+            key_bindings=kb, full_screen=False, erase_when_done=True,
         )
         try:
             return app.run()
@@ -127,31 +139,39 @@ class TerminalPrompter:
             return None
 
     def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
-        options = " · ".join(
-            f"{r} {RATING_NAMES[r]} {render.interval(previews[r].due - now) if previews[r].due else ''}"
-            for r in (1, 2, 3, 4)
-        )
-        text = [("bold", f"  Enter: {RATING_NAMES[suggested]}"), ("", f"   or {options} · u undo   ")]
-        chosen = self._keys(text, {"enter": suggested, "1": 1, "2": 2, "3": 3, "4": 4, "u": UNDO})
+        def line(current: int) -> list[tuple[str, str]]:
+            parts = [("bold", f"  Enter: {RATING_NAMES[current]}"), ("", "   or ")]
+            for r in (1, 2, 3, 4):
+                due = previews[r].due
+                label = f"{r} {RATING_NAMES[r]} {render.interval(due - now) if due else ''}".rstrip()
+                parts.append(("reverse" if r == current else "", label))
+                parts.append(("", " · "))
+            parts.append(("", "u undo"))
+            return parts
+
+        chosen = self._choose(line, suggested, {str(r): r for r in (1, 2, 3, 4)}, {"u": UNDO})
         if chosen is None or chosen == UNDO:
-            return None if chosen is None else UNDO
-        assert isinstance(chosen, int)
+            return chosen
         if chosen != suggested:
             due = previews[chosen].due
             nxt = f", next in {render.interval(due - now)}" if due else ""
             self.console.print(f"  Rated {RATING_NAMES[chosen]} instead of {RATING_NAMES[suggested]}{nxt}.")
-        return chosen
+        return int(chosen)
 
     def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None:
-        """Think (or type) the answer, Enter reveals it, then one key rates it."""
+        """Think (or type) the answer, Enter reveals it, then a rating: 1-4 and Enter (Enter alone: Good)."""
         attempt = self.ask(card, number, total)
         if attempt is None:
             return None
         render.print_lines(self.console, [f"= {card.expected}"])
         if card.note:
             render.print_lines(self.console, [f"  {card.note}"])
-        text = [("bold", "  How well did you know it?"), ("", "  1 Again · 2 Hard · 3 Good · 4 Easy (Enter: Good)   ")]
-        rating = self._keys(text, {"enter": 3, "1": 1, "2": 2, "3": 3, "4": 4})
+
+        def line(current: int) -> list[tuple[str, str]]:
+            return [("bold", f"  How well did you know it? Enter: {RATING_NAMES[current]}"),
+                    ("", "   (1 Again · 2 Hard · 3 Good · 4 Easy)")]
+
+        rating = self._choose(line, 3, {str(r): r for r in (1, 2, 3, 4)})
         if rating is None:
             return None
         self.console.print(f"  Rated {RATING_NAMES[int(rating)]}.")
@@ -160,7 +180,7 @@ class TerminalPrompter:
     def offer_suspend(self, card: CardSpec) -> bool:
         self.notice(f"  Leech: this card has failed {LEECH_FAILS} times. Read the note above; "
                     "slow down on it, or set it aside.")
-        answer = self._keys([("bold", "  s: suspend it · Enter: keep it   ")], {"s": True, "enter": False})
+        answer = self._choose(lambda _: [("bold", "  s: suspend it · Enter: keep it")], False, {}, {"s": True})
         if answer:
             self.console.print("  Suspended. `trainer unsuspend ID` brings it back.")
         return bool(answer)
