@@ -114,3 +114,13 @@ def test_unknown_fields_are_warnings_with_their_line(tmp_path: Path) -> None:
     assert [w.split("/")[-1] for w in deck.warnings] == [
         "deck.yaml:7: warning: facts[0].colour: unknown field ignored (known: accept, aliases, back, description, "
         "front, key, note, ports, registry, secure, service, tags, transport)"]
+
+
+def test_a_key_given_twice_in_one_fact_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DeckError, match=r"deck.yaml:9: `ports` appears twice in this mapping \(first at line 8\)"):
+        load_deck(write(tmp_path, GOOD.replace("  ports: 143\n", "  ports: 143\n  ports: 993\n")))
+
+
+def test_a_deck_mixing_port_and_generic_facts_asks_both(tmp_path: Path) -> None:
+    deck = load_deck(write(tmp_path, GOOD))
+    assert deck.kinds == ("service-port", "port-service", "front-back")

@@ -75,7 +75,7 @@ def test_a_new_cards_sibling_waits_until_the_next_day(isolated_home: Path, tmp_p
     deck = tmp_path / "one.yaml"
     deck.write_text("name: one\nfacts:\n- service: IMAP\n  ports: 143\n", encoding="utf-8")
     run(["import", str(deck)])
-    assert "(1/1) Which port does IMAP use?" in run(["review", "--deck", "one"], input="143\n").output
+    assert "(1/1) Which port does IMAP use?" in run(["review", "--deck", "one"], input="143\n143\n").output
     assert "Nothing" in run(["review", "--deck", "one"], when="2026-03-02T11:00:00+00:00").output
     later = run(["review", "--deck", "one"], input="imap\n", when="2026-03-03T09:00:00+00:00").output
     assert "(1/1) Which service uses port 143/tcp?" in later

@@ -100,8 +100,8 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     assert rows == [("mail/imap/service-port", "mail/imap", "mail/imaps")]
     drill = run(["review", "--confusions"], input="143\n993\n", when="2026-03-02T09:30:00+00:00").output.splitlines()
     assert drill[0] == "IMAP (143) vs IMAPS (993): confused 1 time"
-    assert [l for l in drill if l.startswith("(")] == ["(1/2) Which port does IMAP use?",
-                                                      "(2/2) Which port does IMAPS use?"]
+    assert [l[6:] for l in drill if l.startswith("(")][:2] == ["Which port does IMAP use?",
+                                                              "Which port does IMAPS use?"]  # side by side
     assert sum(l.startswith("✓") for l in drill) == 2
 
 
@@ -134,8 +134,8 @@ def test_a_card_failed_eight_times_is_a_leech_that_can_be_drilled_suspended_and_
     assert out.count("✗") == 8 and "! Leech: this card has failed 8 times." in out
     listed = json.loads(run(["cards", "--leeches", "--json"]).output)
     assert [c["id"] for c in listed] == ["exam/ftp/service-port"]
-    drill = run(["review", "--leeches"], input="20 21\n", when="2026-03-02T10:00:00+00:00").output
-    assert "(1/1) Which ports does FTP use?" in drill and "✓" in drill
+    drill = run(["review", "--leeches"], input="20 21\n20 21\n", when="2026-03-02T10:00:00+00:00").output
+    assert "(1/1) Which ports does FTP use?" in drill and drill.count("✓") == 2  # through its relearning step
     # the ninth fail offers nothing new; suspend from the terminal prompt when it first becomes a leech
     with keys("1\r\r" * 8 + "s"):
         result = run(["review", "--interactive", "--new", "1"], when="2026-03-02T11:00:00+00:00")
@@ -165,7 +165,7 @@ def test_quiz_scores_lists_misses_and_leaves_the_schedule_alone(isolated_home: P
 
 
 def test_ahead_and_extra(isolated_home: Path) -> None:
-    run(["review", "--new", "2"], input="20 21\nssh\n")
+    run(["review", "--new", "2"], input="20 21\nssh\n20 21\nssh\n")  # each through its learning step
     out = run(["review", "--new", "0"], when="2026-03-02T12:00:00+00:00").output
     assert "Nothing due" in out and "--ahead N" in out
     ahead = run(["review", "--new", "0", "--ahead", "5"], input="20 21\nssh\n", when="2026-03-02T12:00:00+00:00").output

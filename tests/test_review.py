@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -46,8 +47,8 @@ def test_first_run_imports_the_exam_deck_and_grades_piped_answers(isolated_home:
     assert "Session: 2 answered, 1 right (50%)." in lines
     rows = reviews(isolated_home)
     assert [(r["card_id"], r["answer"], r["correct"], r["rating"]) for r in rows] == [
-        ("exam/ftp/service-port", "20, 21", 1, 4), ("exam/ssh/port-service", "99", 0, 1)]
-    assert json.loads(rows[0]["state_before"])["state"] == 0 and json.loads(rows[0]["state_after"])["state"] == 2
+        ("exam/ftp/service-port", "20, 21", 1, 3), ("exam/ssh/port-service", "99", 0, 1)]  # piped: untimed, Good
+    assert json.loads(rows[0]["state_before"])["state"] == 0 and json.loads(rows[0]["state_after"])["state"] == 1
 
 
 def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
@@ -58,21 +59,29 @@ def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
 
 
 def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> None:
-    result = run(["review", "--new", "1"], input="21\n20 21\n")
+    # wrong: back in a minute; right: the 10-minute learning step, still within this session; right: graduated
+    result = run(["review", "--new", "1"], input="21\n20 21\n20 21\n")
     lines = [l for l in result.output.splitlines() if l.startswith("(")]
-    assert lines == ["(1/1) Which ports does FTP use?", "(2/2) Which ports does FTP use?"]
-    assert [r["correct"] for r in reviews(isolated_home)] == [0, 1]
+    assert lines == ["(1/1) Which ports does FTP use?", "(2/2) Which ports does FTP use?",
+                     "(3/3) Which ports does FTP use?"]
+    assert [r["correct"] for r in reviews(isolated_home)] == [0, 1, 1]
+    assert "Next card due in 1d" in result.output
 
 
 def test_answered_cards_come_back_when_due_on_a_later_day(isolated_home: Path) -> None:
+    from trainer.scheduler import parse_time
+
     set_no_fuzz(isolated_home)
-    run(["review", "--new", "2"], input="20 21\nSSH\n")  # both right and instant: Easy, 8 days
-    out = run(["review", "--new", "0"], when="2026-03-05T09:00:00+00:00").output
-    assert "Nothing due. Next card due in 5d" in out
-    later = run(["review", "--new", "0"], input="20,21\nssh\n", when="2026-03-10T10:00:00+00:00").output
+    run(["review", "--new", "2"], input="20 21\nSSH\n20 21\nSSH\n")  # both through their learning steps
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    dues = sorted(parse_time(d) for (d,) in con.execute("SELECT due FROM cards WHERE reps > 0"))
+    assert len(dues) == 2 and dues[0] > parse_time(DAY1) + timedelta(days=1)
+    early = (dues[0] - timedelta(hours=1)).isoformat()
+    assert "Nothing due. Next card due in 1h" in run(["review", "--new", "0"], when=early).output
+    later = run(["review", "--new", "0"], input="20,21\nssh\n", when=(dues[1] + timedelta(minutes=1)).isoformat()).output
     assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which service uses port 22/tcp?" in later
     assert later.count("✓") == 2
-    assert len(reviews(isolated_home)) == 4
+    assert len(reviews(isolated_home)) == 6
 
 
 def test_daily_new_limit_holds_across_sessions(isolated_home: Path) -> None:
@@ -88,9 +97,7 @@ def test_daily_new_limit_holds_across_sessions(isolated_home: Path) -> None:
 def test_unknown_deck_is_one_line_and_nonzero(isolated_home: Path) -> None:
     result = CliRunner().invoke(cli, ["review", "--deck", "nope"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["Error: no deck named 'nope' (decks: none yet)"] or \
-        result.output.strip().splitlines()[-1] == "Error: no deck named 'nope' (decks: exam)"
-    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines() == ["Error: no deck named 'nope' (decks: common, exam, registry)"]
 
 
 def test_decks_lists_counts(isolated_home: Path) -> None:

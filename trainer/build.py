@@ -246,7 +246,7 @@ def services_deck(path: Path, services: list[ServiceEntry]) -> Deck:
     for name, es in groups.items():
         for suffix, ports, transport in _merge_ports(name, [(e.port, e.transport) for e in es
                                                              if e.transport in ("tcp", "udp")]):
-            comment = next((e.comment for e in es if e.comment), "")
+            comment = next((e.comment for e in es if e.comment and e.transport in ("tcp", "udp")), "")
             facts.append(Fact(key=_unique_key(slug(name) + suffix, used), service=name,
                               aliases=_uniq((a for e in es for a in e.aliases), drop=[name]),
                               ports=ports, transport=transport, description=_clean(comment)))

@@ -126,7 +126,8 @@ def _ensure_deck(db: Any, deck: str | None, out: Callable[[str], None]) -> None:
         if deck in bundled_deck_names():
             _import_bundled(db, deck, out)
         else:
-            raise TrainerError(f"no deck named '{deck}' (decks: {', '.join(decks) or 'none yet'})")
+            known = sorted(set(decks) | set(bundled_deck_names()))
+            raise TrainerError(f"no deck named '{deck}' (decks: {', '.join(known)})")
     elif not store.has_cards(db):
         _import_bundled(db, DEFAULT_DECK, out)
 
@@ -315,8 +316,10 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
 @click.option("--deck", "name", help="Deck name (default: from the file).")
 @click.option("--prune", is_flag=True, help="Delete facts gone from the file, with their reviews (asks first).")
 @click.option("--yes", is_flag=True, help="Do not ask before pruning.")
+@click.option("--replace", is_flag=True, help="Update a deck of the same name that came from another file.")
 @db_option
-def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, db_path: Path | None) -> None:
+def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, replace: bool,
+            db_path: Path | None) -> None:
     """Import decks: YAML, CSV/TSV, an /etc/services file, or an Anki .apkg. Re-importing keeps every review."""
     from trainer import store
     from trainer.imports import read_deck
@@ -330,6 +333,12 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, d
     from trainer.db import writing
 
     db = _open(db_path)
+    for d in decks:
+        source = store.deck_source(db, d.name)
+        if source is not None and Path(source).name != Path(d.source).name and not replace:
+            raise TrainerError(f"a deck named '{d.name}' already exists, imported from {Path(source).name}: "
+                               f"--deck NAME imports {Path(d.source).name} as a new deck, --replace updates "
+                               f"'{d.name}' from it")
     with writing(db):
         summaries = [store.import_deck(db, d, now()) for d in decks]
     for s in summaries:
@@ -572,6 +581,9 @@ def lookup(query: str, as_json: bool) -> None:
     from trainer import lookup as lk
     from trainer.paths import bundled_deck, data_dir
 
+    port = query.strip().split("/")[0]
+    if port.isdigit() and int(port) > 65535:
+        raise TrainerError(f"{port} is not a port (0-65535)")
     hits = lk.search(lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=True))

@@ -133,7 +133,8 @@ def parse_deck(text: str, path: str | Path = "<deck>") -> Deck:
 
 
 def _refuse_aliases(root: Any, path: str | Path) -> None:
-    """Anchors and aliases are refused: they are how 'billion laughs' files blow up memory."""
+    """Anchors and aliases are refused (they are how 'billion laughs' files blow up memory), and so are
+    duplicate keys."""
     import yaml
 
     seen: set[int] = set()
@@ -144,7 +145,13 @@ def _refuse_aliases(root: Any, path: str | Path) -> None:
             raise DeckError(located(path, node.start_mark.line + 1, "YAML anchors and aliases are not allowed in decks"))
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
+            keys: dict[Any, int] = {}
             for k, v in node.value:
+                if isinstance(k, yaml.ScalarNode):
+                    if k.value in keys:  # PyYAML would silently keep the last one
+                        raise DeckError(located(path, k.start_mark.line + 1,
+                                                f"`{k.value}` appears twice in this mapping (first at line {keys[k.value]})"))
+                    keys[k.value] = k.start_mark.line + 1
                 stack.extend((k, v))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
@@ -217,8 +224,8 @@ def _assemble(name: str, title: str, description: str, records: list[tuple[Any, 
                                     f"facts[{i}]: duplicate key `{fact.key}` (first at line {keys[fact.key]})"))
         keys[fact.key] = fact.line
         facts.append(fact)
-    has_port = any(f.is_port for f in facts)
-    default_kinds = DEFAULT_PORT_KINDS if has_port else ("front-back",)
+    default_kinds = ((DEFAULT_PORT_KINDS if any(f.is_port for f in facts) else ())
+                     + (("front-back",) if any(not f.is_port for f in facts) else ()))
     raw_kinds = default_kinds if raw_kinds is None else raw_kinds
     if not isinstance(raw_kinds, (list, tuple)) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
         raise DeckError(located(path, kinds_at, f"kinds: must be a list drawn from {', '.join(KINDS)}"))

@@ -94,15 +94,17 @@ def check(card: CardSpec, answer: str, taken: Collection[str] = ()) -> tuple[boo
     return typo, typo
 
 
-def suggest_rating(correct: bool, typo: bool, seconds: float, usual: float | None = None,
+def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: float | None = None,
                    choice: bool = False) -> int:
-    """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good.
+    """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good (also when untimed).
 
     Fast and slow are measured against the learner's own usual time for the kind of card when known
     (under 0.8x -> Easy, over 2x -> Hard), else fixed bounds. Recognising an option is never Easy.
     """
     if not correct:
         return AGAIN
+    if seconds is None:  # untimed (answers read from a pipe): speed says nothing
+        return HARD if typo else GOOD
     fast, slow = (0.8 * usual, 2.0 * usual) if usual else (FAST_SECONDS, SLOW_SECONDS)
     if typo or seconds > slow:
         return HARD
@@ -111,7 +113,7 @@ def suggest_rating(correct: bool, typo: bool, seconds: float, usual: float | Non
     return EASY if seconds < fast else GOOD
 
 
-def grade(card: CardSpec, answer: str, seconds: float, taken: Collection[str] = (),
+def grade(card: CardSpec, answer: str, seconds: float | None, taken: Collection[str] = (),
           usual: float | None = None) -> Verdict:
     correct, typo = check(card, answer, taken)
     return Verdict(correct, typo, suggest_rating(correct, typo, seconds, usual, bool(card.choices)), answer)

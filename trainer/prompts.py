@@ -23,6 +23,7 @@ class PlainPrompter:
     def __init__(self, stdin: IO[str] | None = None, stdout: IO[str] | None = None) -> None:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
+        self.timed = self.stdin.isatty()  # answers piped in arrive instantly: their speed means nothing
 
     def _say(self, line: str) -> None:
         self.stdout.write(line + "\n")

@@ -43,7 +43,7 @@ def interval(delta: timedelta) -> str:
 
 def when(due: datetime | None, now: datetime) -> str:
     if due is None:
-        return "no card has been studied yet"
+        return "when you study one (none is scheduled yet)"
     if due <= now:
         return "now"
     return f"in {interval(due - now)} ({due.astimezone().strftime('%Y-%m-%d %H:%M')})"
@@ -68,6 +68,8 @@ def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datet
         head = f"✓ Right: {clean(card.expected)}"
     else:
         given = clean(verdict.answer.strip()) or "(no answer)"
+        if len(given) > 60:
+            given = given[:59] + "…"
         head = f"✗ Wrong: you said {given}; the answer is {clean(card.expected)}"
     lines = [f"{head}  [{rating}, {due}]" if due else head]
     lines += [f"  {clean(x)}" for x in extra]
@@ -109,7 +111,12 @@ def console(stderr: bool = False) -> Console:
 def print_lines(con: Console, lines: Iterable[str], style: str | None = None) -> None:
     from rich.text import Text
 
+    from rich.padding import Padding
+
     for line in lines:
+        if line.startswith("  ") and not style:  # notes: wrapped lines keep their indent
+            con.print(Padding(Text(line.strip()), (0, 0, 0, 2)))
+            continue
         text = Text(line)
         if line.startswith("✓"):
             text.stylize("bold green", 0, 1)

@@ -262,7 +262,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if graded_by_learner and attempt:
             verdict = Verdict(attempt[1] > 1, False, attempt[1], answer)
         else:
-            verdict = grade(spec, answer, seconds, index.names, usual.get(card.kind))
+            timed = getattr(prompter, "timed", True)
+            verdict = grade(spec, answer, seconds if timed else None, index.names, usual.get(card.kind))
         now = clock()
         other = None if verdict.correct else index.owner(spec, card.fact, answer)
         after = review(card.state, verdict.rating, now, params)

@@ -166,6 +166,11 @@ def remove_deck(db: Database, name: str) -> int:
     return int(n)
 
 
+def deck_source(db: Database, name: str) -> str | None:
+    row = db.execute("SELECT source FROM decks WHERE name = ?", [name]).fetchone()
+    return None if row is None else (row[0] or "")
+
+
 def deck_names(db: Database) -> list[str]:
     return [r[0] for r in db.execute("SELECT name FROM decks ORDER BY name")]
 
@@ -206,13 +211,14 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None) 
 
 
 def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Iterable[str] = ()) -> list[CardRow]:
-    """Unseen cards in deck order, at most one per fact so a card never gives away its sibling."""
+    """Unseen cards, deck by deck in the order they were added (the exam deck first), at most one per fact
+    so a card never gives away its sibling."""
     where, args = _deck_filter(deck)
     seen = set(skip_facts)
     out: list[CardRow] = []
     cursor = db.execute(
-        f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
-        f"WHERE c.suspended = 0 AND c.reps = 0{where} ORDER BY c.deck, c.position",
+        f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id JOIN decks d ON d.name = c.deck "
+        f"WHERE c.suspended = 0 AND c.reps = 0{where} ORDER BY d.rowid, c.position",  # decks in the order added
         args,
     )
     for row in cursor:
