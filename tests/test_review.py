@@ -134,3 +134,17 @@ def test_interactive_ctrl_d_and_end_of_input_keep_answers(isolated_home: Path) -
         result = run(["review", "--interactive"])
     assert result.exit_code == 0 and "Session: 1 answered" in result.output
     assert [r["answer"] for r in reviews(isolated_home)] == ["20 21", "22"]
+
+
+def test_a_card_that_falls_due_during_the_session_is_asked(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    set_no_fuzz(isolated_home)
+    run(["review", "--new", "1"], input="21\n")  # FTP wrong: due again at 09:01, not answered again
+    times = iter(["2026-03-02T09:00:30+00:00", "2026-03-02T09:00:40+00:00"] + ["2026-03-02T09:02:00+00:00"] * 20)
+    import trainer.cli as tcli
+
+    monkeypatch.setattr(tcli, "now", lambda: datetime.fromisoformat(next(times)))
+    out = CliRunner().invoke(cli, ["review", "--new", "1"], input="ssh\n20 21\n", catch_exceptions=False).output
+    questions = [l[l.index(")") + 2:] for l in out.splitlines() if l.startswith("(")]
+    assert questions[:2] == ["Which service uses port 22/tcp?", "Which ports does FTP use?"], out

@@ -184,8 +184,9 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         return
     use_choice = bool(settings.get("choice", False)) if choice is None else choice
     options = session.Options(choice=use_choice, seed=seed)
+    refill = None if (confusions or leeches) else (lambda t: store.due_cards(db, t, 50, deck))
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, session.params_from(settings),
-                         options, deck, headings)
+                         options, deck, headings, refill)
     for line in render.summary_lines(result, now()):
         out(line)
 

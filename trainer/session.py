@@ -227,8 +227,10 @@ def spec_for(db: Database, card: store.CardRow) -> CardSpec:
 
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
-        deck: str | None = None, headings: dict[int, str] | None = None) -> Summary:
-    """Ask each card, grade, save at once, let the learner override or undo; failed cards come back."""
+        deck: str | None = None, headings: dict[int, str] | None = None,
+        refill: Callable[[datetime], list[store.CardRow]] | None = None) -> Summary:
+    """Ask each card, grade, save at once, let the learner override or undo; failed cards come back,
+    and `refill` brings in cards that fell due while the session ran."""
     summary = Summary()
     indexes: dict[str, DeckIndex] = {}
     usual = store.usual_seconds(db)
@@ -236,7 +238,15 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     pending = list(queue)
     total = len(pending)
     asked = 0
-    while pending:
+    while pending or refill:
+        if refill and (not pending or (pending[0].state.due or clock()) > clock()):
+            # before studying ahead (or stopping), take any card that has fallen due meanwhile
+            queued = {c.id for c in pending}
+            fresh = [c for c in refill(clock()) if c.id not in queued]
+            pending = fresh + pending
+            total += len(fresh)
+            if not pending:
+                break
         card = pending.pop(0)
         if headings and asked in headings:
             prompter.notice(headings[asked])
