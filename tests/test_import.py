@@ -79,3 +79,34 @@ def test_a_new_cards_sibling_waits_until_the_next_day(isolated_home: Path, tmp_p
     assert "Nothing" in run(["review", "--deck", "one"], when="2026-03-02T11:00:00+00:00").output
     later = run(["review", "--deck", "one"], input="imap\n", when="2026-03-03T09:00:00+00:00").output
     assert "(1/1) Which service uses port 143/tcp?" in later
+
+
+def test_a_deck_named_like_an_existing_one_from_another_file_is_refused(isolated_home: Path, tmp_path: Path) -> None:
+    run(["review", "--new", "0"])
+    clash = tmp_path / "exam-clash.yaml"
+    clash.write_text("name: exam\nfacts:\n- {service: Mine, ports: 1}\n", encoding="utf-8")
+    result = run(["import", str(clash)])
+    assert result.exit_code == 1 and "a deck named 'exam' already exists, imported from exam.yaml" in result.output
+    assert "mine: 1 added" in run(["import", str(clash), "--deck", "mine"]).output
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT count(*) FROM facts WHERE deck = 'exam' AND suspended = 0").fetchone()[0] == 33
+
+
+def test_new_cards_come_deck_by_deck_in_the_order_added(isolated_home: Path) -> None:
+    run(["review", "--new", "0"])  # exam first
+    run(["review", "--deck", "common", "--new", "0"])  # then common, tried once
+    out = run(["review", "--new", "3"], input="", when="2026-03-03T09:00:00+00:00").output
+    assert "(1/3) Which ports does FTP use?" in out  # still the exam deck's cards
+
+
+def test_services_descriptions_come_from_tcp_and_udp_lines(isolated_home: Path, tmp_path: Path) -> None:
+    f = tmp_path / "services"
+    f.write_text("echo 4/ddp # AppleTalk Echo Protocol\necho 7/tcp\necho 7/udp\n", encoding="utf-8")
+    run(["import", str(f)])
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert "AppleTalk" not in con.execute("SELECT data FROM facts").fetchone()[0]
+
+
+def test_lookup_of_a_number_beyond_65535_says_it_is_not_a_port() -> None:
+    result = CliRunner().invoke(cli, ["lookup", "70000"])
+    assert result.exit_code == 1 and result.output.strip() == "Error: 70000 is not a port (0-65535)"

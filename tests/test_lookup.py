@@ -59,3 +59,11 @@ def test_the_parsed_deck_is_cached_and_reused(tmp_path: Path, monkeypatch: pytes
     deck.write_text("facts:\n- service: pop3\n  ports: 110\n", encoding="utf-8")  # an edited deck is re-read
     with pytest.raises(AssertionError, match="parsed the YAML again"):
         lookup.load_rows(deck, tmp_path / "cache")
+
+
+def test_lookup_uses_the_shipped_index_without_parsing_yaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom(path: Path) -> None:
+        raise AssertionError("parsed the YAML")
+
+    monkeypatch.setattr(lookup, "_rows_from_deck", boom)
+    assert json.loads(run("993", "--json").output)[0]["service"] == "imaps"

@@ -101,7 +101,7 @@ def test_two_sessions_and_an_import_at_once_all_finish(isolated_home: Path, tmp_
 # Versions --------------------------------------------------------------------------------------------
 
 def test_a_database_from_a_newer_trainer_is_refused_untouched(isolated_home: Path) -> None:
-    CliRunner().invoke(cli, ["stats"])
+    CliRunner().invoke(cli, ["review", "--new", "0"], input="")
     db = isolated_home / "trainer.db"
     con = sqlite3.connect(db)
     con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('trainer', 'm999_future', 'x')")
@@ -231,6 +231,21 @@ def test_a_read_only_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setenv("TRAINER_HOME", str(home))
     result = CliRunner().invoke(cli, ["review"], input="")
     assert result.exit_code == 1 and result.output.startswith("Error: ") and len(result.output.splitlines()) == 1
+
+
+def test_reading_commands_create_nothing_and_work_from_a_read_only_copy(isolated_home: Path,
+                                                                       tmp_path: Path) -> None:
+    import json
+
+    assert json.loads(CliRunner().invoke(cli, ["stats", "--json"]).output)["cards"] == 0
+    assert CliRunner().invoke(cli, ["decks"]).exit_code == 0 and not isolated_home.exists()
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
+    copy = tmp_path / "ro.db"
+    copy.write_bytes((isolated_home / "trainer.db").read_bytes())  # closed cleanly: no WAL left behind
+    copy.chmod(0o444)
+    result = CliRunner().invoke(cli, ["stats", "--json", "--db", str(copy)])
+    assert result.exit_code == 0 and json.loads(result.output)["reviews"] == 1
+    assert CliRunner().invoke(cli, ["cards", "--db", str(copy)]).exit_code == 0
 
 
 def test_a_corrupt_database_is_one_line_and_left_as_it_was(isolated_home: Path) -> None:

@@ -28,7 +28,7 @@ def reviews(home: Path) -> list[dict]:
 
 
 def set_no_fuzz(home: Path) -> None:
-    run(["stats"])  # creates the database
+    run(["review", "--new", "0"], input="")  # creates the database, imports the exam deck
     con = sqlite3.connect(home / "trainer.db")
     con.execute("INSERT INTO settings VALUES ('fuzz', 'false')")
     con.commit()

@@ -64,11 +64,11 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Database file (default: $TRAINER_HOME/trainer.db or the user data dir).")(f)
 
 
-def _open(db_path: Path | None) -> Any:
-    from trainer.db import open_db
+def _open(db_path: Path | None, readonly: bool = False) -> Any:
+    from trainer.db import open_db, open_for_reading
     from trainer.paths import db_path as resolve
 
-    db = open_db(resolve(db_path))
+    db = (open_for_reading if readonly else open_db)(resolve(db_path))
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(db.close)  # checkpoint the WAL and release the file when the command ends
@@ -258,7 +258,7 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     from trainer import render, store
     from trainer.scheduler import STATE_NAMES, iso
 
-    db = _open(db_path)
+    db = _open(db_path, readonly=True)
     where, args = ["c.suspended != 2"], []
     if deck:
         where.append("c.deck = ?")
@@ -370,7 +370,7 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
     from trainer import export as ex
     from trainer import store
 
-    d = store.deck_of(_open(db_path), deck)
+    d = store.deck_of(_open(db_path, readonly=True), deck)
     if d is None:
         raise TrainerError(f"no deck named '{deck}'")
     if fmt == "apkg":
@@ -404,7 +404,7 @@ def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
 
     from trainer import store
 
-    db = _open(db_path)
+    db = _open(db_path, readonly=True)
     rows = store.deck_counts(db, now())
     sources = {r[0]: r[1] for r in db.execute("SELECT name, source FROM decks")}
     if as_json:
@@ -432,7 +432,7 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
     from trainer import render, store
     from trainer.cards import port_list
 
-    db = _open(db_path)
+    db = _open(db_path, readonly=True)
     d = store.deck_of(db, name)
     if d is None:
         raise TrainerError(f"no deck named '{name}'")
@@ -482,7 +482,7 @@ def stats(as_json: bool, db_path: Path | None) -> None:
     from trainer import store
     from trainer.session import params_from
 
-    db = _open(db_path)
+    db = _open(db_path, readonly=True)
     settings = store.settings(db)
     data = st.collect(db, now(), local_tz(), settings, params_from(settings))
     if as_json:
@@ -512,7 +512,7 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     from trainer import store
     from trainer.session import params_from
 
-    db = _open(db_path)
+    db = _open(db_path, readonly=not apply)
     t = now()
     if exam.date() <= t.date():
         raise TrainerError(f"--exam {exam.date()} is not in the future")

@@ -103,6 +103,28 @@ def open_db(path: Path) -> Database:
     return db
 
 
+def open_for_reading(path: Path) -> Database:
+    """For commands that only read: no file is created, and a read-only disk still answers."""
+    if not path.exists():
+        db = Database(sqlite3.connect(":memory:"), execute_plugins=False)
+        migrations.apply(db)  # an empty database of the current shape: every count is zero
+        return db
+    for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
+        try:
+            conn = sqlite3.connect(uri, uri=True, timeout=10)
+            db = Database(conn, execute_plugins=False)
+            db.execute("PRAGMA busy_timeout = 10000")
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.DatabaseError:
+            continue
+        _check_version(db, path)
+        if not migrations.pending(db):
+            return db
+        db.close()
+        return open_db(path)  # an older database: migrate it first (this needs to write)
+    return open_db(path)  # let the writable path report what is wrong
+
+
 def _backup(db: Database, path: Path) -> Path:
     """Before migrating a database that holds a learner's history, copy it next to itself."""
     target = path.with_name(f"{path.name}.before-{migrations.pending(db)[0].name}.bak")
