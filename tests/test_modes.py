@@ -185,10 +185,16 @@ def test_an_undone_multiple_choice_card_keeps_its_option_order(isolated_home: Pa
     assert len(verdicts) == 2 and verdicts[0] == verdicts[1]  # option 1 was the same option both times
 
 
-def test_exam_grading_follows_comptia_and_iana_both() -> None:
+def test_exam_grading_follows_comptia_and_iana_both(isolated_home: Path) -> None:
+    from datetime import datetime, timezone
+
+    from trainer import store
+    from trainer.db import open_db
     from trainer.session import DeckIndex
 
-    index = DeckIndex.of(list(EXAM.facts))
+    db = open_db(isolated_home / "trainer.db")
+    store.import_deck(db, EXAM, datetime(2026, 3, 2, tzinfo=timezone.utc))
+    index = DeckIndex.load(db, "exam")
 
     def right(key: str, kind: str, answer: str) -> bool:
         spec = index.widen(make_card("exam", BY_KEY[key], kind, BY_KEY), BY_KEY[key])

@@ -7,15 +7,45 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING, Any, Callable
 
 from trainer.errors import StoreError
 
-migrations = Migrations("trainer")
+if TYPE_CHECKING:
+    import sqlite_utils
+
+MIGRATION_SET = "trainer"
 
 
-@migrations()
-def m001_initial(db: Database) -> None:
+class Database:
+    """The learner's connection: plain sqlite3 for the few calls the app makes, so starting a session does
+    not import sqlite-utils (40 ms); sqlite-utils runs the migrations when there are any."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    @contextmanager
+    def atomic(self) -> Iterator[Database]:
+        """A savepoint: nests inside a transaction, or is one on its own."""
+        self.conn.execute("SAVEPOINT trainer_atomic")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:  # an error such as a full disk may already have ended it
+                self.conn.execute("ROLLBACK TO SAVEPOINT trainer_atomic")
+                self.conn.execute("RELEASE SAVEPOINT trainer_atomic")
+            raise
+        else:
+            self.conn.execute("RELEASE SAVEPOINT trainer_atomic")
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def m001_initial(db: sqlite_utils.Database) -> None:
     """Decks hold facts; each fact yields cards; reviews are append-only and the source of truth."""
     db["decks"].create(
         {"name": str, "title": str, "description": str, "source": str, "kinds": str,
@@ -46,8 +76,7 @@ def m001_initial(db: Database) -> None:
     db["reviews"].create_index(["reviewed_at"])
 
 
-@migrations()
-def m002_confusions_and_leeches(db: Database) -> None:
+def m002_confusions_and_leeches(db: sqlite_utils.Database) -> None:
     """A wrong answer that is another fact's answer is a confusion; a card failed 8 times is a leech."""
     db["confusions"].create(
         {"id": int, "review_id": int, "card_id": str, "fact_id": str, "other_fact_id": str, "at": str},
@@ -56,6 +85,48 @@ def m002_confusions_and_leeches(db: Database) -> None:
     db["confusions"].create_index(["fact_id", "other_fact_id"])
     db["confusions"].create_index(["review_id"])
     db["cards"].add_column("leech", int, not_null_default=0)
+
+
+def m003_deck_index(db: sqlite_utils.Database) -> None:
+    """Each deck keeps its answer index (names and port sets to facts), so grading never reads a whole deck."""
+    import json
+
+    from trainer.deck import Fact
+    from trainer.index import build_index
+
+    db["decks"].add_column("answer_index", str)
+    for (name,) in db.execute("SELECT name FROM decks").fetchall():
+        facts = [Fact.from_dict(json.loads(d)) for (d,) in
+                 db.execute("SELECT data FROM facts WHERE deck = ? AND suspended != 2", [name])]
+        db.execute("UPDATE decks SET answer_index = ? WHERE name = ?", [json.dumps(build_index(facts)), name])
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index]
+
+
+def _applied(db: Database) -> list[str]:
+    """Names of the migrations already run, read without sqlite-utils (the table is sqlite-utils')."""
+    try:
+        return [r[0] for r in db.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid", [MIGRATION_SET])]
+    except sqlite3.OperationalError:
+        return []
+
+
+def _pending(db: Database) -> list[str]:
+    done = set(_applied(db))
+    return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+
+
+def _migrate(db: Database) -> None:
+    """Run the pending migrations through sqlite-utils' Migrations, each in a transaction."""
+    from sqlite_utils import Database as UtilsDatabase
+    from sqlite_utils import Migrations
+
+    migrations = Migrations(MIGRATION_SET)
+    for fn in MIGRATIONS:
+        migrations()(fn)
+    migrations.apply(UtilsDatabase(db.conn, execute_plugins=False))
 
 
 @contextmanager
@@ -84,20 +155,20 @@ def open_db(path: Path) -> Database:
     except OSError as e:
         raise StoreError(f"{path.parent}: cannot create the data directory ({e.strerror or e})") from None
     try:
-        conn = sqlite3.connect(str(path), timeout=10)
-        db = Database(conn, execute_plugins=False)
+        conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)  # transactions are explicit
+        db = Database(conn)
         db.execute("PRAGMA busy_timeout = 10000")
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
         db.execute("PRAGMA foreign_keys = ON")
         _check_version(db, path)
-        if migrations.pending(db):
-            if migrations.applied(db):
+        if _pending(db):
+            if _applied(db):
                 _backup(db, path)
             with writing(db):  # one process migrates; another opening at the same moment waits
                 _check_version(db, path)
-                if migrations.pending(db):
-                    migrations.apply(db)
+                if _pending(db):
+                    _migrate(db)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{path}: cannot open the database ({e})") from None
     return db
@@ -106,19 +177,19 @@ def open_db(path: Path) -> Database:
 def open_for_reading(path: Path) -> Database:
     """For commands that only read: no file is created, and a read-only disk still answers."""
     if not path.exists():
-        db = Database(sqlite3.connect(":memory:"), execute_plugins=False)
-        migrations.apply(db)  # an empty database of the current shape: every count is zero
+        db = Database(sqlite3.connect(":memory:", isolation_level=None))
+        _migrate(db)  # an empty database of the current shape: every count is zero
         return db
     for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
         try:
-            conn = sqlite3.connect(uri, uri=True, timeout=10)
-            db = Database(conn, execute_plugins=False)
+            conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
+            db = Database(conn)
             db.execute("PRAGMA busy_timeout = 10000")
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
         except sqlite3.DatabaseError:
             continue
         _check_version(db, path)
-        if not migrations.pending(db):
+        if not _pending(db):
             return db
         db.close()
         return open_db(path)  # an older database: migrate it first (this needs to write)
@@ -127,7 +198,7 @@ def open_for_reading(path: Path) -> Database:
 
 def _backup(db: Database, path: Path) -> Path:
     """Before migrating a database that holds a learner's history, copy it next to itself."""
-    target = path.with_name(f"{path.name}.before-{migrations.pending(db)[0].name}.bak")
+    target = path.with_name(f"{path.name}.before-{_pending(db)[0]}.bak")
     dest = sqlite3.connect(str(target))
     try:
         db.conn.backup(dest)
@@ -137,8 +208,8 @@ def _backup(db: Database, path: Path) -> Path:
 
 
 def _check_version(db: Database, path: Path) -> None:
-    known = {m.name for m in migrations._migrations}
-    unknown = [m.name for m in migrations.applied(db) if m.name not in known]
+    known = {m.__name__ for m in MIGRATIONS}
+    unknown = [name for name in _applied(db) if name not in known]
     if unknown:
         raise StoreError(
             f"{path}: written by a newer version of trainer (migration {unknown[-1]}); "

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlite_utils import Database
-
-from trainer.db import writing
+from trainer.db import Database, writing
 from trainer.errors import TrainerError
 from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, iso, parse_time, review
 

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Protocol
 
-from sqlite_utils import Database
-
 from trainer import store
+from trainer.db import Database
 from trainer.cards import CardSpec, make_card, names_of, port_list, with_choices
 from trainer.deck import Fact
+from trainer.index import port_key, transports
 from trainer.grading import Verdict, check, grade, normalise, parse_port_answer
 from trainer.scheduler import CardState, Params, review
 
@@ -142,43 +142,42 @@ def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = 
     return picked[:count]
 
 
-@dataclass(frozen=True)
+@dataclass
 class DeckIndex:
-    """Per-deck lookups the grader needs: who owns each name and port set, and who shares a port."""
+    """What grading needs from the rest of a deck, read from its stored answer index; facts load on demand."""
 
-    facts: tuple[Fact, ...]
-    names: dict[str, tuple[str, ...]]
-    port_sets: dict[frozenset[int], str]
-    by_ports: dict[tuple[tuple[int, ...], str], tuple[Fact, ...]]
+    deck: str
+    names: dict[str, list[str]]
+    port_sets: dict[str, list[str]]
+    by_ports: dict[str, list[str]]
+    db: Database
+    _facts: tuple[Fact, ...] | None = None
 
     @classmethod
-    def of(cls, facts: list[Fact]) -> DeckIndex:
-        by_ports: dict[tuple[tuple[int, ...], str], list[Fact]] = {}
-        names: dict[str, list[str]] = {}
-        port_sets: dict[frozenset[int], str] = {}
-        for f in facts:
-            if not f.is_port:
-                continue
-            for t in ("tcp", "udp") if f.transport == "both" else (f.transport or "tcp",):
-                by_ports.setdefault((f.ports, t), []).append(f)
-            for n in names_of(f):
-                keys = names.setdefault(normalise(n), [])
-                if f.key not in keys:
-                    keys.append(f.key)
-            port_sets.setdefault(frozenset(f.ports), f.key)
-        return cls(tuple(facts), {k: tuple(v) for k, v in names.items()}, port_sets,
-                   {k: tuple(v) for k, v in by_ports.items()})
+    def load(cls, db: Database, deck: str) -> DeckIndex:
+        ix = store.answer_index(db, deck)
+        return cls(deck, ix["names"], ix["port_sets"], ix["by_ports"], db)
+
+    @property
+    def facts(self) -> tuple[Fact, ...]:
+        """Every fact of the deck: only multiple choice needs them, and reads them once."""
+        if self._facts is None:
+            self._facts = tuple(store.facts(self.db, self.deck))
+        return self._facts
+
+    def _load(self, keys: list[str]) -> list[Fact]:
+        return store.facts_by_key(self.db, self.deck, keys)
 
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """Other facts may rightly answer too: www on port 80/tcp; 587, which CompTIA calls SMTPS, for SMTPS."""
         if spec.kind == "port-service":
-            ts = ("tcp", "udp") if fact.transport == "both" else (fact.transport or "tcp",)
-            others = [n for t in ts for f in self.by_ports.get((fact.ports, t), ()) if f.key != fact.key
-                      for n in names_of(f)]
+            keys = [k for t in transports(fact) for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ())
+                    if k != fact.key]
+            others = [n for f in self._load(keys) for n in names_of(f)]
             return replace(spec, answers=spec.answers + tuple(others)) if others else spec
         if spec.kind == "service-port" and fact.service:
             keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
-            extra = [frozenset(f.ports) for f in self.facts if f.key in keys]
+            extra = [frozenset(f.ports) for f in self._load(keys)]
             if extra:
                 both = frozenset().union(*spec.port_sets, *extra)
                 return replace(spec, port_sets=spec.port_sets + tuple(extra) + (both,))
@@ -186,15 +185,15 @@ class DeckIndex:
 
     def owner(self, spec: CardSpec, fact: Fact, answer: str) -> Fact | None:
         """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
-        key = None
+        keys: list[str] = []
         if spec.kind in ("service-port", "secure"):
             ports = parse_port_answer(answer)
-            key = self.port_sets.get(ports) if ports else None
+            keys = self.port_sets.get(port_key(ports), []) if ports else []
         elif spec.kind == "port-service":
-            key = next(iter(self.names.get(normalise(answer), ())), None)
-        if key is None or key == fact.key or (spec.kind == "secure" and key in fact.secure):
-            return None
-        return next((f for f in self.facts if f.key == key), None)
+            keys = self.names.get(normalise(answer), [])
+        keys = [k for k in keys if k != fact.key and not (spec.kind == "secure" and k in fact.secure)]
+        found = self._load(keys[:1])
+        return found[0] if found else None
 
 
 def partly_right(spec: CardSpec, answer: str) -> str | None:
@@ -252,7 +251,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             prompter.notice(headings[asked])
         asked += 1
         if card.deck not in indexes:
-            indexes[card.deck] = DeckIndex.of(store.facts(db, card.deck))
+            indexes[card.deck] = DeckIndex.load(db, card.deck)
         index = indexes[card.deck]
         spec = index.widen(spec_for(db, card), card.fact)
         if options.choice:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import random
 from datetime import datetime, timedelta
 
-from sqlite_utils import Database
-
 from trainer import store
-from trainer.db import writing
+from trainer.db import Database, writing
 from trainer.scheduler import AGAIN, EASY, GOOD, HARD, NEW, CardState, Params, retrievability, review
 
 

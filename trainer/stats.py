@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from sqlite_utils import Database
-
 from trainer import store
+from trainer.db import Database
 from trainer.scheduler import REVIEW, CardState, Params, parse_time, recall, review
 
 

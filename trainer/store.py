@@ -7,11 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from sqlite_utils import Database
-
 from trainer.cards import applicable, card_id
-from trainer.db import writing
+from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
+from trainer.index import build_index
 from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, iso, parse_time
 
 ACTIVE, USER_SUSPENDED, REMOVED = 0, 1, 2
@@ -123,6 +122,8 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
         db.conn.executemany("UPDATE facts SET suspended = 2 WHERE id = ?", [(f,) for f in gone_facts])
         gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
         db.conn.executemany("UPDATE cards SET suspended = 2 WHERE id = ?", gone_cards)
+        db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
+                   [json.dumps(build_index(deck.facts), separators=(",", ":")), deck.name])
     total = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0", [deck.name]).fetchone()[0]
     return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), cards_added, total)
 
@@ -234,6 +235,19 @@ def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Ite
 def fact_of(db: Database, deck: str, key: str) -> Fact | None:
     row = db.execute("SELECT data FROM facts WHERE id = ?", [f"{deck}/{key}"]).fetchone()
     return Fact.from_dict(json.loads(row[0])) if row else None
+
+
+def answer_index(db: Database, deck: str) -> dict[str, Any]:
+    row = db.execute("SELECT answer_index FROM decks WHERE name = ?", [deck]).fetchone()
+    return json.loads(row[0]) if row and row[0] else {"names": {}, "port_sets": {}, "by_ports": {}}
+
+
+def facts_by_key(db: Database, deck: str, keys: Iterable[str]) -> list[Fact]:
+    ids = [f"{deck}/{k}" for k in keys]
+    if not ids:
+        return []
+    rows = db.execute(f"SELECT data FROM facts WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
+    return [Fact.from_dict(json.loads(d)) for (d,) in rows]
 
 
 def facts(db: Database, deck: str) -> list[Fact]:
