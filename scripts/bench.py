@@ -124,6 +124,7 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
     shutil.rmtree(work, ignore_errors=True)
     shutil.copytree(home, work)
     db = open_db(work / "trainer.db")
+    store.set_setting(db, "reviews_per_day", 10**6)  # enough cards for every timed answer
     settings = store.settings(db)
     queue = session.build_queue(db, now, settings, timezone.utc, None, answers, 0)
     queue = (queue + store.new_cards(db, answers))[:answers]

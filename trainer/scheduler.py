@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
@@ -37,10 +37,9 @@ class CardState:
     last_review: datetime | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        for k in ("due", "last_review"):
-            d[k] = iso(d[k]) if d[k] else None
-        return d
+        return {"state": self.state, "step": self.step, "stability": self.stability, "difficulty": self.difficulty,
+                "due": iso(self.due) if self.due else None,
+                "last_review": iso(self.last_review) if self.last_review else None}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CardState:

@@ -36,6 +36,18 @@ class Prompter(Protocol):
     def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None: ...
 
 
+class Previews(dict):  # type: ignore[type-arg]
+    """What each rating would do, computed only when a prompt asks (a pipe never does)."""
+
+    def __init__(self, state: CardState, now: datetime, params: Params, known: dict[int, CardState]) -> None:
+        super().__init__(known)
+        self.state, self.now, self.params = state, now, params
+
+    def __missing__(self, rating: int) -> CardState:
+        self[rating] = review(self.state, rating, self.now, self.params)
+        return self[rating]
+
+
 @dataclass(frozen=True)
 class Options:
     """How a session behaves: the daily review, a drill, or an exam-style quiz."""
@@ -289,7 +301,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if not graded_by_learner:
             prompter.show_verdict(spec, verdict, shown_after, now, extra)
         if options.rate and options.mode == "review" and not graded_by_learner:
-            previews = {r: after if r == verdict.rating else review(card.state, r, now, params) for r in (1, 2, 3, 4)}
+            previews = Previews(card.state, now, params, {verdict.rating: after})
             chosen = prompter.choose_rating(verdict.rating, previews, now)
             if chosen is None:
                 summary.ended_early = True
