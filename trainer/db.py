@@ -150,6 +150,8 @@ def writing(db: Database) -> Iterator[Database]:
 
 def open_db(path: Path) -> Database:
     """Open (creating if needed) and migrate; a database from a newer trainer is refused untouched."""
+    if path.parent.exists() and not path.parent.is_dir():
+        raise StoreError(f"{path.parent}: cannot create the data directory (it is a file; set TRAINER_HOME to a folder)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
