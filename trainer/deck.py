@@ -95,7 +95,6 @@ def slug(text: str) -> str:
 
 def load_deck(path: str | Path) -> Deck:
     """Read and validate a deck; any problem raises DeckError `FILE:LINE: message`."""
-    import yaml
 
     path = Path(path)
     try:

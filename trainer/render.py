@@ -87,6 +87,9 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
     lines = [head]
     if summary.misses:
         lines.append("Missed: " + "; ".join(f"{clean(c.question)} {clean(c.expected)}" for c in summary.misses[:10]))
+    if summary.leeches:
+        lines.append("New leeches (failed 8 times; `trainer review --leeches` drills them): "
+                     + "; ".join(clean(c.question) for c in summary.leeches))
     lines.append(f"Next card due {when(summary.next_due, now)}.")
     return lines
 
@@ -200,7 +203,7 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     ret = data["retention_30d"]
     con.print(Text(f"Today: {t['done']} reviewed · {t['due']} due · {t['new_left']} new left    "
                    f"Streak: {data['streak']} day{'s' if data['streak'] != 1 else ''}", style="bold"))
-    con.print(f"True retention, last 30 days: "
+    con.print("True retention, last 30 days: "
               + (f"{100 * ret['rate']:.1f}% of {ret['reviews']} reviews of cards in review" if ret["reviews"]
                  else "no reviews of cards in review yet"))
     for line in stats_lines(data):

@@ -105,18 +105,14 @@ def build_queue(db: Database, now: datetime, settings: dict[str, Any], tz: tzinf
     return due + fresh
 
 
-def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
-    return (" AND c.deck = ?", [deck]) if deck else ("", [])
-
-
 def ahead_queue(db: Database, count: int, deck: str | None = None) -> list[store.CardRow]:
     """The cards due soonest, for studying ahead when nothing is due."""
-    where, args = _deck_filter(deck)
+    where, args = store.deck_filter(deck)
     return store.cards_where(db, f"c.suspended = 0 AND c.reps > 0{where}", args, order="c.due", limit=count)
 
 
 def leech_queue(db: Database, deck: str | None = None) -> list[store.CardRow]:
-    where, args = _deck_filter(deck)
+    where, args = store.deck_filter(deck)
     return store.cards_where(db, f"c.suspended = 0 AND c.leech = 1{where}", args)
 
 
@@ -139,7 +135,7 @@ def confusion_queue(db: Database, deck: str | None = None, pairs: int = 10) -> l
 def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = None,
                kind: str | None = None) -> list[store.CardRow]:
     """N cards across the deck, at most one per fact while facts last, in random order."""
-    where, args = _deck_filter(deck)
+    where, args = store.deck_filter(deck)
     if kind:
         where, args = where + " AND c.kind = ?", [*args, kind]
     cards = store.cards_where(db, f"c.suspended = 0{where}", args)
