@@ -136,7 +136,7 @@ plain_option = click.option("--plain/--interactive", default=None,
                             help="Plain: one answer per line on stdin (the default when stdin is not a terminal).")
 
 
-@cli.command()
+@cli.command(short_help="Study what is due, then new cards.")
 @click.option("--deck", help="Study only this deck.")
 @click.option("--new", "new", type=click.IntRange(min=0), help="New cards today (overrides the daily limit).")
 @click.option("--extra", type=click.IntRange(min=0), default=0, help="New cards beyond today's limit.")
@@ -191,7 +191,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         out(line)
 
 
-@cli.command()
+@cli.command(short_help="Take an exam-style practice test.")
 @click.option("--deck", help="Quiz on this deck (default: all).")
 @click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="Questions.")
 @click.option("--kind", type=click.Choice(["service-port", "port-service", "transport", "range", "secure",
@@ -223,7 +223,7 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
         out(line)
 
 
-@cli.command()
+@cli.command(short_help="Take back the last answer.")
 @db_option
 def undo(db_path: Path | None) -> None:
     """Take back the last answer: its review goes and the card is as it was before."""
@@ -245,7 +245,7 @@ def session_question(db: Any, card: Any) -> str:
     return spec_for(db, card).question
 
 
-@cli.command()
+@cli.command(short_help="List cards with their ids, states and due dates.")
 @click.option("--deck", help="Only this deck.")
 @click.option("--suspended", is_flag=True, help="Suspended cards.")
 @click.option("--leeches", is_flag=True, help="Cards failed 8 times or more.")
@@ -285,7 +285,7 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
         click.echo(line)
 
 
-@cli.command()
+@cli.command(short_help="Set cards aside.")
 @click.argument("card_ids", nargs=-1, required=True)
 @db_option
 def suspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
@@ -293,7 +293,7 @@ def suspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
     _suspend(card_ids, True, db_path)
 
 
-@cli.command()
+@cli.command(short_help="Bring suspended cards back.")
 @click.argument("card_ids", nargs=-1, required=True)
 @db_option
 def unsuspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
@@ -312,7 +312,7 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     click.echo(f"{'Suspended' if on else 'Restored'} {n} card{'s' if n != 1 else ''}.")
 
 
-@cli.command(name="import")
+@cli.command(name="import", short_help="Import YAML, CSV/TSV, services or .apkg decks.")
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--deck", "name", help="Deck name (default: from the file).")
 @click.option("--prune", is_flag=True, help="Delete facts gone from the file, with their reviews (asks first).")
@@ -357,7 +357,7 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
         click.echo(f"Pruned {store.delete_facts(db, gone)} facts.")
 
 
-@cli.command()
+@cli.command(short_help="Write a deck as YAML, CSV or an Anki package.")
 @click.argument("deck")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "csv", "apkg"]), default="yaml", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -392,7 +392,7 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
     click.echo(f"Wrote {output}: {len(d.facts)} facts.", err=True)
 
 
-@cli.group(invoke_without_command=True)
+@cli.group(invoke_without_command=True, short_help="List decks (show NAME, remove NAME).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
 @click.pass_context
@@ -473,7 +473,7 @@ def decks_remove(name: str, yes: bool, db_path: Path | None) -> None:
     click.echo(f"Removed deck '{name}' and {n} reviews.")
 
 
-@cli.command()
+@cli.command(short_help="Progress: today, streak, forecast, heatmap.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
 def stats(as_json: bool, db_path: Path | None) -> None:
@@ -493,7 +493,7 @@ def stats(as_json: bool, db_path: Path | None) -> None:
     render.print_stats(render.console(), data)
 
 
-@cli.command()
+@cli.command(short_help="Plan your study until the exam date.")
 @click.option("--exam", "exam", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Exam date, YYYY-MM-DD.")
 @click.option("--deck", help="Plan for this deck (default: all).")
 @click.option("--target", type=click.FloatRange(0.5, 0.99), default=0.9, show_default=True,
@@ -551,7 +551,7 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         click.echo(line)
 
 
-@cli.command()
+@cli.command(short_help="Fit FSRS to your own review history.")
 @click.option("--yes", is_flag=True, help="Keep the fitted parameters even when they are not better.")
 @db_option
 def optimize(yes: bool, db_path: Path | None) -> None:
@@ -574,7 +574,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 
-@cli.command()
+@cli.command(short_help="Look up a port, a service or a word.")
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
 def lookup(query: str, as_json: bool) -> None:
