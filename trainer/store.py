@@ -118,7 +118,8 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
         db.conn.executemany(
             "UPDATE cards SET position = ?, suspended = CASE WHEN suspended = 2 THEN 0 ELSE suspended END "
             "WHERE id = ?", card_updates)
-        gone_facts = [fid for fid in old if fid not in {r[0] for r in fact_rows} and old[fid][1] != REMOVED]
+        kept = {r[0] for r in fact_rows}
+        gone_facts = [fid for fid in old if fid not in kept and old[fid][1] != REMOVED]
         db.conn.executemany("UPDATE facts SET suspended = 2 WHERE id = ?", [(f,) for f in gone_facts])
         gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
         db.conn.executemany("UPDATE cards SET suspended = 2 WHERE id = ?", gone_cards)
