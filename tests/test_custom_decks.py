@@ -85,8 +85,8 @@ def test_export_import_export_gives_the_same_file(tmp_path: Path, monkeypatch: p
     assert run(["export", "exam", "--format", fmt, "-o", str(first)]).exit_code == 0
     monkeypatch.setenv("TRAINER_HOME", str(tmp_path / "b"))
     assert run(["import", str(first)]).exit_code == 0
-    second = run(["export", "exam", "--format", fmt]).output
-    assert second == first.read_text(encoding="utf-8")
+    second = run(["export", "exam", "--format", fmt]).stdout_bytes
+    assert second == first.read_bytes()
     assert len(second.splitlines()) > 33
 
 
@@ -187,3 +187,36 @@ def test_oversized_files_are_refused(isolated_home: Path, tmp_path: Path) -> Non
         f.truncate(21 * 1024 * 1024)
     result = run(["import", str(big)])
     assert result.exit_code == 2 and "imports are limited to 20 MB" in result.output
+
+
+def test_csv_export_survives_carriage_returns_in_text(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "cr.yaml"
+    deck.write_text('facts:\n- {key: a, front: "one\\rtwo", back: b, note: "x\\ry"}\n- {key: b, front: c, back: d}\n',
+                    encoding="utf-8")
+    run(["import", str(deck)])
+    first = tmp_path / "cr.csv"
+    assert run(["export", "cr", "--format", "csv", "-o", str(first)]).exit_code == 0
+    result = CliRunner().invoke(cli, ["import", str(first), "--deck", "cr2"])
+    assert result.exit_code == 0, result.output
+    assert run(["export", "cr2", "--format", "csv"]).stdout_bytes == first.read_bytes()
+
+
+def test_facts_gone_from_the_file_are_listed_and_explained(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "mine.yaml"
+    deck.write_text("facts:\n- {key: a, front: one, back: '1'}\n- {key: b, front: two, back: '2'}\n", encoding="utf-8")
+    run(["import", str(deck)])
+    deck.write_text("facts:\n- {key: a, front: one, back: '1'}\n", encoding="utf-8")
+    run(["import", str(deck)])
+    listed = json.loads(run(["cards", "--suspended", "--json"]).output)
+    assert [(c["id"], c["state"]) for c in listed] == [("mine/b/front-back", "not in file")]
+    result = run(["unsuspend", "mine/b/front-back"])
+    assert result.exit_code == 1 and "left its deck's file" in result.output
+
+
+def test_an_apkg_of_a_port_deck_grades_the_same_after_a_round_trip(isolated_home: Path, tmp_path: Path) -> None:
+    run(["review", "--new", "0"])
+    out = tmp_path / "exam.apkg"
+    run(["export", "exam", "--format", "apkg", "-o", str(out)])
+    deck = read_apkg(out, "again")
+    ssh = next(f for f in deck.facts if f.front == "Which port does SSH use?")
+    assert ssh.back == "22"

@@ -72,3 +72,11 @@ def test_another_services_name_is_never_a_typo() -> None:
     https = CardSpec("d/https/port-service", "port-service", "?", "HTTPS", answers=("HTTPS", "HTTP over TLS"))
     assert check(https, "http") == (True, True)  # one letter short, nothing else known
     assert check(https, "http", taken={"http"}) == (False, False)
+
+
+def test_punctuation_and_invisible_characters_do_not_decide_an_answer() -> None:
+    cia = CardSpec("d/cia/front-back", "front-back", "?", "Confidentiality, integrity, availability",
+                   answers=("Confidentiality, integrity, availability",))
+    assert check(cia, "confidentiality integrity availability") == (True, False)
+    hidden = CardSpec("d/x/front-back", "front-back", "?", "abc\u202edef", answers=("abc\u202edef",))
+    assert check(hidden, "abcdef") == (True, False)

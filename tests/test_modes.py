@@ -216,3 +216,13 @@ def test_a_partial_multi_port_answer_is_called_partly_right(isolated_home: Path)
     out = run(["review", "--new", "1"], input="21\n").output
     assert "✗ Wrong: you said 21; the answer is 20, 21 (TCP)" in out
     assert "  Partly: 21 is right; the answer has 2 ports." in out
+
+
+def test_quiz_verdicts_show_no_rating_and_undo_passes_over_practice(isolated_home: Path) -> None:
+    run(["review", "--new", "1"], input="20 21\n")
+    quiz = run(["quiz", "--count", "2", "--seed", "1"], input="x\nx\n").output
+    verdicts = [l for l in quiz.splitlines() if l[:1] in "✓✗"]
+    assert verdicts and all("[" not in v for v in verdicts)  # practice moves nothing, so no interval
+    out = run(["undo"]).output
+    assert out.startswith("Undid '20 21' to: Which ports does FTP use?")
+    assert db(isolated_home).execute("SELECT count(*) FROM reviews WHERE mode = 'practice'").fetchone()[0] == 2

@@ -98,9 +98,15 @@ def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
 def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
     now = START
     run(["review", "--new", "0"], now)
-    out = run(["plan", "--exam", "2026-01-20", "--apply"], now).output
-    assert "141 not seen yet" in out and "Applied: new_per_day = 18" in out  # 141 cards over 15-7 days
-    assert json.loads(json.dumps(store.settings(open_db(isolated_home / "trainer.db"))))["new_per_day"] == 18
+    calm = run(["plan", "--exam", "2026-01-20"], now).output
+    assert "18 new cards a day (now 20)" in calm  # 141 cards over 15 - 7 days: fewer than now
+    assert run(["plan", "--exam", "2026-01-20"], now).output == calm  # the same plan every time
+    out = run(["plan", "--exam", "2026-01-17", "--apply"], now).output
+    assert "141 not seen yet" in out and "Applied: new_per_day = 29" in out  # 141 cards over 12 - 7 days
+    assert store.settings(open_db(isolated_home / "trainer.db"))["new_per_day"] == 29
+    assert run(["settings", "new_per_day", "20"], now).output.strip() == "new_per_day = 20"
+    assert "new_per_day = 20" in run(["settings"], now).output
+    assert "Applied: new_per_day = 20," in run(["plan", "--exam", "2026-01-20", "--apply"], now).output  # never lowered
     bad = CliRunner().invoke(cli, ["plan", "--exam", "2020-01-01"], env={"TRAINER_NOW": now.isoformat()})
     assert bad.exit_code == 1 and "is not in the future" in bad.output
 

@@ -97,7 +97,7 @@ def test_daily_new_limit_holds_across_sessions(isolated_home: Path) -> None:
 def test_unknown_deck_is_one_line_and_nonzero(isolated_home: Path) -> None:
     result = CliRunner().invoke(cli, ["review", "--deck", "nope"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["Error: no deck named 'nope' (decks: common, exam, registry)"]
+    assert result.output.strip().splitlines() == ["Error: no deck named 'nope' (yours: none yet; bundled: common, exam, registry)"]
 
 
 def test_decks_lists_counts(isolated_home: Path) -> None:

@@ -63,3 +63,9 @@ def test_bad_deck_import_is_one_line_and_changes_nothing(isolated_home: Path, tm
     assert proc.returncode == 2
     assert proc.stderr == f"Error: {bad}:3: facts[0].ports: 70000 is not a port (0-65535)\n"
     assert not (isolated_home / "trainer.db").exists()
+
+
+def test_a_closed_pipe_is_not_an_error_message(isolated_home: Path, tmp_path: Path) -> None:
+    proc = subprocess.run(f"{sys.executable} -m trainer lookup http | head -1", shell=True, capture_output=True,
+                          text=True, env=env_for(isolated_home), timeout=60, cwd=tmp_path)
+    assert proc.stdout.count("\n") == 1 and "Error" not in proc.stderr and "Traceback" not in proc.stderr

@@ -29,6 +29,10 @@ class _Group(click.Group):
         except sqlite3.Error as e:
             click.echo(f"Error: database: {_clean(str(e))}", err=True)
             ctx.exit(1)
+        except BrokenPipeError:
+            # `trainer cards | head`: the reader left; say nothing (Python's advice: point stdout at devnull)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(1)
         except OSError as e:
             click.echo(f"Error: {_clean(str(e.filename or ''))}: {e.strerror or e}", err=True)
             ctx.exit(1)
@@ -126,8 +130,8 @@ def _ensure_deck(db: Any, deck: str | None, out: Callable[[str], None]) -> None:
         if deck in bundled_deck_names():
             _import_bundled(db, deck, out)
         else:
-            known = sorted(set(decks) | set(bundled_deck_names()))
-            raise TrainerError(f"no deck named '{deck}' (decks: {', '.join(known)})")
+            raise TrainerError(f"no deck named '{deck}' (yours: {', '.join(decks) or 'none yet'}; "
+                               f"bundled: {', '.join(bundled_deck_names())})")
     elif not store.has_cards(db):
         _import_bundled(db, DEFAULT_DECK, out)
 
@@ -264,12 +268,13 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
         where.append("c.deck = ?")
         args.append(deck)
     if suspended:
-        where.append("c.suspended = 1")
+        where[0] = "c.suspended IN (1, 2)"  # set aside by you, or gone from the deck's file
     if leeches:
         where.append("c.leech = 1")
     rows = store.cards_where(db, " AND ".join(where), args)
     t = now()
-    data = [{"id": c.id, "question": session_question(db, c), "state": STATE_NAMES[c.state.state],
+    data = [{"id": c.id, "question": session_question(db, c),
+             "state": {1: "suspended", 2: "not in file"}.get(c.suspended, STATE_NAMES[c.state.state]),
              "due": iso(c.state.due) if c.state.due else None, "reps": c.reps, "lapses": c.lapses} for c in rows]
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=True))
@@ -308,6 +313,10 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     unknown = [c for c in card_ids if store.card_by_id(db, c) is None]
     if unknown:
         raise TrainerError(f"no card with id '{unknown[0]}' (`trainer cards` lists ids)")
+    rows = [store.card_by_id(db, c) for c in card_ids]
+    removed = [r.id for r in rows if r is not None and r.suspended == store.REMOVED]
+    if removed and not on:
+        raise TrainerError(f"'{removed[0]}' left its deck's file: put the fact back in the file and import it again")
     n = store.set_suspended(db, card_ids, on)
     click.echo(f"{'Suspended' if on else 'Restored'} {n} card{'s' if n != 1 else ''}.")
 
@@ -327,6 +336,8 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
 
     if name and len(files) > 1:
         raise click.UsageError("--deck names one deck: import one file at a time with it")
+    if prune and not yes and not sys.stdin.isatty():
+        raise TrainerError("--prune deletes reviews and asks first: add --yes to confirm without a terminal")
     decks = [read_deck(f, name) for f in files]  # read and validate everything before writing anything
     for d in decks:
         for w in d.warnings:
@@ -351,9 +362,11 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
             click.echo("Nothing to prune.")
             return
         if not yes:
-            if not sys.stdin.isatty():
-                raise TrainerError(f"{len(gone)} facts would be deleted with their reviews: add --yes to confirm")
-            click.confirm(f"Delete {len(gone)} facts no longer in the file, and all their reviews?", abort=True)
+            for fid in gone[:20]:
+                click.echo(f"  {_clean(fid)}")
+            if len(gone) > 20:
+                click.echo(f"  ... and {len(gone) - 20} more")
+            click.confirm(f"Delete these {len(gone)} facts, no longer in the file, and all their reviews?", abort=True)
         click.echo(f"Pruned {store.delete_facts(db, gone)} facts.")
 
 
@@ -376,11 +389,12 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
     if fmt == "apkg":
         target = output or Path(f"{deck}.apkg")
         n = ex.to_apkg(d, target)
-        click.echo(f"Wrote {target}: {n} notes.")
+        click.echo(f"Wrote {target}: {n} notes.", err=True)
         return
     text = ex.to_yaml(d) if fmt == "yaml" else ex.to_csv(d)
     if output is None:
-        click.echo(text, nl=False)
+        sys.stdout.write(text)  # the file's exact bytes (click.echo would strip escape sequences in a pipe)
+        sys.stdout.flush()
         return
     tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
     try:
@@ -520,8 +534,9 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         raise TrainerError(f"no deck named '{deck}'")
     settings = store.settings(db)
     p = st.plan(db, t, exam.date(), params_from(settings), settings, deck, buffer_days, target)
+    new_rate = max(p.new_per_day_needed, int(settings["new_per_day"]))  # advice never slows you down
     if apply:
-        store.set_setting(db, "new_per_day", max(p.new_per_day_needed, 1))
+        store.set_setting(db, "new_per_day", new_rate)
         if p.retention_needed:
             store.set_setting(db, "desired_retention", p.retention_needed)
     if as_json:
@@ -544,11 +559,51 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         week = p.reviews_per_day[:7]
         lines.append(f"Reviews expected: {', '.join(map(str, week))} in the next {len(week)} days; "
                      f"at most {max(p.reviews_per_day)} a day, {sum(p.reviews_per_day)} in all.")
+    if p.days_left <= buffer_days and p.unseen:
+        lines.append(f"Fewer than {buffer_days + 1} days are left: meeting every card that early is no longer "
+                     "possible; the figure above spreads them over the days you have.")
     if apply:
-        lines.append(f"Applied: new_per_day = {max(p.new_per_day_needed, 1)}"
-                     + (f", desired_retention = {p.retention_needed:.2f}." if p.retention_needed else "."))
+        lines.append(f"Applied: new_per_day = {new_rate}"
+                     + (f", desired_retention = {p.retention_needed:.2f}." if p.retention_needed else ".")
+                     + " `trainer settings` shows and changes them.")
     for line in lines:
         click.echo(line)
+
+
+SETTING_TYPES: dict[str, Callable[[str], Any]] = {
+    "new_per_day": int, "reviews_per_day": int, "desired_retention": float, "day_starts_at": int,
+    "choice": lambda v: v.lower() in ("1", "true", "yes", "on"), "fuzz": lambda v: v.lower() in ("1", "true", "yes", "on"),
+}
+
+
+@cli.command(short_help="Show or change a setting.")
+@click.argument("key", required=False)
+@click.argument("value", required=False)
+@db_option
+def settings(key: str | None, value: str | None, db_path: Path | None) -> None:
+    """Show the settings, or set one: `trainer settings new_per_day 30`, `trainer settings desired_retention 0.9`."""
+    from trainer import store
+
+    if key is None:
+        for k, v in store.settings(_open(db_path, readonly=True)).items():
+            if k != "weights":
+                click.echo(f"{k} = {json.dumps(v)}")
+        return
+    if key not in SETTING_TYPES:
+        raise TrainerError(f"unknown setting '{key}' (settings: {', '.join(SETTING_TYPES)})")
+    if value is None:
+        click.echo(json.dumps(store.settings(_open(db_path, readonly=True)).get(key)))
+        return
+    try:
+        parsed = SETTING_TYPES[key](value)
+    except ValueError:
+        raise TrainerError(f"{key}: {value!r} is not a valid value") from None
+    if key == "desired_retention" and not 0.7 <= parsed <= 0.99:
+        raise TrainerError("desired_retention: choose between 0.70 and 0.99")
+    if key in ("new_per_day", "reviews_per_day") and parsed < 0 or key == "day_starts_at" and not 0 <= parsed <= 23:
+        raise TrainerError(f"{key}: {value!r} is out of range")
+    store.set_setting(_open(db_path), key, parsed)
+    click.echo(f"{key} = {json.dumps(parsed)}")
 
 
 @cli.command(short_help="Fit FSRS to your own review history.")

@@ -7,7 +7,7 @@ import hashlib
 import io
 from pathlib import Path
 
-from trainer.cards import applicable, make_card
+from trainer.cards import applicable, make_card, port_list
 from trainer.deck import Deck, compact_ports, dump_deck
 from trainer.imports import CSV_FIELDS
 
@@ -23,7 +23,7 @@ def to_csv(deck: Deck) -> str:
     rows = [f.to_dict() for f in deck.facts]
     cols = [c for c in CSV_FIELDS if any(c in r for r in rows)]
     out = io.StringIO(newline="")
-    w = csv.writer(out, lineterminator="\n")
+    w = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a field holding a lone CR is then quoted too
     w.writerow(cols)
     for f, r in zip(deck.facts, rows):
         cells = []
@@ -61,7 +61,9 @@ def to_apkg(deck: Deck, target: Path) -> int:
             if not applicable(fact, kind, by_key):
                 continue
             spec = make_card(deck.name, fact, kind, by_key)
-            fields = [_html(spec.question), _html(spec.expected), _html(spec.note)]
+            answer = port_list(fact.ports) if kind == "service-port" else spec.expected
+            note = f"{spec.expected}. {spec.note}" if answer != spec.expected else spec.note
+            fields = [_html(spec.question), _html(answer), _html(note)]
             adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),
                                         tags=[t.replace(" ", "_") for t in fact.tags]))
             n += 1

@@ -27,7 +27,8 @@ class Verdict:
 def normalise(text: str) -> str:
     """Case, spacing and punctuation that learners vary on are ignored: `MS-SQL-S` == `ms sql s`."""
     text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"[\s\-_.'\"`()]+", "", text)
+    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))  # invisible: never graded
+    return re.sub(r"[\s\-_.,;:!?'\"`()]+", "", text)
 
 
 def parse_port_answer(text: str) -> frozenset[int] | None:

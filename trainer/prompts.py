@@ -44,7 +44,7 @@ class PlainPrompter:
             return card.choices[int(answer) - 1]
         return answer
 
-    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None:
         for line in render.verdict_lines(card, verdict, after, now, extra):
             self._say(line)
@@ -66,6 +66,8 @@ class PlainPrompter:
         if line == "":
             return None
         text = line.strip()
+        if text not in ("1", "2", "3", "4", ""):
+            self._say(f"  ({render.clean(text)[:20]} is not 1-4: rated Good)")
         return attempt, int(text) if text in ("1", "2", "3", "4") else 3
 
     def offer_suspend(self, card: CardSpec) -> bool:
@@ -95,7 +97,7 @@ class TerminalPrompter:
             return None
         return None if answer is None else str(answer)
 
-    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None:
         render.print_lines(self.console, render.verdict_lines(card, verdict, after, now, extra))
 

@@ -57,11 +57,11 @@ def choice_line(card: CardSpec) -> str:
     return "   ".join(f"{i}) {clean(c)}" for i, c in enumerate(card.choices, 1))
 
 
-def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                   extra: Iterable[str] = ()) -> list[str]:
     """First line starts with ✓ or ✗ (scripts rely on it); then the note, if the deck has one."""
     rating = RATING_NAMES[verdict.rating]
-    due = f"next in {interval(after.due - now)}" if after.due and after.due > now else ""
+    due = f"next in {interval(after.due - now)}" if after and after.due and after.due > now else ""
     if verdict.correct and verdict.typo:
         head = f"✓ Right, with a typo: {clean(card.expected)}"
     elif verdict.correct:
@@ -71,7 +71,7 @@ def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState, now: datet
         if len(given) > 60:
             given = given[:59] + "…"
         head = f"✗ Wrong: you said {given}; the answer is {clean(card.expected)}"
-    lines = [f"{head}  [{rating}, {due}]" if due else head]
+    lines = [f"{head}  [{rating}, {due}]" if due else head]  # practice (after=None) moves nothing: no rating
     lines += [f"  {clean(x)}" for x in extra]
     if card.note:
         lines.append(f"  {clean(card.note)}")
@@ -86,7 +86,11 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
                 f"({summary.percent:.0f}%).")
     lines = [head]
     if summary.misses:
-        lines.append("Missed: " + "; ".join(f"{clean(c.question)} {clean(c.expected)}" for c in summary.misses[:10]))
+        unique = list({c.id: c for c in summary.misses}.values())
+        lines.append("Missed: " + "; ".join(f"{clean(c.question)} {clean(c.expected)}" for c in unique[:10]))
+    if summary.left:
+        lines.append(f"{summary.left} card{'s' if summary.left != 1 else ''} of this session not yet asked: "
+                     "`trainer review` picks them up.")
     if summary.leeches:
         lines.append("New leeches (failed 8 times; `trainer review --leeches` drills them): "
                      + "; ".join(clean(c.question) for c in summary.leeches))
@@ -188,9 +192,8 @@ def month_header(days: list[dict[str, Any]]) -> str:
     last = None
     for w in range(weeks):
         d = date.fromordinal(start + 7 * w + 6)
-        if d.month != last and w + 3 <= weeks:
-            label = d.strftime("%b")
-            line[w : w + 3] = list(label)
+        if d.month != last and w + 3 <= weeks and all(c == " " for c in line[max(w - 1, 0) : w + 3]):
+            line[w : w + 3] = list(d.strftime("%b"))
             last = d.month
     return "".join(line[:weeks])
 

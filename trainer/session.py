@@ -24,7 +24,7 @@ class Prompter(Protocol):
 
     def ask(self, card: CardSpec, number: int, total: int) -> str | None: ...
 
-    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState, now: datetime,
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None: ...
 
     def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None: ...
@@ -65,6 +65,7 @@ class Summary:
     correct: int = 0
     ended_early: bool = False
     misses: list[CardSpec] = field(default_factory=list)
+    left: int = 0  # cards of the session's queue never asked (the learner left early)
     leeches: list[CardSpec] = field(default_factory=list)
     next_due: datetime | None = None
 
@@ -274,6 +275,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             answer = prompter.ask(spec, summary.answered + 1, total)
         if answer is None:
             summary.ended_early = True
+            summary.left = len({c.id for c in pending} | {card.id})
             break
         seconds = timer() - started
         if graded_by_learner and attempt:
@@ -293,7 +295,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         part = None if verdict.correct else partly_right(spec, answer)
         if part:
             extra.append(part)
-        shown_after = after if options.mode == "review" else card.state
+        shown_after = after if options.mode == "review" else None
         if not graded_by_learner:
             prompter.show_verdict(spec, verdict, shown_after, now, extra)
         if options.rate and options.mode == "review" and not graded_by_learner:

@@ -148,6 +148,9 @@ def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict
                              last_review=parse_time(r[5])) for r in rows if r[6]]
     unseen = sum(1 for r in rows if not r[6])
     stopped = deck_recall(db, exam_at, params, deck)["average"]
+    params = Params(desired_retention=params.desired_retention, learning_steps=params.learning_steps,
+                    relearning_steps=params.relearning_steps, maximum_interval=params.maximum_interval,
+                    enable_fuzzing=False, weights=params.weights)  # the same plan every time it is asked
     study_days = max(days_left - buffer_days, 1)
     needed = math.ceil(unseen / study_days) if unseen else 0
     new_rate = max(needed, int(settings["new_per_day"])) if unseen else 0
@@ -163,7 +166,7 @@ def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict
         new_rate = max(1, round(new_rate / scale)) if new else 0
     per_day, with_plan = _simulate(states, new, now, days_left, new_rate, params) if days_left else ([], stopped or 0)
     retention_needed = None
-    for r in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97):
+    for r in [x for x in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97) if x >= params.desired_retention]:
         p = Params(desired_retention=r, learning_steps=params.learning_steps, relearning_steps=params.relearning_steps,
                    maximum_interval=params.maximum_interval, enable_fuzzing=False, weights=params.weights)
         if days_left and _simulate(states, new, now, days_left, new_rate, p)[1] >= target:

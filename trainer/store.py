@@ -23,7 +23,8 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "relearning_steps": [600],
     "maximum_interval": 36500,
 }
-_CARD_COLS = "c.id, c.deck, c.fact_id, c.kind, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, c.reps, c.lapses, f.data"
+_CARD_COLS = ("c.id, c.deck, c.fact_id, c.kind, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, "
+              "c.reps, c.lapses, f.data, c.suspended")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,7 @@ class CardRow:
     reps: int
     lapses: int
     fact_id: str = ""
+    suspended: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,10 +64,11 @@ class DeckCounts:
 
 
 def _row_to_card(row: tuple) -> CardRow:
-    (cid, deck, fid, kind, state, step, stab, diff, due, last, reps, lapses, data) = row
+    (cid, deck, fid, kind, state, step, stab, diff, due, last, reps, lapses, data, suspended) = row
     cs = CardState(state=state or NEW, step=step, stability=stab, difficulty=diff,
                    due=parse_time(due), last_review=parse_time(last))
-    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses, fact_id=fid)
+    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses, fact_id=fid,
+                   suspended=suspended)
 
 
 def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
@@ -345,11 +348,12 @@ class Undone:
 
 
 def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
-    """Delete the newest review (or `review_id`) and put its card back as it was before it."""
+    """Delete the newest review (or `review_id`) and put its card back as it was before it; practice
+    answers changed nothing, so `trainer undo` passes over them."""
     with writing(db):
         row = db.execute(
             "SELECT id, card_id, answer, reviewed_at, rating, mode, state_before FROM reviews "
-            + ("WHERE id = ?" if review_id is not None else "ORDER BY id DESC LIMIT 1"),
+            + ("WHERE id = ?" if review_id is not None else "WHERE mode = 'review' ORDER BY id DESC LIMIT 1"),
             [review_id] if review_id is not None else [],
         ).fetchone()
         if row is None:
