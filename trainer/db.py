@@ -101,7 +101,17 @@ def m003_deck_index(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE decks SET answer_index = ? WHERE name = ?", [json.dumps(build_index(facts)), name])
 
 
-MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index]
+def m004_partial_card_indexes(db: sqlite_utils.Database) -> None:
+    """Due cards and new cards each get an index of their own: the planner no longer sorts due cards in a
+    temporary b-tree, and answering a card touches one index instead of two."""
+    db.execute("DROP INDEX IF EXISTS idx_cards_suspended_reps_due")
+    db.execute("DROP INDEX IF EXISTS idx_cards_suspended_reps_deck_position")
+    db.execute("CREATE INDEX cards_due ON cards(due) WHERE suspended = 0 AND reps > 0")
+    db.execute("CREATE INDEX cards_new ON cards(deck, position) WHERE suspended = 0 AND reps = 0")
+
+
+MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
+                                           m004_partial_card_indexes]
 
 
 def _applied(db: Database) -> list[str]:
