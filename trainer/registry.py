@@ -216,7 +216,7 @@ def parse_services(path: str | Path) -> list[ServiceEntry]:
     entries: list[ServiceEntry] = []
     lines = _split_lines(_decode_lenient(_read_bytes(path)))
     for lineno, raw in enumerate(lines, start=1):
-        data, hash_mark, comment = raw.partition("#")
+        data, _, comment = raw.partition("#")
         fields = data.split()
         if not fields:
             continue

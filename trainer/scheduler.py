@@ -110,11 +110,6 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     )
 
 
-def preview(state: CardState, now: datetime, params: Params = Params()) -> dict[int, CardState]:
-    """What each rating would do, so the learner sees the interval before choosing."""
-    return {r: review(state, r, now, params) for r in (AGAIN, HARD, GOOD, EASY)}
-
-
 DEFAULT_WEIGHTS = (0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001, 1.8722, 0.1666, 0.796, 1.4835,
                    0.0614, 0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.1542)
 

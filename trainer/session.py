@@ -265,7 +265,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         spec = index.widen(spec_for(db, card), card.fact)
         if options.choice:
             rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
-            spec = with_choices(spec, card.fact, index.facts, rng, lambda text, s=spec: check(s, text, index.names)[0])
+            spec = with_choices(spec, card.fact, index.facts, rng,
+                                lambda text, s=spec, ix=index: check(s, text, ix.names)[0])
         started = timer()
         graded_by_learner = spec.self_graded and not spec.choices
         if graded_by_learner:

@@ -13,7 +13,7 @@ from trainer.deck import Deck, Fact
 from trainer.index import build_index
 from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, iso, parse_time
 
-ACTIVE, USER_SUSPENDED, REMOVED = 0, 1, 2
+REMOVED = 2  # cards.suspended: 0 active, 1 set aside by the learner, 2 its fact left the deck's file
 DEFAULT_SETTINGS: dict[str, Any] = {
     "desired_retention": 0.9,
     "new_per_day": 20,
