@@ -420,9 +420,8 @@ def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
 
     db = _open(db_path, readonly=True)
     rows = store.deck_counts(db, now())
-    sources = {r[0]: r[1] for r in db.execute("SELECT name, source FROM decks")}
     if as_json:
-        click.echo(json.dumps([dict(asdict(r), source=sources.get(r.name, "")) for r in rows], indent=2))
+        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
         return
     if not rows:
         click.echo("No decks yet: `trainer review` imports the exam deck, `trainer import FILE` adds yours.")

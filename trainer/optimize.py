@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from trainer import store
 from trainer.db import Database, writing
 from trainer.errors import TrainerError
-from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, iso, parse_time, review
+from trainer.scheduler import AGAIN, DEFAULT_WEIGHTS, REVIEW, CardState, Params, review
 
 MIN_ITEMS = 400
 
@@ -27,9 +27,8 @@ class Fit:
 
 def _history(db: Database) -> dict[str, list[tuple[datetime, int]]]:
     out: dict[str, list[tuple[datetime, int]]] = {}
-    for cid, at, rating in db.execute(
-            "SELECT card_id, reviewed_at, rating FROM reviews WHERE mode = 'review' ORDER BY card_id, reviewed_at, id"):
-        out.setdefault(cid, []).append((parse_time(at), int(rating)))  # type: ignore[arg-type]
+    for r in store.review_log(db, mode="review"):
+        out.setdefault(r.card_id, []).append((r.at, r.rating))
     return out
 
 
@@ -73,25 +72,20 @@ def fit(db: Database, params: Params) -> Fit:
 
 def rebuild(db: Database, params: Params) -> int:
     """Replay every card's reviews with `params`: the log is the truth, card states only a cache. Returns cards."""
-    rows = db.execute("SELECT id, card_id, reviewed_at, rating, mode FROM reviews ORDER BY card_id, reviewed_at, id").fetchall()
-    by_card: dict[str, list[tuple[int, datetime, int, str]]] = {}
-    for rid, cid, at, rating, mode in rows:
-        by_card.setdefault(cid, []).append((rid, parse_time(at), int(rating), mode))  # type: ignore[arg-type]
+    by_card: dict[str, list[store.LoggedReview]] = {}
+    for r in store.review_log(db):
+        by_card.setdefault(r.card_id, []).append(r)
     with writing(db):
         for cid, revs in by_card.items():
             state = CardState()
             reps = lapses = 0
-            for rid, at, rating, mode in revs:
+            states = []
+            for r in revs:
                 before = state
-                if mode == "review":
-                    state = review(state, rating, at, params)
+                if r.mode == "review":  # practice answers never moved the schedule
+                    state = review(state, r.rating, r.at, params)
                     reps += 1
-                    lapses += int(rating == 1 and before.state == 2)
-                db.execute("UPDATE reviews SET state_before = ?, state_after = ? WHERE id = ?",
-                           [json.dumps(before.to_dict()), json.dumps(state.to_dict()), rid])
-            db.execute("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, last_review = ?, "
-                       "reps = ?, lapses = ? WHERE id = ?",
-                       [state.state, state.step, state.stability, state.difficulty,
-                        iso(state.due) if state.due else None, iso(state.last_review) if state.last_review else None,
-                        reps, lapses, cid])
+                    lapses += int(r.rating == AGAIN and before.state == REVIEW)
+                states.append((r.id, before, state))
+            store.rewrite_history(db, cid, states, state, reps, lapses)
     return len(by_card)

@@ -9,7 +9,7 @@ from typing import Any
 
 from trainer import store
 from trainer.db import Database
-from trainer.scheduler import REVIEW, CardState, Params, parse_time, recall, review
+from trainer.scheduler import CardState, Params, recall, review
 
 
 def _offset_modifier(now: datetime, tz: tzinfo, rollover_hour: int) -> str:
@@ -25,11 +25,7 @@ def study_day(t: datetime, tz: tzinfo, rollover_hour: int) -> date:
 
 def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int) -> dict[date, int]:
     """Reviews per study day over the last `days` days (today included)."""
-    mod = _offset_modifier(now, tz, rollover)
-    since = now - timedelta(days=days + 1)
-    rows = db.execute(
-        "SELECT date(reviewed_at, ?) AS d, count(*) FROM reviews WHERE mode = 'review' AND reviewed_at >= ? "
-        "GROUP BY d", [mod, since.isoformat()]).fetchall()
+    rows = store.reviews_per_day(db, _offset_modifier(now, tz, rollover), now - timedelta(days=days + 1))
     first = study_day(now, tz, rollover) - timedelta(days=days - 1)
     return {date.fromisoformat(d): n for d, n in rows if date.fromisoformat(d) >= first}
 
@@ -46,48 +42,34 @@ def streak(per_day: dict[date, int], today: date) -> int:
 
 def true_retention(db: Database, now: datetime, days: int = 30) -> dict[str, Any]:
     """Share of reviews of mature-state cards (in review, not learning) passed: Anki's "true retention"."""
-    row = db.execute(
-        "SELECT count(*), coalesce(sum(rating > 1), 0) FROM reviews WHERE mode = 'review' AND reviewed_at >= ? "
-        "AND json_extract(state_before, '$.state') = ?", [(now - timedelta(days=days)).isoformat(), REVIEW]).fetchone()
-    n, passed = int(row[0]), int(row[1])
+    n, passed = store.mature_reviews_since(db, now - timedelta(days=days))
     return {"days": days, "reviews": n, "passed": passed, "rate": round(passed / n, 4) if n else None}
 
 
 def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int = 14) -> list[dict[str, Any]]:
     """Cards falling due on each of the next `days` study days; today includes everything overdue."""
-    mod = _offset_modifier(now, tz, rollover)
     today = study_day(now, tz, rollover)
     counts = {d: 0 for d in (today + timedelta(days=i) for i in range(days))}
-    for d, n in db.execute("SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = 0 AND reps > 0 "
-                           "GROUP BY d", [mod]):
+    for d, n in store.due_per_day(db, _offset_modifier(now, tz, rollover)):
         day = max(date.fromisoformat(d), today)
         if day in counts:
             counts[day] += n
     return [{"date": d.isoformat(), "due": n} for d, n in counts.items()]
 
 
-def deck_recall(db: Database, at: datetime, params: Params, deck: str | None = None) -> dict[str, Any]:
-    """Average probability of recall at `at` over the deck's active cards; unseen cards count as 0."""
-    where, args = (" AND deck = ?", [deck]) if deck else ("", [])
-    total = seen = 0
-    acc = 0.0
-    for stability, last, reps in db.execute(
-            f"SELECT stability, last_review, reps FROM cards WHERE suspended = 0{where}", args):
-        total += 1
-        if reps and stability and last:
-            seen += 1
-            acc += recall(stability, max((at - parse_time(last)).days, 0), params)  # type: ignore[operator]
-    return {"cards": total, "seen": seen, "average": round(acc / total, 4) if total else None,
-            "average_seen": round(acc / seen, 4) if seen else None}
+def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Params) -> dict[str, Any]:
+    """Average probability of recall at `at`; unseen cards count as 0 in `average`, not in `average_seen`."""
+    seen = [s for s, reps in states if reps and s.stability and s.last_review]
+    acc = sum(recall(s.stability, max((at - s.last_review).days, 0), params) for s in seen)  # type: ignore[arg-type,operator]
+    return {"cards": len(states), "seen": len(seen), "average": round(acc / len(states), 4) if states else None,
+            "average_seen": round(acc / len(seen), 4) if seen else None}
 
 
 def per_deck(db: Database, now: datetime, params: Params) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for r in store.deck_counts(db, now):
-        reviewed = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0 AND reps > 0 AND state = ?",
-                              [r.name, REVIEW]).fetchone()[0]
-        rec = deck_recall(db, now, params, r.name)
-        out[r.name] = {"cards": r.cards, "new": r.new, "learning": r.learning, "review": reviewed, "due": r.due,
+        rec = average_recall(store.card_states(db, r.name), now, params)
+        out[r.name] = {"cards": r.cards, "new": r.new, "learning": r.learning, "review": r.review, "due": r.due,
                        "suspended": r.suspended, "avg_retrievability": rec["average_seen"]}
     return out
 
@@ -141,13 +123,10 @@ def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict
     """Workload and predicted recall until the exam, and what it takes to know every card by then."""
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
     days_left = max((exam - now.date()).days, 0)
-    where, args = (" AND deck = ?", [deck]) if deck else ("", [])
-    rows = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps FROM cards "
-                      f"WHERE suspended = 0{where}", args).fetchall()
-    seen_states = [CardState(state=r[0], step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
-                             last_review=parse_time(r[5])) for r in rows if r[6]]
-    unseen = sum(1 for r in rows if not r[6])
-    stopped = deck_recall(db, exam_at, params, deck)["average"]
+    rows = store.card_states(db, deck)
+    seen_states = [s for s, reps in rows if reps]
+    unseen = len(rows) - len(seen_states)
+    stopped = average_recall(rows, exam_at, params)["average"]
     params = Params(desired_retention=params.desired_retention, learning_steps=params.learning_steps,
                     relearning_steps=params.relearning_steps, maximum_interval=params.maximum_interval,
                     enable_fuzzing=False, weights=params.weights)  # the same plan every time it is asked

@@ -61,6 +61,8 @@ class DeckCounts:
     learning: int
     due: int
     suspended: int
+    review: int = 0
+    source: str = ""
 
 
 def _row_to_card(row: tuple) -> CardRow:
@@ -192,7 +194,9 @@ def deck_counts(db: Database, now: datetime) -> list[DeckCounts]:
              coalesce(sum(c.suspended = 0 AND c.reps = 0), 0),
              coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.state IN (1, 3)), 0),
              coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.due <= ?), 0),
-             coalesce(sum(c.suspended = 1), 0)
+             coalesce(sum(c.suspended = 1), 0),
+             coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.state = 2), 0),
+             coalesce(d.source, '')
            FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended != 2
            GROUP BY d.name ORDER BY d.name""",
         [iso(now)],
@@ -425,6 +429,61 @@ def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, r
         db.execute("UPDATE reviews SET rating = ?, state_after = ? WHERE id = ?",
                    [rating, json.dumps(after.to_dict()), review_id])
         _set_card_state(db, card.id, after, reps_delta=0, lapses_delta=delta)
+
+
+def card_states(db: Database, deck: str | None = None) -> list[tuple[CardState, int]]:
+    """(memory state, reps) of every active card, for recall averages and the exam plan."""
+    where, args = (" AND deck = ?", [deck]) if deck else ("", [])
+    rows = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps FROM cards "
+                      f"WHERE suspended = 0{where}", args).fetchall()
+    return [(CardState(state=r[0] or NEW, step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
+                       last_review=parse_time(r[5])), int(r[6])) for r in rows]
+
+
+def reviews_per_day(db: Database, day_modifier: str, since: datetime) -> list[tuple[str, int]]:
+    """(study day, reviews) since `since`; `day_modifier` is the SQLite date() shift to local study days."""
+    return db.execute("SELECT date(reviewed_at, ?) AS d, count(*) FROM reviews WHERE mode = 'review' "
+                      "AND reviewed_at >= ? GROUP BY d", [day_modifier, iso(since)]).fetchall()
+
+
+def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
+    """(study day, cards falling due) for every studied active card."""
+    return db.execute("SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = 0 AND reps > 0 GROUP BY d",
+                      [day_modifier]).fetchall()
+
+
+def mature_reviews_since(db: Database, since: datetime) -> tuple[int, int]:
+    """(reviews, passed) of cards that were in review state when answered: the "true retention" sample."""
+    row = db.execute("SELECT count(*), coalesce(sum(rating > 1), 0) FROM reviews WHERE mode = 'review' "
+                     "AND reviewed_at >= ? AND json_extract(state_before, '$.state') = ?", [iso(since), REVIEW]).fetchone()
+    return int(row[0]), int(row[1])
+
+
+@dataclass(frozen=True)
+class LoggedReview:
+    id: int
+    card_id: str
+    at: datetime
+    rating: int
+    mode: str
+
+
+def review_log(db: Database, mode: str | None = None) -> list[LoggedReview]:
+    """The review log, card by card in time order: the source of truth the card states are cached from."""
+    where, args = (" WHERE mode = ?", [mode]) if mode else ("", [])
+    return [LoggedReview(rid, cid, parse_time(at), int(r), m)  # type: ignore[arg-type]
+            for rid, cid, at, r, m in db.execute(
+                f"SELECT id, card_id, reviewed_at, rating, mode FROM reviews{where} ORDER BY card_id, reviewed_at, id",
+                args)]
+
+
+def rewrite_history(db: Database, card_id: str, states: list[tuple[int, CardState, CardState]], final: CardState,
+                    reps: int, lapses: int) -> None:
+    """After a replay with new parameters: each review's state before/after, and the card's cached state."""
+    db.conn.executemany("UPDATE reviews SET state_before = ?, state_after = ? WHERE id = ?",
+                        [(json.dumps(b.to_dict()), json.dumps(a.to_dict()), rid) for rid, b, a in states])
+    db.execute("UPDATE cards SET reps = ?, lapses = ? WHERE id = ?", [reps, lapses, card_id])
+    _set_card_state(db, card_id, final, reps_delta=0, lapses_delta=0)
 
 
 def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapses_delta: int) -> None:
