@@ -14,6 +14,7 @@ from typing import Any, Callable
 import click
 
 from trainer import __version__
+from trainer.deck import KINDS
 from trainer.errors import TrainerError
 
 DEFAULT_DECK = "exam"
@@ -61,6 +62,13 @@ def now() -> datetime:
 
 def local_tz() -> Any:
     return datetime.now().astimezone().tzinfo
+
+
+def _width() -> int:
+    """The terminal's width; a pipe gets whole lines."""
+    import shutil
+
+    return shutil.get_terminal_size().columns if sys.stdout.isatty() else 10**6
 
 
 def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -198,8 +206,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
 @cli.command(short_help="Take an exam-style practice test.")
 @click.option("--deck", help="Quiz on this deck (default: all).")
 @click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="Questions.")
-@click.option("--kind", type=click.Choice(["service-port", "port-service", "transport", "range", "secure",
-                                           "front-back"]), help="Only this kind of question.")
+@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of question.")
 @click.option("--choice", is_flag=True, help="Multiple choice.")
 @click.option("--seed", type=int, help="Same seed, same questions in the same order.")
 @click.option("--count-as-review", is_flag=True, help="Let the answers move the FSRS schedule.")
@@ -257,8 +264,6 @@ def session_question(db: Any, card: Any) -> str:
 @db_option
 def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_path: Path | None) -> None:
     """List cards: their id (for suspend/unsuspend), question, state and due date."""
-    import shutil
-
     from trainer import render, store
     from trainer.scheduler import STATE_NAMES, iso
 
@@ -284,9 +289,8 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
         return
     body = [[d["id"], d["state"], render.when(c.state.due, t) if c.state.due else "-", d["question"]]
             for d, c in zip(data, rows)]
-    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else 10**6  # a pipe gets whole lines
     for line in render.table_lines(["id", "state", "due", "question"], [[render.clean(x) for x in r] for r in body],
-                                   width, numeric_from=99):
+                                   _width(), numeric_from=99):
         click.echo(line)
 
 
@@ -310,11 +314,11 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     from trainer import store
 
     db = _open(db_path)
-    unknown = [c for c in card_ids if store.card_by_id(db, c) is None]
+    rows = {c: store.card_by_id(db, c) for c in card_ids}
+    unknown = [c for c, r in rows.items() if r is None]
     if unknown:
         raise TrainerError(f"no card with id '{unknown[0]}' (`trainer cards` lists ids)")
-    rows = [store.card_by_id(db, c) for c in card_ids]
-    removed = [r.id for r in rows if r is not None and r.suspended == store.REMOVED]
+    removed = [c for c, r in rows.items() if r is not None and r.suspended == store.REMOVED]
     if removed and not on:
         raise TrainerError(f"'{removed[0]}' left its deck's file: put the fact back in the file and import it again")
     n = store.set_suspended(db, card_ids, on)
@@ -378,8 +382,6 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
 @db_option
 def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> None:
     """Write a deck as YAML or CSV (both import back unchanged) or as an Anki package."""
-    import os
-
     from trainer import export as ex
     from trainer import store
 
@@ -426,11 +428,9 @@ def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
     if not rows:
         click.echo("No decks yet: `trainer review` imports the exam deck, `trainer import FILE` adds yours.")
         return
-    import shutil
-
     from trainer import render
 
-    for line in render.deck_table(rows, shutil.get_terminal_size().columns):
+    for line in render.deck_table(rows, _width()):
         click.echo(line)
 
 
