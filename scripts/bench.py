@@ -126,7 +126,7 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
     db = open_db(work / "trainer.db")
     store.set_setting(db, "reviews_per_day", 10**6)  # enough cards for every timed answer
     settings = store.settings(db)
-    queue = store.cards_where(db, "c.suspended = 0", [], order="c.due", limit=answers)  # due first, then any
+    queue = store.find_cards(db, soonest_first=True, limit=answers)  # due first, then any
     prompter = Answerer()
     clock = iter(now + timedelta(seconds=i) for i in range(10 * answers + 10))
     session.run(db, prompter, queue, lambda: next(clock), time.perf_counter, session.params_from(settings),

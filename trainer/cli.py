@@ -268,15 +268,7 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     from trainer.scheduler import STATE_NAMES, iso
 
     db = _open(db_path, readonly=True)
-    where, args = ["c.suspended != 2"], []
-    if deck:
-        where.append("c.deck = ?")
-        args.append(deck)
-    if suspended:
-        where[0] = "c.suspended IN (1, 2)"  # set aside by you, or gone from the deck's file
-    if leeches:
-        where.append("c.leech = 1")
-    rows = store.cards_where(db, " AND ".join(where), args)
+    rows = store.find_cards(db, deck, suspended=suspended, with_suspended=True, leeches=leeches)
     t = now()
     data = [{"id": c.id, "question": session_question(db, c),
              "state": {1: "suspended", 2: "not in file"}.get(c.suspended, STATE_NAMES[c.state.state]),

@@ -108,13 +108,11 @@ def build_queue(db: Database, now: datetime, settings: dict[str, Any], tz: tzinf
 
 def ahead_queue(db: Database, count: int, deck: str | None = None) -> list[store.CardRow]:
     """The cards due soonest, for studying ahead when nothing is due."""
-    where, args = store.deck_filter(deck)
-    return store.cards_where(db, f"c.suspended = 0 AND c.reps > 0{where}", args, order="c.due", limit=count)
+    return store.find_cards(db, deck, studied=True, soonest_first=True, limit=count)
 
 
 def leech_queue(db: Database, deck: str | None = None) -> list[store.CardRow]:
-    where, args = store.deck_filter(deck)
-    return store.cards_where(db, f"c.suspended = 0 AND c.leech = 1{where}", args)
+    return store.find_cards(db, deck, leeches=True)
 
 
 def confusion_queue(db: Database, deck: str | None = None, pairs: int = 10) -> list[tuple[str, list[store.CardRow]]]:
@@ -136,18 +134,16 @@ def confusion_queue(db: Database, deck: str | None = None, pairs: int = 10) -> l
 def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = None,
                kind: str | None = None) -> list[store.CardRow]:
     """N cards across the deck, at most one per fact while facts last, in random order."""
-    where, args = store.deck_filter(deck)
-    if kind:
-        where, args = where + " AND c.kind = ?", [*args, kind]
-    cards = store.cards_where(db, f"c.suspended = 0{where}", args)
+    cards = store.find_cards(db, deck, kind)
     rng.shuffle(cards)
-    picked, seen = [], set()
+    picked, facts = [], set()
     for c in cards:
-        if c.fact_id not in seen:
-            seen.add(c.fact_id)
+        if c.fact_id not in facts:
+            facts.add(c.fact_id)
             picked.append(c)
     if len(picked) < count:
-        picked += [c for c in cards if c not in picked][: count - len(picked)]
+        chosen = {c.id for c in picked}
+        picked += [c for c in cards if c.id not in chosen][: count - len(picked)]
     return picked[:count]
 
 

@@ -177,7 +177,7 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: dict[str, Any], p
         {"a": a, "b": b, "times": n,
          "a_name": _fact_name(db, a), "b_name": _fact_name(db, b)} for a, b, n, _ in store.worst_confusions(db, 5)]
     data["leech_cards"] = [{"id": c.id, "lapses": c.lapses}
-                           for c in store.cards_where(db, "c.leech = 1 AND c.suspended = 0", [], limit=20)]
+                           for c in store.find_cards(db, leeches=True, limit=20)]
     return data
 
 

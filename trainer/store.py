@@ -380,12 +380,34 @@ def card_by_id(db: Database, card_id: str) -> CardRow | None:
     return _row_to_card(row) if row else None
 
 
-def cards_where(db: Database, where: str, args: list[Any], order: str = "c.deck, c.position",
-                limit: int = -1) -> list[CardRow]:
-    """Cards by a condition on `c` (cards) for the listing and drill queues; `where` is never user text."""
+def _cards_where(db: Database, where: str, args: list[Any], order: str = "c.deck, c.position",
+                 limit: int = -1) -> list[CardRow]:
     rows = db.execute(f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
                       f"WHERE {where} ORDER BY {order} LIMIT ?", [*args, limit]).fetchall()
     return [_row_to_card(r) for r in rows]
+
+
+def find_cards(db: Database, deck: str | None = None, kind: str | None = None, *, studied: bool = False,
+               leeches: bool = False, suspended: bool = False, with_suspended: bool = False,
+               soonest_first: bool = False, limit: int = -1) -> list[CardRow]:
+    """Cards for listings, drills and quizzes: active ones (`with_suspended`: and those set aside), or
+    (`suspended`) only those set aside or gone from their deck's file; optionally only studied cards, only
+    leeches, soonest due first."""
+    where = ["c.suspended IN (1, 2)" if suspended else "c.suspended IN (0, 1)" if with_suspended
+             else "c.suspended = 0"]
+    args: list[Any] = []
+    if deck:
+        where.append("c.deck = ?")
+        args.append(deck)
+    if kind:
+        where.append("c.kind = ?")
+        args.append(kind)
+    if studied:
+        where.append("c.reps > 0")
+    if leeches:
+        where.append("c.leech = 1")
+    return _cards_where(db, " AND ".join(where), args, order="c.due" if soonest_first else "c.deck, c.position",
+                        limit=limit)
 
 
 def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int:
