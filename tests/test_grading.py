@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 
 from trainer.cards import CardSpec
-from trainer.grading import check, grade, normalise, parse_port_answer, suggest_rating, within_one_edit
+from trainer.grading import (
+    check,
+    grade,
+    normalise,
+    parse_port_answer,
+    suggest_rating,
+    within_one_edit,
+)
 from trainer.scheduler import AGAIN, EASY, GOOD, HARD
 
 IMAP_NAME = CardSpec("exam/imap/port-service", "port-service", "Which service uses port 143/tcp?", "IMAP",

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import keys
+
 from trainer.cards import applicable, make_card, with_choices
+from trainer.cli import cli
 from trainer.deck import load_deck
 from trainer.grading import check, suggest_rating
 from trainer.paths import bundled_deck
-from trainer.cli import cli
 from trainer.scheduler import EASY, GOOD, HARD
 
 DAY1 = "2026-03-02T09:00:00+00:00"

@@ -13,9 +13,8 @@ from click.testing import CliRunner
 from trainer import store
 from trainer.cli import cli
 from trainer.db import open_db
-from trainer.deck import parse_deck
+from trainer.deck import load_deck, parse_deck
 from trainer.paths import bundled_deck
-from trainer.deck import load_deck
 from trainer.scheduler import Params, parse_time
 from trainer.simulate import simulate_history
 
@@ -141,7 +140,7 @@ def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Pat
     weights = store.settings(db)["weights"]
     assert len(weights) == 21 and weights != list(Params().weights or [])
     # the cache now equals a replay of the log with the new parameters
-    from trainer.scheduler import review, CardState
+    from trainer.scheduler import CardState, review
 
     card_id, = db.execute("SELECT card_id FROM reviews GROUP BY card_id ORDER BY count(*) DESC LIMIT 1").fetchone()
     state = CardState()

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import keys
+
 from trainer.cli import cli
 
 DAY1 = "2026-03-02T09:00:00+00:00"

@@ -4,7 +4,18 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from trainer.scheduler import AGAIN, EASY, GOOD, LEARNING, NEW, REVIEW, CardState, Params, retrievability, review
+from trainer.scheduler import (
+    AGAIN,
+    EASY,
+    GOOD,
+    LEARNING,
+    NEW,
+    REVIEW,
+    CardState,
+    Params,
+    retrievability,
+    review,
+)
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 EXACT = Params(enable_fuzzing=False)

@@ -8,7 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from trainer.deck import DEFAULT_PORT_KINDS, PORT_KINDS, Deck, Fact, slug
+from trainer.deck import (
+    DEFAULT_PORT_KINDS,
+    PORT_KINDS,
+    Deck,
+    Fact,
+    slug,
+    transport_list,
+)
 from trainer.errors import DeckError, located
 from trainer.registry import IanaEntry, NmapEntry, ServiceEntry, iana_assignments
 
@@ -53,10 +60,6 @@ def _services_aliases(services: Iterable[ServiceEntry]) -> dict[tuple[int, str],
     return out
 
 
-def _transports(t: str) -> tuple[str, ...]:
-    return ("tcp", "udp") if t == "both" else (t,)
-
-
 def _uniq(items: Iterable[str], drop: Iterable[str] = ()) -> tuple[str, ...]:
     seen = {d.casefold() for d in drop}
     out = []
@@ -91,7 +94,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
         transport = item["transport"]
         entries: list[IanaEntry] = []
         for port, name in zip(ports, names):
-            for t in _transports(transport):
+            for t in transport_list(transport):
                 e = reg.entry(name, port, t)
                 if e is None:
                     raise DeckError(located(source, None,
@@ -104,7 +107,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
         # Debian's aliases, except IANA names of other services (Debian lists `urd`, IANA's 465/tcp
         # service for SSM, as an alias of submissions)
         others = {n for n in reg.by_name if n not in {x.casefold() for x in names + same_desc}}
-        debian = [a for p in ports for t in _transports(transport) for a in svc_alias.get((p, t), [])
+        debian = [a for p in ports for t in transport_list(transport) for a in svc_alias.get((p, t), [])
                   if a.casefold() not in others]
         aliases = _uniq([*item.get("aliases", []), *names, *same_desc, *debian], drop=[label])
         registry = (names[0] if len(set(names)) == 1 else
@@ -196,7 +199,7 @@ def _exam_labels(curated: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[s
     out: dict[tuple[int, str], tuple[str, tuple[str, ...]]] = {}
     for item in curated:
         for p in item["ports"]:
-            for t in _transports(item["transport"]):
+            for t in transport_list(item["transport"]):
                 out.setdefault((p, t), (item["label"], tuple(item.get("aliases", ()))))
     return out
 
@@ -220,8 +223,8 @@ def registry_deck(reg: Registry, services: list[ServiceEntry], curated: list[dic
         entries = by_name[name]
         pairs = [(p, e.transport) for e in entries for p in range((e.port_low or 0), (e.port_high or 0) + 1)]
         for suffix, ports, transport in _merge_ports(name, pairs):
-            exam = [labels[(p, t)] for p in ports for t in _transports(transport) if (p, t) in labels]
-            debian = [a for p in ports for t in _transports(transport) for e in svc_entries.get((p, t), [])
+            exam = [labels[(p, t)] for p in ports for t in transport_list(transport) if (p, t) in labels]
+            debian = [a for p in ports for t in transport_list(transport) for e in svc_entries.get((p, t), [])
                       if name in {e.name.casefold(), *(x.casefold() for x in e.aliases)} for a in (e.name, *e.aliases)]
             aliases = _uniq([*(x for lab, al in exam for x in (lab, *al)), *debian], drop=[display[name]])
             descs = _uniq(_clean(e.description) for e in entries)

@@ -87,6 +87,11 @@ class Deck:
         }
 
 
+def transport_list(transport: str | None) -> tuple[str, ...]:
+    """`both` means a fact holds on tcp and on udp; no transport means tcp."""
+    return ("tcp", "udp") if transport == "both" else (transport or "tcp",)
+
+
 def slug(text: str) -> str:
     """A stable key from free text, so a fact without `key` keeps its id across edits of other fields."""
     s = re.sub(r"[^a-z0-9]+", "-", text.casefold()).strip("-")

@@ -11,6 +11,7 @@ from trainer.cards import applicable, make_card, port_list
 from trainer.deck import Deck, compact_ports, dump_deck
 from trainer.imports import CSV_FIELDS
 
+
 def to_yaml(deck: Deck) -> str:
     return dump_deck(deck)
 

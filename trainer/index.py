@@ -6,16 +6,12 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from trainer.cards import names_of
-from trainer.deck import Fact
+from trainer.deck import Fact, transport_list
 from trainer.grading import normalise
 
 
 def port_key(ports: Iterable[int]) -> str:
     return ",".join(map(str, sorted(ports)))
-
-
-def transports(fact: Fact) -> tuple[str, ...]:
-    return ("tcp", "udp") if fact.transport == "both" else (fact.transport or "tcp",)
 
 
 def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
@@ -30,6 +26,6 @@ def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
             if f.key not in keys:
                 keys.append(f.key)
         port_sets.setdefault(port_key(f.ports), []).append(f.key)
-        for t in transports(f):
+        for t in transport_list(f.transport):
             by_ports.setdefault(f"{port_key(f.ports)}/{t}", []).append(f.key)
     return {"names": names, "port_sets": port_sets, "by_ports": by_ports}

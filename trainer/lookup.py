@@ -10,6 +10,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from trainer.deck import transport_list
+
 _PORT = re.compile(r"^(\d{1,5})(?:/(tcp|udp))?$", re.IGNORECASE)
 
 
@@ -91,10 +93,6 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s\-_.]+", "", text.casefold())
 
 
-def _transports(t: str) -> tuple[str, ...]:
-    return ("tcp", "udp") if t == "both" else (t,)
-
-
 def _ports_text(runs: list[list[int]]) -> str:
     return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
 
@@ -108,7 +106,7 @@ def search(rows: list[list[Any]], query: str) -> list[Hit]:
         port, want = int(m.group(1)), (m.group(2) or "").lower()
         for service, aliases, runs, transport, desc in rows:
             if any(a <= port <= b for a, b in runs):
-                for t in _transports(transport):
+                for t in transport_list(transport):
                     if not want or t == want:
                         hits.append(Hit(service, port, t, desc, tuple(aliases), _ports_text(runs)))
         return sorted(hits, key=lambda h: (h.transport, h.service))
@@ -124,7 +122,7 @@ def search(rows: list[list[Any]], query: str) -> list[Hit]:
         elif word.search(desc.casefold()) or word.search(service.casefold()):
             described.append(row)
     for service, aliases, runs, transport, desc in named + described:
-        for t in _transports(transport):
+        for t in transport_list(transport):
             hits.append(Hit(service, runs[0][0], t, desc, tuple(aliases), _ports_text(runs)))
     return hits
 

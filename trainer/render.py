@@ -116,9 +116,8 @@ def console(stderr: bool = False) -> Console:
 
 
 def print_lines(con: Console, lines: Iterable[str], style: str | None = None) -> None:
-    from rich.text import Text
-
     from rich.padding import Padding
+    from rich.text import Text
 
     for line in lines:
         if line.startswith("  ") and not style:  # notes: wrapped lines keep their indent

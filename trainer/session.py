@@ -8,11 +8,11 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Protocol
 
 from trainer import store
-from trainer.db import Database
 from trainer.cards import CardSpec, make_card, names_of, port_list, with_choices
-from trainer.deck import Fact
-from trainer.index import port_key, transports
+from trainer.db import Database
+from trainer.deck import Fact, transport_list
 from trainer.grading import Verdict, check, grade, normalise, parse_port_answer
+from trainer.index import port_key
 from trainer.scheduler import CardState, Params, review
 
 LEARN_AHEAD = timedelta(minutes=20)
@@ -176,7 +176,7 @@ class DeckIndex:
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """Other facts may rightly answer too: www on port 80/tcp; 587, which CompTIA calls SMTPS, for SMTPS."""
         if spec.kind == "port-service":
-            keys = [k for t in transports(fact) for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ())
+            keys = [k for t in transport_list(fact.transport) for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ())
                     if k != fact.key]
             others = [n for f in self._load(keys) for n in names_of(f)]
             return replace(spec, answers=spec.answers + tuple(others)) if others else spec

@@ -7,7 +7,17 @@ from datetime import datetime, timedelta
 
 from trainer import store
 from trainer.db import Database, writing
-from trainer.scheduler import AGAIN, EASY, GOOD, HARD, NEW, CardState, Params, retrievability, review
+from trainer.scheduler import (
+    AGAIN,
+    EASY,
+    GOOD,
+    HARD,
+    NEW,
+    CardState,
+    Params,
+    retrievability,
+    review,
+)
 
 
 def simulate_history(db: Database, start: datetime, days: int, params: Params, true_params: Params,

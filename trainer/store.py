@@ -204,14 +204,14 @@ def deck_counts(db: Database, now: datetime) -> list[DeckCounts]:
     return [DeckCounts(*r) for r in rows]
 
 
-def deck_filter(deck: str | None) -> tuple[str, list[Any]]:
+def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
     """The SQL condition (on cards `c`) and argument limiting a query to one deck, or to all."""
     return (" AND c.deck = ?", [deck]) if deck else ("", [])
 
 
 def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None) -> list[CardRow]:
     """Cards already studied whose due time has come, most overdue first."""
-    where, args = deck_filter(deck)
+    where, args = _deck_filter(deck)
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
         f"WHERE c.suspended = 0 AND c.reps > 0 AND c.due <= ?{where} ORDER BY c.due LIMIT ?",
@@ -223,7 +223,7 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None) 
 def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Iterable[str] = ()) -> list[CardRow]:
     """Unseen cards, deck by deck in the order they were added (the exam deck first), at most one per fact
     so a card never gives away its sibling."""
-    where, args = deck_filter(deck)
+    where, args = _deck_filter(deck)
     seen = set(skip_facts)
     out: list[CardRow] = []
     cursor = db.execute(
@@ -518,7 +518,7 @@ def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapse
 
 
 def next_due(db: Database, deck: str | None = None) -> datetime | None:
-    where, args = deck_filter(deck)
+    where, args = _deck_filter(deck)
     row = db.execute(
         f"SELECT min(c.due) FROM cards c WHERE c.suspended = 0 AND c.reps > 0{where}", args
     ).fetchone()
