@@ -108,11 +108,11 @@ def quiz_lines(summary: Summary, total: int) -> list[str]:
     return lines
 
 
-def console(stderr: bool = False) -> Console:
+def console() -> Console:
     """One Console per run; rich honours NO_COLOR and drops styling when output is not a terminal."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, emoji=False, markup=False)
+    return Console(highlight=False, emoji=False, markup=False)
 
 
 def print_lines(con: Console, lines: Iterable[str], style: str | None = None) -> None:

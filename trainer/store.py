@@ -347,7 +347,6 @@ def _mark_leech(db: Database, card_id: str) -> bool:
 class Undone:
     card_id: str
     answer: str
-    reviewed_at: datetime
     state: CardState
 
 
@@ -356,22 +355,21 @@ def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
     answers changed nothing, so `trainer undo` passes over them."""
     with writing(db):
         row = db.execute(
-            "SELECT id, card_id, answer, reviewed_at, rating, mode, state_before FROM reviews "
+            "SELECT id, card_id, answer, rating, mode, state_before FROM reviews "
             + ("WHERE id = ?" if review_id is not None else "WHERE mode = 'review' ORDER BY id DESC LIMIT 1"),
             [review_id] if review_id is not None else [],
         ).fetchone()
         if row is None:
             return None
-        rid, cid, answer, at, rating, mode, before_json = row
+        rid, cid, answer, rating, mode, before_json = row
         before = CardState.from_dict(json.loads(before_json))
         db.execute("DELETE FROM confusions WHERE review_id = ?", [rid])
         db.execute("DELETE FROM reviews WHERE id = ?", [rid])
         if mode != "practice":
             lapse = int(rating == AGAIN and before.state == REVIEW)
             _set_card_state(db, cid, before, reps_delta=-1, lapses_delta=-lapse)
-            if _fails(db, cid) < LEECH_FAILS:
-                db.execute("UPDATE cards SET leech = 0 WHERE id = ?", [cid])
-    return Undone(cid, answer, parse_time(at) or datetime.min, before)
+            refresh_leech(db, cid)
+    return Undone(cid, answer, before)
 
 
 def card_by_id(db: Database, card_id: str) -> CardRow | None:
