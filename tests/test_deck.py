@@ -85,7 +85,7 @@ def test_empty_and_non_utf8_files(tmp_path: Path) -> None:
 
 def test_secure_must_name_a_fact_of_the_deck(tmp_path: Path) -> None:
     text = GOOD.replace("  transport: tcp\n", "  transport: tcp\n  secure: imaps\n", 1)
-    with pytest.raises(DeckError, match=r"deck.yaml:5: secure: `imaps` is not the key"):
+    with pytest.raises(DeckError, match=r"deck.yaml:10: secure: `imaps` is not the key"):
         load_deck(write(tmp_path, text))
 
 

@@ -110,3 +110,13 @@ def test_services_descriptions_come_from_tcp_and_udp_lines(isolated_home: Path, 
 def test_lookup_of_a_number_beyond_65535_says_it_is_not_a_port() -> None:
     result = CliRunner().invoke(cli, ["lookup", "70000"])
     assert result.exit_code == 1 and result.output.strip() == "Error: 70000 is not a port (0-65535)"
+
+
+def test_dropping_a_question_kind_says_how_many_cards_were_set_aside(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "k.yaml"
+    deck.write_text("facts:\n- {service: IMAP, ports: 143}\n- {service: POP3, ports: 110}\n", encoding="utf-8")
+    run(["import", str(deck)])
+    deck.write_text("kinds: [service-port]\nfacts:\n- {service: IMAP, ports: 143}\n- {service: POP3, ports: 110}\n",
+                    encoding="utf-8")
+    out = run(["import", str(deck)]).output
+    assert "k: 0 added, 0 updated, 2 unchanged, 0 suspended; 2 cards. 2 cards of question kinds" in out

@@ -350,8 +350,10 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
     with writing(db):
         summaries = [store.import_deck(db, d, now()) for d in decks]
     for s in summaries:
+        dropped = (f" {s.cards_set_aside} cards of question kinds no longer in `kinds:` set aside."
+                   if s.cards_set_aside else "")
         click.echo(f"{s.deck}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
-                   f"{s.suspended} suspended; {s.cards} cards.")
+                   f"{s.suspended} suspended; {s.cards} cards.{dropped}")
     if prune:
         gone = [fid for d in decks for fid in store.removed_facts(db, d.name)]
         if not gone:

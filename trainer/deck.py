@@ -234,10 +234,11 @@ def _assemble(name: str, title: str, description: str, records: list[tuple[Any, 
     if not isinstance(raw_kinds, (list, tuple)) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
         raise DeckError(located(path, kinds_at, f"kinds: must be a list drawn from {', '.join(KINDS)}"))
     kinds = tuple(dict.fromkeys(raw_kinds))
-    for f in facts:
+    for f, (_, fnode) in zip(facts, records):
         for k in f.secure:
             if k not in keys:
-                raise DeckError(located(path, f.line, f"secure: `{k}` is not the key of a fact in this deck"))
+                raise DeckError(located(path, _line_of(fnode, "secure"),
+                                        f"secure: `{k}` is not the key of a fact in this deck"))
     return Deck(name=name, title=title, description=description, kinds=kinds,
                 facts=tuple(facts), source=str(path), warnings=tuple(warnings))
 

@@ -49,6 +49,7 @@ class ImportSummary:
     suspended: int
     cards_added: int
     cards: int
+    cards_set_aside: int = 0  # cards of facts still in the deck whose question kind the deck dropped
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,9 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
         db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
                    [json.dumps(build_index(deck.facts), separators=(",", ":")), deck.name])
     total = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0", [deck.name]).fetchone()[0]
-    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), cards_added, total)
+    gone = set(gone_facts)
+    dropped = sum(1 for (c,) in gone_cards if c.rsplit("/", 1)[0] not in gone)
+    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), cards_added, total, dropped)
 
 
 def deck_of(db: Database, name: str) -> Deck | None:
