@@ -14,7 +14,7 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from trainer.build import Registry, common_deck, exam_deck, load_curated, registry_deck  # noqa: E402
+from trainer.build import Registry, common_deck, exam_deck, known_names, load_curated, registry_deck  # noqa: E402
 from trainer.deck import dump_deck, parse_deck  # noqa: E402
 from trainer.errors import TrainerError  # noqa: E402
 from trainer.lookup import index_text  # noqa: E402
@@ -53,6 +53,10 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
         counts[deck.name] = len(deck.facts)
     # `trainer lookup` reads this digest of the registry deck instead of parsing 700 KB of YAML each time
     (out / "registry.lookup.json").write_text(index_text(out / "registry.yaml"), encoding="utf-8")
+    # grading reads this on a near miss: a slip that lands on another real name is not a typo
+    terms = known_names(registry_dir, decks, curated_path.parent / "terms.yaml")
+    (out / "known-names.txt").write_text("".join(n + "\n" for n in terms), encoding="utf-8")
+    counts["known-names"] = len(terms)
     return counts
 
 
@@ -69,7 +73,7 @@ def main(registry_dir: Path, out: Path, curated: Path) -> None:
     except TrainerError as e:
         raise click.ClickException(str(e)) from None
     for name, n in counts.items():
-        click.echo(f"{out / (name + '.yaml')}: {n} facts")
+        click.echo(f"{out / (name + '.txt')}: {n} names" if name == "known-names" else f"{out / (name + '.yaml')}: {n} facts")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from trainer.build import Registry, exam_deck, load_curated
-from trainer.deck import load_deck
+from trainer.deck import load_deck, transport_list
 from trainer.errors import DeckError
 from trainer.paths import bundled_deck
 from trainer.registry import parse_iana_csv, parse_services
@@ -28,11 +28,11 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_decks.py"), "--registry-dir",
                            str(REGISTRY_DIR), "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "exam.yaml: 33 facts" in proc.stdout
+    assert "exam.yaml: 34 facts" in proc.stdout
     return out
 
 
-@pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json"])
+@pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json", "known-names.txt"])
 def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: str) -> None:
     assert (built / name).read_bytes() == (ROOT / "decks" / name).read_bytes()
 
@@ -55,8 +55,11 @@ def test_the_exam_labels_learners_meet_are_there() -> None:
     by_key = {f.key: f for f in load_deck(bundled_deck("exam")).facts}
     assert by_key["rdp"].registry == "ms-wbt-server" and by_key["rdp"].ports == (3389,)
     assert by_key["smb"].registry == "microsoft-ds" and by_key["dns"].registry == "domain"
-    assert "SMTPS" in by_key["smtp-submission"].aliases and by_key["smtp-submission"].ports == (587,)
-    assert "CompTIA" in by_key["smtp-submission"].note and by_key["smtps"].ports == (465,)
+    assert by_key["smtps"].service == "SMTPS" and by_key["smtps"].ports == (587,)  # N10-009's own row
+    assert "N10-009" in by_key["smtps"].note and "465" in by_key["smtps"].note
+    assert "SMTPS" in by_key["submissions"].aliases and by_key["submissions"].ports == (465,)
+    assert by_key["sftp"].ports == (22,) and by_key["sftp"].service == "SFTP"
+    assert set(by_key["ftp"].secure) == {"ftps", "sftp"}
     assert by_key["syslog"].transport == "udp" and by_key["tftp"].transport == "udp"
 
 
@@ -72,12 +75,25 @@ def test_a_curated_port_that_contradicts_iana_fails_the_build(registry_dir: Path
         exam_deck(wrong, reg, services)
 
 
-def test_common_deck_is_ordered_by_how_often_ports_are_seen() -> None:
+def test_common_deck_is_ordered_by_how_often_ports_are_seen(registry_dir: Path) -> None:
+    from trainer.registry import parse_nmap_services
+
     deck = load_deck(bundled_deck("common"))
-    assert 100 <= len(deck.facts) <= 150
-    assert deck.facts[0].ports == (80,) and deck.facts[0].service == "HTTP"
-    tcp_ports = {p for f in deck.facts if f.transport in ("tcp", "both") for p in f.ports}
-    assert {22, 23, 443, 445, 3389} <= tcp_ports
+    freq = {(e.port, e.transport): e.frequency for e in parse_nmap_services(registry_dir / "nmap-services")}
+    best = [max(freq.get((p, t), 0) for p in f.ports for t in transport_list(f.transport)) for f in deck.facts]
+    assert best == sorted(best, reverse=True) and len(deck.facts) >= 30
+    assert deck.facts[0].service == "ms-sql-m"  # 1434/udp, the most frequent port the exam deck does not teach
+    exam_ports = {p for f in load_deck(bundled_deck("exam")).facts for p in f.ports}
+    assert not exam_ports & {p for f in deck.facts for p in f.ports}
+
+
+def test_common_deck_transports_are_debians_not_nmaps(registry_dir: Path) -> None:
+    debian = {(s.name, s.port, s.transport) for s in parse_services(registry_dir / "etc-services-debian")}
+    for f in load_deck(bundled_deck("common")).facts:
+        for p in f.ports:
+            for t in ("tcp", "udp"):
+                assert ((f.service, p, t) in debian) == (t in ("tcp", "udp") and (f.transport in (t, "both"))), \
+                    (f.key, p, t)
 
 
 def test_registry_deck_merges_by_name_and_keeps_ranges() -> None:

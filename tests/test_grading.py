@@ -77,8 +77,9 @@ def test_a_digit_changed_is_never_a_typo(a: str, b: str) -> None:
 
 def test_another_services_name_is_never_a_typo() -> None:
     https = CardSpec("d/https/port-service", "port-service", "?", "HTTPS", answers=("HTTPS", "HTTP over TLS"))
-    assert check(https, "http") == (True, True)  # one letter short, nothing else known
-    assert check(https, "http", taken={"http"}) == (False, False)
+    assert check(https, "htps") == (True, True)  # one letter short, nothing else known
+    assert check(https, "http") == (False, False)  # an s for secure: the insecure twin, never a slip
+    assert check(https, "htttps", known={"htttps"}) == (False, False)  # a name that means something else
 
 
 def test_punctuation_and_invisible_characters_do_not_decide_an_answer() -> None:

@@ -88,7 +88,7 @@ def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
                              due=parse_time(due), last_review=parse_time(last))
             total += sch.get_card_retrievability(card, at)
     assert out["recall_if_stopped"] == pytest.approx(total / len(rows), abs=1e-4)
-    assert out["unseen"] == sum(1 for r in rows if not r[6]) == 141 - 90 and out["days_left"] == 15
+    assert out["unseen"] == sum(1 for r in rows if not r[6]) == 94 - 90 and out["days_left"] == 15
     assert len(out["reviews_per_day"]) == 15
     assert out["new_per_day_needed"] == -(-out["unseen"] // (15 - 7))
     assert out["recall_with_plan"] > out["recall_if_stopped"]
@@ -98,11 +98,11 @@ def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
     now = START
     run(["review", "--new", "0"], now)
     calm = run(["plan", "--exam", "2026-01-20"], now).output
-    assert "18 new cards a day (now 20)" in calm  # 141 cards over 15 - 7 days: fewer than now
+    assert "12 new cards a day (now 20)" in calm  # 94 cards over 15 - 7 days: fewer than now
     assert run(["plan", "--exam", "2026-01-20"], now).output == calm  # the same plan every time
-    out = run(["plan", "--exam", "2026-01-17", "--apply"], now).output
-    assert "141 not seen yet" in out and "Applied: new_per_day = 29" in out  # 141 cards over 12 - 7 days
-    assert store.settings(open_db(isolated_home / "trainer.db"))["new_per_day"] == 29
+    out = run(["plan", "--exam", "2026-01-15", "--apply"], now).output
+    assert "94 not seen yet" in out and "Applied: new_per_day = 32" in out  # 94 cards over 10 - 7 days
+    assert store.settings(open_db(isolated_home / "trainer.db"))["new_per_day"] == 32
     assert run(["settings", "new_per_day", "20"], now).output.strip() == "new_per_day = 20"
     assert "new_per_day = 20" in run(["settings"], now).output
     assert "Applied: new_per_day = 20," in run(["plan", "--exam", "2026-01-20", "--apply"], now).output  # never lowered

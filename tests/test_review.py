@@ -43,19 +43,19 @@ def test_first_run_imports_the_exam_deck_and_grades_piped_answers(isolated_home:
     assert questions[0] == "(1/20) Which ports does FTP use?"
     assert all(q.endswith("?") for q in questions)
     verdicts = [l for l in lines if l[:1] in "✓✗"]
-    assert verdicts[0].startswith("✓ Right: 20, 21") and verdicts[1].startswith("✗ Wrong: you said 99; the answer is SSH")
+    assert verdicts[0].startswith("✓ Right: 20, 21") and verdicts[1].startswith("✗ Wrong: you said 99; the answer is 22")
     assert "Session: 2 answered, 1 right (50%)." in lines
     rows = reviews(isolated_home)
     assert [(r["card_id"], r["answer"], r["correct"], r["rating"]) for r in rows] == [
-        ("exam/ftp/service-port", "20, 21", 1, 3), ("exam/ssh/port-service", "99", 0, 1)]  # piped: untimed, Good
+        ("exam/ftp/service-port", "20, 21", 1, 3), ("exam/ssh/service-port", "99", 0, 1)]  # piped: untimed, Good
     assert json.loads(rows[0]["state_before"])["state"] == 0 and json.loads(rows[0]["state_after"])["state"] == 1
 
 
 def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
-    run(["review"], input="20 21\nssh\nTCP\nnope\n")
+    run(["review"], input="20 21\n22\n22\nnope\n")
     data = json.loads(run(["stats", "--json"]).output)
     assert (data["reviews"], data["correct"]) == (4, 3)
-    assert data["cards"] == 141 and data["due"] == 0 and data["new"] == 137
+    assert data["cards"] == 94 and data["due"] == 0 and data["new"] == 90
 
 
 def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> None:
@@ -72,14 +72,14 @@ def test_answered_cards_come_back_when_due_on_a_later_day(isolated_home: Path) -
     from trainer.scheduler import parse_time
 
     set_no_fuzz(isolated_home)
-    run(["review", "--new", "2"], input="20 21\nSSH\n20 21\nSSH\n")  # both through their learning steps
+    run(["review", "--new", "2"], input="20 21\n22\n20 21\n22\n")  # both through their learning steps
     con = sqlite3.connect(isolated_home / "trainer.db")
     dues = sorted(parse_time(d) for (d,) in con.execute("SELECT due FROM cards WHERE reps > 0"))
     assert len(dues) == 2 and dues[0] > parse_time(DAY1) + timedelta(days=1)
     early = (dues[0] - timedelta(hours=1)).isoformat()
     assert "Nothing due. Next card due in 1h" in run(["review", "--new", "0"], when=early).output
-    later = run(["review", "--new", "0"], input="20,21\nssh\n", when=(dues[1] + timedelta(minutes=1)).isoformat()).output
-    assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which service uses port 22/tcp?" in later
+    later = run(["review", "--new", "0"], input="20,21\n22\n", when=(dues[1] + timedelta(minutes=1)).isoformat()).output
+    assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which port does SSH use?" in later
     assert later.count("✓") == 2
     assert len(reviews(isolated_home)) == 6
 
@@ -105,25 +105,25 @@ def test_decks_lists_counts(isolated_home: Path) -> None:
     out = run(["decks"]).output
     assert out.splitlines()[0].split() == ["deck", "facts", "cards", "new", "learning", "due", "suspended", "title"]
     row = json.loads(run(["decks", "--json"]).output)[0]
-    assert (row["name"], row["facts"], row["cards"], row["new"]) == ("exam", 33, 141, 140)
+    assert (row["name"], row["facts"], row["cards"], row["new"]) == ("exam", 34, 94, 93)
 
 
 # Interactive: questionary and the rating key, fed through a prompt_toolkit pipe.
 
 def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> None:
-    # FTP ports right, Enter accepts Easy; port 22 wrong, Enter accepts Again; Telnet transport right, '2' then Enter overrides to Hard
-    # (the second '2', typed ahead, stays inside the rating prompt); Ctrl-C.
-    with keys("20 21\r\r" "99\r\r" "tcp\r22\r" "\x03"):
+    # FTP ports right, Enter accepts Easy; SSH's port wrong, Enter accepts Again; SFTP's port right, '2' then Enter
+    # overrides to Hard (the second '2', typed ahead, stays inside the rating prompt); Ctrl-C.
+    with keys("20 21\r\r" "99\r\r" "22\r22\r" "\x03"):
         result = run(["review", "--interactive"])
     assert result.exit_code == 0, result.output
     assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output
     assert "Rated Hard instead of Easy, next in 6m." in result.output
     assert "Session: 3 answered, 2 right (67%)." in result.output
     rows = reviews(isolated_home)
-    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("tcp", 1, 2)]
+    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("22", 1, 2)]
     after = json.loads(rows[2]["state_after"])
     con = sqlite3.connect(isolated_home / "trainer.db")
-    assert con.execute("SELECT due FROM cards WHERE id = 'exam/telnet/transport'").fetchone()[0] == after["due"]
+    assert con.execute("SELECT due FROM cards WHERE id = 'exam/sftp/service-port'").fetchone()[0] == after["due"]
 
 
 def test_interactive_ctrl_d_and_end_of_input_keep_answers(isolated_home: Path) -> None:
@@ -145,6 +145,6 @@ def test_a_card_that_falls_due_during_the_session_is_asked(isolated_home: Path, 
     import trainer.cli as tcli
 
     monkeypatch.setattr(tcli, "now", lambda: datetime.fromisoformat(next(times)))
-    out = CliRunner().invoke(cli, ["review", "--new", "1"], input="ssh\n20 21\n", catch_exceptions=False).output
+    out = CliRunner().invoke(cli, ["review", "--new", "1"], input="22\n20 21\n", catch_exceptions=False).output
     questions = [l[l.index(")") + 2:] for l in out.splitlines() if l.startswith("(")]
-    assert questions[:2] == ["Which service uses port 22/tcp?", "Which ports does FTP use?"], out
+    assert questions[:2] == ["Which port does SSH use?", "Which ports does FTP use?"], out

@@ -28,12 +28,12 @@ def test_review_in_a_real_terminal(isolated_home: Path, tmp_path: Path) -> None:
     child.expect("Right: 20, 21")
     child.expect("Enter: ")
     child.send("\r")
-    child.expect(r"Which service uses port 22/tcp\?")
+    child.expect(r"Which port does SSH use\?")
     child.send("2222\r")
-    child.expect("Wrong: you said 2222; the answer is SSH")
+    child.expect("Wrong: you said 2222; the answer is 22")
     child.expect("Enter: Again")
     child.send("\r")
-    child.expect(r"Does Telnet use TCP, UDP or both\?")
+    child.expect(r"Which port does SFTP use\?")
     child.sendcontrol("c")
     child.expect(r"Session: 2 answered, 1 right \(50%\)\.")
     child.expect(pexpect.EOF)
@@ -45,11 +45,11 @@ def test_review_in_a_real_terminal(isolated_home: Path, tmp_path: Path) -> None:
 
 
 def test_review_through_a_pipe(isolated_home: Path, tmp_path: Path) -> None:
-    proc = subprocess.run([sys.executable, "-m", "trainer", "review"], input="20 and 21\ntelnet\n",
+    proc = subprocess.run([sys.executable, "-m", "trainer", "review"], input="20 and 21\nssh\n",
                           capture_output=True, text=True, env=env_for(isolated_home), timeout=60, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert [l for l in lines if l.endswith("?")][:2] == ["(1/20) Which ports does FTP use?", "(2/21) Which service uses port 22/tcp?"]
+    assert [l for l in lines if l.endswith("?")][:2] == ["(1/20) Which ports does FTP use?", "(2/21) Which port does SSH use?"]
     assert [l[0] for l in lines if l[:1] in "✓✗"] == ["✓", "✗"]
     assert "\x1b[" not in proc.stdout  # no colour codes in a pipe
     assert "Session: 2 answered, 1 right (50%)." in lines

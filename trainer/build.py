@@ -81,7 +81,7 @@ def load_curated(path: Path) -> list[dict[str, Any]]:
 
 def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[ServiceEntry],
               source: str = "decks/src/exam-ports.yaml") -> Deck:
-    """Each curated fact is checked against IANA: its names on its ports, for the transports the exam names."""
+    """Each curated fact is checked against IANA: its names on its ports, for the transport its RFC gives."""
     svc_alias = _services_aliases(services)
     facts = []
     for item in curated:
@@ -91,6 +91,8 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
             names *= len(ports)
         if len(names) != len(ports):
             raise DeckError(located(source, None, f"{key}: `iana` needs one name per port"))
+        if not item.get("source"):
+            raise DeckError(located(source, None, f"{key}: `source` must say where the fact comes from"))
         transport = item["transport"]
         entries: list[IanaEntry] = []
         for port, name in zip(ports, names):
@@ -119,13 +121,17 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
         secure = item.get("secure") or ()
         facts.append(Fact(
             key=key, service=label, aliases=aliases, ports=tuple(sorted(ports)), transport=transport,
+            accept_transport=tuple(item.get("accept_transport", ())),
+            accept_ports=tuple(tuple(sorted(p)) for p in item.get("accept_ports", ())),
             registry=registry, secure=(secure,) if isinstance(secure, str) else tuple(secure),
-            description="; ".join(descriptions), note=note, tags=tuple(item.get("tags", ())),
+            description="; ".join(descriptions), note=note, source=_clean(item["source"]),
+            tags=tuple(item.get("tags", ())),
         ))
     return Deck(name="exam", title="Ports for Network+ N10-009 and Security+ SY0-701",
-                description=("The ports in CompTIA Network+ N10-009 objective 1.4 (CompTIA's labels) and on "
-                             "Security+ SY0-701 study lists, with the transport the objectives name. Every fact "
-                             "is checked against the IANA registry; its `registry` field gives the IANA name."),
+                description=("The ports in CompTIA Network+ N10-009 objective 1.4, under the objective's labels, "
+                             "and those on Security+ SY0-701 study lists. Each fact's `source` says where it comes "
+                             "from; every port and name is checked against the IANA registry (`registry` gives the "
+                             "IANA name); transports follow the protocol's RFC."),
                 kinds=PORT_KINDS, facts=tuple(facts))
 
 
@@ -157,40 +163,55 @@ def _unique_key(base: str, used: set[str]) -> str:
 def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntry],
                 curated: list[dict[str, Any]], tcp_top: int = 100, udp_top: int = 50,
                 progress: Progress | None = None) -> Deck:
-    """The ports seen open most often (nmap's frequencies), named as IANA names them, most frequent first."""
-    labels = _exam_labels(curated)
-    svc_alias = _services_aliases(services)
-    chosen: list[NmapEntry] = []
+    """The ports nmap most often finds open, beyond what the exam deck teaches, most frequent first.
+
+    Only ports Debian's services file lists are taken: netbase lists what is used in the real world, on the
+    transports it is used on, so a fact's transport is Debian's, never a guess from which nmap list a port is in.
+    A name the exam deck teaches is never an alias here: the two decks cannot give different answers.
+    """
+    exam_ports = {p for item in curated for p in item["ports"]}
+    exam_names = {n.casefold() for item in curated for n in (item["label"], *item.get("aliases", ()), *item["iana"])}
+    debian: dict[tuple[int, str], ServiceEntry] = {}
+    for s in services:
+        debian.setdefault((s.port, s.transport), s)
+    chosen: list[tuple[NmapEntry, ServiceEntry]] = []
     for t, top in (("tcp", tcp_top), ("udp", udp_top)):
         ranked = sorted((e for e in nmap if e.transport == t and e.name != "unknown"),
                         key=lambda e: (-e.frequency, e.port))
-        chosen.extend(ranked[:top])
-    groups: dict[str, list[NmapEntry]] = defaultdict(list)
-    for e in chosen:
-        iana = reg.names_on(e.port, e.transport)
-        name = labels.get((e.port, e.transport), (None,))[0] or (iana[0] if iana else e.name)
-        groups[name].append(e)
-    ranked_groups = sorted(groups.items(), key=lambda kv: (-max(e.frequency for e in kv[1]), kv[0]))
+        chosen += [(e, debian[(e.port, t)]) for e in ranked[:top]
+                   if (e.port, t) in debian and e.port not in exam_ports]
+    groups: dict[str, list[tuple[NmapEntry, ServiceEntry]]] = defaultdict(list)
+    for e, d in chosen:
+        groups[d.name].append((e, d))
+    freq = {(e.port, e.transport): e.frequency for e in nmap}
+
+    def seen(name: str) -> float:
+        return max(freq.get((s.port, s.transport), 0.0) for s in services if s.name == name
+                   and s.port in {d.port for _, d in groups[name]})
+
+    ranked_groups = sorted(groups.items(), key=lambda kv: (-seen(kv[0]), kv[0]))
     facts: list[Fact] = []
     used: set[str] = set()
-    for name, es in ranked_groups:
-        for suffix, ports, transport in _merge_ports(name, [(e.port, e.transport) for e in es]):
-            iana_entries = [x for e in es for x in reg.by_port.get((e.port, e.transport), [])]
-            extra = [a for e in es for a in labels.get((e.port, e.transport), (None, ()))[1]]
-            aliases = _uniq([*extra, *(x.service for x in iana_entries[:3]), *(e.name for e in es),
-                             *(a for e in es for a in svc_alias.get((e.port, e.transport), []))], drop=[name])
-            iana_entries = [x for x in iana_entries if (x.port_low or 0) <= max(ports) and (x.port_high or 0) >= min(ports)
-                            and (transport == "both" or x.transport == transport)]
-            descs = _uniq(_clean(x.description) for x in iana_entries) or _uniq([_clean(es[0].comment)])
+    for name, pairs in ranked_groups:
+        ports = sorted({d.port for _, d in pairs})
+        rows = [s for s in services if s.name == name and s.port in ports and s.transport in ("tcp", "udp")]
+        for suffix, fact_ports, transport in _merge_ports(name, [(s.port, s.transport) for s in rows]):
+            iana = [x for s in rows for x in reg.by_port.get((s.port, s.transport), [])
+                    if s.port in fact_ports and (transport == "both" or x.transport == transport)]
+            aliases = _uniq([*(a for s in rows for a in s.aliases), *(x.service for x in iana[:3]),
+                             *(e.name for e, _ in pairs)], drop=[name, *exam_names])
+            descs = _uniq(_clean(x.description) for x in iana) or _uniq(_clean(s.comment) for s in rows)
             facts.append(Fact(key=_unique_key(slug(name) + suffix, used), service=name, aliases=aliases,
-                              ports=ports, transport=transport,
-                              registry=", ".join(_uniq(x.service for x in iana_entries)) or None,
-                              description="; ".join(descs)))
+                              ports=fact_ports, transport=transport,
+                              registry=", ".join(_uniq(x.service for x in iana)) or None,
+                              description="; ".join(d for d in descs if d),
+                              source="nmap-services (open frequency); Debian's services file (name, transport)"))
         if progress:
-            progress(len(es))
-    return Deck(name="common", title="The ports most seen in practice",
-                description=(f"The {tcp_top} TCP and {udp_top} UDP ports most often found open (nmap-services "
-                             "open frequencies), named as IANA names them, most frequent first."),
+            progress(len(pairs))
+    return Deck(name="common", title="More ports seen in practice",
+                description=(f"Beyond the exam deck: the ports among nmap's {tcp_top} TCP and {udp_top} UDP ports "
+                             "most often found open that Debian's services file lists, named and with the transports "
+                             "Debian gives, most frequent first."),
                 kinds=("service-port", "port-service", "transport"), facts=tuple(facts))
 
 
@@ -257,3 +278,33 @@ def services_deck(path: Path, services: list[ServiceEntry]) -> Deck:
         raise DeckError(located(path, None, "no tcp or udp services found"))
     return Deck(name=slug(path.stem), title=f"Services from {path.name}", facts=tuple(facts),
                 kinds=DEFAULT_PORT_KINDS, source=str(path))
+
+
+def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> list[str]:
+    """Every name that means something, normalised and sorted: IANA's, Debian's, nmap's and Windows' services,
+    IANA's and Debian's protocol keywords, every name in the bundled decks, and the curated daemons and terms.
+    Grading never accepts a one-letter slip that lands on one of them."""
+    import csv
+
+    import yaml
+
+    from trainer.cards import names_of
+    from trainer.grading import normalise
+    from trainer.registry import parse_iana_csv, parse_nmap_services, parse_services
+
+    names: set[str] = {e.service for e in parse_iana_csv(registry_dir / "service-names-port-numbers.csv")}
+    for services in ("etc-services-debian", "windows-services-sample"):
+        for s in parse_services(registry_dir / services):
+            names.update((s.name, *s.aliases))
+    names.update(e.name for e in parse_nmap_services(registry_dir / "nmap-services"))
+    with open(registry_dir / "protocol-numbers-1.csv", newline="", encoding="utf-8") as f:
+        names.update(row["Keyword"] for row in csv.DictReader(f))
+    for line in (registry_dir / "etc-protocols-debian").read_text(encoding="utf-8").splitlines():
+        fields = line.split("#")[0].split()
+        names.update(fields[:1] + fields[2:])
+    for deck in decks:
+        names.update(n for f in deck.facts for n in names_of(f))
+    curated = yaml.safe_load(terms_path.read_text(encoding="utf-8"))
+    names.update(str(n) for group in curated.values() for n in group)
+    out = {normalise(n) for n in names}
+    return sorted(n for n in out if n and not n.isdigit())

@@ -6,18 +6,10 @@ import random
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
-from trainer.deck import Fact, compact_ports
+from trainer.deck import KINDS, Deck, Fact, compact_ports, transports_of
 
-RANGE_CLASSES = {
-    "well-known": ("well-known", "well known", "wellknown", "system", "system port", "well-known port"),
-    "registered": ("registered", "user", "user port", "registered port"),
-    "dynamic": ("dynamic", "private", "ephemeral", "dynamic/private", "dynamic port", "private port"),
-}
-TRANSPORT_ANSWERS = {
-    "tcp": ("tcp", "tcp only", "only tcp"),
-    "udp": ("udp", "udp only", "only udp"),
-    "both": ("both", "both tcp and udp", "tcp and udp", "udp and tcp", "tcp/udp", "udp/tcp", "tcp+udp", "tcp, udp", "udp, tcp"),
-}
+RANGE_BOUNDS = {"well-known": "0-1023", "registered": "1024-49151", "dynamic": "49152-65535"}
+TRANSPORT_LABELS = {"tcp": "TCP", "udp": "UDP", "both": "both TCP and UDP"}
 
 
 @dataclass(frozen=True)
@@ -28,12 +20,14 @@ class CardSpec:
     kind: str
     question: str
     expected: str
-    answers: tuple[str, ...] = ()
+    answers: tuple[str, ...] = ()  # names accepted (beside a port answer: names it may give), or transports, classes
     port_sets: tuple[frozenset[int], ...] = ()
     note: str = ""
     choices: tuple[str, ...] = ()
     self_graded: bool = False
-    transport: str | None = None
+    transports: tuple[str, ...] = ()  # transports a port answer may name
+    targets: tuple[str, ...] = ()  # keys of the facts this card asks for: a wrong answer is never one of theirs
+    same: bool = False  # the fact is its own secure version: "the same ports" is an answer
 
 
 PROSE_WORDS = 6
@@ -75,20 +69,82 @@ def names_of(fact: Fact) -> tuple[str, ...]:
     return tuple(dict.fromkeys(n for n in names if n))
 
 
+def informative(fact: Fact, kind: str) -> bool:
+    """Transport and range questions are asked only where the answer is worth a card: a transport other
+    than plain TCP, a port of 1024 and up. The rest is shown in the feedback of the fact's port cards."""
+    if kind == "transport":
+        return (fact.transport or "tcp") != "tcp" and "tcp" not in fact.accept_transport
+    if kind == "range":
+        return min(fact.ports) >= 1024 and len({range_class(p) for p in fact.ports}) == 1
+    return True
+
+
 def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> bool:
     if kind in ("front-back", "back-front"):
         return not fact.is_port
     if not fact.is_port:
         return False
-    if kind == "range":
-        return len({range_class(p) for p in fact.ports}) == 1
     if kind == "secure":
         return bool(fact.secure) and (facts is None or all(k in facts for k in fact.secure))
-    return kind in ("service-port", "port-service", "transport")
+    return kind in ("service-port", "port-service", "transport", "range") and informative(fact, kind)
+
+
+def fact_id(deck: str, fact_key: str) -> str:
+    return f"{deck}/{fact_key}"
 
 
 def card_id(deck: str, fact_key: str, kind: str) -> str:
-    return f"{deck}/{fact_key}/{kind}"
+    return f"{fact_id(deck, fact_key)}/{kind}"
+
+
+def question_key(fact: Fact, kind: str) -> tuple[object, ...]:
+    """Two facts whose cards would ask the same question (SSH and SFTP: "Which service uses port 22/tcp?")
+    share this key; a deck asks it once."""
+    if kind == "port-service":
+        return (kind, fact.ports, fact.transport)
+    if kind == "service-port":
+        return (kind, (fact.service or "").casefold())
+    return (kind, fact.key)
+
+
+@dataclass(frozen=True)
+class PlannedCard:
+    id: str
+    fact_key: str
+    kind: str
+    position: int
+
+
+def plan_cards(deck: Deck, kinds: Sequence[str] | None = None) -> list[PlannedCard]:
+    """The cards a deck gets, in the order they are first met: every fact's service->port question first,
+    then port->service, then transport, range and secure; front/back decks in deck order. A question two
+    facts would share is asked once, by the first."""
+    kinds = tuple(kinds or deck.kinds)
+    by_key = {f.key: f for f in deck.facts}
+    asked: set[tuple[object, ...]] = set()
+    out = []
+    for rank, kind in enumerate(k for k in KINDS if k in kinds):
+        for pos, fact in enumerate(deck.facts):
+            if not applicable(fact, kind, by_key):
+                continue
+            q = question_key(fact, kind)
+            if q in asked:
+                continue
+            asked.add(q)
+            out.append(PlannedCard(card_id(deck.name, fact.key, kind), fact.key, kind, rank * 1_000_000 + pos))
+    return out
+
+
+def fact_line(fact: Fact) -> str:
+    """What the transport and range cards would have asked, said once in a port card's feedback."""
+    cls = {range_class(p) for p in fact.ports}
+    also = [TRANSPORT_LABELS[t] for t in fact.accept_transport if t != fact.transport]
+    transport = "TCP and UDP" if fact.transport == "both" else (fact.transport or "tcp").upper()
+    if also:
+        transport += f" (also given: {', '.join(also)})"
+    where = (f"a {next(iter(cls))} port ({RANGE_BOUNDS[next(iter(cls))]})" if len(cls) == 1
+             else "ports in more than one range")
+    return f"{fact.service}: {transport}; {where}."
 
 
 def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> CardSpec:
@@ -98,45 +154,55 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
     if kind == "front-back":
         back = fact.back or ""
         return CardSpec(cid, kind, fact.front or "", back, answers=(back,) + fact.accept, note=note,
-                        self_graded=is_prose(back))
+                        self_graded=is_prose(back), targets=(fact.key,))
     if kind == "back-front":
         front = fact.front or ""
-        return CardSpec(cid, kind, fact.back or "", front, answers=(front,), note=note, self_graded=is_prose(front))
+        return CardSpec(cid, kind, fact.back or "", front, answers=(front,), note=note, self_graded=is_prose(front),
+                        targets=(fact.key,))
     svc = fact.service or ""
+    taught = f"{fact_line(fact)} {note}".strip()
     if kind == "service-port":
         verb = "port does" if len(fact.ports) == 1 else "ports does"
         return CardSpec(cid, kind, f"Which {verb} {svc} use?",
                         f"{port_list(fact.ports)} ({_transport_label(fact)})",
-                        port_sets=(frozenset(fact.ports),), note=note, transport=fact.transport)
+                        answers=names_of(fact), port_sets=port_sets_of(fact), note=taught,
+                        transports=transports_of(fact), targets=(fact.key,))
     if kind == "port-service":
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
-                        answers=names_of(fact), note=note)
+                        answers=names_of(fact), note=taught, targets=(fact.key,))
     if kind == "transport":
         t = fact.transport or "tcp"
-        return CardSpec(cid, kind, f"Does {svc} use TCP, UDP or both?",
-                        "both TCP and UDP" if t == "both" else t.upper(),
-                        answers=TRANSPORT_ANSWERS[t], note=note)
+        return CardSpec(cid, kind, f"Does {svc} use TCP, UDP or both?", TRANSPORT_LABELS[t],
+                        answers=tuple(dict.fromkeys((t, *fact.accept_transport))), note=note, targets=(fact.key,))
     if kind == "range":
         cls = range_class(fact.ports[0])
         ports = port_list(fact.ports)
         question = (f"Is port {ports} ({svc}) well-known, registered or dynamic?" if len(fact.ports) == 1
                     else f"Are ports {ports} ({svc}) well-known, registered or dynamic?")
-        return CardSpec(cid, kind, question, cls, answers=RANGE_CLASSES[cls],
+        return CardSpec(cid, kind, question, cls, answers=(cls,), targets=(fact.key,),
                         note="RFC 6335: 0-1023 well-known (system), 1024-49151 registered (user), "
                              "49152-65535 dynamic (private).")
     if kind == "secure":
         targets = [(facts or {})[k] for k in fact.secure]
-        sets = [frozenset(t.ports) for t in targets]
-        if len(sets) > 1:
-            sets.append(frozenset().union(*sets))
+        sets = [s for t in targets for s in port_sets_of(t)]
+        if len(targets) > 1:
+            sets.append(frozenset().union(*(t.ports for t in targets)))
         expected = " or ".join(f"{port_list(t.ports)} ({t.service})" for t in targets)
-        if [t.key for t in targets] == [fact.key]:
-            expected = f"{port_list(fact.ports)}, the same ports"
+        same = [t.key for t in targets] == [fact.key]
+        if same:
+            expected = f"{port_list(fact.ports)} (the same ports)"
         word = "ports" if all(len(t.ports) > 1 for t in targets) else "port"
         return CardSpec(cid, kind, f"Which {word} does the secure version of {svc} use?", expected,
-                        port_sets=tuple(sets), note=note if targets[0].key == fact.key else
-                        (targets[0].note or targets[0].description))
+                        answers=tuple(n for t in targets for n in names_of(t)), port_sets=tuple(dict.fromkeys(sets)),
+                        note=note if same else (targets[0].note or targets[0].description),
+                        transports=tuple(dict.fromkeys(x for t in targets for x in transports_of(t))),
+                        targets=tuple(t.key for t in targets), same=same)
     raise ValueError(f"unknown card kind {kind!r}")
+
+
+def port_sets_of(fact: Fact) -> tuple[frozenset[int], ...]:
+    """The port sets that answer for a fact: its own, then those study guides also give."""
+    return tuple(dict.fromkeys([frozenset(fact.ports), *(frozenset(p) for p in fact.accept_ports)]))
 
 
 def _transport_label(fact: Fact) -> str:
@@ -163,41 +229,39 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
     """Four options: the answer and the ones learners confuse with it, never a second right one, shuffled.
 
     Distractors come, in this order, from the secure/insecure twin, the same family (tags), the
-    numerically closest ports, then anything else in the deck.
+    numerically closest ports, then anything else in the deck. Transport and range questions stay typed:
+    out of three options, one is a guess.
     """
-    if spec.kind == "transport":
-        options = ["TCP", "UDP", "both TCP and UDP"]
-    elif spec.kind == "range":
-        options = ["well-known", "registered", "dynamic"]
-    else:
-        target = fact
-        if spec.kind == "secure":
-            by_key = {f.key: f for f in facts}
-            target = by_key.get(fact.secure[0], fact) if fact.secure else fact
-        right = _answer_text(spec.kind, target)
-        others = [f for f in facts if f.key != target.key and (f.key != fact.key or spec.kind == "secure")
-                  and f.is_port == fact.is_port]
-        rng.shuffle(others)
-        twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
-        family = set(fact.tags) | set(target.tags)
-        ranked = sorted(others, key=lambda f: (f.key not in twins, not (family & set(f.tags)),
-                                                _closeness(target, f) if fact.is_port else 0))
-        options = [right]
-        seen = {right.casefold()}
-        for f in ranked:
-            text = _answer_text(spec.kind, f)
-            if text and text.casefold() not in seen and not is_right(text):
-                seen.add(text.casefold())
-                options.append(text)
+    if spec.kind in ("transport", "range"):
+        return spec
+    target = fact
+    if spec.kind == "secure":
+        by_key = {f.key: f for f in facts}
+        target = by_key.get(fact.secure[0], fact) if fact.secure else fact
+    right = _answer_text(spec.kind, target)
+    others = [f for f in facts if f.key != target.key and (f.key != fact.key or spec.kind == "secure")
+              and f.is_port == fact.is_port]
+    rng.shuffle(others)
+    twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
+    family = set(fact.tags) | set(target.tags)
+    ranked = sorted(others, key=lambda f: (f.key not in twins, not (family & set(f.tags)),
+                                            _closeness(target, f) if fact.is_port else 0))
+    options = [right]
+    seen = {right.casefold()}
+    for f in ranked:
+        text = _answer_text(spec.kind, f)
+        if text and text.casefold() not in seen and not is_right(text):
+            seen.add(text.casefold())
+            options.append(text)
+        if len(options) == n:
+            break
+    if spec.kind in ("service-port", "secure") and len(options) < n:
+        for delta in (1, -1, 2, -2, 10, -10, 100, -100):  # a tiny deck: near-miss port numbers
+            p = target.ports[0] + delta
+            if 0 <= p <= 65535 and str(p) not in seen and not is_right(str(p)):
+                seen.add(str(p))
+                options.append(str(p))
             if len(options) == n:
                 break
-        if spec.kind in ("service-port", "secure") and len(options) < n:
-            for delta in (1, -1, 2, -2, 10, -10, 100, -100):  # a tiny deck: near-miss port numbers
-                p = target.ports[0] + delta
-                if 0 <= p <= 65535 and str(p) not in seen and not is_right(str(p)):
-                    seen.add(str(p))
-                    options.append(str(p))
-                if len(options) == n:
-                    break
     rng.shuffle(options)
     return replace(spec, choices=tuple(options))

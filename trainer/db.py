@@ -90,7 +90,7 @@ def m003_deck_index(db: sqlite_utils.Database) -> None:
     import json
 
     from trainer.deck import Fact
-    from trainer.index import build_index
+    from trainer.answers import build_index
 
     db["decks"].add_column("answer_index", str)
     for (name,) in db.execute("SELECT name FROM decks").fetchall():

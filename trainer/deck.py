@@ -20,7 +20,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _DECK_FIELDS = {"format", "name", "title", "description", "kinds", "facts"}
 _FACT_FIELDS = {
     "key", "service", "aliases", "ports", "transport", "registry", "description", "note",
-    "secure", "front", "back", "accept", "tags",
+    "secure", "front", "back", "accept", "tags", "accept_ports", "accept_transport", "source",
 }
 
 
@@ -41,6 +41,9 @@ class Fact:
     back: str | None = None
     accept: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    accept_ports: tuple[tuple[int, ...], ...] = ()  # other port sets a study guide gives (SQL Server: 1433, 1434)
+    accept_transport: tuple[str, ...] = ()  # other transports a study guide gives (LDAP: both)
+    source: str = ""  # where the fact comes from: an exam objective's row, a study list, an RFC
     line: int = field(default=0, compare=False)
 
     @property
@@ -50,13 +53,15 @@ class Fact:
     def to_dict(self) -> dict[str, Any]:
         """Only the fields that are set, in a fixed order, so dumps are stable and diffable."""
         out: dict[str, Any] = {"key": self.key}
-        for name in ("service", "aliases", "ports", "transport", "registry", "secure",
-                     "front", "back", "accept", "description", "note", "tags"):
+        for name in ("service", "aliases", "ports", "transport", "accept_transport", "accept_ports", "registry",
+                     "secure", "front", "back", "accept", "description", "note", "source", "tags"):
             value = getattr(self, name)
             if value not in (None, "", ()):
                 out[name] = list(value) if isinstance(value, tuple) else value
         if self.ports:
             out["ports"] = compact_ports(self.ports)
+        if self.accept_ports:
+            out["accept_ports"] = [compact_ports(p) for p in self.accept_ports]
         return out
 
     @classmethod
@@ -64,6 +69,8 @@ class Fact:
         kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in _FACT_FIELDS}
         if "ports" in d:
             kw["ports"] = parse_ports(d["ports"])
+        if "accept_ports" in d:
+            kw["accept_ports"] = tuple(parse_ports(p) for p in d["accept_ports"])
         if isinstance(kw.get("secure"), str):
             kw["secure"] = (kw["secure"],)
         return cls(**kw)
@@ -90,6 +97,12 @@ class Deck:
 def transport_list(transport: str | None) -> tuple[str, ...]:
     """`both` means a fact holds on tcp and on udp; no transport means tcp."""
     return ("tcp", "udp") if transport == "both" else (transport or "tcp",)
+
+
+def transports_of(fact: Fact) -> tuple[str, ...]:
+    """Every transport a port answer for `fact` may name: its own and those study guides also give."""
+    named = [t for tr in (fact.transport, *fact.accept_transport) for t in transport_list(tr)]
+    return tuple(dict.fromkeys(named))
 
 
 def slug(text: str) -> str:
@@ -335,6 +348,17 @@ def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact
         transport = (text("transport") or "tcp").lower()
         if transport not in TRANSPORTS:
             raise fail("transport", f"transport: {transport!r} must be tcp, udp or both")
+        accept_transport = tuple(t.lower() for t in _text_list(raw.get("accept_transport"), "accept_transport", fail))
+        bad = [t for t in accept_transport if t not in TRANSPORTS]
+        if bad:
+            raise fail("accept_transport", f"accept_transport: {bad[0]!r} must be tcp, udp or both")
+        raw_sets = raw.get("accept_ports") or []
+        if not isinstance(raw_sets, list):
+            raise fail("accept_ports", "accept_ports: must be a list of port lists, e.g. [[1433, 1434]]")
+        try:
+            accept_ports = tuple(parse_ports(p) for p in raw_sets)
+        except ValueError as e:
+            raise fail("accept_ports", f"accept_ports: {e}") from None
         key = text("key") or slug(service or "")
         front = back = None
         accept: tuple[str, ...] = ()
@@ -344,6 +368,7 @@ def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact
         service, ports, transport = None, (), None
         key = text("key") or slug(front or "")
         accept = _text_list(raw.get("accept"), "accept", fail)
+        accept_transport, accept_ports = (), ()
     if "/" in key:
         raise fail("key", f"key: {key!r} must not contain '/'")
     return Fact(
@@ -351,7 +376,8 @@ def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact
         ports=ports, transport=transport, registry=text("registry"),
         description=text("description") or "", note=text("note") or "",
         secure=_text_list(raw.get("secure"), "secure", fail), front=front, back=back, accept=accept,
-        tags=_text_list(raw.get("tags"), "tags", fail), line=line,
+        tags=_text_list(raw.get("tags"), "tags", fail), accept_ports=accept_ports,
+        accept_transport=accept_transport, source=text("source") or "", line=line,
     )
 
 

@@ -7,7 +7,7 @@ import hashlib
 import io
 from pathlib import Path
 
-from trainer.cards import applicable, make_card, port_list
+from trainer.cards import make_card, plan_cards, port_list
 from trainer.deck import Deck, compact_ports, dump_deck
 from trainer.imports import CSV_FIELDS
 
@@ -29,6 +29,8 @@ def to_csv(deck: Deck) -> str:
             v = r.get(c, "")
             if c == "ports":
                 v = "|".join(map(str, compact_ports(f.ports)))
+            elif c == "accept_ports":
+                v = "|".join(",".join(map(str, compact_ports(p))) for p in f.accept_ports)
             elif isinstance(v, list):
                 v = "|".join(map(str, v))
             cells.append(v)
@@ -53,20 +55,17 @@ def to_apkg(deck: Deck, target: Path) -> int:
     )
     adeck = genanki.Deck(_stable_id(f"trainer-deck:{deck.name}"), deck.title or deck.name)
     by_key = {f.key: f for f in deck.facts}
-    n = 0
-    for fact in deck.facts:
-        for kind in deck.kinds:
-            if not applicable(fact, kind, by_key):
-                continue
-            spec = make_card(deck.name, fact, kind, by_key)
-            answer = port_list(fact.ports) if kind == "service-port" else spec.expected
-            note = f"{spec.expected}. {spec.note}" if answer != spec.expected else spec.note
-            fields = [_html(spec.question), _html(answer), _html(note)]
-            adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),
-                                        tags=[t.replace(" ", "_") for t in fact.tags]))
-            n += 1
+    planned = plan_cards(deck)
+    for card in planned:
+        fact = by_key[card.fact_key]
+        spec = make_card(deck.name, fact, card.kind, by_key)
+        answer = port_list(fact.ports) if card.kind == "service-port" else spec.expected
+        note = f"{spec.expected}. {spec.note}" if answer != spec.expected else spec.note
+        fields = [_html(spec.question), _html(answer), _html(note)]
+        adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),
+                                    tags=[t.replace(" ", "_") for t in fact.tags]))
     genanki.Package(adeck).write_to_file(str(target))
-    return n
+    return len(planned)
 
 
 def _html(text: str) -> str:

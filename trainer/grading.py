@@ -1,55 +1,235 @@
-"""The program grades: normalise the typed answer, check it, and suggest an FSRS rating."""
+"""The program grades: read the typed answer once, check it, name what it was instead, suggest an FSRS rating."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import Collection
+from typing import TYPE_CHECKING, Collection, Iterable
 
-from trainer.cards import CardSpec
+from trainer.cards import CardSpec, port_list
 from trainer.scheduler import AGAIN, EASY, GOOD, HARD
+
+if TYPE_CHECKING:
+    from trainer.answers import DeckAnswers
+    from trainer.deck import Fact
 
 FAST_SECONDS = 6.0
 SLOW_SECONDS = 20.0
-_SPLIT = re.compile(r"(?:\s*(?:,|;|/|&|\+|\band\b|\bor\b|\s)\s*)+", re.IGNORECASE)
-_NOISE = {"tcp", "udp", "port", "ports", "both"}
+TYPO_MIN_LETTERS = 5
 
 
 @dataclass(frozen=True)
 class Verdict:
+    """What an answer was worth, and what it was instead when wrong (another fact's answer, part of this one)."""
+
     correct: bool
     typo: bool
     rating: int
     answer: str
+    owner: Fact | None = None  # the other fact whose right answer this wrong one is
+    partial: str | None = None  # "Partly: 21 is right; the answer has 2 ports."
+
+
+def _plain(text: str) -> str:
+    """Unicode forms, case and invisible characters never decide an answer."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def normalise(text: str) -> str:
     """Case, spacing and punctuation that learners vary on are ignored: `MS-SQL-S` == `ms sql s`."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))  # invisible: never graded
-    return re.sub(r"[\s\-_.,;:!?'\"`()]+", "", text)
+    return re.sub(r"[\s\-_.,;:!?'\"`()\[\]]+", "", _plain(text))
+
+
+# ---- port answers ---------------------------------------------------------------------------------------
+
+# Words that may surround ports in an answer without changing it: `port 443.`, `the same ports`, `20 and 21`.
+_PORT_FILLER = frozenset(
+    "port ports number numbers the a on over is are it its uses use using used via and or both also by default "
+    "same as with plus only just for at".split()
+)
+_NUMBER = r"\d+(?:,\d{3})*(?:-\d+)?"
+_PORT_TOKEN = re.compile(rf"({_NUMBER})|([^\W\d_][\w+\-]*)", re.UNICODE)
+_MAX_RANGE = 64
+
+
+@dataclass(frozen=True)
+class PortAnswer:
+    """One reading of a port answer: the ports, the transports it names, and any other words in it."""
+
+    ports: frozenset[int]
+    transports: frozenset[str]
+    words: tuple[str, ...]
+    same: bool = False  # "the same ports": right when a service is its own secure version
+
+
+def _port_text(text: str) -> str:
+    t = _plain(text)
+    t = re.sub("[\u2010-\u2015\u2212]", "-", t)  # dashes people paste
+    t = re.sub(r"(\d)\s*-\s*(\d)", r"\1-\2", t)  # `20 - 21`
+    return re.sub(r"(\d)\s+(?:to|through|thru)\s+(\d)", r"\1-\2", t)  # `137 to 139`
+
+
+def read_ports(text: str) -> list[PortAnswer]:
+    """Every sensible reading of a port answer, best first; empty when it holds no port.
+
+    `20, 21`, `20/21`, `21 and 20`, `137-139`, `20 - 21`, `443.`, `445(tcp)`, `80 (TCP)`, `22 (SSH)`. A comma
+    before three digits is also read as a thousands separator (`1,433`), as a second reading.
+    """
+    text = _port_text(text)
+    if any(m.group(1) not in ("tcp", "udp") for m in re.finditer(r"\d([^\W\d_]+)", text)):
+        return []  # `21x` is not a port
+    as_list: set[int] = set()
+    as_thousands: set[int] = set()
+    transports: set[str] = set()
+    words: list[str] = []
+    same = ambiguous = False
+    for number, word in _PORT_TOKEN.findall(text):
+        if word:
+            w = word.strip("-")
+            if w in ("tcp", "udp"):
+                transports.add(w)
+            elif w == "same":
+                same = True
+            elif w not in _PORT_FILLER:
+                words.append(normalise(w))
+            continue
+        token: set[int] = set()
+        for part in number.split(","):
+            got = _port_range(part)
+            if got is None:
+                return []
+            token.update(got)
+        as_list.update(token)
+        if re.fullmatch(r"\d{1,2}(?:,\d{3})+", number):
+            ambiguous = True
+            as_thousands.add(int(number.replace(",", "")))
+        else:
+            as_thousands.update(token)
+    readings = []
+    for ports in (as_list, as_thousands) if ambiguous else (as_list,):
+        if ports or same:
+            readings.append(PortAnswer(frozenset(ports), frozenset(transports), tuple(words), same))
+    return readings
+
+
+def _port_range(token: str) -> set[int] | None:
+    m = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", token)
+    if not m:
+        return None
+    lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
+    if hi < lo or hi - lo > _MAX_RANGE or hi > 65535:
+        return None
+    return set(range(lo, hi + 1))
 
 
 def parse_port_answer(text: str) -> frozenset[int] | None:
-    """`20, 21`, `20/21`, `21 and 20`, `137-139` -> a set of ports; None if anything else was typed."""
-    ports: set[int] = set()
-    for token in _SPLIT.split(text.strip().casefold()):
-        if not token or token in _NOISE:
-            continue
-        m = re.fullmatch(r"(\d{1,5})(?:-(\d{1,5}))?", token)
-        if not m:
-            return None
-        lo, hi = int(m.group(1)), int(m.group(2) or m.group(1))
-        if hi < lo or hi - lo > 64 or hi > 65535:
-            return None
-        ports.update(range(lo, hi + 1))
-    return frozenset(ports) if ports else None
+    """The ports of the first reading, or None when the answer holds no port."""
+    readings = read_ports(text)
+    return readings[0].ports if readings and readings[0].ports else None
 
 
-def transports_named(text: str) -> set[str]:
-    """`3389/udp` names udp: a port answer that names the wrong transport is wrong."""
-    return {t for t in ("tcp", "udp") if re.search(rf"\b{t}\b", text.casefold())}
+def _port_reading_right(card: CardSpec, r: PortAnswer, known: Collection[str]) -> bool:
+    if not (r.ports in card.port_sets or (r.same and not r.ports and card.same)):
+        return False
+    if not r.transports <= set(card.transports or ("tcp", "udp")):
+        return False
+    return _words_fit(card, r.words, known)
+
+
+def _words_fit(card: CardSpec, words: tuple[str, ...], known: Collection[str]) -> bool:
+    """Words beside the ports may name the right service (`22 (SSH)`), never another one (`22 telnet`)."""
+    if not words:
+        return True
+    names = {normalise(a) for a in card.answers}
+    if "".join(words) in names:
+        return True
+    return not any(w in known and w not in names for w in words)
+
+
+# ---- transport and range answers ------------------------------------------------------------------------
+
+_TRANSPORT_FILLER = frozenset("and or only just it uses use is over via on the protocol protocols port ports".split())
+_TRANSPORT_PHRASES = (("transmission control protocol", " tcp "), ("user datagram protocol", " udp "))
+
+
+def read_transport(text: str) -> str | None:
+    """`TCP`, `udp only`, `TCP & UDP`, `TCP/UDP`, `both TCP and UDP`, `User Datagram Protocol` -> tcp, udp, both."""
+    t = _plain(text)
+    for phrase, short in _TRANSPORT_PHRASES:
+        t = t.replace(phrase, short)
+    named: set[str] = set()
+    for word in re.findall(r"[^\W_]+", t):
+        if word in ("tcp", "udp"):
+            named.add(word)
+        elif word in ("both", "either"):
+            named.update(("tcp", "udp"))
+        elif word not in _TRANSPORT_FILLER:
+            return None
+    return "both" if named == {"tcp", "udp"} else next(iter(named)) if named else None
+
+
+RANGE_WORDS = {
+    "wellknown": "well-known", "system": "well-known", "privileged": "well-known",
+    "registered": "registered", "user": "registered",
+    "dynamic": "dynamic", "private": "dynamic", "ephemeral": "dynamic",
+}
+_RANGE_FILLER = frozenset("port ports range a an the and or it is its one number numbers s".split())
+
+
+def read_range(text: str) -> str | None:
+    """RFC 6335's terms (System, User, Dynamic and/or Private) and the common ones (well-known, registered,
+    ephemeral) -> well-known, registered or dynamic; None for anything else or a mix."""
+    t = re.sub(r"well[\s\-_]*known", "wellknown", _plain(text))
+    classes: set[str] = set()
+    for word in re.findall(r"[^\W_]+", t):
+        if word in RANGE_WORDS:
+            classes.add(RANGE_WORDS[word])
+        elif word not in _RANGE_FILLER:
+            return None
+    return next(iter(classes)) if len(classes) == 1 else None
+
+
+# ---- names and prose ------------------------------------------------------------------------------------
+
+def _name_parts(text: str) -> list[str]:
+    """`SSH/SFTP`, `SMTPS (Simple Mail Transfer Protocol Secure)` -> the names it gives, each normalised."""
+    parts = re.split(r"[()\[\]/|]|\s+or\s+|\s+aka\s+|,", _plain(text))
+    return [p for p in (normalise(x) for x in parts) if p]
+
+
+def _slash_variants(text: str) -> list[str]:
+    """`HTTP over TLS/SSL` -> `HTTP over TLS`, `HTTP over SSL`: a slash between two words offers either."""
+    m = re.search(r"(\S+)/(\S+)", text)
+    if not m:
+        return [text]
+    return [text[: m.start()] + side + text[m.end():] for side in (m.group(1), m.group(2))]
+
+
+def _list_items(text: str) -> list[str]:
+    return sorted(p for p in (normalise(x) for x in re.split(r",|;|&|\n|\band\b", _plain(text))) if p)
+
+
+def name_right(given: str, accepted: Iterable[str]) -> bool:
+    """Right when the whole answer is an accepted name, or every name it gives is (`SSH/SFTP`, `X (Y)`)."""
+    names = {normalise(a) for a in accepted}
+    whole = normalise(given)
+    if not whole:
+        return False
+    if whole in names:
+        return True
+    parts = _name_parts(given)
+    if len(parts) > 1 and all(p in names for p in parts):
+        return True
+    variants = _slash_variants(given)
+    return len(variants) > 1 and all(normalise(v) in names for v in variants)
+
+
+def list_right(given: str, accepted: Iterable[str]) -> bool:
+    """A list answer in any order, with or without `and`: `confidentiality, integrity and availability`."""
+    items = _list_items(given)
+    return len(items) > 1 and any(_list_items(a) == items for a in accepted)
 
 
 def within_one_edit(a: str, b: str) -> bool:
@@ -74,25 +254,53 @@ def within_one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :] and long_[i].isalpha()
 
 
-def check(card: CardSpec, answer: str, taken: Collection[str] = ()) -> tuple[bool, bool]:
-    """(correct, typo): a port card wants every port; a name card accepts aliases and one typo in 5+ letters.
+def _secure_twin(a: str, b: str) -> bool:
+    """`http`/`https`, `ldap`/`ldaps`, `telnet`/`telnets`: an s for secure is another service, not a slip."""
+    short, long_ = sorted((a, b), key=len)
+    return long_ == short + "s"
 
-    `taken` holds the normalised names of the deck's other facts: `http` is never a typo of `https`.
-    """
-    if card.port_sets:
-        named = transports_named(answer)
-        allowed = {"tcp", "udp"} if card.transport == "both" else {card.transport or "tcp"}
-        return parse_port_answer(answer) in card.port_sets and named <= allowed, False
-    given = normalise(answer)
-    if not given:
-        return False, False
-    accepted = {normalise(a) for a in card.answers if a}
-    if given in accepted:
+
+def is_typo(given: str, accepted: Iterable[str], known: Collection[str] = ()) -> bool:
+    """One slip in a name of five letters or more, unless what was typed names something else."""
+    if given in known:
+        return False
+    return any(len(a) >= TYPO_MIN_LETTERS and within_one_edit(a, given) and not _secure_twin(a, given)
+               for a in accepted)
+
+
+# ---- the verdict ----------------------------------------------------------------------------------------
+
+def check(card: CardSpec, answer: str, known: Collection[str] = ()) -> tuple[bool, bool]:
+    """(correct, typo). `known` holds names that mean something (the deck's, the registries', daemons'):
+    a slip never turns one of them into the right answer."""
+    if card.port_sets or card.same:
+        return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
+    if card.kind == "transport":
+        return read_transport(answer) in card.answers, False
+    if card.kind == "range":
+        return read_range(answer) in card.answers, False
+    if name_right(answer, card.answers) or list_right(answer, card.answers):
         return True, False
-    if given in taken:
-        return False, False
-    typo = any(len(a) >= 5 and within_one_edit(a, given) for a in accepted)
+    given = normalise(answer)
+    typo = bool(given) and is_typo(given, {normalise(a) for a in card.answers if a}, known)
     return typo, typo
+
+
+def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
+    """Some but not all of a multi-port answer: say so, it is nearer than a plain miss."""
+    for r in readings[:1]:
+        for want in card.port_sets:
+            if r.ports and r.ports < want:
+                part = ", ".join(map(str, sorted(r.ports)))
+                return f"Partly: {part} {'is' if len(r.ports) == 1 else 'are'} right; the answer has {len(want)} ports."
+    return None
+
+
+def confusion_line(card: CardSpec, other: Fact) -> str:
+    """What the wrong answer was instead: `993 is IMAPS.`"""
+    if card.kind == "port-service":
+        return f"{other.service} uses {port_list(other.ports)}; this one is {card.expected}."
+    return f"{port_list(other.ports)} is {other.service}."
 
 
 def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: float | None = None,
@@ -114,7 +322,14 @@ def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: floa
     return EASY if seconds < fast else GOOD
 
 
-def grade(card: CardSpec, answer: str, seconds: float | None, taken: Collection[str] = (),
+def grade(card: CardSpec, answer: str, seconds: float | None, deck: DeckAnswers | None = None,
           usual: float | None = None) -> Verdict:
-    correct, typo = check(card, answer, taken)
-    return Verdict(correct, typo, suggest_rating(correct, typo, seconds, usual, bool(card.choices)), answer)
+    """The verdict on one answer: right or not, the rating to suggest, and what a wrong answer was instead."""
+    known = deck.known if deck is not None else ()
+    correct, typo = check(card, answer, known)
+    rating = suggest_rating(correct, typo, seconds, usual, bool(card.choices))
+    if correct:
+        return Verdict(correct, typo, rating, answer)
+    readings = read_ports(answer) if card.port_sets else []
+    owner = deck.owner(card, readings, answer) if deck is not None else None
+    return Verdict(correct, typo, rating, answer, owner, partly_right(card, readings))

@@ -17,9 +17,9 @@ from trainer.deck import MAX_BYTES, Deck, deck_from_records, load_deck, slug
 from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
-LIST_FIELDS = {"aliases", "accept", "tags", "secure"}
-CSV_FIELDS = ("key", "front", "back", "accept", "service", "aliases", "ports", "transport", "registry",
-              "secure", "description", "note", "tags")
+LIST_FIELDS = {"aliases", "accept", "tags", "secure", "accept_transport"}
+CSV_FIELDS = ("key", "front", "back", "accept", "service", "aliases", "ports", "transport", "accept_transport",
+              "accept_ports", "registry", "secure", "description", "note", "source", "tags")
 
 
 def read_deck(path: Path, name: str | None = None) -> Deck:
@@ -99,6 +99,8 @@ def read_table(path: Path, name: str, delimiter: str) -> Deck:
                         fact[col] = _split_list(cell)
                     elif col == "ports":
                         fact[col] = [p for p in re.split(r"[|,;\s]+", cell) if p]
+                    elif col == "accept_ports":  # `1433,1434|139,445`: sets apart with `|`
+                        fact[col] = [[p for p in re.split(r"[,;\s]+", s) if p] for s in _split_list(cell)]
                     else:
                         fact[col] = cell
                 records.append((fact, line))
@@ -148,12 +150,15 @@ def read_apkg(path: Path, name: str) -> Deck:
         warnings.append(located(path, None, f"warning: {reversed_} reversed notes are asked front to back only"))
     used: set[str] = set()
     records = []
-    for i, (guid, front, back, tags) in enumerate(notes, 1):
+    for i, (guid, front, back, tags, first) in enumerate(notes, 1):
         key = slug(front)
         if key in used:
             key = f"{key[:50]}-{slug(guid)[:8] or i}"
         used.add(key)
-        records.append(({"key": key, "front": front, "back": back, "tags": tags}, 0))
+        record: dict[str, Any] = {"key": key, "front": front, "back": back, "tags": tags}
+        if first and first != back:
+            record["accept"] = [first]  # `3389<br>TCP`: the first line alone is an answer too
+        records.append((record, 0))
     return deck_from_records(records, path, name, title=name, kinds=kinds, warnings=warnings)
 
 
@@ -166,7 +171,8 @@ def _media_count(z: zipfile.ZipFile, names: set[str]) -> int:
     return sum(1 for n in names if n.isdigit())
 
 
-def _apkg_notes(path: Path, db_file: Path) -> tuple[list[tuple[str, str, str, list[str]]], int, int]:
+def _apkg_notes(path: Path, db_file: Path) -> tuple[list[tuple[str, str, str, list[str], str]], int, int]:
+    """(guid, front, back, tags, the back's first line) of each Basic note, and counts of skipped and reversed."""
     try:
         con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
         models: dict[int, tuple[str, int, int]] = {}
@@ -189,7 +195,8 @@ def _apkg_notes(path: Path, db_file: Path) -> tuple[list[tuple[str, str, str, li
                 skipped += 1
                 continue
             reversed_ += int(ntempl == 2)
-            notes.append((str(guid), front, back, [t for t in str(tags).split() if t]))
+            first = html_to_text(re.split(r"(?i)<br\s*/?>|</div>|</p>|</li>|\n", fields[1])[0])
+            notes.append((str(guid), front, back, [t for t in str(tags).split() if t], first))
         con.close()
     except (sqlite3.DatabaseError, ValueError, TypeError) as e:
         raise DeckError(located(path, None, f"unreadable Anki collection ({e})")) from None

@@ -79,6 +79,8 @@ class PlainPrompter:
 class TerminalPrompter:
     """questionary for the answer, then one key for the rating: Enter accepts, 1-4 overrides, u undoes."""
 
+    timed = True
+
     def __init__(self, console: Console) -> None:
         self.console = console
 

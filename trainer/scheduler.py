@@ -13,6 +13,11 @@ AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
 RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
 
 
+def is_lapse(rating: int, before: CardState) -> bool:
+    """A lapse is forgetting a card that had graduated to review: Again on a card in review state."""
+    return rating == AGAIN and before.state == REVIEW
+
+
 @dataclass(frozen=True)
 class Params:
     """The scheduler's knobs, read from settings; fuzz is off in tests so intervals are exact."""

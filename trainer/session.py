@@ -8,19 +8,22 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Callable, Protocol
 
 from trainer import store
-from trainer.cards import CardSpec, make_card, names_of, port_list, with_choices
+from trainer.answers import DeckAnswers
+from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
 from trainer.db import Database
-from trainer.deck import Fact, transport_list
-from trainer.grading import Verdict, check, grade, normalise, parse_port_answer
-from trainer.index import port_key
-from trainer.scheduler import CardState, Params, review
+from trainer.grading import Verdict, check, confusion_line, grade
+from trainer.deck import Fact
+from trainer.scheduler import AGAIN, CardState, Params, review
 
 LEARN_AHEAD = timedelta(minutes=20)
 UNDO = 0  # what choose_rating returns when the learner presses `u`
 
 
 class Prompter(Protocol):
-    """What the loop needs from a user interface; None from a prompt means the learner has left."""
+    """What the loop needs from a user interface; None from a prompt means the learner has left.
+    `timed` is False where answers arrive without a person typing them (a pipe): their speed means nothing."""
+
+    timed: bool
 
     def ask(self, card: CardSpec, number: int, total: int) -> str | None: ...
 
@@ -147,78 +150,6 @@ def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = 
     return picked[:count]
 
 
-@dataclass
-class DeckIndex:
-    """What grading needs from the rest of a deck, read from its stored answer index; facts load on demand."""
-
-    deck: str
-    names: dict[str, list[str]]
-    port_sets: dict[str, list[str]]
-    by_ports: dict[str, list[str]]
-    db: Database
-    _facts: tuple[Fact, ...] | None = None
-
-    @classmethod
-    def load(cls, db: Database, deck: str) -> DeckIndex:
-        ix = store.answer_index(db, deck)
-        return cls(deck, ix["names"], ix["port_sets"], ix["by_ports"], db)
-
-    @property
-    def facts(self) -> tuple[Fact, ...]:
-        """Every fact of the deck: only multiple choice needs them, and reads them once."""
-        if self._facts is None:
-            self._facts = tuple(store.facts(self.db, self.deck))
-        return self._facts
-
-    def _load(self, keys: list[str]) -> list[Fact]:
-        return store.facts_by_key(self.db, self.deck, keys)
-
-    def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
-        """Other facts may rightly answer too: www on port 80/tcp; 587, which CompTIA calls SMTPS, for SMTPS."""
-        if spec.kind == "port-service":
-            keys = [k for t in transport_list(fact.transport) for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ())
-                    if k != fact.key]
-            others = [n for f in self._load(keys) for n in names_of(f)]
-            return replace(spec, answers=spec.answers + tuple(others)) if others else spec
-        if spec.kind == "service-port" and fact.service:
-            keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
-            extra = [frozenset(f.ports) for f in self._load(keys)]
-            if extra:
-                both = frozenset().union(*spec.port_sets, *extra)
-                return replace(spec, port_sets=spec.port_sets + tuple(extra) + (both,))
-        return spec
-
-    def owner(self, spec: CardSpec, fact: Fact, answer: str) -> Fact | None:
-        """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
-        keys: list[str] = []
-        if spec.kind in ("service-port", "secure"):
-            ports = parse_port_answer(answer)
-            keys = self.port_sets.get(port_key(ports), []) if ports else []
-        elif spec.kind == "port-service":
-            keys = self.names.get(normalise(answer), [])
-        keys = [k for k in keys if k != fact.key and not (spec.kind == "secure" and k in fact.secure)]
-        found = self._load(keys[:1])
-        return found[0] if found else None
-
-
-def partly_right(spec: CardSpec, answer: str) -> str | None:
-    """Some but not all of a multi-port answer: say so, it is nearer than a plain miss."""
-    given = parse_port_answer(answer)
-    if not given or not spec.port_sets:
-        return None
-    for want in spec.port_sets:
-        if given < want:
-            part = ", ".join(map(str, sorted(given)))
-            return f"Partly: {part} {'is' if len(given) == 1 else 'are'} right; the answer has {len(want)} ports."
-    return None
-
-
-def confusion_line(spec: CardSpec, other: Fact) -> str:
-    if spec.kind == "port-service":
-        return f"{other.service} uses {port_list(other.ports)}; this one is {spec.expected}."
-    return f"{port_list(other.ports)} is {other.service}."
-
-
 def spec_for(db: Database, card: store.CardRow) -> CardSpec:
     facts = {card.fact.key: card.fact}
     if card.kind == "secure":
@@ -229,14 +160,51 @@ def spec_for(db: Database, card: store.CardRow) -> CardSpec:
     return make_card(card.deck, card.fact, card.kind, facts)
 
 
+class _Decks:
+    """The answer index of each deck met in a session, and (for multiple choice) its facts: each read once."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._answers: dict[str, DeckAnswers] = {}
+        self._facts: dict[str, tuple[Fact, ...]] = {}
+
+    def answers(self, deck: str) -> DeckAnswers:
+        if deck not in self._answers:
+            self._answers[deck] = DeckAnswers(store.answer_index(self.db, deck),
+                                              lambda keys, d=deck: store.facts_by_key(self.db, d, keys))
+        return self._answers[deck]
+
+    def facts(self, deck: str) -> tuple[Fact, ...]:
+        if deck not in self._facts:
+            self._facts[deck] = tuple(store.facts(self.db, deck))
+        return self._facts[deck]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    text: str
+    seconds: float
+    self_rating: int | None = None  # the learner graded a prose card themselves
+
+
+def _ask(prompter: Prompter, spec: CardSpec, number: int, total: int, timer: Callable[[], float]) -> _Answer | None:
+    """One answer from the learner (None: they left); prose cards come back with the learner's own rating."""
+    started = timer()
+    if spec.self_graded and not spec.choices:
+        attempt = prompter.self_grade(spec, number, total)
+        return None if attempt is None else _Answer(attempt[0], timer() - started, attempt[1])
+    text = prompter.ask(spec, number, total)
+    return None if text is None else _Answer(text, timer() - started)
+
+
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
         deck: str | None = None, headings: dict[int, str] | None = None,
         refill: Callable[[datetime], list[store.CardRow]] | None = None) -> Summary:
-    """Ask each card, grade, save at once, let the learner override or undo; failed cards come back,
-    and `refill` brings in cards that fell due while the session ran."""
+    """Ask, grade, schedule, record (committed at once), show; then the learner may override or undo.
+    Failed cards come back, and `refill` brings in cards that fell due while the session ran."""
     summary = Summary()
-    indexes: dict[str, DeckIndex] = {}
+    decks = _Decks(db)
     usual = store.usual_seconds(db)
     base = options.seed if options.seed is not None else random.random()
     pending = list(queue)
@@ -255,47 +223,35 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if headings and asked in headings:
             prompter.notice(headings[asked])
         asked += 1
-        if card.deck not in indexes:
-            indexes[card.deck] = DeckIndex.load(db, card.deck)
-        index = indexes[card.deck]
-        spec = index.widen(spec_for(db, card), card.fact)
+        answers = decks.answers(card.deck)
+        spec = answers.widen(spec_for(db, card), card.fact)
         if options.choice:
             rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
-            spec = with_choices(spec, card.fact, index.facts, rng,
-                                lambda text, s=spec, ix=index: check(s, text, ix.names)[0])
-        started = timer()
-        graded_by_learner = spec.self_graded and not spec.choices
-        if graded_by_learner:
-            attempt = prompter.self_grade(spec, summary.answered + 1, total)
-            answer = attempt[0] if attempt else None
-        else:
-            answer = prompter.ask(spec, summary.answered + 1, total)
-        if answer is None:
+            spec = with_choices(spec, card.fact, decks.facts(card.deck), rng,
+                                lambda text, s=spec: check(s, text, answers.known)[0])
+
+        given = _ask(prompter, spec, summary.answered + 1, total, timer)
+        if given is None:
             summary.ended_early = True
             summary.left = len({c.id for c in pending} | {card.id})
             break
-        seconds = timer() - started
-        if graded_by_learner and attempt:
-            verdict = Verdict(attempt[1] > 1, False, attempt[1], answer)
+        if given.self_rating is not None:
+            verdict = Verdict(given.self_rating > 1, False, given.self_rating, given.text)
         else:
-            timed = getattr(prompter, "timed", True)
-            verdict = grade(spec, answer, seconds if timed else None, index.names, usual.get(card.kind))
+            verdict = grade(spec, given.text, given.seconds if prompter.timed else None, answers, usual.get(card.kind))
         now = clock()
-        other = None if verdict.correct else index.owner(spec, card.fact, answer)
         after = review(card.state, verdict.rating, now, params)
-        saved = store.record_review(db, card, now, answer, verdict.correct, verdict.rating, int(seconds * 1000),
-                                    after, mode=options.mode,
-                                    confused_with=f"{card.deck}/{other.key}" if other else None)
+        saved = store.record_review(db, card, now, given.text, verdict.correct, verdict.rating,
+                                    int(given.seconds * 1000), after, mode=options.mode,
+                                    confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
         summary.answered += 1
         summary.correct += int(verdict.correct)
-        extra = [confusion_line(spec, other)] if other else []
-        part = None if verdict.correct else partly_right(spec, answer)
-        if part:
-            extra.append(part)
-        shown_after = after if options.mode == "review" else None
-        if not graded_by_learner:
-            prompter.show_verdict(spec, verdict, shown_after, now, extra)
-        if options.rate and options.mode == "review" and not graded_by_learner:
+        if given.self_rating is None:
+            extra = [confusion_line(spec, verdict.owner)] if verdict.owner else []
+            extra += [verdict.partial] if verdict.partial else []
+            prompter.show_verdict(spec, verdict, after if options.mode == "review" else None, now, extra)
+
+        if options.rate and options.mode == "review" and given.self_rating is None:
             previews = Previews(card.state, now, params, {verdict.rating: after})
             chosen = prompter.choose_rating(verdict.rating, previews, now)
             if chosen is None:
@@ -311,7 +267,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             if chosen != verdict.rating:
                 after = previews[chosen]
                 store.amend_rating(db, saved.review_id, card, verdict.rating, chosen, after)
-                if (chosen == 1) != (verdict.rating == 1):
+                if (chosen == AGAIN) != (verdict.rating == AGAIN):
                     saved = replace(saved, new_leech=store.refresh_leech(db, card.id))
         if not verdict.correct:
             summary.misses.append(spec)

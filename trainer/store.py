@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Iterable
 
-from trainer.cards import applicable, card_id
+from trainer.answers import EMPTY_INDEX, build_index
+from trainer.cards import fact_id, plan_cards
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
-from trainer.index import build_index
-from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, iso, parse_time
+from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, is_lapse, iso, parse_time
 
 REMOVED = 2  # cards.suspended: 0 active, 1 set aside by the learner, 2 its fact left the deck's file
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -89,11 +89,9 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
                db.execute("SELECT id, data, suspended FROM facts WHERE deck = ?", [deck.name])}
         old_cards = {cid: susp for cid, susp in
                      db.execute("SELECT id, suspended FROM cards WHERE deck = ?", [deck.name])}
-        by_key = {f.key: f for f in deck.facts}
         fact_rows, card_rows, card_updates = [], [], []
-        wanted_cards: set[str] = set()
         for pos, fact in enumerate(deck.facts):
-            fid = f"{deck.name}/{fact.key}"
+            fid = fact_id(deck.name, fact.key)
             data = json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)
             if fid not in old:
                 added += 1
@@ -102,16 +100,13 @@ def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
             else:
                 unchanged += 1
             fact_rows.append((fid, deck.name, fact.key, pos, data))
-            for k, kind in enumerate(deck.kinds):
-                if not applicable(fact, kind, by_key):
-                    continue
-                cid = card_id(deck.name, fact.key, kind)
-                wanted_cards.add(cid)
-                position = pos * 10 + (k - pos) % len(deck.kinds)  # first cards rotate through the kinds
-                if cid in old_cards:
-                    card_updates.append((position, cid))
-                else:
-                    card_rows.append((cid, deck.name, fid, kind, position))
+        planned = plan_cards(deck)
+        wanted_cards = {c.id for c in planned}
+        for c in planned:
+            if c.id in old_cards:
+                card_updates.append((c.position, c.id))
+            else:
+                card_rows.append((c.id, deck.name, fact_id(deck.name, c.fact_key), c.kind, c.position))
         db.conn.executemany(
             "INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, 0) "
             "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
@@ -245,17 +240,17 @@ def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Ite
 
 
 def fact_of(db: Database, deck: str, key: str) -> Fact | None:
-    row = db.execute("SELECT data FROM facts WHERE id = ?", [f"{deck}/{key}"]).fetchone()
+    row = db.execute("SELECT data FROM facts WHERE id = ?", [fact_id(deck, key)]).fetchone()
     return Fact.from_dict(json.loads(row[0])) if row else None
 
 
 def answer_index(db: Database, deck: str) -> dict[str, Any]:
     row = db.execute("SELECT answer_index FROM decks WHERE name = ?", [deck]).fetchone()
-    return json.loads(row[0]) if row and row[0] else {"names": {}, "port_sets": {}, "by_ports": {}}
+    return json.loads(row[0]) if row and row[0] else dict(EMPTY_INDEX)
 
 
 def facts_by_key(db: Database, deck: str, keys: Iterable[str]) -> list[Fact]:
-    ids = [f"{deck}/{k}" for k in keys]
+    ids = [fact_id(deck, k) for k in keys]
     if not ids:
         return []
     rows = db.execute(f"SELECT data FROM facts WHERE id IN ({','.join('?' * len(ids))})", ids).fetchall()
@@ -304,7 +299,7 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
     practice = mode == "practice"
     if practice:
         after = card.state
-    lapse = int(rating == AGAIN and card.state.state == REVIEW)
+    lapse = int(is_lapse(rating, card.state))
     new_leech = False
     with writing(db):
         cur = db.execute(
@@ -369,7 +364,7 @@ def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
         db.execute("DELETE FROM confusions WHERE review_id = ?", [rid])
         db.execute("DELETE FROM reviews WHERE id = ?", [rid])
         if mode != "practice":
-            lapse = int(rating == AGAIN and before.state == REVIEW)
+            lapse = int(is_lapse(rating, before))
             _set_card_state(db, cid, before, reps_delta=-1, lapses_delta=-lapse)
             refresh_leech(db, cid)
     return Undone(cid, answer, before)
@@ -446,8 +441,7 @@ def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str
 def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, rating: int,
                  after: CardState) -> None:
     """The learner overrode the suggested rating: rewrite that review and the card's state."""
-    was_review = card.state.state == REVIEW
-    delta = int(rating == AGAIN and was_review) - int(old_rating == AGAIN and was_review)
+    delta = int(is_lapse(rating, card.state)) - int(is_lapse(old_rating, card.state))
     with writing(db):
         db.execute("UPDATE reviews SET rating = ?, state_after = ? WHERE id = ?",
                    [rating, json.dumps(after.to_dict()), review_id])

@@ -1,0 +1,106 @@
+"""What the rest of a deck says about an answer: which facts own each name and each port set.
+
+The index is built once at import and stored with the deck, so grading a card never reads the whole deck
+(the registry deck has 6,000 facts); the few facts an answer points at are loaded on demand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Sequence
+
+from trainer.cards import CardSpec, names_of, port_sets_of
+from trainer.deck import Fact, transport_list, transports_of
+from trainer.grading import PortAnswer, normalise
+
+EMPTY_INDEX: dict[str, Any] = {"names": {}, "port_sets": {}, "by_ports": {}}
+
+
+def port_key(ports: Iterable[int]) -> str:
+    return ",".join(map(str, sorted(ports)))
+
+
+def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
+    """Normalised name -> fact keys, port set -> fact keys, port set/transport -> fact keys (JSON-ready)."""
+    names: dict[str, list[str]] = {}
+    port_sets: dict[str, list[str]] = {}
+    by_ports: dict[str, list[str]] = {}
+    for f in facts:
+        if not f.is_port:
+            continue
+        for n in names_of(f):
+            keys = names.setdefault(normalise(n), [])
+            if f.key not in keys:
+                keys.append(f.key)
+        port_sets.setdefault(port_key(f.ports), []).append(f.key)
+        for t in transport_list(f.transport):
+            by_ports.setdefault(f"{port_key(f.ports)}/{t}", []).append(f.key)
+    return {"names": names, "port_sets": port_sets, "by_ports": by_ports}
+
+
+@lru_cache(maxsize=1)
+def registry_names() -> frozenset[str]:
+    """Every name that means something in the port world (IANA, Debian, nmap, Windows, daemons, exam terms),
+    shipped as decks/known-names.txt; read on the first near miss of a session, never before."""
+    from trainer.paths import bundled_decks_dir
+
+    path = bundled_decks_dir() / "known-names.txt"
+    try:
+        return frozenset(line for line in path.read_text(encoding="utf-8").splitlines() if line)
+    except OSError:
+        return frozenset()
+
+
+class KnownNames:
+    """The deck's own names and every registry name: a one-letter slip never turns one into another."""
+
+    def __init__(self, deck_names: Iterable[str]) -> None:
+        self.deck_names = frozenset(deck_names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.deck_names or name in registry_names()
+
+
+class DeckAnswers:
+    """A deck's answer index and the facts it names, loaded on demand through `load`."""
+
+    def __init__(self, index: dict[str, Any], load: Callable[[Sequence[str]], list[Fact]]) -> None:
+        self.names: dict[str, list[str]] = index.get("names", {})
+        self.port_sets: dict[str, list[str]] = index.get("port_sets", {})
+        self.by_ports: dict[str, list[str]] = index.get("by_ports", {})
+        self._load = load
+        self.known = KnownNames(self.names)
+
+    def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
+        """Other facts may rightly answer too: SFTP on port 22/tcp; 465, also called SMTPS, for SMTPS."""
+        if spec.kind == "port-service":
+            keys = [k for t in transport_list(fact.transport)
+                    for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
+            others = self._load(list(dict.fromkeys(keys)))
+            if others:
+                return replace(spec, answers=spec.answers + tuple(n for f in others for n in names_of(f)),
+                               targets=spec.targets + tuple(f.key for f in others))
+        if spec.kind == "service-port" and fact.service:
+            keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
+            others = self._load(keys)
+            if others:
+                extra = [s for f in others for s in port_sets_of(f)]
+                return replace(spec, port_sets=tuple(dict.fromkeys(spec.port_sets + tuple(extra))),
+                               transports=tuple(dict.fromkeys(spec.transports + tuple(
+                                   t for f in others for t in transports_of(f)))),
+                               targets=spec.targets + tuple(f.key for f in others))
+        return spec
+
+    def owner(self, spec: CardSpec, readings: list[PortAnswer], answer: str) -> Fact | None:
+        """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
+        keys: list[str] = []
+        if spec.port_sets:
+            for r in readings:
+                keys += self.port_sets.get(port_key(r.ports), []) if r.ports else []
+        elif spec.kind == "port-service":
+            keys = self.names.get(normalise(answer), [])
+        own = spec.id.split("/")[-2]
+        keys = [k for k in keys if k not in spec.targets and k != own]
+        found = self._load(keys[:1])
+        return found[0] if found else None
