@@ -39,7 +39,7 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
         reg = Registry.from_entries(iana)
         decks = [exam_deck(curated, reg, services)]
         task = bar.add_task("common ports", total=150)
-        decks.append(common_deck(nmap, reg, services, curated, progress=lambda n: bar.advance(task, n)))
+        decks.append(common_deck(nmap, reg, services, decks[0], progress=lambda n: bar.advance(task, n)))
         task = bar.add_task("registry", total=len(reg.by_name))
         decks.append(registry_deck(reg, services, curated, progress=lambda n: bar.advance(task, n)))
     counts = {}

@@ -86,6 +86,7 @@ class DeckAnswers:
             others = self._load(keys)
             if others:
                 extra = [s for f in others for s in port_sets_of(f)]
+                extra.append(frozenset().union(spec.port_sets[0], *(f.ports for f in others)))  # `465, 587`
                 return replace(spec, port_sets=tuple(dict.fromkeys(spec.port_sets + tuple(extra))),
                                transports=tuple(dict.fromkeys(spec.transports + tuple(
                                    t for f in others for t in transports_of(f)))),

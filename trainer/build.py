@@ -160,17 +160,18 @@ def _unique_key(base: str, used: set[str]) -> str:
     return key
 
 
-def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntry],
-                curated: list[dict[str, Any]], tcp_top: int = 100, udp_top: int = 50,
-                progress: Progress | None = None) -> Deck:
+def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntry], exam: Deck,
+                tcp_top: int = 100, udp_top: int = 50, progress: Progress | None = None) -> Deck:
     """The ports nmap most often finds open, beyond what the exam deck teaches, most frequent first.
 
     Only ports Debian's services file lists are taken: netbase lists what is used in the real world, on the
     transports it is used on, so a fact's transport is Debian's, never a guess from which nmap list a port is in.
     A name the exam deck teaches is never an alias here: the two decks cannot give different answers.
     """
-    exam_ports = {p for item in curated for p in item["ports"]}
-    exam_names = {n.casefold() for item in curated for n in (item["label"], *item.get("aliases", ()), *item["iana"])}
+    from trainer.cards import names_of
+
+    exam_ports = {p for f in exam.facts for p in f.ports}
+    exam_names = [n for f in exam.facts for n in names_of(f)]
     debian: dict[tuple[int, str], ServiceEntry] = {}
     for s in services:
         debian.setdefault((s.port, s.transport), s)

@@ -175,20 +175,33 @@ RANGE_WORDS = {
     "registered": "registered", "user": "registered",
     "dynamic": "dynamic", "private": "dynamic", "ephemeral": "dynamic",
 }
+RANGE_BOUNDS = {"well-known": {"0", "1023"}, "registered": {"1024", "49151"}, "dynamic": {"49152", "65535"}}
 _RANGE_FILLER = frozenset("port ports range a an the and or it is its one number numbers s".split())
 
 
-def read_range(text: str) -> str | None:
+def read_range(text: str) -> tuple[str | None, bool]:
     """RFC 6335's terms (System, User, Dynamic and/or Private) and the common ones (well-known, registered,
-    ephemeral) -> well-known, registered or dynamic; None for anything else or a mix."""
+    ephemeral) -> (well-known, registered or dynamic; whether a word had a one-letter slip). The range's own
+    bounds may follow (`registered (1024-49151)`); anything else, or a mix of classes, reads as None."""
     t = re.sub(r"well[\s\-_]*known", "wellknown", _plain(text))
     classes: set[str] = set()
+    numbers: set[str] = set()
+    typo = False
     for word in re.findall(r"[^\W_]+", t):
-        if word in RANGE_WORDS:
+        if word.isdigit():
+            numbers.add(word)
+        elif word in RANGE_WORDS:
             classes.add(RANGE_WORDS[word])
         elif word not in _RANGE_FILLER:
-            return None
-    return next(iter(classes)) if len(classes) == 1 else None
+            near = [c for w, c in RANGE_WORDS.items() if len(w) >= TYPO_MIN_LETTERS and within_one_edit(w, word)]
+            if not near:
+                return None, False
+            classes.add(near[0])
+            typo = True
+    if len(classes) != 1:
+        return None, False
+    cls = next(iter(classes))
+    return (cls, typo) if numbers <= RANGE_BOUNDS[cls] else (None, False)
 
 
 # ---- names and prose ------------------------------------------------------------------------------------
@@ -278,7 +291,8 @@ def check(card: CardSpec, answer: str, known: Collection[str] = ()) -> tuple[boo
     if card.kind == "transport":
         return read_transport(answer) in card.answers, False
     if card.kind == "range":
-        return read_range(answer) in card.answers, False
+        cls, typo = read_range(answer)
+        return cls in card.answers, cls in card.answers and typo
     if name_right(answer, card.answers) or list_right(answer, card.answers):
         return True, False
     given = normalise(answer)

@@ -1,0 +1,71 @@
+"""The bundled decks teach what the exam marks right, and never contradict each other."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from trainer.cards import make_card, names_of, plan_cards
+from trainer.deck import Deck, load_deck, transport_list
+from trainer.grading import check, normalise
+from trainer.paths import bundled_deck
+
+OBJECTIVE = Path(__file__).resolve().parent.parent.parent / "shared" / "exam" / "n10-009-objective-1.4.md"
+EXAM = load_deck(bundled_deck("exam"))
+COMMON = load_deck(bundled_deck("common"))
+
+
+def pairs(deck: Deck) -> dict[tuple[int, str], str]:
+    return {(p, t): f.key for f in deck.facts for p in f.ports for t in transport_list(f.transport)}
+
+
+def test_exam_and_common_share_no_fact_so_they_cannot_disagree() -> None:
+    exam_names = {normalise(n): f.key for f in EXAM.facts for n in names_of(f)}
+    for f in COMMON.facts:
+        shared = {normalise(n) for n in names_of(f)} & set(exam_names)
+        assert not shared, f"common/{f.key} and exam/{exam_names[shared.pop()]} share a name"
+    assert not {p for p, _ in pairs(EXAM)} & {p for p, _ in pairs(COMMON)}, "a port is taught by both decks"
+
+
+@pytest.mark.parametrize("deck", [EXAM, COMMON], ids=["exam", "common"])
+def test_no_question_is_asked_twice_in_a_deck(deck: Deck) -> None:
+    by_key = {f.key: f for f in deck.facts}
+    questions = [make_card(deck.name, by_key[c.fact_key], c.kind, by_key).question for c in plan_cards(deck)]
+    assert len(questions) == len(set(questions))
+
+
+def test_no_fact_claims_the_objectives_name_a_transport() -> None:
+    text = " ".join([EXAM.description, *(f.note for f in EXAM.facts)]).casefold()
+    assert "objectives name" not in text and "objectives list tcp" not in text
+
+
+def objective_rows() -> list[tuple[str, set[int]]]:
+    if not OBJECTIVE.exists():
+        pytest.skip(f"{OBJECTIVE} not found")
+    rows = re.findall(r"^\| ([^|]+?) \| ([\d/]+) \|$", OBJECTIVE.read_text(encoding="utf-8"), re.M)
+    return [(label, {int(p) for p in port.split("/")}) for label, port in rows]
+
+
+def test_every_row_of_objective_1_4_is_an_exam_fact_under_its_own_label() -> None:
+    rows = objective_rows()
+    assert len(rows) == 20
+    by_key = {f.key: f for f in EXAM.facts}
+    for label, ports in rows:
+        cited = [f for f in EXAM.facts if f.source.startswith(f"N10-009 1.4: {label} |")]
+        assert len(cited) == 1, f"no exam fact cites the row {label!r}"
+        fact = cited[0]
+        assert set(fact.ports) == ports, (label, fact.ports)
+        names = {normalise(n) for n in names_of(fact)}
+        acronym = re.search(r"\s*\(([^)]+)\)$", label)
+        full = label[: acronym.start()] if acronym else label
+        assert normalise(full) in names or normalise(label) in names, f"{label!r} is not a name of {fact.key}"
+        assert not acronym or normalise(acronym.group(1)) in names
+        spec = make_card("exam", fact, "port-service", by_key)
+        assert check(spec, label)[0], f"the objective's own label {label!r} is not accepted"
+
+
+def test_every_exam_fact_says_where_it_comes_from() -> None:
+    for f in EXAM.facts:
+        assert f.source.startswith(("N10-009 1.4: ", "N10-009 4.1 ", "N10-009 1.4 lists", "Security+ SY0-701")), f.key
