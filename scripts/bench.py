@@ -45,6 +45,7 @@ def build(home: Path, deck: str, reviews: int, days: int, new_per_day: int, now:
     from trainer import store
     from trainer.db import open_db
     from trainer.deck import load_deck
+    from trainer.importing import plan
     from trainer.paths import bundled_deck
     from trainer.scheduler import Params
     from trainer.simulate import simulate_history
@@ -52,7 +53,7 @@ def build(home: Path, deck: str, reviews: int, days: int, new_per_day: int, now:
     t = time.perf_counter()
     db = open_db(home / "trainer.db")
     start = now - timedelta(days=days)
-    store.import_deck(db, load_deck(bundled_deck(deck)), start)
+    store.import_decks(db, [plan(load_deck(bundled_deck(deck)))], start)
     n = simulate_history(db, start, days, Params(), Params(enable_fuzzing=False), seed=1,
                          new_per_day=new_per_day, max_reviews=reviews)
     cards = db.execute("SELECT count(*) FROM cards").fetchone()[0]

@@ -138,6 +138,17 @@ def test_an_anki_package_imports_basic_and_reversed_notes(isolated_home: Path, t
     facts = json.loads(run(["decks", "show", "anki-deck", "--json"]).output)["facts"]
     assert [(f["front"], f["back"], f.get("tags")) for f in facts] == [
         ("What is AES?", "a block cipher (symmetric)", ["crypto"]), ("SSH port", "22", None)]
+    out = run(["review", "--deck", "anki-deck"], input="a block cipher\n22\n").output
+    assert out.count("✓") == 2, out  # a back's first line (before <br>) is an answer on its own
+
+
+def test_a_list_answer_is_right_in_any_order_with_and_or_commas(isolated_home: Path, tmp_path: Path) -> None:
+    deck = tmp_path / "cia.yaml"
+    deck.write_text("name: cia\nfacts:\n- front: What does the CIA triad stand for?\n"
+                    "  back: Confidentiality, integrity, availability\n", encoding="utf-8")
+    run(["import", str(deck)])
+    out = run(["review", "--deck", "cia"], input="integrity, availability and confidentiality\n").output
+    assert "✓ Right" in out
 
 
 def test_an_exported_apkg_is_a_valid_anki_package(isolated_home: Path, tmp_path: Path) -> None:

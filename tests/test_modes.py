@@ -194,9 +194,10 @@ def test_exam_grading_follows_comptia_and_iana_both(isolated_home: Path) -> None
     from trainer import store
     from trainer.answers import DeckAnswers
     from trainer.db import open_db
+    from trainer.importing import plan
 
     db = open_db(isolated_home / "trainer.db")
-    store.import_deck(db, EXAM, datetime(2026, 3, 2, tzinfo=timezone.utc))
+    store.import_decks(db, [plan(EXAM)], datetime(2026, 3, 2, tzinfo=timezone.utc))
     answers = DeckAnswers(store.answer_index(db, "exam"), lambda keys: store.facts_by_key(db, "exam", keys))
 
     def right(key: str, kind: str, answer: str) -> bool:

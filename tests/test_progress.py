@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from trainer import store
+from trainer.importing import plan
 from trainer.cli import cli
 from trainer.db import open_db
 from trainer.deck import load_deck, parse_deck
@@ -33,7 +34,7 @@ def history(isolated_home: Path) -> Path:
     """90 days of a simulated learner on the exam deck (one new card a day), scheduled without fuzz."""
     db = open_db(isolated_home / "trainer.db")
     store.set_setting(db, "fuzz", False)
-    store.import_deck(db, load_deck(bundled_deck("exam")), START)
+    store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], START)
     simulate_history(db, START, 90, Params(enable_fuzzing=False), TRUE, seed=3, new_per_day=1)
     db.close()
     return isolated_home / "trainer.db"
@@ -122,7 +123,7 @@ def test_optimize_needs_enough_history_and_changes_nothing_without_it(isolated_h
 def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Path) -> None:
     db = open_db(isolated_home / "trainer.db")
     facts = "\n".join(f"- {{key: f{i}, service: s{i}, ports: {1000 + i}}}" for i in range(1500))
-    store.import_deck(db, parse_deck(f"name: synth\nkinds: [service-port]\nfacts:\n{facts}\n"), START)
+    store.import_decks(db, [plan(parse_deck(f"name: synth\nkinds: [service-port]\nfacts:\n{facts}\n"))], START)
     # a learner who forgets faster than FSRS's defaults assume; about 15,000 reviews
     forgetful = Params(weights=(0.1, 0.5, 1.0, 4.0, 6.4133, 0.8334, 3.0194, 0.001, 1.2, 0.1666, 0.796, 1.4835,
                                 0.0614, 0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.4),

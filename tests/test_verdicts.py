@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from trainer import store
+from trainer.importing import plan
 from trainer.answers import DeckAnswers
 from trainer.db import Database, open_db
 from trainer.deck import load_deck
@@ -34,7 +35,7 @@ ROWS = rows()
 def db(tmp_path_factory: pytest.TempPathFactory) -> Database:
     db = open_db(tmp_path_factory.mktemp("verdicts") / "trainer.db")
     for name in ("exam", "common"):
-        store.import_deck(db, load_deck(bundled_deck(name)), datetime(2026, 3, 2, tzinfo=timezone.utc))
+        store.import_decks(db, [plan(load_deck(bundled_deck(name)))], datetime(2026, 3, 2, tzinfo=timezone.utc))
     return db
 
 

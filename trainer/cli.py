@@ -88,11 +88,9 @@ def _open(db_path: Path | None, readonly: bool = False) -> Any:
 
 
 def _import_bundled(db: Any, name: str, out: Callable[[str], None]) -> None:
-    from trainer import store
-    from trainer.deck import load_deck
-    from trainer.paths import bundled_deck
+    from trainer import bundled
 
-    summary = store.import_deck(db, load_deck(bundled_deck(name)), now())
+    summary = bundled.install(db, name, now())
     out(f"Imported the bundled deck '{name}': {summary.added} facts, {summary.cards} cards.")
 
 
@@ -129,10 +127,13 @@ def _prompter(plain: bool, con: Any) -> Any:
 
 
 def _ensure_deck(db: Any, deck: str | None, out: Callable[[str], None]) -> None:
-    """A bundled deck is imported on first use; an empty database gets the exam deck."""
-    from trainer import store
+    """A bundled deck is imported on first use (an empty database gets the exam deck), and brought up to
+    date when trainer was upgraded since."""
+    from trainer import bundled, store
     from trainer.paths import bundled_deck_names
 
+    for line in bundled.refresh(db, now()):
+        out(line)
     decks = store.deck_names(db)
     if deck and deck not in decks:
         if deck in bundled_deck_names():
@@ -290,7 +291,7 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
 @click.argument("card_ids", nargs=-1, required=True)
 @db_option
 def suspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
-    """Set cards aside: they are not asked until unsuspended."""
+    """Set cards aside: they are not asked until unsuspended. An id may be a pattern: 'exam/*/range'."""
     _suspend(card_ids, True, db_path)
 
 
@@ -298,7 +299,7 @@ def suspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
 @click.argument("card_ids", nargs=-1, required=True)
 @db_option
 def unsuspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
-    """Bring suspended cards back into study."""
+    """Bring suspended cards back into study. An id may be a pattern: 'exam/*/range'."""
     _suspend(card_ids, False, db_path)
 
 
@@ -306,6 +307,16 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     from trainer import store
 
     db = _open(db_path)
+    ids: list[str] = []
+    for arg in card_ids:
+        if any(c in arg for c in "*?["):  # a pattern: `exam/*/range`
+            matched = store.card_ids_matching(db, arg)
+            if not matched:
+                raise TrainerError(f"no card matches '{arg}' (`trainer cards` lists ids)")
+            ids += matched
+        else:
+            ids.append(arg)
+    card_ids = tuple(dict.fromkeys(ids))
     rows = {c: store.card_by_id(db, c) for c in card_ids}
     unknown = [c for c, r in rows.items() if r is None]
     if unknown:
@@ -338,8 +349,6 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
     for d in decks:
         for w in d.warnings:
             click.echo(_clean(w), err=True)
-    from trainer.db import writing
-
     db = _open(db_path)
     for d in decks:
         source = store.deck_source(db, d.name)
@@ -347,8 +356,9 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
             raise TrainerError(f"a deck named '{d.name}' already exists, imported from {Path(source).name}: "
                                f"--deck NAME imports {Path(d.source).name} as a new deck, --replace updates "
                                f"'{d.name}' from it")
-    with writing(db):
-        summaries = [store.import_deck(db, d, now()) for d in decks]
+    from trainer.importing import plan
+
+    summaries = store.import_decks(db, [plan(d, store.chosen_kinds(db, d.name)) for d in decks], now())
     for s in summaries:
         dropped = (f" {s.cards_set_aside} cards of question kinds no longer in `kinds:` set aside."
                    if s.cards_set_aside else "")
@@ -444,12 +454,14 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
     if d is None:
         raise TrainerError(f"no deck named '{name}'")
     counts = next(r for r in store.deck_counts(db, now()) if r.name == name)
+    chosen = store.chosen_kinds(db, name)
     if as_json:
         click.echo(json.dumps({**d.to_dict(), "source": d.source, "counts": asdict(counts)}, indent=2,
                               ensure_ascii=True))
         return
     out = [f"{d.name}: {d.title}", *([d.description] if d.description else []),
-           f"source: {d.source or '-'}", f"question kinds: {', '.join(d.kinds)}",
+           f"source: {d.source or '-'}", f"question kinds: {', '.join(chosen or d.kinds)}"
+           + (f" (your choice; the deck's own: {', '.join(d.kinds)})" if chosen else ""),
            f"{counts.facts} facts, {counts.cards} cards: {counts.new} new, {counts.learning} learning, "
            f"{counts.due} due, {counts.suspended} suspended", ""]
     for f in d.facts[:50]:
@@ -459,6 +471,27 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
         out.append(f"  ... and {len(d.facts) - 50} more (`trainer export {name}` shows all)")
     for line in out:
         click.echo(render.clean(line))
+
+
+@decks.command(name="set")
+@click.argument("name")
+@click.option("--kinds", required=True,
+              help="Question kinds to ask, comma-separated: service-port,port-service,transport,range,secure.")
+@db_option
+def decks_set(name: str, kinds: str, db_path: Path | None) -> None:
+    """Choose which kinds of question a deck asks; cards switched off are set aside with their history."""
+    from trainer import store
+    from trainer.importing import parse_kinds, plan
+
+    db = _open(db_path)
+    deck = store.deck_of(db, name)
+    if deck is None:
+        raise TrainerError(f"no deck named '{name}'")
+    chosen = parse_kinds(kinds, deck)
+    s = store.import_decks(db, [plan(deck, chosen, choose=True, bundled_sha1=store.bundled_decks(db).get(name))],
+                           now())[0]
+    aside = f" {s.cards_set_aside} set aside, their history kept." if s.cards_set_aside else ""
+    click.echo(f"{name}: asks {', '.join(chosen)}; {s.cards} cards.{aside}")
 
 
 @decks.command(name="remove")

@@ -108,8 +108,19 @@ def m004_partial_card_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX cards_new ON cards(deck, position) WHERE suspended = 0 AND reps = 0")
 
 
+def m005_deck_choices(db: sqlite_utils.Database) -> None:
+    """A deck remembers the question kinds its learner chose, and which bundled file it came from, so a
+    newer trainer can bring a bundled deck up to date. Decks imported before this from the bundled files
+    (exam, common, registry in a `decks` folder) are marked with an unknown version: updated on next use."""
+    db["decks"].add_column("kinds_chosen", str)
+    db["decks"].add_column("bundled_sha1", str)
+    for name in ("exam", "common", "registry"):
+        db.execute("UPDATE decks SET bundled_sha1 = '' WHERE name = ? AND (replace(source, '\\', '/') LIKE ?)",
+                   [name, f"%/decks/{name}.yaml"])
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
-                                           m004_partial_card_indexes]
+                                           m004_partial_card_indexes, m005_deck_choices]
 
 
 def _applied(db: Database) -> list[str]:

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from trainer.answers import EMPTY_INDEX, build_index
-from trainer.cards import fact_id, plan_cards
+from trainer.answers import EMPTY_INDEX
+from trainer.cards import fact_id
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
 from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, is_lapse, iso, parse_time
+
+if TYPE_CHECKING:
+    from trainer.importing import DeckImport
 
 REMOVED = 2  # cards.suspended: 0 active, 1 set aside by the learner, 2 its fact left the deck's file
 DEFAULT_SETTINGS: dict[str, Any] = {
@@ -50,6 +53,8 @@ class ImportSummary:
     cards_added: int
     cards: int
     cards_set_aside: int = 0  # cards of facts still in the deck whose question kind the deck dropped
+    reset_studied: int = 0  # studied cards whose answer changed: they start again as new
+    set_aside_studied: int = 0  # studied cards no longer asked (kept, with their history)
 
 
 @dataclass(frozen=True)
@@ -74,62 +79,85 @@ def _row_to_card(row: tuple) -> CardRow:
                    suspended=suspended)
 
 
-def import_deck(db: Database, deck: Deck, now: datetime) -> ImportSummary:
-    """Insert or update a deck in one transaction; cards keep their reviews when their fact key stays."""
-    added = updated = unchanged = cards_added = 0
+def import_decks(db: Database, imports: Sequence[DeckImport], now: datetime) -> list[ImportSummary]:
+    """Write planned deck imports in one transaction: all of them or none. Cards keep their reviews when
+    their fact key stays; cards no longer planned are set aside with their history; `reset` cards start
+    again as new (their reviews stay in the log)."""
     with writing(db):
-        db.execute(
-            "INSERT INTO decks (name, title, description, source, kinds, format, imported_at) "
-            "VALUES (?, ?, ?, ?, ?, 1, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
-            "description=excluded.description, source=excluded.source, kinds=excluded.kinds, "
-            "imported_at=excluded.imported_at",
-            [deck.name, deck.title, deck.description, deck.source, json.dumps(list(deck.kinds)), iso(now)],
-        )
-        old = {fid: (data, susp) for fid, data, susp in
-               db.execute("SELECT id, data, suspended FROM facts WHERE deck = ?", [deck.name])}
-        old_cards = {cid: susp for cid, susp in
-                     db.execute("SELECT id, suspended FROM cards WHERE deck = ?", [deck.name])}
-        fact_rows, card_rows, card_updates = [], [], []
-        for pos, fact in enumerate(deck.facts):
-            fid = fact_id(deck.name, fact.key)
-            data = json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)
-            if fid not in old:
-                added += 1
-            elif old[fid][0] != data or old[fid][1] == REMOVED:
-                updated += 1
-            else:
-                unchanged += 1
-            fact_rows.append((fid, deck.name, fact.key, pos, data))
-        planned = plan_cards(deck)
-        wanted_cards = {c.id for c in planned}
-        for c in planned:
-            if c.id in old_cards:
-                card_updates.append((c.position, c.id))
-            else:
-                card_rows.append((c.id, deck.name, fact_id(deck.name, c.fact_key), c.kind, c.position))
-        db.conn.executemany(
-            "INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, 0) "
-            "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
-            "suspended=CASE WHEN facts.suspended = 2 THEN 0 ELSE facts.suspended END",
-            fact_rows,
-        )
-        db.conn.executemany(
-            "INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)", card_rows)
-        cards_added = len(card_rows)
-        db.conn.executemany(
-            "UPDATE cards SET position = ?, suspended = CASE WHEN suspended = 2 THEN 0 ELSE suspended END "
-            "WHERE id = ?", card_updates)
-        kept = {r[0] for r in fact_rows}
-        gone_facts = [fid for fid in old if fid not in kept and old[fid][1] != REMOVED]
-        db.conn.executemany("UPDATE facts SET suspended = 2 WHERE id = ?", [(f,) for f in gone_facts])
-        gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
-        db.conn.executemany("UPDATE cards SET suspended = 2 WHERE id = ?", gone_cards)
-        db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
-                   [json.dumps(build_index(deck.facts), separators=(",", ":")), deck.name])
+        return [_import_one(db, imp, now) for imp in imports]
+
+
+def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
+    deck = imp.deck
+    added = updated = unchanged = 0
+    db.execute(
+        "INSERT INTO decks (name, title, description, source, kinds, format, imported_at, bundled_sha1) "
+        "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
+        "description=excluded.description, source=excluded.source, kinds=excluded.kinds, "
+        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1",
+        [deck.name, deck.title, deck.description, deck.source, json.dumps(list(deck.kinds)), iso(now),
+         imp.bundled_sha1],
+    )
+    if imp.choose_kinds:
+        db.execute("UPDATE decks SET kinds_chosen = ? WHERE name = ?", [json.dumps(list(imp.kinds)), deck.name])
+    old = {fid: (data, susp) for fid, data, susp in
+           db.execute("SELECT id, data, suspended FROM facts WHERE deck = ?", [deck.name])}
+    old_cards = {cid: susp for cid, susp in db.execute("SELECT id, suspended FROM cards WHERE deck = ?", [deck.name])}
+    fact_rows = []
+    for pos, fact in enumerate(deck.facts):
+        fid = fact_id(deck.name, fact.key)
+        data = json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)
+        if fid not in old:
+            added += 1
+        elif old[fid][0] != data or old[fid][1] == REMOVED:
+            updated += 1
+        else:
+            unchanged += 1
+        fact_rows.append((fid, deck.name, fact.key, pos, data))
+    wanted_cards = {c.id for c in imp.cards}
+    card_rows = [(c.id, deck.name, fact_id(deck.name, c.fact_key), c.kind, c.position)
+                 for c in imp.cards if c.id not in old_cards]
+    card_updates = [(c.position, c.id) for c in imp.cards if c.id in old_cards]
+    db.conn.executemany(
+        "INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, 0) "
+        "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
+        "suspended=CASE WHEN facts.suspended = 2 THEN 0 ELSE facts.suspended END",
+        fact_rows,
+    )
+    db.conn.executemany("INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)", card_rows)
+    db.conn.executemany(
+        "UPDATE cards SET position = ?, suspended = CASE WHEN suspended = 2 THEN 0 ELSE suspended END "
+        "WHERE id = ?", card_updates)
+    kept = {r[0] for r in fact_rows}
+    gone_facts = [fid for fid in old if fid not in kept and old[fid][1] != REMOVED]
+    db.conn.executemany("UPDATE facts SET suspended = 2 WHERE id = ?", [(f,) for f in gone_facts])
+    gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
+    db.conn.executemany("UPDATE cards SET suspended = 2 WHERE id = ?", gone_cards)
+    reset = [(c,) for c in sorted(imp.reset) if c in old_cards]
+    studied_reset = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", r).fetchone()[0] for r in reset)
+    db.conn.executemany(
+        "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL, due = NULL, "
+        "last_review = NULL, reps = 0, lapses = 0, leech = 0 WHERE id = ?", reset)
+    db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
+               [json.dumps(imp.index, separators=(",", ":")), deck.name])
     total = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0", [deck.name]).fetchone()[0]
     gone = set(gone_facts)
-    dropped = sum(1 for (c,) in gone_cards if c.rsplit("/", 1)[0] not in gone)
-    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), cards_added, total, dropped)
+    dropped = [c for (c,) in gone_cards if c.rsplit("/", 1)[0] not in gone]
+    studied_dropped = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", [c]).fetchone()[0] for c in dropped)
+    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), len(card_rows), total,
+                         len(dropped), studied_reset, studied_dropped)
+
+
+def chosen_kinds(db: Database, deck: str) -> tuple[str, ...] | None:
+    """The question kinds the learner chose for a deck (`trainer decks set`), or None for the deck's own."""
+    row = db.execute("SELECT kinds_chosen FROM decks WHERE name = ?", [deck]).fetchone()
+    return tuple(json.loads(row[0])) if row and row[0] else None
+
+
+def bundled_decks(db: Database) -> dict[str, str]:
+    """Decks imported from a file shipped with trainer, with that file's sha1 at the time."""
+    return {name: sha or "" for name, sha in
+            db.execute("SELECT name, bundled_sha1 FROM decks WHERE bundled_sha1 IS NOT NULL")}
 
 
 def deck_of(db: Database, name: str) -> Deck | None:
@@ -404,6 +432,12 @@ def find_cards(db: Database, deck: str | None = None, kind: str | None = None, *
         where.append("c.leech = 1")
     return _cards_where(db, " AND ".join(where), args, order="c.due" if soonest_first else "c.deck, c.position",
                         limit=limit)
+
+
+def card_ids_matching(db: Database, pattern: str) -> list[str]:
+    """Ids of the cards still in their deck that match a glob pattern (`exam/*/range`), in deck order."""
+    return [r[0] for r in db.execute("SELECT id FROM cards WHERE id GLOB ? AND suspended != ? "
+                                      "ORDER BY deck, position", [pattern, REMOVED])]
 
 
 def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int:

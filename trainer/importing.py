@@ -1,0 +1,81 @@
+"""What importing a deck writes, decided before anything is written: the cards in the order they are first
+met, the deck's answer index, and (when a deck changes under a learner) the cards whose answer changed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from trainer.answers import build_index
+from trainer.cards import PlannedCard, make_card, plan_cards
+from trainer.deck import KINDS, Deck, Fact
+from trainer.errors import TrainerError
+from trainer.grading import check, read_range, read_transport
+
+
+@dataclass(frozen=True)
+class DeckImport:
+    """Everything `store.import_decks` writes for one deck, in one transaction with the others."""
+
+    deck: Deck
+    cards: tuple[PlannedCard, ...]
+    index: dict[str, Any]
+    kinds: tuple[str, ...]  # the question kinds asked: the learner's choice, else the deck's own
+    choose_kinds: bool = False  # store `kinds` as the learner's choice for this deck
+    reset: frozenset[str] = frozenset()  # cards whose answer changed: they start again as new
+    bundled_sha1: str | None = None  # the bundled file this deck was imported from
+
+
+def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool = False,
+         reset: Iterable[str] = (), bundled_sha1: str | None = None) -> DeckImport:
+    kinds = tuple(chosen_kinds) if chosen_kinds else deck.kinds
+    return DeckImport(deck, tuple(plan_cards(deck, kinds)), build_index(deck.facts), kinds, choose,
+                      frozenset(reset), bundled_sha1)
+
+
+def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:
+    """`service-port,port-service,transport` -> the kinds, each one a deck of this sort can ask."""
+    kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
+    allowed = [k for k in KINDS if any(f.is_port == (k not in ("front-back", "back-front")) for f in deck.facts)]
+    bad = [k for k in kinds if k not in allowed]
+    if not kinds or bad:
+        raise TrainerError(f"--kinds: {bad[0] + ' is not' if bad else 'give'} one of {', '.join(allowed)} "
+                           f"for deck '{deck.name}'")
+    return kinds
+
+
+def changed_answers(old_facts: Mapping[str, Fact], deck: Deck, kinds: Sequence[str]) -> set[str]:
+    """Cards of `deck` that existed before with another answer: what the learner remembers is now wrong.
+
+    A card keeps its history when only wording, notes or accepted alternatives changed; it is changed when
+    its fact's ports or transport moved, or the answer it used to want is no longer accepted."""
+    new = {f.key: f for f in deck.facts}
+    changed = set()
+    for card in plan_cards(deck, kinds):
+        before = old_facts.get(card.fact_key)
+        if before is None:
+            continue
+        after = new[card.fact_key]
+        if card.kind in ("front-back", "back-front"):
+            was, now_ = make_card(deck.name, before, card.kind), make_card(deck.name, after, card.kind)
+            if not check(now_, was.expected)[0]:
+                changed.add(card.id)
+            continue
+        if card.kind == "secure" and not all(k in old_facts for k in before.secure):
+            continue
+        if (before.ports, before.transport) != (after.ports, after.transport) and card.kind != "secure":
+            changed.add(card.id)
+            continue
+        was = make_card(deck.name, before, card.kind, old_facts)
+        now_ = make_card(deck.name, after, card.kind, new)
+        if card.kind == "transport":
+            still = read_transport(was.expected) in now_.answers
+        elif card.kind == "range":
+            still = read_range(was.expected)[0] in now_.answers
+        elif was.port_sets:
+            still = was.port_sets[0] in now_.port_sets
+        else:
+            still = check(now_, was.expected)[0]
+        if not still:
+            changed.add(card.id)
+    return changed
