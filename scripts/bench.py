@@ -130,7 +130,7 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
     queue = store.find_cards(db, soonest_first=True, limit=answers)  # due first, then any
     prompter = Answerer()
     clock = iter(now + timedelta(seconds=i) for i in range(10 * answers + 10))
-    session.run(db, prompter, queue, lambda: next(clock), time.perf_counter, session.params_from(settings),
+    session.run(db, prompter, queue, lambda: next(clock), time.perf_counter, settings.params(),
                 session.Options(requeue=False))
     db.close()
     shutil.rmtree(work, ignore_errors=True)

@@ -103,7 +103,7 @@ def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
     assert run(["plan", "--exam", "2026-01-20"], now).output == calm  # the same plan every time
     out = run(["plan", "--exam", "2026-01-15", "--apply"], now).output
     assert "94 not seen yet" in out and "Applied: new_per_day = 32" in out  # 94 cards over 10 - 7 days
-    assert store.settings(open_db(isolated_home / "trainer.db"))["new_per_day"] == 32
+    assert store.settings(open_db(isolated_home / "trainer.db")).new_per_day == 32
     assert run(["settings", "new_per_day", "20"], now).output.strip() == "new_per_day = 20"
     assert "new_per_day = 20" in run(["settings"], now).output
     assert "Applied: new_per_day = 20," in run(["plan", "--exam", "2026-01-20", "--apply"], now).output  # never lowered
@@ -138,7 +138,7 @@ def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Pat
     assert result.test_items > 1000
     out = run(["optimize"], START + timedelta(days=91)).output
     assert "Saved your parameters and rebuilt" in out
-    weights = store.settings(db)["weights"]
+    weights = store.settings(db).weights
     assert len(weights) == 21 and weights != list(Params().weights or [])
     # the cache now equals a replay of the log with the new parameters
     from trainer.scheduler import CardState, review
@@ -160,3 +160,20 @@ def test_stats_screen_reads_without_colour(history: Path) -> None:
     rows = [l for l in out.splitlines() if re.fullmatch(r"  (Mon|Sun) [·░▒▓█ ]+", l)]
     assert len(rows) == 2 and any(g in rows[0] for g in "░▒▓█")
     assert "less ·░▒▓█ more" in out and "Due in the next 14 days" in out
+
+
+def test_settings_lists_exactly_what_can_be_set_and_refuses_bad_values(isolated_home: Path) -> None:
+    listed = run(["settings"], START).output.splitlines()
+    assert [l.split(" = ")[0] for l in listed] == ["new_per_day", "reviews_per_day", "desired_retention",
+                                                   "day_starts_at", "learning_steps", "relearning_steps",
+                                                   "maximum_interval", "choice", "fuzz"]
+    assert "null" not in " ".join(listed) and "learning_steps = 1m 10m" in " ".join(listed)
+    assert run(["settings", "learning_steps", "30s", "5m"], START).output.strip() == "learning_steps = 30s 5m"
+    assert store.settings(open_db(isolated_home / "trainer.db")).params().learning_steps == (30, 300)
+    assert run(["settings", "choice", "yes"], START).output.strip() == "choice = true"
+    for key, value, why in [("choice", "maybe", "true or false"), ("new_per_day", "10000", "from 0 to 9999"),
+                            ("desired_retention", "0.5", "from 0.70 to 0.99"), ("day_starts_at", "24", "0 to 23"),
+                            ("learning_steps", "10x", "1m 10m"), ("weights", "1", "unknown setting")]:
+        bad = CliRunner().invoke(cli, ["settings", key, value], env={"TRAINER_NOW": START.isoformat()})
+        assert bad.exit_code == 1 and why in bad.output, (key, bad.output)
+    assert store.settings(open_db(isolated_home / "trainer.db")).choice is True  # nothing bad was stored

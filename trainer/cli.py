@@ -14,6 +14,7 @@ from typing import Any, Callable
 import click
 
 from trainer import __version__
+from trainer.clock import local_tz, now
 from trainer.deck import KINDS
 from trainer.errors import TrainerError
 
@@ -43,25 +44,6 @@ def _clean(text: str) -> str:
     from trainer.render import clean
 
     return clean(text)
-
-
-def now() -> datetime:
-    """The wall clock, read only here at the edge; TRAINER_NOW (ISO time) pins it for tests and demos."""
-    pinned = os.environ.get("TRAINER_NOW")
-    if pinned:
-        from trainer.scheduler import parse_time
-
-        try:
-            t = parse_time(pinned)
-        except ValueError:
-            raise TrainerError(f"TRAINER_NOW: {pinned!r} is not an ISO date-time") from None
-        assert t is not None
-        return t
-    return datetime.now(timezone.utc)
-
-
-def local_tz() -> Any:
-    return datetime.now().astimezone().tzinfo
 
 
 def _width() -> int:
@@ -195,10 +177,10 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
             if nxt else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
         return
-    use_choice = bool(settings.get("choice", False)) if choice is None else choice
+    use_choice = settings.choice if choice is None else choice
     options = session.Options(choice=use_choice, seed=seed)
     refill = None if (confusions or leeches) else (lambda t: store.due_cards(db, t, 50, deck))
-    result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, session.params_from(settings),
+    result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, settings.params(),
                          options, deck, headings, refill)
     for line in render.summary_lines(result, now()):
         out(line)
@@ -230,7 +212,7 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
     options = session.Options(mode="review" if count_as_review else "practice", choice=choice, requeue=False,
                               rate=False, seed=rng.randrange(2**32))
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic,
-                         session.params_from(store.settings(db)), options, deck)
+                         store.settings(db).params(), options, deck)
     for line in render.quiz_lines(result, len(queue)):
         out(line)
 
@@ -520,11 +502,9 @@ def stats(as_json: bool, db_path: Path | None) -> None:
     """Today, streak, retention, decks, the 14-day forecast, a review heatmap, confusions and leeches."""
     from trainer import stats as st
     from trainer import store
-    from trainer.session import params_from
 
     db = _open(db_path, readonly=True)
-    settings = store.settings(db)
-    data = st.collect(db, now(), local_tz(), settings, params_from(settings))
+    data = st.collect(db, now(), local_tz(), store.settings(db))
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=True))
         return
@@ -548,9 +528,8 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     """Reviews per day until the exam, predicted recall on the day, and the new cards and retention it takes."""
     from dataclasses import asdict
 
+    from trainer import render, store
     from trainer import stats as st
-    from trainer import store
-    from trainer.session import params_from
 
     db = _open(db_path, readonly=not apply)
     t = now()
@@ -559,8 +538,8 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     if deck and deck not in store.deck_names(db):
         raise TrainerError(f"no deck named '{deck}'")
     settings = store.settings(db)
-    p = st.plan(db, t, exam.date(), params_from(settings), settings, deck, buffer_days, target)
-    new_rate = max(p.new_per_day_needed, int(settings["new_per_day"]))  # advice never slows you down
+    p = st.plan(db, t, exam.date(), settings, deck, buffer_days, target)
+    new_rate = max(p.new_per_day_needed, settings.new_per_day)  # advice never slows you down
     if apply:
         store.set_setting(db, "new_per_day", new_rate)
         if p.retention_needed:
@@ -570,66 +549,33 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         d["exam"] = p.exam.isoformat()
         click.echo(json.dumps(d, indent=2))
         return
-    pct = lambda x: "-" if x is None else f"{100 * x:.0f}%"  # noqa: E731
-    lines = [
-        f"Exam on {p.exam} ({p.days_left} days): {p.cards} cards, {p.unseen} not seen yet.",
-        f"Predicted recall on exam day: {pct(p.recall_if_stopped)} if you stop now; "
-        f"{pct(p.recall_with_plan)} if you keep up with reviews and new cards (unseen cards count as not known).",
-        f"To meet every card {buffer_days} days before the exam: {p.new_per_day_needed} new cards a day "
-        f"(now {settings['new_per_day']}).",
-        (f"To reach {pct(target)} recall on the day: desired retention {p.retention_needed:.2f} "
-         f"(now {settings['desired_retention']:.2f})." if p.retention_needed else
-         f"{pct(target)} recall on the day is out of reach at any retention with this schedule: add new cards sooner."),
-    ]
-    if p.reviews_per_day:
-        week = p.reviews_per_day[:7]
-        lines.append(f"Reviews expected: {', '.join(map(str, week))} in the next {len(week)} days; "
-                     f"at most {max(p.reviews_per_day)} a day, {sum(p.reviews_per_day)} in all.")
-    if p.days_left <= buffer_days and p.unseen:
-        lines.append(f"Fewer than {buffer_days + 1} days are left: meeting every card that early is no longer "
-                     "possible; the figure above spreads them over the days you have.")
-    if apply:
-        lines.append(f"Applied: new_per_day = {new_rate}"
-                     + (f", desired_retention = {p.retention_needed:.2f}." if p.retention_needed else ".")
-                     + " `trainer settings` shows and changes them.")
-    for line in lines:
+    for line in render.plan_lines(p, settings, target, buffer_days, new_rate if apply else None):
         click.echo(line)
-
-
-SETTING_TYPES: dict[str, Callable[[str], Any]] = {
-    "new_per_day": int, "reviews_per_day": int, "desired_retention": float, "day_starts_at": int,
-    "choice": lambda v: v.lower() in ("1", "true", "yes", "on"), "fuzz": lambda v: v.lower() in ("1", "true", "yes", "on"),
-}
 
 
 @cli.command(short_help="Show or change a setting.")
 @click.argument("key", required=False)
-@click.argument("value", required=False)
+@click.argument("value", nargs=-1)
 @db_option
-def settings(key: str | None, value: str | None, db_path: Path | None) -> None:
-    """Show the settings, or set one: `trainer settings new_per_day 30`, `trainer settings desired_retention 0.9`."""
+def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> None:
+    """Show the settings, or set one: `trainer settings new_per_day 30`, `trainer settings learning_steps 1m 10m`."""
+    from trainer import settings as st
     from trainer import store
 
     if key is None:
-        for k, v in store.settings(_open(db_path, readonly=True)).items():
-            if k != "weights":
-                click.echo(f"{k} = {json.dumps(v)}")
+        current = store.settings(_open(db_path, readonly=True))
+        for k, (_, meaning) in st.SETTABLE.items():
+            click.echo(f"{k} = {current.shown(k)}".ljust(30) + f"  # {meaning}")
         return
-    if key not in SETTING_TYPES:
-        raise TrainerError(f"unknown setting '{key}' (settings: {', '.join(SETTING_TYPES)})")
-    if value is None:
-        click.echo(json.dumps(store.settings(_open(db_path, readonly=True)).get(key)))
+    if key not in st.SETTABLE:
+        st.parse(key, "")  # raises: unknown setting
+    if not value:
+        click.echo(store.settings(_open(db_path, readonly=True)).shown(key))
         return
-    try:
-        parsed = SETTING_TYPES[key](value)
-    except ValueError:
-        raise TrainerError(f"{key}: {value!r} is not a valid value") from None
-    if key == "desired_retention" and not 0.7 <= parsed <= 0.99:
-        raise TrainerError("desired_retention: choose between 0.70 and 0.99")
-    if key in ("new_per_day", "reviews_per_day") and parsed < 0 or key == "day_starts_at" and not 0 <= parsed <= 23:
-        raise TrainerError(f"{key}: {value!r} is out of range")
-    store.set_setting(_open(db_path), key, parsed)
-    click.echo(f"{key} = {json.dumps(parsed)}")
+    parsed = st.parse(key, " ".join(value))
+    db = _open(db_path)
+    store.set_setting(db, key, st.stored(key, parsed))
+    click.echo(f"{key} = {store.settings(db).shown(key)}")
 
 
 @cli.command(short_help="Fit FSRS to your own review history.")
@@ -639,19 +585,16 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     """Fit FSRS parameters to your own review history, then rebuild every card's schedule from the log."""
     from trainer import optimize as opt
     from trainer import store
-    from trainer.session import params_from
 
     db = _open(db_path)
-    settings = store.settings(db)
-    params = params_from(settings)
-    fit = opt.fit(db, params)
+    fit = opt.fit(db, store.settings(db).params())
     click.echo(f"{fit.reviews} reviews; fitted on {fit.train_items} items, judged on {fit.test_items} held out.")
     click.echo(f"Held-out log loss {fit.before[0]:.4f} -> {fit.after[0]:.4f}; RMSE {fit.before[1]:.4f} -> {fit.after[1]:.4f}.")
     if fit.after[0] >= fit.before[0] and not yes:
         click.echo("The fitted parameters predict your answers no better: nothing changed (--yes keeps them anyway).")
         return
     store.set_setting(db, "weights", list(fit.weights))
-    n = opt.rebuild(db, params_from(store.settings(db)))
+    n = opt.rebuild(db, store.settings(db).params())
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 

@@ -14,6 +14,8 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from trainer.session import Summary
+    from trainer.settings import Settings
+    from trainer.stats import Plan
     from trainer.store import DeckCounts
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -263,3 +265,30 @@ def stats_lines(data: dict[str, Any]) -> list[str]:
         f"Reviews: {data['reviews']}, {data['correct']} right"
         + (f" ({100 * data['correct'] / data['reviews']:.0f}%)" if data["reviews"] else ""),
     ]
+
+
+def plan_lines(p: Plan, settings: Settings, target: float, buffer_days: int, applied: int | None) -> list[str]:
+    """What `trainer plan` says: the exam, predicted recall, the pace it takes, the reviews ahead."""
+    pct = lambda x: "-" if x is None else f"{100 * x:.0f}%"  # noqa: E731
+    lines = [
+        f"Exam on {p.exam} ({p.days_left} days): {p.cards} cards, {p.unseen} not seen yet.",
+        f"Predicted recall on exam day: {pct(p.recall_if_stopped)} if you stop now; "
+        f"{pct(p.recall_with_plan)} if you keep up with reviews and new cards (unseen cards count as not known).",
+        f"To meet every card {buffer_days} days before the exam: {p.new_per_day_needed} new cards a day "
+        f"(now {settings.new_per_day}).",
+        (f"To reach {pct(target)} recall on the day: desired retention {p.retention_needed:.2f} "
+         f"(now {settings.desired_retention:.2f})." if p.retention_needed else
+         f"{pct(target)} recall on the day is out of reach at any retention with this schedule: add new cards sooner."),
+    ]
+    if p.reviews_per_day:
+        week = p.reviews_per_day[:7]
+        lines.append(f"Reviews expected: {', '.join(map(str, week))} in the next {len(week)} days; "
+                     f"at most {max(p.reviews_per_day)} a day, {sum(p.reviews_per_day)} in all.")
+    if p.days_left <= buffer_days and p.unseen:
+        lines.append(f"Fewer than {buffer_days + 1} days are left: meeting every card that early is no longer "
+                     "possible; the figure above spreads them over the days you have.")
+    if applied is not None:
+        lines.append(f"Applied: new_per_day = {applied}"
+                     + (f", desired_retention = {p.retention_needed:.2f}." if p.retention_needed else ".")
+                     + " `trainer settings` shows and changes them.")
+    return lines

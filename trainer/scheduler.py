@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
+from trainer.clock import iso, parse_time
+
 NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
 STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
 AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
@@ -56,19 +58,6 @@ class CardState:
             due=parse_time(d.get("due")),
             last_review=parse_time(d.get("last_review")),
         )
-
-
-def iso(t: datetime) -> str:
-    """One fixed-width UTC text form, so stored times sort correctly as strings."""
-    return t.astimezone(timezone.utc).isoformat(timespec="microseconds")
-
-
-def parse_time(value: str | datetime | None) -> datetime | None:
-    """Stored times are ISO strings in UTC; naive values are taken as UTC."""
-    if value is None or value == "":
-        return None
-    t = value if isinstance(value, datetime) else datetime.fromisoformat(value)
-    return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
 @lru_cache(maxsize=8)

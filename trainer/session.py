@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Callable, Protocol
 
 from trainer import store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
+from trainer.clock import start_of_day
 from trainer.db import Database
 from trainer.grading import Verdict, check, confusion_line, grade
 from trainer.deck import Fact
 from trainer.scheduler import AGAIN, CardState, Params, review
+from trainer.settings import Settings
 
 LEARN_AHEAD = timedelta(minutes=20)
 UNDO = 0  # what choose_rating returns when the learner presses `u`
@@ -77,33 +79,13 @@ class Summary:
         return 100.0 * self.correct / self.answered if self.answered else 0.0
 
 
-def params_from(settings: dict[str, Any]) -> Params:
-    return Params(
-        desired_retention=float(settings["desired_retention"]),
-        learning_steps=tuple(int(s) for s in settings["learning_steps"]),
-        relearning_steps=tuple(int(s) for s in settings["relearning_steps"]),
-        maximum_interval=int(settings["maximum_interval"]),
-        enable_fuzzing=bool(settings.get("fuzz", True)),
-        weights=tuple(settings["weights"]) if settings.get("weights") else None,
-    )
-
-
-def start_of_day(now: datetime, tz: tzinfo, rollover_hour: int) -> datetime:
-    """Study days start at `rollover_hour` local time (Anki's 4 am), so a late session counts for that day."""
-    local = now.astimezone(tz)
-    start = local.replace(hour=rollover_hour, minute=0, second=0, microsecond=0)
-    if local < start:
-        start -= timedelta(days=1)
-    return start.astimezone(timezone.utc)
-
-
-def build_queue(db: Database, now: datetime, settings: dict[str, Any], tz: tzinfo,
+def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
                 deck: str | None = None, new_limit: int | None = None, extra: int = 0) -> list[store.CardRow]:
     """Due cards first (most overdue first), then new cards up to what today's limit leaves (+ extra)."""
-    today = start_of_day(now, tz, int(settings["day_starts_at"]))
+    today = start_of_day(now, tz, settings.day_starts_at)
     done_reviews, done_new = store.counts_since(db, today)
-    due = store.due_cards(db, now, int(settings["reviews_per_day"]) - (done_reviews - done_new), deck)
-    allowed_new = (new_limit if new_limit is not None else int(settings["new_per_day"]) - done_new)
+    due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck)
+    allowed_new = (new_limit if new_limit is not None else settings.new_per_day - done_new)
     skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
     fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip)
     return due + fresh

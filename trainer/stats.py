@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from trainer import store
+from trainer.clock import day_modifier, start_of_day, study_day
 from trainer.db import Database
 from trainer.scheduler import CardState, Params, recall, review
-
-
-def _offset_modifier(now: datetime, tz: tzinfo, rollover_hour: int) -> str:
-    """SQLite date() modifier turning a UTC time into its study day (local, starting at the rollover hour)."""
-    offset = now.astimezone(tz).utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60) - rollover_hour * 60
-    return f"{minutes:+d} minutes"
-
-
-def study_day(t: datetime, tz: tzinfo, rollover_hour: int) -> date:
-    return (t.astimezone(tz) - timedelta(hours=rollover_hour)).date()
+from trainer.settings import Settings
 
 
 def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int) -> dict[date, int]:
     """Reviews per study day over the last `days` days (today included)."""
-    rows = store.reviews_per_day(db, _offset_modifier(now, tz, rollover), now - timedelta(days=days + 1))
+    rows = store.reviews_per_day(db, day_modifier(now, tz, rollover), now - timedelta(days=days + 1))
     first = study_day(now, tz, rollover) - timedelta(days=days - 1)
     return {date.fromisoformat(d): n for d, n in rows if date.fromisoformat(d) >= first}
 
@@ -50,7 +41,7 @@ def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int =
     """Cards falling due on each of the next `days` study days; today includes everything overdue."""
     today = study_day(now, tz, rollover)
     counts = {d: 0 for d in (today + timedelta(days=i) for i in range(days))}
-    for d, n in store.due_per_day(db, _offset_modifier(now, tz, rollover)):
+    for d, n in store.due_per_day(db, day_modifier(now, tz, rollover)):
         day = max(date.fromisoformat(d), today)
         if day in counts:
             counts[day] += n
@@ -118,7 +109,7 @@ def _simulate(states: list[CardState], new: int, start: datetime, days: int, new
     return per_day, avg
 
 
-def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict[str, Any],
+def plan(db: Database, now: datetime, exam: date, settings: Settings,
          deck: str | None = None, buffer_days: int = 7, target: float = 0.9, sample: int = 400) -> Plan:
     """Workload and predicted recall until the exam, and what it takes to know every card by then."""
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
@@ -126,13 +117,11 @@ def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict
     rows = store.card_states(db, deck)
     seen_states = [s for s, reps in rows if reps]
     unseen = len(rows) - len(seen_states)
+    params = replace(settings.params(), enable_fuzzing=False)  # the same plan every time it is asked
     stopped = average_recall(rows, exam_at, params)["average"]
-    params = Params(desired_retention=params.desired_retention, learning_steps=params.learning_steps,
-                    relearning_steps=params.relearning_steps, maximum_interval=params.maximum_interval,
-                    enable_fuzzing=False, weights=params.weights)  # the same plan every time it is asked
     study_days = max(days_left - buffer_days, 1)
     needed = math.ceil(unseen / study_days) if unseen else 0
-    new_rate = max(needed, int(settings["new_per_day"])) if unseen else 0
+    new_rate = max(needed, settings.new_per_day) if unseen else 0
     scale = 1.0
     states, new = seen_states, unseen
     if len(rows) > sample:  # simulate a fair sample of a big deck, then scale the counts back up
@@ -146,8 +135,7 @@ def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict
     per_day, with_plan = _simulate(states, new, now, days_left, new_rate, params) if days_left else ([], stopped or 0)
     retention_needed = None
     for r in [x for x in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97) if x >= params.desired_retention]:
-        p = Params(desired_retention=r, learning_steps=params.learning_steps, relearning_steps=params.relearning_steps,
-                   maximum_interval=params.maximum_interval, enable_fuzzing=False, weights=params.weights)
+        p = replace(params, desired_retention=r)
         if days_left and _simulate(states, new, now, days_left, new_rate, p)[1] >= target:
             retention_needed = r
             break
@@ -155,20 +143,18 @@ def plan(db: Database, now: datetime, exam: date, params: Params, settings: dict
                 [round(n * scale) for n in per_day], needed, retention_needed)
 
 
-def collect(db: Database, now: datetime, tz: tzinfo, settings: dict[str, Any], params: Params) -> dict[str, Any]:
+def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
     """Everything `trainer stats` shows, as plain data (the --json output)."""
-    from trainer.session import start_of_day
-
-    rollover = int(settings["day_starts_at"])
+    rollover = settings.day_starts_at
     data: dict[str, Any] = store.totals(db, now)
     done, new_done = store.counts_since(db, start_of_day(now, tz, rollover))
     per_day = daily_reviews(db, now, tz, rollover, 182)
     today = study_day(now, tz, rollover)
     data["today"] = {"done": done, "due": data["due"],
-                     "new_left": max(min(int(settings["new_per_day"]) - new_done, data["new"]), 0)}
+                     "new_left": max(min(settings.new_per_day - new_done, data["new"]), 0)}
     data["streak"] = streak(per_day, today)
     data["retention_30d"] = true_retention(db, now)
-    data["decks"] = per_deck(db, now, params)
+    data["decks"] = per_deck(db, now, settings.params())
     data["forecast"] = forecast(db, now, tz, rollover)
     first = today - timedelta(days=181)
     data["heatmap"] = [{"date": (first + timedelta(days=i)).isoformat(),

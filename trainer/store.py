@@ -11,21 +11,14 @@ from trainer.answers import EMPTY_INDEX
 from trainer.cards import fact_id
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
-from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, is_lapse, iso, parse_time
+from trainer.clock import iso, parse_time
+from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, is_lapse
+from trainer.settings import Settings
 
 if TYPE_CHECKING:
     from trainer.importing import DeckImport
 
 REMOVED = 2  # cards.suspended: 0 active, 1 set aside by the learner, 2 its fact left the deck's file
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "desired_retention": 0.9,
-    "new_per_day": 20,
-    "reviews_per_day": 200,
-    "day_starts_at": 4,
-    "learning_steps": [60, 600],
-    "relearning_steps": [600],
-    "maximum_interval": 36500,
-}
 _CARD_COLS = ("c.id, c.deck, c.fact_id, c.kind, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, "
               "c.reps, c.lapses, f.data, c.suspended")
 
@@ -570,12 +563,9 @@ def totals(db: Database, now: datetime) -> dict[str, int]:
             "suspended": susp, "leeches": leeches, "reviews": r[0], "correct": r[1], "practice": practice}
 
 
-def settings(db: Database) -> dict[str, Any]:
+def settings(db: Database) -> Settings:
     """Defaults overlaid with what the learner has set."""
-    out = dict(DEFAULT_SETTINGS)
-    for key, value in db.execute("SELECT key, value FROM settings"):
-        out[key] = json.loads(value)
-    return out
+    return Settings.from_stored({key: json.loads(value) for key, value in db.execute("SELECT key, value FROM settings")})
 
 
 def set_setting(db: Database, key: str, value: Any) -> None:
