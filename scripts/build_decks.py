@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -39,7 +40,8 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
         reg = Registry.from_entries(iana)
         decks = [exam_deck(curated, reg, services)]
         task = bar.add_task("common ports", total=150)
-        decks.append(common_deck(nmap, reg, services, decks[0], progress=lambda n: bar.advance(task, n)))
+        common_names = yaml.safe_load((curated_path.parent / "common-names.yaml").read_text(encoding="utf-8"))
+        decks.append(common_deck(nmap, reg, services, decks[0], common_names, progress=lambda n: bar.advance(task, n)))
         task = bar.add_task("registry", total=len(reg.by_name))
         decks.append(registry_deck(reg, services, curated, progress=lambda n: bar.advance(task, n)))
     counts = {}

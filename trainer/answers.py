@@ -83,6 +83,11 @@ class DeckAnswers:
                                targets=spec.targets + tuple(f.key for f in others))
         if spec.kind == "service-port" and fact.service:
             keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
+            sharing = [k for t in transport_list(fact.transport)
+                       for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
+            if sharing:  # `22 (SFTP)` names SSH's port too
+                spec = replace(spec, answers=spec.answers + tuple(
+                    n for f in self._load(list(dict.fromkeys(sharing))) for n in names_of(f)))
             others = self._load(keys)
             if others:
                 extra = [s for f in others for s in port_sets_of(f)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
@@ -127,12 +127,36 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
             description="; ".join(descriptions), note=note, source=_clean(item["source"]),
             tags=tuple(item.get("tags", ())),
         ))
+    facts = _secure_names(facts, curated)
     return Deck(name="exam", title="Ports for Network+ N10-009 and Security+ SY0-701",
                 description=("The ports in CompTIA Network+ N10-009 objective 1.4, under the objective's labels, "
                              "and those on Security+ SY0-701 study lists. Each fact's `source` says where it comes "
                              "from; every port and name is checked against the IANA registry (`registry` gives the "
                              "IANA name); transports follow the protocol's RFC."),
                 kinds=PORT_KINDS, facts=tuple(facts))
+
+
+def _secure_names(facts: list[Fact], curated: list[dict[str, Any]]) -> list[Fact]:
+    """Each secure version is also named the way candidates spell it out from the plain one's names: IMAPS is
+    "Internet Message Access Protocol Secure", "IMAP4 over SSL". Only where the secure label extends the plain
+    one (not SSH for Telnet, not SFTP for FTP), and never a name another fact of the deck has."""
+    from trainer.cards import names_of
+    from trainer.grading import normalise
+
+    by_key = {f.key: f for f in facts}
+    taken = {normalise(n): f.key for f in facts for n in names_of(f)}
+    human = {item["key"]: [item["label"], *item.get("aliases", ())] for item in curated}
+    extra: dict[str, list[str]] = defaultdict(list)
+    for f in facts:
+        for target in (by_key[k] for k in f.secure if k != f.key):
+            if not (target.service or "").casefold().startswith((f.service or "").casefold()):
+                continue
+            for name in human[f.key]:
+                for spelled in (f"{name} Secure", f"{name} over TLS", f"{name} over SSL"):
+                    if taken.get(normalise(spelled), target.key) in f.secure:  # SMTPS: 587 and 465 alike
+                        extra[target.key].append(spelled)
+    return [replace(f, aliases=_uniq([*f.aliases, *extra[f.key]], drop=[f.service or ""])) if extra[f.key] else f
+            for f in facts]
 
 
 def _merge_ports(name: str, pairs: list[tuple[int, str]]) -> list[tuple[str, tuple[int, ...], str]]:
@@ -161,13 +185,16 @@ def _unique_key(base: str, used: set[str]) -> str:
 
 
 def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntry], exam: Deck,
-                tcp_top: int = 100, udp_top: int = 50, progress: Progress | None = None) -> Deck:
+                names: dict[str, dict[str, Any]] | None = None, tcp_top: int = 100, udp_top: int = 50,
+                progress: Progress | None = None) -> Deck:
     """The ports nmap most often finds open, beyond what the exam deck teaches, most frequent first.
 
     Only ports Debian's services file lists are taken: netbase lists what is used in the real world, on the
     transports it is used on, so a fact's transport is Debian's, never a guess from which nmap list a port is in.
     A name the exam deck teaches is never an alias here: the two decks cannot give different answers.
+    `names` (decks/src/common-names.yaml) gives the names people use: RIP for Debian's `route`.
     """
+    names = names or {}
     from trainer.cards import names_of
 
     exam_ports = {p for f in exam.facts for p in f.ports}
@@ -199,14 +226,17 @@ def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntr
         for suffix, fact_ports, transport in _merge_ports(name, [(s.port, s.transport) for s in rows]):
             iana = [x for s in rows for x in reg.by_port.get((s.port, s.transport), [])
                     if s.port in fact_ports and (transport == "both" or x.transport == transport)]
-            aliases = _uniq([*(a for s in rows for a in s.aliases), *(x.service for x in iana[:3]),
-                             *(e.name for e, _ in pairs)], drop=[name, *exam_names])
+            known_as = names.get(name, {})
+            label = known_as.get("label", name)
+            aliases = _uniq([*known_as.get("aliases", ()), name, *(a for s in rows for a in s.aliases),
+                             *(x.service for x in iana[:3]), *(e.name for e, _ in pairs)], drop=[label, *exam_names])
             descs = _uniq(_clean(x.description) for x in iana) or _uniq(_clean(s.comment) for s in rows)
-            facts.append(Fact(key=_unique_key(slug(name) + suffix, used), service=name, aliases=aliases,
+            facts.append(Fact(key=_unique_key(slug(name) + suffix, used), service=label, aliases=aliases,
                               ports=fact_ports, transport=transport,
                               registry=", ".join(_uniq(x.service for x in iana)) or None,
                               description="; ".join(d for d in descs if d),
-                              source="nmap-services (open frequency); Debian's services file (name, transport)"))
+                              source="nmap-services (open frequency); Debian's services file (name, transport)"
+                                     + (f"; name: {known_as['source']}" if known_as else "")))
         if progress:
             progress(len(pairs))
     return Deck(name="common", title="More ports seen in practice",

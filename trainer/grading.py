@@ -39,7 +39,7 @@ def _plain(text: str) -> str:
 
 def normalise(text: str) -> str:
     """Case, spacing and punctuation that learners vary on are ignored: `MS-SQL-S` == `ms sql s`."""
-    return re.sub(r"[\s\-_.,;:!?'\"`()\[\]]+", "", _plain(text))
+    return re.sub(r"[\s\-_.,;:!?'\"`()\[\]/]+", "", _plain(text))
 
 
 # ---- port answers ---------------------------------------------------------------------------------------
@@ -49,24 +49,27 @@ _PORT_FILLER = frozenset(
     "port ports number numbers the a on over is are it its uses use using used via and or both also by default "
     "same as with plus only just for at".split()
 )
-_NUMBER = r"\d+(?:,\d{3})*(?:-\d+)?"
-_PORT_TOKEN = re.compile(rf"({_NUMBER})|([^\W\d_][\w+\-]*)", re.UNICODE)
+_NUMBER = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:-\d+)?"  # `1,433` (a thousands separator, maybe), `443`, `137-139`
+_PORT_TOKEN = re.compile(rf"(?<![^\W\d_])({_NUMBER})|([^\W\d_][\w+\-]*)", re.UNICODE)
+_SEPARATORS = r"[\s,;&+/\-]*"
 _MAX_RANGE = 64
 
 
 @dataclass(frozen=True)
 class PortAnswer:
-    """One reading of a port answer: the ports, the transports it names, and any other words in it."""
+    """One reading of a port answer: the ports, the transports it names, and the rest of what was typed."""
 
     ports: frozenset[int]
     transports: frozenset[str]
-    words: tuple[str, ...]
+    rest: str  # the answer without its ports and transports: `(SSH)`, `(LDAP over SSL)`, `the same`
     same: bool = False  # "the same ports": right when a service is its own secure version
 
 
 def _port_text(text: str) -> str:
     t = _plain(text)
     t = re.sub("[\u2010-\u2015\u2212]", "-", t)  # dashes people paste
+    t = re.sub(r"\b(https?)/(\d)\b", r"\1\2", t)  # `HTTP/3` is a name, not port 3
+    t = re.sub(r"\d+(?:\.\d+)+", " ", t)  # `TLS 1.3`, `SNMP 2.0`: versions are never ports
     t = re.sub(r"(\d)\s*-\s*(\d)", r"\1-\2", t)  # `20 - 21`
     return re.sub(r"(\d)\s+(?:to|through|thru)\s+(\d)", r"\1-\2", t)  # `137 to 139`
 
@@ -75,25 +78,21 @@ def read_ports(text: str) -> list[PortAnswer]:
     """Every sensible reading of a port answer, best first; empty when it holds no port.
 
     `20, 21`, `20/21`, `21 and 20`, `137-139`, `20 - 21`, `443.`, `445(tcp)`, `80 (TCP)`, `22 (SSH)`. A comma
-    before three digits is also read as a thousands separator (`1,433`), as a second reading.
+    before three digits may be a thousands separator (`1,433`): that is a second reading.
     """
     text = _port_text(text)
-    if any(m.group(1) not in ("tcp", "udp") for m in re.finditer(r"\d([^\W\d_]+)", text)):
+    if any(m.group(1) not in ("tcp", "udp") for m in re.finditer(r"(?<![^\W\d_])\d+([^\W\d_]+)", text)):
         return []  # `21x` is not a port
     as_list: set[int] = set()
     as_thousands: set[int] = set()
     transports: set[str] = set()
-    words: list[str] = []
     same = ambiguous = False
     for number, word in _PORT_TOKEN.findall(text):
         if word:
             w = word.strip("-")
             if w in ("tcp", "udp"):
                 transports.add(w)
-            elif w == "same":
-                same = True
-            elif w not in _PORT_FILLER:
-                words.append(normalise(w))
+            same = same or w == "same"
             continue
         token: set[int] = set()
         for part in number.split(","):
@@ -102,15 +101,17 @@ def read_ports(text: str) -> list[PortAnswer]:
                 return []
             token.update(got)
         as_list.update(token)
-        if re.fullmatch(r"\d{1,2}(?:,\d{3})+", number):
+        if "," in number:
             ambiguous = True
             as_thousands.add(int(number.replace(",", "")))
         else:
             as_thousands.update(token)
+    rest = re.sub(rf"{_SEPARATORS}(?<![^\W\d_])(?:{_NUMBER}){_SEPARATORS}", " ", text)
+    rest = re.sub(r"\b(tcp|udp)\b(?!/ip)", " ", rest)
     readings = []
     for ports in (as_list, as_thousands) if ambiguous else (as_list,):
-        if ports or same:
-            readings.append(PortAnswer(frozenset(ports), frozenset(transports), tuple(words), same))
+        if (ports or same) and max(ports, default=0) <= 65535:
+            readings.append(PortAnswer(frozenset(ports), frozenset(transports), rest.strip(), same))
     return readings
 
 
@@ -130,22 +131,26 @@ def parse_port_answer(text: str) -> frozenset[int] | None:
     return readings[0].ports if readings and readings[0].ports else None
 
 
-def _port_reading_right(card: CardSpec, r: PortAnswer, known: Collection[str]) -> bool:
+def _port_reading_right(card: CardSpec, r: PortAnswer, deck_names: Collection[str]) -> bool:
     if not (r.ports in card.port_sets or (r.same and not r.ports and card.same)):
         return False
     if not r.transports <= set(card.transports or ("tcp", "udp")):
         return False
-    return _words_fit(card, r.words, known)
+    return _rest_fits(card, r.rest, deck_names)
 
 
-def _words_fit(card: CardSpec, words: tuple[str, ...], known: Collection[str]) -> bool:
-    """Words beside the ports may name the right service (`22 (SSH)`), never another one (`22 telnet`)."""
-    if not words:
+def _rest_fits(card: CardSpec, rest: str, deck_names: Collection[str]) -> bool:
+    """What surrounds the ports may name the right service (`22 (SSH)`, `636 (LDAP over SSL)`), or be filler
+    (`port`, `the same`), never name another of the deck's services (`22 telnet`)."""
+    words = re.findall(r"[^\W_]+", rest)
+    if all(w in _PORT_FILLER for w in words):
+        return True
+    trimmed = re.sub(r"^(?:\W*\b(?:%s)\b)+|(?:\b(?:%s)\b\W*)+$" % ("|".join(_PORT_FILLER), "|".join(_PORT_FILLER)),
+                     "", rest).strip()
+    if name_right(rest, card.answers) or name_right(trimmed, card.answers):
         return True
     names = {normalise(a) for a in card.answers}
-    if "".join(words) in names:
-        return True
-    return not any(w in known and w not in names for w in words)
+    return not any(normalise(w) in deck_names and normalise(w) not in names for w in words)
 
 
 # ---- transport and range answers ------------------------------------------------------------------------
@@ -206,37 +211,41 @@ def read_range(text: str) -> tuple[str | None, bool]:
 
 # ---- names and prose ------------------------------------------------------------------------------------
 
-def _name_parts(text: str) -> list[str]:
-    """`SSH/SFTP`, `SMTPS (Simple Mail Transfer Protocol Secure)` -> the names it gives, each normalised."""
-    parts = re.split(r"[()\[\]/|]|\s+or\s+|\s+aka\s+|,", _plain(text))
-    return [p for p in (normalise(x) for x in parts) if p]
+def _groups(text: str) -> list[str]:
+    """`SMTPS (Simple Mail Transfer Protocol Secure)`, `SSH and SFTP`, `587 (SMTPS) or 465 (...)` -> the names given."""
+    return [g for g in re.split(r"[()\[\]|,;&]|\s+(?:or|and|aka)\s+", text) if normalise(g)]
 
 
-def _slash_variants(text: str) -> list[str]:
-    """`HTTP over TLS/SSL` -> `HTTP over TLS`, `HTTP over SSL`: a slash between two words offers either."""
-    m = re.search(r"(\S+)/(\S+)", text)
+def _one_name_right(text: str, names: set[str]) -> bool:
+    """One name: as typed, or each side of a slash (`SSH/SFTP`), or either word across one (`HTTP over TLS/SSL`)."""
+    if normalise(text) in names:
+        return True
+    sides = [x for x in re.split(r"(?<!tcp)/(?!ip)", text) if normalise(x)]
+    if len(sides) > 1 and all(normalise(x) in names for x in sides):
+        return True
+    m = re.search(r"(\S+?)(?<!tcp)/(?!ip)(\S+)", text)
     if not m:
-        return [text]
-    return [text[: m.start()] + side + text[m.end():] for side in (m.group(1), m.group(2))]
-
-
-def _list_items(text: str) -> list[str]:
-    return sorted(p for p in (normalise(x) for x in re.split(r",|;|&|\n|\band\b", _plain(text))) if p)
+        return False
+    variants = [text[: m.start()] + side + text[m.end():] for side in (m.group(1), m.group(2))]
+    return all(normalise(v) in names for v in variants)
 
 
 def name_right(given: str, accepted: Iterable[str]) -> bool:
     """Right when the whole answer is an accepted name, or every name it gives is (`SSH/SFTP`, `X (Y)`)."""
     names = {normalise(a) for a in accepted}
-    whole = normalise(given)
-    if not whole:
+    given = _plain(given)
+    if not normalise(given):
         return False
-    if whole in names:
+    if normalise(given) in names:
         return True
-    parts = _name_parts(given)
-    if len(parts) > 1 and all(p in names for p in parts):
-        return True
-    variants = _slash_variants(given)
-    return len(variants) > 1 and all(normalise(v) in names for v in variants)
+    groups = _groups(given)
+    if len(groups) > 1:
+        return all(_one_name_right(g, names) for g in groups)
+    return _one_name_right(given, names)
+
+
+def _list_items(text: str) -> list[str]:
+    return sorted(p for p in (normalise(x) for x in re.split(r",|;|&|\n|\band\b", _plain(text))) if p)
 
 
 def list_right(given: str, accepted: Iterable[str]) -> bool:
@@ -267,17 +276,18 @@ def within_one_edit(a: str, b: str) -> bool:
     return short[i:] == long_[i + 1 :] and long_[i].isalpha()
 
 
-def _secure_twin(a: str, b: str) -> bool:
-    """`http`/`https`, `ldap`/`ldaps`, `telnet`/`telnets`: an s for secure is another service, not a slip."""
+def _another_thing(a: str, b: str) -> bool:
+    """An s for secure on a short name (`http`/`https`, `ldap`/`ldaps`) or a d for daemon (`httpd`, `fingerd`)
+    turns one name into another thing, never a slip."""
     short, long_ = sorted((a, b), key=len)
-    return long_ == short + "s"
+    return (long_ == short + "s" and len(short) <= 5) or long_ == short + "d"
 
 
 def is_typo(given: str, accepted: Iterable[str], known: Collection[str] = ()) -> bool:
     """One slip in a name of five letters or more, unless what was typed names something else."""
     if given in known:
         return False
-    return any(len(a) >= TYPO_MIN_LETTERS and within_one_edit(a, given) and not _secure_twin(a, given)
+    return any(len(a) >= TYPO_MIN_LETTERS and within_one_edit(a, given) and not _another_thing(a, given)
                for a in accepted)
 
 
@@ -287,7 +297,8 @@ def check(card: CardSpec, answer: str, known: Collection[str] = ()) -> tuple[boo
     """(correct, typo). `known` holds names that mean something (the deck's, the registries', daemons'):
     a slip never turns one of them into the right answer."""
     if card.port_sets or card.same:
-        return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
+        deck_names = getattr(known, "deck_names", known)
+        return any(_port_reading_right(card, r, deck_names) for r in read_ports(answer)), False
     if card.kind == "transport":
         return read_transport(answer) in card.answers, False
     if card.kind == "range":
