@@ -11,7 +11,7 @@ from trainer.grading import (
     suggest_rating,
     within_one_edit,
 )
-from trainer.scheduler import AGAIN, EASY, GOOD, HARD
+from trainer.scheduler import Rating
 
 IMAP_NAME = CardSpec("exam/imap/port-service", "port-service", "Which service uses port 143/tcp?", "IMAP",
                      answers=("IMAP", "IMAP4", "Internet Message Access Protocol", "imap"))
@@ -49,7 +49,7 @@ def test_port_ranges_expand() -> None:
 def test_one_letter_typo_in_a_long_name_is_right_but_hard() -> None:
     assert check(KERBEROS, "kerbros") == (True, True)
     assert check(KERBEROS, "kreberos") == (True, True)  # swapped letters
-    assert grade(KERBEROS, "kerbros", 2.0).rating == HARD
+    assert grade(KERBEROS, "kerbros", 2.0).rating == Rating.HARD
     assert check(KERBEROS, "kerbxxos")[0] is False
 
 
@@ -58,11 +58,11 @@ def test_no_typo_allowance_under_five_letters() -> None:
 
 
 def test_rating_suggestion() -> None:
-    assert suggest_rating(False, False, 1.0) == AGAIN
-    assert suggest_rating(True, False, 1.0) == EASY
-    assert suggest_rating(True, False, 10.0) == GOOD
-    assert suggest_rating(True, False, 60.0) == HARD
-    assert suggest_rating(True, True, 1.0) == HARD
+    assert suggest_rating(False, False, 1.0) == Rating.AGAIN
+    assert suggest_rating(True, False, 1.0) == Rating.EASY
+    assert suggest_rating(True, False, 10.0) == Rating.GOOD
+    assert suggest_rating(True, False, 60.0) == Rating.HARD
+    assert suggest_rating(True, True, 1.0) == Rating.HARD
 
 
 def test_normalise_ignores_punctuation_learners_vary() -> None:

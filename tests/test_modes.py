@@ -16,7 +16,7 @@ from trainer.cli import cli
 from trainer.deck import load_deck
 from trainer.grading import check, suggest_rating
 from trainer.paths import bundled_deck
-from trainer.scheduler import EASY, GOOD, HARD
+from trainer.scheduler import Rating
 
 DAY1 = "2026-03-02T09:00:00+00:00"
 
@@ -72,7 +72,7 @@ def test_multiple_choice_in_a_pipe_takes_the_number_and_caps_the_rating_at_good(
     out = run(["review", "--choice", "--new", "1", "--seed", "5"], input=number + "\n").output
     assert "✓ Right: 20, 21" in out
     rating = db(isolated_home).execute("SELECT rating FROM reviews").fetchone()[0]
-    assert rating == GOOD  # instant and right, yet recognition is not Easy
+    assert rating == Rating.GOOD  # instant and right, yet recognition is not Easy
 
 
 def test_multiple_choice_with_arrow_keys_in_the_terminal(isolated_home: Path) -> None:
@@ -85,10 +85,10 @@ def test_multiple_choice_with_arrow_keys_in_the_terminal(isolated_home: Path) ->
 
 
 def test_personal_times_set_easy_and_hard() -> None:
-    assert suggest_rating(True, False, 3.0, usual=5.0) == EASY
-    assert suggest_rating(True, False, 5.0, usual=5.0) == GOOD
-    assert suggest_rating(True, False, 11.0, usual=5.0) == HARD
-    assert suggest_rating(True, False, 11.0, usual=None) == GOOD  # fixed bounds: 6 s and 20 s
+    assert suggest_rating(True, False, 3.0, usual=5.0) == Rating.EASY
+    assert suggest_rating(True, False, 5.0, usual=5.0) == Rating.GOOD
+    assert suggest_rating(True, False, 11.0, usual=5.0) == Rating.HARD
+    assert suggest_rating(True, False, 11.0, usual=None) == Rating.GOOD  # fixed bounds: 6 s and 20 s
 
 
 def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_home: Path) -> None:

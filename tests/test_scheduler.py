@@ -4,57 +4,46 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from trainer.scheduler import (
-    AGAIN,
-    EASY,
-    GOOD,
-    LEARNING,
-    NEW,
-    REVIEW,
-    CardState,
-    Params,
-    retrievability,
-    review,
-)
+from trainer.scheduler import CardState, Params, Rating, State, retrievability, review
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 EXACT = Params(enable_fuzzing=False)
 
 
 def test_new_card_good_goes_through_learning_steps_then_two_days() -> None:
-    s1 = review(CardState(), GOOD, T0, EXACT)
-    assert s1.state == LEARNING and s1.due == T0 + timedelta(minutes=10)
-    s2 = review(s1, GOOD, s1.due, EXACT)
-    assert s2.state == REVIEW and s2.due == s1.due + timedelta(days=2)
+    s1 = review(CardState(), Rating.GOOD, T0, EXACT)
+    assert s1.state == State.LEARNING and s1.due == T0 + timedelta(minutes=10)
+    s2 = review(s1, Rating.GOOD, s1.due, EXACT)
+    assert s2.state == State.REVIEW and s2.due == s1.due + timedelta(days=2)
 
 
 def test_again_comes_back_in_one_minute_and_easy_skips_learning() -> None:
-    assert review(CardState(), AGAIN, T0, EXACT).due == T0 + timedelta(minutes=1)
-    easy = review(CardState(), EASY, T0, EXACT)
-    assert easy.state == REVIEW and easy.due == T0 + timedelta(days=8)
+    assert review(CardState(), Rating.AGAIN, T0, EXACT).due == T0 + timedelta(minutes=1)
+    easy = review(CardState(), Rating.EASY, T0, EXACT)
+    assert easy.state == State.REVIEW and easy.due == T0 + timedelta(days=8)
 
 
 def test_review_never_mutates_and_round_trips() -> None:
     before = CardState()
-    after = review(before, GOOD, T0, EXACT)
-    assert before == CardState() and before.state == NEW
+    after = review(before, Rating.GOOD, T0, EXACT)
+    assert before == CardState() and before.state == State.NEW
     assert CardState.from_dict(after.to_dict()) == after
 
 
 def test_higher_retention_gives_shorter_intervals() -> None:
-    s = review(review(CardState(), GOOD, T0, EXACT), GOOD, T0 + timedelta(minutes=10), EXACT)
+    s = review(review(CardState(), Rating.GOOD, T0, EXACT), Rating.GOOD, T0 + timedelta(minutes=10), EXACT)
     later = s.due + timedelta(days=0)
-    loose = review(s, GOOD, later, Params(desired_retention=0.8, enable_fuzzing=False))
-    strict = review(s, GOOD, later, Params(desired_retention=0.95, enable_fuzzing=False))
+    loose = review(s, Rating.GOOD, later, Params(desired_retention=0.8, enable_fuzzing=False))
+    strict = review(s, Rating.GOOD, later, Params(desired_retention=0.95, enable_fuzzing=False))
     assert strict.due < loose.due
 
 
 def test_naive_times_are_refused() -> None:
     with pytest.raises(ValueError):
-        review(CardState(), GOOD, datetime(2026, 1, 5), EXACT)
+        review(CardState(), Rating.GOOD, datetime(2026, 1, 5), EXACT)
 
 
 def test_retrievability_falls_with_time_and_is_zero_for_new() -> None:
-    s = review(CardState(), EASY, T0, EXACT)
+    s = review(CardState(), Rating.EASY, T0, EXACT)
     assert retrievability(CardState(), T0) == 0.0
     assert retrievability(s, T0 + timedelta(days=1), EXACT) > retrievability(s, T0 + timedelta(days=30), EXACT)

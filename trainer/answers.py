@@ -11,7 +11,7 @@ from functools import lru_cache
 from typing import Any, Callable, Iterable, Sequence
 
 from trainer.cards import CardSpec, names_of, port_sets_of
-from trainer.deck import Fact, transport_list, transports_of
+from trainer.deck import Fact, Kind, transport_list, transports_of
 from trainer.grading import PortAnswer, normalise
 
 EMPTY_INDEX: dict[str, Any] = {"names": {}, "port_sets": {}, "by_ports": {}}
@@ -74,14 +74,14 @@ class DeckAnswers:
 
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """Other facts may rightly answer too: SFTP on port 22/tcp; 465, also called SMTPS, for SMTPS."""
-        if spec.kind == "port-service":
+        if spec.kind == Kind.PORT_SERVICE:
             keys = [k for t in transport_list(fact.transport)
                     for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
             others = self._load(list(dict.fromkeys(keys)))
             if others:
                 return replace(spec, answers=spec.answers + tuple(n for f in others for n in names_of(f)),
                                targets=spec.targets + tuple(f.key for f in others))
-        if spec.kind == "service-port" and fact.service:
+        if spec.kind == Kind.SERVICE_PORT and fact.service:
             keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
             sharing = [k for t in transport_list(fact.transport)
                        for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
@@ -104,7 +104,7 @@ class DeckAnswers:
         if spec.port_sets:
             for r in readings:
                 keys += self.port_sets.get(port_key(r.ports), []) if r.ports else []
-        elif spec.kind == "port-service":
+        elif spec.kind == Kind.PORT_SERVICE:
             keys = self.names.get(normalise(answer), [])
         own = spec.id.split("/")[-2]
         keys = [k for k in keys if k not in spec.targets and k != own]

@@ -8,14 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from trainer.deck import (
-    DEFAULT_PORT_KINDS,
-    PORT_KINDS,
-    Deck,
-    Fact,
-    slug,
-    transport_list,
-)
+from trainer.deck import DEFAULT_PORT_KINDS, PORT_KINDS, Deck, Fact, Kind, slug, transport_list
 from trainer.errors import DeckError, located
 from trainer.registry import IanaEntry, NmapEntry, ServiceEntry, iana_assignments
 
@@ -93,7 +86,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
             raise DeckError(located(source, None, f"{key}: `iana` needs one name per port"))
         if not item.get("source"):
             raise DeckError(located(source, None, f"{key}: `source` must say where the fact comes from"))
-        transport = item["transport"]
+        transport = item[Kind.TRANSPORT]
         entries: list[IanaEntry] = []
         for port, name in zip(ports, names):
             for t in transport_list(transport):
@@ -118,7 +111,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
         if label.casefold() not in {n.casefold() for n in names} and not any(n in note for n in names):
             note = f"{note} IANA name: {registry}.".strip()
         descriptions = _uniq(_clean(e.description) for e in entries)
-        secure = item.get("secure") or ()
+        secure = item.get(Kind.SECURE) or ()
         facts.append(Fact(
             key=key, service=label, aliases=aliases, ports=tuple(sorted(ports)), transport=transport,
             accept_transport=tuple(item.get("accept_transport", ())),
@@ -243,7 +236,7 @@ def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntr
                 description=(f"Beyond the exam deck: the ports among nmap's {tcp_top} TCP and {udp_top} UDP ports "
                              "most often found open that Debian's services file lists, named and with the transports "
                              "Debian gives, most frequent first."),
-                kinds=("service-port", "port-service", "transport"), facts=tuple(facts))
+                kinds=(Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.TRANSPORT), facts=tuple(facts))
 
 
 def _exam_labels(curated: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[str, tuple[str, ...]]]:
@@ -251,7 +244,7 @@ def _exam_labels(curated: list[dict[str, Any]]) -> dict[tuple[int, str], tuple[s
     out: dict[tuple[int, str], tuple[str, tuple[str, ...]]] = {}
     for item in curated:
         for p in item["ports"]:
-            for t in transport_list(item["transport"]):
+            for t in transport_list(item[Kind.TRANSPORT]):
                 out.setdefault((p, t), (item["label"], tuple(item.get("aliases", ()))))
     return out
 

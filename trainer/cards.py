@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Sequence
 
-from trainer.deck import KINDS, Deck, Fact, compact_ports, transports_of
+from trainer.deck import KINDS, Deck, Fact, Kind, compact_ports, transports_of
 
 RANGE_BOUNDS = {"well-known": "0-1023", "registered": "1024-49151", "dynamic": "49152-65535"}
 TRANSPORT_LABELS = {"tcp": "TCP", "udp": "UDP", "both": "both TCP and UDP"}
@@ -72,21 +72,21 @@ def names_of(fact: Fact) -> tuple[str, ...]:
 def informative(fact: Fact, kind: str) -> bool:
     """Transport and range questions are asked only where the answer is worth a card: a transport other
     than plain TCP, a port of 1024 and up. The rest is shown in the feedback of the fact's port cards."""
-    if kind == "transport":
+    if kind == Kind.TRANSPORT:
         return (fact.transport or "tcp") != "tcp" and "tcp" not in fact.accept_transport
-    if kind == "range":
+    if kind == Kind.RANGE:
         return min(fact.ports) >= 1024 and len({range_class(p) for p in fact.ports}) == 1
     return True
 
 
 def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> bool:
-    if kind in ("front-back", "back-front"):
+    if kind in (Kind.FRONT_BACK, Kind.BACK_FRONT):
         return not fact.is_port
     if not fact.is_port:
         return False
-    if kind == "secure":
+    if kind == Kind.SECURE:
         return bool(fact.secure) and (facts is None or all(k in facts for k in fact.secure))
-    return kind in ("service-port", "port-service", "transport", "range") and informative(fact, kind)
+    return kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.TRANSPORT, Kind.RANGE) and informative(fact, kind)
 
 
 def fact_id(deck: str, fact_key: str) -> str:
@@ -100,9 +100,9 @@ def card_id(deck: str, fact_key: str, kind: str) -> str:
 def question_key(fact: Fact, kind: str) -> tuple[object, ...]:
     """Two facts whose cards would ask the same question (SSH and SFTP: "Which service uses port 22/tcp?")
     share this key; a deck asks it once."""
-    if kind == "port-service":
+    if kind == Kind.PORT_SERVICE:
         return (kind, fact.ports, fact.transport)
-    if kind == "service-port":
+    if kind == Kind.SERVICE_PORT:
         return (kind, (fact.service or "").casefold())
     return (kind, fact.key)
 
@@ -151,30 +151,30 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
     """The card of `kind` for `fact`; `facts` (the deck by key) resolves secure counterparts."""
     cid = card_id(deck, fact.key, kind)
     note = fact.note or fact.description
-    if kind == "front-back":
+    if kind == Kind.FRONT_BACK:
         back = fact.back or ""
         return CardSpec(cid, kind, fact.front or "", back, answers=(back,) + fact.accept, note=note,
                         self_graded=is_prose(back), targets=(fact.key,))
-    if kind == "back-front":
+    if kind == Kind.BACK_FRONT:
         front = fact.front or ""
         return CardSpec(cid, kind, fact.back or "", front, answers=(front,), note=note, self_graded=is_prose(front),
                         targets=(fact.key,))
     svc = fact.service or ""
     taught = f"{fact_line(fact)} {note}".strip()
-    if kind == "service-port":
+    if kind == Kind.SERVICE_PORT:
         verb = "port does" if len(fact.ports) == 1 else "ports does"
         return CardSpec(cid, kind, f"Which {verb} {svc} use?",
                         f"{port_list(fact.ports)} ({_transport_label(fact)})",
                         answers=names_of(fact), port_sets=port_sets_of(fact), note=taught,
                         transports=transports_of(fact), targets=(fact.key,))
-    if kind == "port-service":
+    if kind == Kind.PORT_SERVICE:
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
                         answers=names_of(fact), note=taught, targets=(fact.key,))
-    if kind == "transport":
+    if kind == Kind.TRANSPORT:
         t = fact.transport or "tcp"
         return CardSpec(cid, kind, f"Does {svc} use TCP, UDP or both?", TRANSPORT_LABELS[t],
                         answers=tuple(dict.fromkeys((t, *fact.accept_transport))), note=note, targets=(fact.key,))
-    if kind == "range":
+    if kind == Kind.RANGE:
         cls = range_class(fact.ports[0])
         ports = port_list(fact.ports)
         question = (f"Is port {ports} ({svc}) well-known, registered or dynamic?" if len(fact.ports) == 1
@@ -182,7 +182,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         return CardSpec(cid, kind, question, cls, answers=(cls,), targets=(fact.key,),
                         note="RFC 6335: 0-1023 well-known (system), 1024-49151 registered (user), "
                              "49152-65535 dynamic (private).")
-    if kind == "secure":
+    if kind == Kind.SECURE:
         targets = [(facts or {})[k] for k in fact.secure]
         sets = [s for t in targets for s in port_sets_of(t)]
         if len(targets) > 1:
@@ -211,11 +211,11 @@ def _transport_label(fact: Fact) -> str:
 
 def _answer_text(kind: str, fact: Fact) -> str:
     """What a fact would answer to a card of `kind`: the text shown as its multiple-choice option."""
-    if kind in ("service-port", "secure"):
+    if kind in (Kind.SERVICE_PORT, Kind.SECURE):
         return port_list(fact.ports)
-    if kind == "front-back":
+    if kind == Kind.FRONT_BACK:
         return fact.back or ""
-    if kind == "back-front":
+    if kind == Kind.BACK_FRONT:
         return fact.front or ""
     return fact.service or ""
 
@@ -232,14 +232,14 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
     numerically closest ports, then anything else in the deck. Transport and range questions stay typed:
     out of three options, one is a guess.
     """
-    if spec.kind in ("transport", "range"):
+    if spec.kind in (Kind.TRANSPORT, Kind.RANGE):
         return spec
     target = fact
-    if spec.kind == "secure":
+    if spec.kind == Kind.SECURE:
         by_key = {f.key: f for f in facts}
         target = by_key.get(fact.secure[0], fact) if fact.secure else fact
     right = _answer_text(spec.kind, target)
-    others = [f for f in facts if f.key != target.key and (f.key != fact.key or spec.kind == "secure")
+    others = [f for f in facts if f.key != target.key and (f.key != fact.key or spec.kind == Kind.SECURE)
               and f.is_port == fact.is_port]
     rng.shuffle(others)
     twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
@@ -255,7 +255,7 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
             options.append(text)
         if len(options) == n:
             break
-    if spec.kind in ("service-port", "secure") and len(options) < n:
+    if spec.kind in (Kind.SERVICE_PORT, Kind.SECURE) and len(options) < n:
         for delta in (1, -1, 2, -2, 10, -10, 100, -100):  # a tiny deck: near-miss port numbers
             p = target.ports[0] + delta
             if 0 <= p <= 65535 and str(p) not in seen and not is_right(str(p)):

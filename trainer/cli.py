@@ -164,7 +164,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     elif leeches:
         queue = session.leech_queue(db, deck)
         if not queue:
-            out("No leeches: no active card has failed 8 times.")
+            out(f"No leeches: no active card has failed {store.LEECH_FAILS} times.")
             return
     else:
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra)
@@ -189,7 +189,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
 @cli.command(short_help="Take an exam-style practice test.")
 @click.option("--deck", help="Quiz on this deck (default: all).")
 @click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="Questions.")
-@click.option("--kind", type=click.Choice(KINDS), help="Only this kind of question.")
+@click.option("--kind", type=click.Choice([k.value for k in KINDS]), help="Only this kind of question.")
 @click.option("--choice", is_flag=True, help="Multiple choice.")
 @click.option("--seed", type=int, help="Same seed, same questions in the same order.")
 @click.option("--count-as-review", is_flag=True, help="Let the answers move the FSRS schedule.")
@@ -209,7 +209,8 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
     queue = session.quiz_queue(db, count, rng, deck, kind)
     if not queue:
         raise TrainerError("no cards match that quiz")
-    options = session.Options(mode="review" if count_as_review else "practice", choice=choice, requeue=False,
+    options = session.Options(mode=store.Mode.REVIEW if count_as_review else store.Mode.PRACTICE, choice=choice,
+                              requeue=False,
                               rate=False, seed=rng.randrange(2**32))
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic,
                          store.settings(db).params(), options, deck)
@@ -242,19 +243,21 @@ def session_question(db: Any, card: Any) -> str:
 @cli.command(short_help="List cards with their ids, states and due dates.")
 @click.option("--deck", help="Only this deck.")
 @click.option("--suspended", is_flag=True, help="Suspended cards.")
-@click.option("--leeches", is_flag=True, help="Cards failed 8 times or more.")
+@click.option("--leeches", is_flag=True, help="Cards failed often (leeches).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
 def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_path: Path | None) -> None:
     """List cards: their id (for suspend/unsuspend), question, state and due date."""
     from trainer import render, store
-    from trainer.scheduler import STATE_NAMES, iso
+    from trainer.clock import iso
+    from trainer.scheduler import State
 
     db = _open(db_path, readonly=True)
     rows = store.find_cards(db, deck, suspended=suspended, with_suspended=True, leeches=leeches)
     t = now()
     data = [{"id": c.id, "question": session_question(db, c),
-             "state": {1: "suspended", 2: "not in file"}.get(c.suspended, STATE_NAMES[c.state.state]),
+             "state": {store.Suspension.SET_ASIDE: "suspended", store.Suspension.REMOVED: "not in file"}.get(
+                 c.suspended, State(c.state.state).label),
              "due": iso(c.state.due) if c.state.due else None, "reps": c.reps, "lapses": c.lapses} for c in rows]
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=True))
@@ -303,7 +306,7 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     unknown = [c for c, r in rows.items() if r is None]
     if unknown:
         raise TrainerError(f"no card with id '{unknown[0]}' (`trainer cards` lists ids)")
-    removed = [c for c, r in rows.items() if r is not None and r.suspended == store.REMOVED]
+    removed = [c for c, r in rows.items() if r is not None and r.suspended == store.Suspension.REMOVED]
     if removed and not on:
         raise TrainerError(f"'{removed[0]}' left its deck's file: put the fact back in the file and import it again")
     n = store.set_suspended(db, card_ids, on)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +12,30 @@ from trainer.errors import DeckError, located
 
 FORMAT = 1
 MAX_BYTES = 20 * 1024 * 1024
-PORT_KINDS = ("service-port", "port-service", "transport", "range", "secure")
-GENERIC_KINDS = ("front-back", "back-front")
+
+
+class Kind(str, Enum):
+    """A kind of question; its value is what decks and card ids spell (`exam/imap/service-port`)."""
+
+    SERVICE_PORT = "service-port"
+    PORT_SERVICE = "port-service"
+    TRANSPORT = "transport"
+    RANGE = "range"
+    SECURE = "secure"
+    FRONT_BACK = "front-back"
+    BACK_FRONT = "back-front"
+
+    def __str__(self) -> str:  # in f-strings and card ids, the spelling: `service-port`
+        return self.value
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec)
+
+
+PORT_KINDS = (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.TRANSPORT, Kind.RANGE, Kind.SECURE)
+GENERIC_KINDS = (Kind.FRONT_BACK, Kind.BACK_FRONT)
 KINDS = PORT_KINDS + GENERIC_KINDS
-DEFAULT_PORT_KINDS = ("service-port", "port-service")
+DEFAULT_PORT_KINDS = (Kind.SERVICE_PORT, Kind.PORT_SERVICE)
 TRANSPORTS = ("tcp", "udp", "both")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _DECK_FIELDS = {"format", "name", "title", "description", "kinds", "facts"}
@@ -89,7 +110,7 @@ class Deck:
     def to_dict(self) -> dict[str, Any]:
         return {
             "format": FORMAT, "name": self.name, "title": self.title,
-            "description": self.description, "kinds": list(self.kinds),
+            "description": self.description, "kinds": [Kind(k).value for k in self.kinds],
             "facts": [f.to_dict() for f in self.facts],
         }
 
@@ -242,11 +263,11 @@ def _assemble(name: str, title: str, description: str, records: list[tuple[Any, 
         keys[fact.key] = fact.line
         facts.append(fact)
     default_kinds = ((DEFAULT_PORT_KINDS if any(f.is_port for f in facts) else ())
-                     + (("front-back",) if any(not f.is_port for f in facts) else ()))
+                     + ((Kind.FRONT_BACK,) if any(not f.is_port for f in facts) else ()))
     raw_kinds = default_kinds if raw_kinds is None else raw_kinds
     if not isinstance(raw_kinds, (list, tuple)) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
         raise DeckError(located(path, kinds_at, f"kinds: must be a list drawn from {', '.join(KINDS)}"))
-    kinds = tuple(dict.fromkeys(raw_kinds))
+    kinds = tuple(dict.fromkeys(Kind(k) for k in raw_kinds))
     for f, (_, fnode) in zip(facts, records):
         for k in f.secure:
             if k not in keys:

@@ -8,7 +8,7 @@ import io
 from pathlib import Path
 
 from trainer.cards import make_card, plan_cards, port_list
-from trainer.deck import Deck, compact_ports, dump_deck
+from trainer.deck import Deck, Kind, compact_ports, dump_deck
 from trainer.imports import CSV_FIELDS
 
 
@@ -59,7 +59,7 @@ def to_apkg(deck: Deck, target: Path) -> int:
     for card in planned:
         fact = by_key[card.fact_key]
         spec = make_card(deck.name, fact, card.kind, by_key)
-        answer = port_list(fact.ports) if card.kind == "service-port" else spec.expected
+        answer = port_list(fact.ports) if card.kind == Kind.SERVICE_PORT else spec.expected
         note = f"{spec.expected}. {spec.note}" if answer != spec.expected else spec.note
         fields = [_html(spec.question), _html(answer), _html(note)]
         adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),

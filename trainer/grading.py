@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Collection, Iterable
 
 from trainer.cards import CardSpec, port_list
-from trainer.scheduler import AGAIN, EASY, GOOD, HARD
+from trainer.deck import Kind
+from trainer.scheduler import Rating
 
 if TYPE_CHECKING:
     from trainer.answers import DeckAnswers
@@ -299,9 +300,9 @@ def check(card: CardSpec, answer: str, known: Collection[str] = ()) -> tuple[boo
     if card.port_sets or card.same:
         deck_names = getattr(known, "deck_names", known)
         return any(_port_reading_right(card, r, deck_names) for r in read_ports(answer)), False
-    if card.kind == "transport":
+    if card.kind == Kind.TRANSPORT:
         return read_transport(answer) in card.answers, False
-    if card.kind == "range":
+    if card.kind == Kind.RANGE:
         cls, typo = read_range(answer)
         return cls in card.answers, cls in card.answers and typo
     if name_right(answer, card.answers) or list_right(answer, card.answers):
@@ -323,7 +324,7 @@ def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
 
 def confusion_line(card: CardSpec, other: Fact) -> str:
     """What the wrong answer was instead: `993 is IMAPS.`"""
-    if card.kind == "port-service":
+    if card.kind == Kind.PORT_SERVICE:
         return f"{other.service} uses {port_list(other.ports)}; this one is {card.expected}."
     return f"{port_list(other.ports)} is {other.service}."
 
@@ -336,15 +337,15 @@ def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: floa
     (under 0.8x -> Easy, over 2x -> Hard), else fixed bounds. Recognising an option is never Easy.
     """
     if not correct:
-        return AGAIN
+        return Rating.AGAIN
     if seconds is None:  # untimed (answers read from a pipe): speed says nothing
-        return HARD if typo else GOOD
+        return Rating.HARD if typo else Rating.GOOD
     fast, slow = (0.8 * usual, 2.0 * usual) if usual else (FAST_SECONDS, SLOW_SECONDS)
     if typo or seconds > slow:
-        return HARD
+        return Rating.HARD
     if choice:
-        return GOOD
-    return EASY if seconds < fast else GOOD
+        return Rating.GOOD
+    return Rating.EASY if seconds < fast else Rating.GOOD
 
 
 def grade(card: CardSpec, answer: str, seconds: float | None, deck: DeckAnswers | None = None,

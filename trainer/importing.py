@@ -8,7 +8,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from trainer.answers import build_index
 from trainer.cards import PlannedCard, make_card, plan_cards
-from trainer.deck import KINDS, Deck, Fact
+from trainer.deck import KINDS, Deck, Fact, Kind
 from trainer.errors import TrainerError
 from trainer.grading import check, read_range, read_transport
 
@@ -36,7 +36,7 @@ def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool 
 def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:
     """`service-port,port-service,transport` -> the kinds, each one a deck of this sort can ask."""
     kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
-    allowed = [k for k in KINDS if any(f.is_port == (k not in ("front-back", "back-front")) for f in deck.facts)]
+    allowed = [k for k in KINDS if any(f.is_port == (k not in (Kind.FRONT_BACK, Kind.BACK_FRONT)) for f in deck.facts)]
     bad = [k for k in kinds if k not in allowed]
     if not kinds or bad:
         raise TrainerError(f"--kinds: {bad[0] + ' is not' if bad else 'give'} one of {', '.join(allowed)} "
@@ -56,21 +56,21 @@ def changed_answers(old_facts: Mapping[str, Fact], deck: Deck, kinds: Sequence[s
         if before is None:
             continue
         after = new[card.fact_key]
-        if card.kind in ("front-back", "back-front"):
+        if card.kind in (Kind.FRONT_BACK, Kind.BACK_FRONT):
             was, now_ = make_card(deck.name, before, card.kind), make_card(deck.name, after, card.kind)
             if not check(now_, was.expected)[0]:
                 changed.add(card.id)
             continue
-        if card.kind == "secure" and not all(k in old_facts for k in before.secure):
+        if card.kind == Kind.SECURE and not all(k in old_facts for k in before.secure):
             continue
-        if (before.ports, before.transport) != (after.ports, after.transport) and card.kind != "secure":
+        if (before.ports, before.transport) != (after.ports, after.transport) and card.kind != Kind.SECURE:
             changed.add(card.id)
             continue
         was = make_card(deck.name, before, card.kind, old_facts)
         now_ = make_card(deck.name, after, card.kind, new)
-        if card.kind == "transport":
+        if card.kind == Kind.TRANSPORT:
             still = read_transport(was.expected) in now_.answers
-        elif card.kind == "range":
+        elif card.kind == Kind.RANGE:
             still = read_range(was.expected)[0] in now_.answers
         elif was.port_sets:
             still = was.port_sets[0] in now_.port_sets

@@ -10,7 +10,7 @@ from typing import Any
 from trainer import store
 from trainer.db import Database, writing
 from trainer.errors import TrainerError
-from trainer.scheduler import AGAIN, DEFAULT_WEIGHTS, REVIEW, CardState, Params, review
+from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, is_lapse, review
 
 MIN_ITEMS = 400
 
@@ -27,7 +27,7 @@ class Fit:
 
 def _history(db: Database) -> dict[str, list[tuple[datetime, int]]]:
     out: dict[str, list[tuple[datetime, int]]] = {}
-    for r in store.review_log(db, mode="review"):
+    for r in store.review_log(db, mode=store.Mode.REVIEW):
         out.setdefault(r.card_id, []).append((r.at, r.rating))
     return out
 
@@ -82,10 +82,10 @@ def rebuild(db: Database, params: Params) -> int:
             states = []
             for r in revs:
                 before = state
-                if r.mode == "review":  # practice answers never moved the schedule
+                if r.mode == store.Mode.REVIEW:  # practice answers never moved the schedule
                     state = review(state, r.rating, r.at, params)
                     reps += 1
-                    lapses += int(r.rating == AGAIN and before.state == REVIEW)
+                    lapses += int(is_lapse(r.rating, before))
                 states.append((r.id, before, state))
             store.rewrite_history(db, cid, states, state, reps, lapses)
     return len(by_card)

@@ -9,9 +9,8 @@ from typing import IO, TYPE_CHECKING, Any, Callable
 from trainer import render
 from trainer.cards import CardSpec
 from trainer.grading import Verdict
-from trainer.scheduler import RATING_NAMES, CardState
+from trainer.scheduler import LEECH_FAILS, CardState, Rating
 from trainer.session import UNDO
-from trainer.store import LEECH_FAILS
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -145,10 +144,10 @@ class TerminalPrompter:
 
     def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
         def line(current: int) -> list[tuple[str, str]]:
-            parts = [("bold", f"  Enter: {RATING_NAMES[current]}"), ("", "   or ")]
+            parts = [("bold", f"  Enter: {Rating(current).label}"), ("", "   or ")]
             for r in (1, 2, 3, 4):
                 due = previews[r].due
-                label = f"{r} {RATING_NAMES[r]} {render.interval(due - now) if due else ''}".rstrip()
+                label = f"{r} {Rating(r).label} {render.interval(due - now) if due else ''}".rstrip()
                 parts.append(("reverse" if r == current else "", label))
                 parts.append(("", " · "))
             parts.append(("", "u undo"))
@@ -160,7 +159,7 @@ class TerminalPrompter:
         if chosen != suggested:
             due = previews[chosen].due
             nxt = f", next in {render.interval(due - now)}" if due else ""
-            self.console.print(f"  Rated {RATING_NAMES[chosen]} instead of {RATING_NAMES[suggested]}{nxt}.")
+            self.console.print(f"  Rated {Rating(chosen).label} instead of {Rating(suggested).label}{nxt}.")
         return int(chosen)
 
     def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None:
@@ -173,13 +172,13 @@ class TerminalPrompter:
             render.print_lines(self.console, [f"  {card.note}"])
 
         def line(current: int) -> list[tuple[str, str]]:
-            return [("bold", f"  How well did you know it? Enter: {RATING_NAMES[current]}"),
+            return [("bold", f"  How well did you know it? Enter: {Rating(current).label}"),
                     ("", "   (1 Again · 2 Hard · 3 Good · 4 Easy)")]
 
         rating = self._choose(line, 3, {str(r): r for r in (1, 2, 3, 4)})
         if rating is None:
             return None
-        self.console.print(f"  Rated {RATING_NAMES[int(rating)]}.")
+        self.console.print(f"  Rated {Rating(int(rating)).label}.")
         return attempt, int(rating)
 
     def offer_suspend(self, card: CardSpec) -> bool:

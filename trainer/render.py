@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 
 from trainer.cards import CardSpec
 from trainer.grading import Verdict
-from trainer.scheduler import RATING_NAMES, CardState
+from trainer.scheduler import LEECH_FAILS, CardState, Rating
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -62,7 +62,7 @@ def choice_line(card: CardSpec) -> str:
 def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                   extra: Iterable[str] = ()) -> list[str]:
     """First line starts with ✓ or ✗ (scripts rely on it); then the note, if the deck has one."""
-    rating = RATING_NAMES[verdict.rating]
+    rating = Rating(verdict.rating).label
     due = f"next in {interval(after.due - now)}" if after and after.due and after.due > now else ""
     if verdict.correct and verdict.typo:
         head = f"✓ Right, with a typo: {clean(card.expected)}"
@@ -94,7 +94,7 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
         lines.append(f"{summary.left} card{'s' if summary.left != 1 else ''} of this session not yet asked: "
                      "`trainer review` picks them up.")
     if summary.leeches:
-        lines.append("New leeches (failed 8 times; `trainer review --leeches` drills them): "
+        lines.append(f"New leeches (failed {LEECH_FAILS} times; `trainer review --leeches` drills them): "
                      + "; ".join(clean(c.question) for c in summary.leeches))
     lines.append(f"Next card due {when(summary.next_due, now)}.")
     return lines
@@ -252,7 +252,7 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
             con.print(Text(clean(f"  {c['a_name']} vs {c['b_name']}: {c['times']} time{'s' if c['times'] != 1 else ''}")))
     if data["leech_cards"]:
         con.print()
-        con.print(Text("Leeches (failed 8 times or more)", style="bold"))
+        con.print(Text(f"Leeches (failed {LEECH_FAILS} times or more)", style="bold"))
         for c in data["leech_cards"]:
             con.print(Text(clean(f"  {c['id']}")))
 

@@ -3,21 +3,45 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import IntEnum
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any
 
 from trainer.clock import iso, parse_time
 
-NEW, LEARNING, REVIEW, RELEARNING = 0, 1, 2, 3
-STATE_NAMES = {NEW: "new", LEARNING: "learning", REVIEW: "review", RELEARNING: "relearning"}
-AGAIN, HARD, GOOD, EASY = 1, 2, 3, 4
-RATING_NAMES = {AGAIN: "Again", HARD: "Hard", GOOD: "Good", EASY: "Easy"}
+LEECH_FAILS = 8  # fails that make a card a leech; every message about leeches says this number
+
+
+class State(IntEnum):
+    """A card's FSRS state, as py-fsrs numbers it (stored as that number)."""
+
+    NEW = 0
+    LEARNING = 1
+    REVIEW = 2
+    RELEARNING = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+class Rating(IntEnum):
+    """An answer's FSRS rating, as py-fsrs numbers it (stored as that number)."""
+
+    AGAIN = 1
+    HARD = 2
+    GOOD = 3
+    EASY = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.capitalize()
 
 
 def is_lapse(rating: int, before: CardState) -> bool:
     """A lapse is forgetting a card that had graduated to review: Again on a card in review state."""
-    return rating == AGAIN and before.state == REVIEW
+    return rating == Rating.AGAIN and before.state == State.REVIEW
 
 
 @dataclass(frozen=True)
@@ -34,9 +58,9 @@ class Params:
 
 @dataclass(frozen=True)
 class CardState:
-    """A card's cached FSRS memory state; NEW until its first review."""
+    """A card's cached FSRS memory state; State.NEW until its first review."""
 
-    state: int = NEW
+    state: int = State.NEW
     step: int | None = None
     stability: float | None = None
     difficulty: float | None = None
@@ -51,7 +75,7 @@ class CardState:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CardState:
         return cls(
-            state=int(d.get("state") or NEW),
+            state=int(d.get("state") or State.NEW),
             step=d.get("step"),
             stability=d.get("stability"),
             difficulty=d.get("difficulty"),
@@ -84,7 +108,7 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
         raise ValueError("now must be timezone-aware (UTC)")
     now = now.astimezone(timezone.utc)
     card = fsrs.Card(card_id=1)  # a fixed id: py-fsrs sleeps to invent one otherwise
-    if state.state != NEW:
+    if state.state != State.NEW:
         card.state = fsrs.State(state.state)
         card.step = state.step
         card.stability = state.stability
@@ -119,7 +143,7 @@ def retrievability(state: CardState, now: datetime, params: Params = Params()) -
     """Probability of recall at `now`; 0 for a card never studied."""
     import fsrs
 
-    if state.state == NEW or state.stability is None or state.last_review is None:
+    if state.state == State.NEW or state.stability is None or state.last_review is None:
         return 0.0
     card = fsrs.Card(card_id=1, state=fsrs.State(state.state), step=state.step,
                      stability=state.stability, difficulty=state.difficulty,

@@ -13,8 +13,8 @@ from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
 from trainer.clock import start_of_day
 from trainer.db import Database
 from trainer.grading import Verdict, check, confusion_line, grade
-from trainer.deck import Fact
-from trainer.scheduler import AGAIN, CardState, Params, review
+from trainer.deck import Fact, Kind
+from trainer.scheduler import CardState, Params, Rating, review
 from trainer.settings import Settings
 
 LEARN_AHEAD = timedelta(minutes=20)
@@ -57,7 +57,7 @@ class Previews(dict):  # type: ignore[type-arg]
 class Options:
     """How a session behaves: the daily review, a drill, or an exam-style quiz."""
 
-    mode: str = "review"  # "practice" logs answers without moving the schedule
+    mode: store.Mode = store.Mode.REVIEW  # practice logs answers without moving the schedule
     choice: bool = False
     requeue: bool = True  # failed cards come back within the session
     rate: bool = True  # the learner confirms or overrides the suggested rating
@@ -134,7 +134,7 @@ def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = 
 
 def spec_for(db: Database, card: store.CardRow) -> CardSpec:
     facts = {card.fact.key: card.fact}
-    if card.kind == "secure":
+    if card.kind == Kind.SECURE:
         for key in card.fact.secure:
             target = store.fact_of(db, card.deck, key)
             if target:
@@ -231,9 +231,9 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if given.self_rating is None:
             extra = [confusion_line(spec, verdict.owner)] if verdict.owner else []
             extra += [verdict.partial] if verdict.partial else []
-            prompter.show_verdict(spec, verdict, after if options.mode == "review" else None, now, extra)
+            prompter.show_verdict(spec, verdict, after if options.mode == store.Mode.REVIEW else None, now, extra)
 
-        if options.rate and options.mode == "review" and given.self_rating is None:
+        if options.rate and options.mode == store.Mode.REVIEW and given.self_rating is None:
             previews = Previews(card.state, now, params, {verdict.rating: after})
             chosen = prompter.choose_rating(verdict.rating, previews, now)
             if chosen is None:
@@ -249,7 +249,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             if chosen != verdict.rating:
                 after = previews[chosen]
                 store.amend_rating(db, saved.review_id, card, verdict.rating, chosen, after)
-                if (chosen == AGAIN) != (verdict.rating == AGAIN):
+                if (chosen == Rating.AGAIN) != (verdict.rating == Rating.AGAIN):
                     saved = replace(saved, new_leech=store.refresh_leech(db, card.id))
         if not verdict.correct:
             summary.misses.append(spec)
@@ -258,7 +258,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             if prompter.offer_suspend(spec):
                 store.set_suspended(db, [card.id], True)
                 continue
-        if options.requeue and options.mode == "review" and after.due is not None and after.due <= now + LEARN_AHEAD:
+        if (options.requeue and options.mode == store.Mode.REVIEW and after.due is not None
+                and after.due <= now + LEARN_AHEAD):
             pending.append(replace(card, state=after, reps=card.reps + 1))
             total += 1
     summary.next_due = store.next_due(db, deck)

@@ -7,17 +7,7 @@ from datetime import datetime, timedelta
 
 from trainer import store
 from trainer.db import Database, writing
-from trainer.scheduler import (
-    AGAIN,
-    EASY,
-    GOOD,
-    HARD,
-    NEW,
-    CardState,
-    Params,
-    retrievability,
-    review,
-)
+from trainer.scheduler import CardState, Params, Rating, State, retrievability, review
 
 
 def simulate_history(db: Database, start: datetime, days: int, params: Params, true_params: Params,
@@ -37,15 +27,15 @@ def simulate_history(db: Database, start: datetime, days: int, params: Params, t
                     return written
                 now += timedelta(seconds=rng.uniform(4, 12))
                 real = truth.get(card.id, CardState())
-                p = retrievability(real, now, true_params) if real.state != NEW else 0.0
-                if real.state == NEW:
-                    rating = rng.choices([AGAIN, HARD, GOOD, EASY], [0.3, 0.1, 0.5, 0.1])[0]
+                p = retrievability(real, now, true_params) if real.state != State.NEW else 0.0
+                if real.state == State.NEW:
+                    rating = rng.choices([Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY], [0.3, 0.1, 0.5, 0.1])[0]
                 elif rng.random() < p:
-                    rating = rng.choices([HARD, GOOD, EASY], [0.1, 0.8, 0.1])[0]
+                    rating = rng.choices([Rating.HARD, Rating.GOOD, Rating.EASY], [0.1, 0.8, 0.1])[0]
                 else:
-                    rating = AGAIN
+                    rating = Rating.AGAIN
                 after = review(card.state, rating, now, params)
                 truth[card.id] = review(real, rating, now, true_params)
-                store.record_review(db, card, now, "", rating > AGAIN, rating, rng.randint(2000, 9000), after)
+                store.record_review(db, card, now, "", rating > Rating.AGAIN, rating, rng.randint(2000, 9000), after)
                 written += 1
     return written

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from trainer.answers import EMPTY_INDEX
@@ -12,13 +13,35 @@ from trainer.cards import fact_id
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
 from trainer.clock import iso, parse_time
-from trainer.scheduler import AGAIN, NEW, REVIEW, CardState, is_lapse
+from trainer.scheduler import LEECH_FAILS, CardState, Rating, State, is_lapse
 from trainer.settings import Settings
 
 if TYPE_CHECKING:
     from trainer.importing import DeckImport
 
-REMOVED = 2  # cards.suspended: 0 active, 1 set aside by the learner, 2 its fact left the deck's file
+class Suspension(IntEnum):
+    """cards.suspended and facts.suspended: why a card is not asked."""
+
+    ACTIVE = 0
+    SET_ASIDE = 1  # by the learner (`trainer suspend`, a leech)
+    REMOVED = 2  # its fact left the deck's file, or the deck no longer asks its kind: kept with its history
+
+
+class Mode(str, Enum):
+    """reviews.mode: a review moves the schedule; a practice answer (a quiz) is only logged."""
+
+    REVIEW = "review"
+    PRACTICE = "practice"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# The vocabulary is written into the SQL text rather than bound, because SQLite uses a partial index
+# (cards_due, cards_new) only when a query names the same constant as the index does.
+ACTIVE, SET_ASIDE, REMOVED = int(Suspension.ACTIVE), int(Suspension.SET_ASIDE), int(Suspension.REMOVED)
+REVIEW_MODE, PRACTICE_MODE = f"'{Mode.REVIEW.value}'", f"'{Mode.PRACTICE.value}'"
+NEW_STATE, LEARNING_STATES, REVIEW_STATE = int(State.NEW), f"({int(State.LEARNING)}, {int(State.RELEARNING)})", int(State.REVIEW)
 _CARD_COLS = ("c.id, c.deck, c.fact_id, c.kind, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, "
               "c.reps, c.lapses, f.data, c.suspended")
 
@@ -66,7 +89,7 @@ class DeckCounts:
 
 def _row_to_card(row: tuple) -> CardRow:
     (cid, deck, fid, kind, state, step, stab, diff, due, last, reps, lapses, data, suspended) = row
-    cs = CardState(state=state or NEW, step=step, stability=stab, difficulty=diff,
+    cs = CardState(state=state or State.NEW, step=step, stability=stab, difficulty=diff,
                    due=parse_time(due), last_review=parse_time(last))
     return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses, fact_id=fid,
                    suspended=suspended)
@@ -112,28 +135,28 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
                  for c in imp.cards if c.id not in old_cards]
     card_updates = [(c.position, c.id) for c in imp.cards if c.id in old_cards]
     db.conn.executemany(
-        "INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, 0) "
+        f"INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, {ACTIVE}) "
         "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
-        "suspended=CASE WHEN facts.suspended = 2 THEN 0 ELSE facts.suspended END",
+        f"suspended=CASE WHEN facts.suspended = {REMOVED} THEN {ACTIVE} ELSE facts.suspended END",
         fact_rows,
     )
     db.conn.executemany("INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)", card_rows)
     db.conn.executemany(
-        "UPDATE cards SET position = ?, suspended = CASE WHEN suspended = 2 THEN 0 ELSE suspended END "
+        f"UPDATE cards SET position = ?, suspended = CASE WHEN suspended = {REMOVED} THEN {ACTIVE} ELSE suspended END "
         "WHERE id = ?", card_updates)
     kept = {r[0] for r in fact_rows}
     gone_facts = [fid for fid in old if fid not in kept and old[fid][1] != REMOVED]
-    db.conn.executemany("UPDATE facts SET suspended = 2 WHERE id = ?", [(f,) for f in gone_facts])
+    db.conn.executemany(f"UPDATE facts SET suspended = {REMOVED} WHERE id = ?", [(f,) for f in gone_facts])
     gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
-    db.conn.executemany("UPDATE cards SET suspended = 2 WHERE id = ?", gone_cards)
+    db.conn.executemany(f"UPDATE cards SET suspended = {REMOVED} WHERE id = ?", gone_cards)
     reset = [(c,) for c in sorted(imp.reset) if c in old_cards]
     studied_reset = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", r).fetchone()[0] for r in reset)
     db.conn.executemany(
-        "UPDATE cards SET state = 0, step = NULL, stability = NULL, difficulty = NULL, due = NULL, "
+        f"UPDATE cards SET state = {NEW_STATE}, step = NULL, stability = NULL, difficulty = NULL, due = NULL, "
         "last_review = NULL, reps = 0, lapses = 0, leech = 0 WHERE id = ?", reset)
     db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
                [json.dumps(imp.index, separators=(",", ":")), deck.name])
-    total = db.execute("SELECT count(*) FROM cards WHERE deck = ? AND suspended = 0", [deck.name]).fetchone()[0]
+    total = db.execute(f"SELECT count(*) FROM cards WHERE deck = ? AND suspended = {ACTIVE}", [deck.name]).fetchone()[0]
     gone = set(gone_facts)
     dropped = [c for (c,) in gone_cards if c.rsplit("/", 1)[0] not in gone]
     studied_dropped = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", [c]).fetchone()[0] for c in dropped)
@@ -164,7 +187,7 @@ def deck_of(db: Database, name: str) -> Deck | None:
 
 def removed_facts(db: Database, deck: str) -> list[str]:
     """Facts that left the deck file on a re-import (kept, suspended, with their reviews)."""
-    return [r[0] for r in db.execute("SELECT id FROM facts WHERE deck = ? AND suspended = 2 ORDER BY position", [deck])]
+    return [r[0] for r in db.execute(f"SELECT id FROM facts WHERE deck = ? AND suspended = {REMOVED} ORDER BY position", [deck])]
 
 
 def delete_facts(db: Database, fact_ids: list[str]) -> int:
@@ -207,16 +230,16 @@ def has_cards(db: Database) -> bool:
 
 def deck_counts(db: Database, now: datetime) -> list[DeckCounts]:
     rows = db.execute(
-        """SELECT d.name, d.title,
-             (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = 0),
+        f"""SELECT d.name, d.title,
+             (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = {ACTIVE}),
              count(c.id),
-             coalesce(sum(c.suspended = 0 AND c.reps = 0), 0),
-             coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.state IN (1, 3)), 0),
-             coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.due <= ?), 0),
-             coalesce(sum(c.suspended = 1), 0),
-             coalesce(sum(c.suspended = 0 AND c.reps > 0 AND c.state = 2), 0),
+             coalesce(sum(c.suspended = {ACTIVE} AND c.reps = 0), 0),
+             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state IN {LEARNING_STATES}), 0),
+             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.due <= ?), 0),
+             coalesce(sum(c.suspended = {SET_ASIDE}), 0),
+             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state = {REVIEW_STATE}), 0),
              coalesce(d.source, '')
-           FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended != 2
+           FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended != {REMOVED}
            GROUP BY d.name ORDER BY d.name""",
         [iso(now)],
     ).fetchall()
@@ -233,7 +256,7 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None) 
     where, args = _deck_filter(deck)
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
-        f"WHERE c.suspended = 0 AND c.reps > 0 AND c.due <= ?{where} ORDER BY c.due LIMIT ?",
+        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND c.due <= ?{where} ORDER BY c.due LIMIT ?",
         [iso(now), *args, max(limit, 0)],
     ).fetchall()
     return [_row_to_card(r) for r in rows]
@@ -247,7 +270,7 @@ def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Ite
     out: list[CardRow] = []
     cursor = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id JOIN decks d ON d.name = c.deck "
-        f"WHERE c.suspended = 0 AND c.reps = 0{where} ORDER BY d.rowid, c.position",  # decks in the order added
+        f"WHERE c.suspended = {ACTIVE} AND c.reps = 0{where} ORDER BY d.rowid, c.position",  # decks in the order added
         args,
     )
     for row in cursor:
@@ -281,14 +304,14 @@ def facts_by_key(db: Database, deck: str, keys: Iterable[str]) -> list[Fact]:
 def facts(db: Database, deck: str) -> list[Fact]:
     """The deck's live facts in deck order."""
     return [Fact.from_dict(json.loads(d)) for (d,) in
-            db.execute("SELECT data FROM facts WHERE deck = ? AND suspended != 2 ORDER BY position", [deck])]
+            db.execute(f"SELECT data FROM facts WHERE deck = ? AND suspended != {REMOVED} ORDER BY position", [deck])]
 
 
 def counts_since(db: Database, since: datetime) -> tuple[int, int]:
     """(reviews, new cards introduced) since `since`, for today's limits."""
     row = db.execute(
-        "SELECT count(*), coalesce(sum(json_extract(state_before, '$.state') = 0), 0) "
-        "FROM reviews WHERE reviewed_at >= ? AND mode = 'review'",
+        f"SELECT count(*), coalesce(sum(json_extract(state_before, '$.state') = {NEW_STATE}), 0) "
+        f"FROM reviews WHERE reviewed_at >= ? AND mode = {REVIEW_MODE}",
         [iso(since)],
     ).fetchone()
     return int(row[0]), int(row[1])
@@ -298,10 +321,7 @@ def facts_started_since(db: Database, since: datetime) -> set[str]:
     """Facts that had a card seen for the first time since `since`: their siblings wait a day."""
     return {fid for (fid,) in db.execute(
         "SELECT DISTINCT c.fact_id FROM reviews r JOIN cards c ON c.id = r.card_id "
-        "WHERE r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = 0", [iso(since)])}
-
-
-LEECH_FAILS = 8
+        f"WHERE r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = {NEW_STATE}", [iso(since)])}
 
 
 @dataclass(frozen=True)
@@ -311,13 +331,13 @@ class Recorded:
 
 
 def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool,
-                  rating: int, duration_ms: int, after: CardState, mode: str = "review",
+                  rating: int, duration_ms: int, after: CardState, mode: Mode = Mode.REVIEW,
                   confused_with: str | None = None) -> Recorded:
     """Append the answer and, for a review, move the card's cached state: one committed transaction.
 
     Practice answers are logged with the state unchanged, so they never move the schedule.
     """
-    practice = mode == "practice"
+    practice = mode == Mode.PRACTICE
     if practice:
         after = card.state
     lapse = int(is_lapse(rating, card.state))
@@ -335,13 +355,14 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
                        [review_id, card.id, card.fact_id, confused_with, iso(now)])
         if not practice:
             _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=lapse)
-            if rating == AGAIN:
+            if rating == Rating.AGAIN:
                 new_leech = _mark_leech(db, card.id)
     return Recorded(review_id, new_leech)
 
 
 def _fails(db: Database, card_id: str) -> int:
-    return db.execute("SELECT count(*) FROM reviews WHERE card_id = ? AND rating = 1 AND mode = 'review'",
+    return db.execute(f"SELECT count(*) FROM reviews WHERE card_id = ? AND rating = {int(Rating.AGAIN)} "
+                      f"AND mode = {REVIEW_MODE}",
                       [card_id]).fetchone()[0]
 
 
@@ -375,7 +396,7 @@ def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
     with writing(db):
         row = db.execute(
             "SELECT id, card_id, answer, rating, mode, state_before FROM reviews "
-            + ("WHERE id = ?" if review_id is not None else "WHERE mode = 'review' ORDER BY id DESC LIMIT 1"),
+            + ("WHERE id = ?" if review_id is not None else f"WHERE mode = {REVIEW_MODE} ORDER BY id DESC LIMIT 1"),
             [review_id] if review_id is not None else [],
         ).fetchone()
         if row is None:
@@ -384,7 +405,7 @@ def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
         before = CardState.from_dict(json.loads(before_json))
         db.execute("DELETE FROM confusions WHERE review_id = ?", [rid])
         db.execute("DELETE FROM reviews WHERE id = ?", [rid])
-        if mode != "practice":
+        if mode != Mode.PRACTICE:
             lapse = int(is_lapse(rating, before))
             _set_card_state(db, cid, before, reps_delta=-1, lapses_delta=-lapse)
             refresh_leech(db, cid)
@@ -410,8 +431,8 @@ def find_cards(db: Database, deck: str | None = None, kind: str | None = None, *
     """Cards for listings, drills and quizzes: active ones (`with_suspended`: and those set aside), or
     (`suspended`) only those set aside or gone from their deck's file; optionally only studied cards, only
     leeches, soonest due first."""
-    where = ["c.suspended IN (1, 2)" if suspended else "c.suspended IN (0, 1)" if with_suspended
-             else "c.suspended = 0"]
+    where = [f"c.suspended IN ({SET_ASIDE}, {REMOVED})" if suspended else
+             f"c.suspended IN ({ACTIVE}, {SET_ASIDE})" if with_suspended else f"c.suspended = {ACTIVE}"]
     args: list[Any] = []
     if deck:
         where.append("c.deck = ?")
@@ -458,7 +479,7 @@ def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str
     for (kind,) in db.execute("SELECT DISTINCT kind FROM cards"):
         times = sorted(d for (d,) in db.execute(
             "SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id "
-            "WHERE c.kind = ? AND r.correct = 1 AND r.mode = 'review' ORDER BY r.id DESC LIMIT ?", [kind, sample]))
+            f"WHERE c.kind = ? AND r.correct = 1 AND r.mode = {REVIEW_MODE} ORDER BY r.id DESC LIMIT ?", [kind, sample]))
         if len(times) >= minimum:
             mid = len(times) // 2
             out[kind] = (times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2) / 1000
@@ -479,27 +500,28 @@ def card_states(db: Database, deck: str | None = None) -> list[tuple[CardState, 
     """(memory state, reps) of every active card, for recall averages and the exam plan."""
     where, args = (" AND deck = ?", [deck]) if deck else ("", [])
     rows = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps FROM cards "
-                      f"WHERE suspended = 0{where}", args).fetchall()
-    return [(CardState(state=r[0] or NEW, step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
+                      f"WHERE suspended = {ACTIVE}{where}", args).fetchall()
+    return [(CardState(state=r[0] or State.NEW, step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
                        last_review=parse_time(r[5])), int(r[6])) for r in rows]
 
 
 def reviews_per_day(db: Database, day_modifier: str, since: datetime) -> list[tuple[str, int]]:
     """(study day, reviews) since `since`; `day_modifier` is the SQLite date() shift to local study days."""
-    return db.execute("SELECT date(reviewed_at, ?) AS d, count(*) FROM reviews WHERE mode = 'review' "
+    return db.execute(f"SELECT date(reviewed_at, ?) AS d, count(*) FROM reviews WHERE mode = {REVIEW_MODE} "
                       "AND reviewed_at >= ? GROUP BY d", [day_modifier, iso(since)]).fetchall()
 
 
 def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
     """(study day, cards falling due) for every studied active card."""
-    return db.execute("SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = 0 AND reps > 0 GROUP BY d",
+    return db.execute(f"SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 GROUP BY d",
                       [day_modifier]).fetchall()
 
 
 def mature_reviews_since(db: Database, since: datetime) -> tuple[int, int]:
     """(reviews, passed) of cards that were in review state when answered: the "true retention" sample."""
-    row = db.execute("SELECT count(*), coalesce(sum(rating > 1), 0) FROM reviews WHERE mode = 'review' "
-                     "AND reviewed_at >= ? AND json_extract(state_before, '$.state') = ?", [iso(since), REVIEW]).fetchone()
+    row = db.execute(f"SELECT count(*), coalesce(sum(rating > {int(Rating.AGAIN)}), 0) FROM reviews "
+                     f"WHERE mode = {REVIEW_MODE} AND reviewed_at >= ? AND json_extract(state_before, '$.state') = "
+                     f"{REVIEW_STATE}", [iso(since)]).fetchone()
     return int(row[0]), int(row[1])
 
 
@@ -542,7 +564,7 @@ def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapse
 def next_due(db: Database, deck: str | None = None) -> datetime | None:
     where, args = _deck_filter(deck)
     row = db.execute(
-        f"SELECT min(c.due) FROM cards c WHERE c.suspended = 0 AND c.reps > 0{where}", args
+        f"SELECT min(c.due) FROM cards c WHERE c.suspended = {ACTIVE} AND c.reps > 0{where}", args
     ).fetchone()
     return parse_time(row[0]) if row and row[0] else None
 
@@ -550,15 +572,15 @@ def next_due(db: Database, deck: str | None = None) -> datetime | None:
 def totals(db: Database, now: datetime) -> dict[str, int]:
     """Headline counts for `trainer stats`."""
     c = db.execute(
-        "SELECT count(*), coalesce(sum(reps = 0), 0), coalesce(sum(reps > 0 AND state IN (1, 3)), 0), "
-        "coalesce(sum(reps > 0 AND state = 2), 0), coalesce(sum(reps > 0 AND due <= ?), 0) "
-        "FROM cards WHERE suspended = 0",
+        f"SELECT count(*), coalesce(sum(reps = 0), 0), coalesce(sum(reps > 0 AND state IN {LEARNING_STATES}), 0), "
+        f"coalesce(sum(reps > 0 AND state = {REVIEW_STATE}), 0), coalesce(sum(reps > 0 AND due <= ?), 0) "
+        f"FROM cards WHERE suspended = {ACTIVE}",
         [iso(now)],
     ).fetchone()
-    r = db.execute("SELECT count(*), coalesce(sum(correct), 0) FROM reviews WHERE mode = 'review'").fetchone()
-    practice = db.execute("SELECT count(*) FROM reviews WHERE mode = 'practice'").fetchone()[0]
-    susp = db.execute("SELECT count(*) FROM cards WHERE suspended = 1").fetchone()[0]
-    leeches = db.execute("SELECT count(*) FROM cards WHERE leech = 1 AND suspended = 0").fetchone()[0]
+    r = db.execute(f"SELECT count(*), coalesce(sum(correct), 0) FROM reviews WHERE mode = {REVIEW_MODE}").fetchone()
+    practice = db.execute(f"SELECT count(*) FROM reviews WHERE mode = {PRACTICE_MODE}").fetchone()[0]
+    susp = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {SET_ASIDE}").fetchone()[0]
+    leeches = db.execute(f"SELECT count(*) FROM cards WHERE leech = 1 AND suspended = {ACTIVE}").fetchone()[0]
     return {"cards": c[0], "new": c[1], "learning": c[2], "review": c[3], "due": c[4],
             "suspended": susp, "leeches": leeches, "reviews": r[0], "correct": r[1], "practice": practice}
 
