@@ -134,7 +134,7 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
                 session.Options(requeue=False))
     db.close()
     shutil.rmtree(work, ignore_errors=True)
-    return [b - a for a, b in zip(prompter.marks, prompter.marks[1:])]
+    return [b - a for a, b in zip(prompter.marks, prompter.marks[1:], strict=False)]
 
 
 def whole_process(args: list[str], home: Path, runs: int, now: datetime | None = None) -> list[float]:
@@ -238,7 +238,8 @@ def main(tiny: bool, reviews: int, runs: int, answers: int, anki_python: str | N
         cells = [f"{v[c]:10.3f}" if c in v else f"{'':10s}" for c in ("median", "p99", "min", "max")]
         click.echo(f"{k:34s} {' '.join(cells)}   {v['n']}")
     f = results["figures"]
-    click.echo(f"answer cost, large / small database: {f['answer_large_ms']['median'] / f['answer_small_ms']['median']:.2f}x")
+    ratio = f["answer_large_ms"]["median"] / f["answer_small_ms"]["median"]
+    click.echo(f"answer cost, large / small database: {ratio:.2f}x")
     if "anki" in results:
         a = results["anki"]
         pick = lambda *names: next((a[n]["median"] for n in names if n in a), None)  # noqa: E731

@@ -75,7 +75,8 @@ def main(registry_dir: Path, out: Path, curated: Path) -> None:
     except TrainerError as e:
         raise click.ClickException(str(e)) from None
     for name, n in counts.items():
-        click.echo(f"{out / (name + '.txt')}: {n} names" if name == "known-names" else f"{out / (name + '.yaml')}: {n} facts")
+        names = name == "known-names"
+        click.echo(f"{out / (name + ('.txt' if names else '.yaml'))}: {n} {'names' if names else 'facts'}")
 
 
 if __name__ == "__main__":

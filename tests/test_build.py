@@ -32,7 +32,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json", "known-names.txt"])
+@pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json",
+                                  "known-names.txt"])
 def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: str) -> None:
     assert (built / name).read_bytes() == (ROOT / "decks" / name).read_bytes()
 
@@ -44,7 +45,7 @@ def test_every_exam_fact_agrees_with_iana_or_says_why_not(registry_dir: Path) ->
         names = [n.split("(")[0].strip() for n in (fact.registry or "").split(",")]
         if len(names) == 1:
             names *= len(fact.ports)
-        for port, name in zip(fact.ports, names):
+        for port, name in zip(fact.ports, names, strict=False):
             for t in ("tcp", "udp") if fact.transport == "both" else (fact.transport,):
                 assert (name, port, t) in rows, (fact.key, name, port, t)
         if fact.service.casefold() not in {n.casefold() for n in names}:

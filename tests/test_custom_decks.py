@@ -33,7 +33,8 @@ def test_the_documented_example_is_a_valid_deck(isolated_home: Path, tmp_path: P
     assert [f.key for f in deck.facts][:3] == ["ldaps", "ldap", "cia"] and not deck.warnings
     (tmp_path / "secplus.yaml").write_text(example, encoding="utf-8")
     assert run(["import", str(tmp_path / "secplus.yaml")]).exit_code == 0
-    out = run(["review", "--deck", "secplus", "--new", "10"], input="636\n389\nconfidentiality, integrity and availability\n").output
+    answers = "636\n389\nconfidentiality, integrity and availability\n"
+    out = run(["review", "--deck", "secplus", "--new", "10"], input=answers).output
     assert out.count("✓") == 3, out
 
 
@@ -95,7 +96,8 @@ def test_reimport_of_an_edited_deck_keeps_reviews_suspends_and_prunes(isolated_h
     deck.write_text("facts:\n- {key: a, front: one, back: '1'}\n- {key: b, front: two, back: '2'}\n", encoding="utf-8")
     run(["import", str(deck)])
     run(["review", "--deck", "mine"], input="1\n2\n")
-    deck.write_text("facts:\n- {key: a, front: one?, back: '1'}\n- {key: c, front: three, back: '3'}\n", encoding="utf-8")
+    deck.write_text("facts:\n- {key: a, front: one?, back: '1'}\n- {key: c, front: three, back: '3'}\n",
+                    encoding="utf-8")
     out = run(["import", str(deck)]).output
     assert "mine: 1 added, 1 updated, 0 unchanged, 1 suspended; 2 cards." in out
     con = sqlite3.connect(isolated_home / "trainer.db")
@@ -189,7 +191,8 @@ def test_decks_show_and_remove(isolated_home: Path) -> None:
     assert refused.exit_code == 1 and "add --yes" in refused.output
     assert "Removed deck 'exam' and 1 reviews." in run(["decks", "remove", "exam", "--yes"]).output
     con = sqlite3.connect(isolated_home / "trainer.db")
-    assert [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("decks", "facts", "cards", "reviews")] == [0] * 4
+    tables = ("decks", "facts", "cards", "reviews")
+    assert [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables] == [0] * 4
 
 
 def test_oversized_files_are_refused(isolated_home: Path, tmp_path: Path) -> None:

@@ -47,7 +47,8 @@ def test_dump_then_parse_gives_the_same_deck(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("old,new,expected", [
     ("  ports: 143\n", "  ports: 70000\n", "deck.yaml:8: facts[0].ports: 70000 is not a port (0-65535)"),
-    ("- service: FTP\n", "- key: imap\n  service: FTP\n", "deck.yaml:10: facts[1]: duplicate key `imap` (first at line 5)"),
+    ("- service: FTP\n", "- key: imap\n  service: FTP\n",
+     "deck.yaml:10: facts[1]: duplicate key `imap` (first at line 5)"),
     ("  transport: tcp\n", "  transport: sctp\n", "deck.yaml:9: facts[0].transport: 'sctp' must be tcp, udp or both"),
     ("  back: Confidentiality, integrity, availability\n", "", "deck.yaml:12: facts[2]: `back` is required"),
     ("title: My ports\n", "title: [My ports\n", "deck.yaml:"),

@@ -48,7 +48,7 @@ def test_registry_files_that_are_not_decks_are_refused_cleanly(isolated_home: Pa
 
 def test_each_fact_is_met_first_by_its_port_question(isolated_home: Path) -> None:
     out = run(["review", "--new", "40"], input="x\n" * 34).output
-    questions = [l.split(") ", 1)[1] for l in out.splitlines() if l.startswith("(")][:34]  # the 35th: a requeued one
+    questions = [ln.split(") ", 1)[1] for ln in out.splitlines() if ln.startswith("(")][:34]  # the 35th: a requeued one
     assert len(questions) == 34 and len(set(questions)) == 34  # one card per fact today: siblings wait
     assert all(q.startswith(("Which port does ", "Which ports does ")) for q in questions), questions
     from trainer import store
@@ -63,7 +63,7 @@ def test_each_fact_is_met_first_by_its_port_question(isolated_home: Path) -> Non
 def test_piped_answers_in_the_forms_candidates_type_are_right(isolated_home: Path) -> None:
     answers = "20 21\n22.\nport 22\n23/tcp\n25 (TCP)\n53 (TCP and UDP)\n67/68\n69/udp\n80\n123\n"
     out = run(["review", "--new", "10"], input=answers).output
-    assert [l[0] for l in out.splitlines() if l[:1] in "✓✗"] == ["✓"] * 10, out
+    assert [ln[0] for ln in out.splitlines() if ln[:1] in "✓✗"] == ["✓"] * 10, out
 
 
 def test_a_port_shared_by_two_services_accepts_either(isolated_home: Path, tmp_path: Path) -> None:

@@ -103,9 +103,9 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     assert rows == [("mail/imap/service-port", "mail/imap", "mail/imaps")]
     drill = run(["review", "--confusions"], input="143\n993\n", when="2026-03-02T09:30:00+00:00").output.splitlines()
     assert drill[0] == "IMAP (143) vs IMAPS (993): confused 1 time"
-    assert [l[6:] for l in drill if l.startswith("(")][:2] == ["Which port does IMAP use?",
+    assert [ln[6:] for ln in drill if ln.startswith("(")][:2] == ["Which port does IMAP use?",
                                                               "Which port does IMAPS use?"]  # side by side
-    assert sum(l.startswith("✓") for l in drill) == 2
+    assert sum(ln.startswith("✓") for ln in drill) == 2
 
 
 def test_undo_key_takes_back_the_answer_and_asks_again(isolated_home: Path) -> None:
@@ -122,12 +122,13 @@ def test_trainer_undo_twice_restores_earlier_due_dates(isolated_home: Path) -> N
     run(["review", "--new", "1"], input="20 21\n")  # FTP: Easy, due in days
     first_due = con(isolated_home).execute("SELECT due FROM cards WHERE id = 'exam/ftp/service-port'").fetchone()[0]
     run(["review", "--new", "0", "--ahead", "1"], input="21\n", when="2026-03-03T09:00:00+00:00")
-    assert con(isolated_home).execute("SELECT due FROM cards WHERE id = 'exam/ftp/service-port'").fetchone()[0] != first_due
+    ftp = "SELECT due, reps, state FROM cards WHERE id = 'exam/ftp/service-port'"
+    assert con(isolated_home).execute(ftp).fetchone()[0] != first_due
     out = run(["undo"]).output
     assert out.startswith("Undid '21' to: Which ports does FTP use?")
-    assert con(isolated_home).execute("SELECT due, reps FROM cards WHERE id = 'exam/ftp/service-port'").fetchone() == (first_due, 1)
+    assert con(isolated_home).execute(ftp).fetchone()[:2] == (first_due, 1)
     run(["undo"])
-    assert con(isolated_home).execute("SELECT due, reps, state FROM cards WHERE id = 'exam/ftp/service-port'").fetchone() == (None, 0, 0)
+    assert con(isolated_home).execute(ftp).fetchone() == (None, 0, 0)
     result = CliRunner().invoke(cli, ["undo"])
     assert result.exit_code == 1 and "nothing to undo" in result.output
 
@@ -154,13 +155,13 @@ def test_a_card_failed_eight_times_is_a_leech_that_can_be_drilled_suspended_and_
 def test_quiz_scores_lists_misses_and_leaves_the_schedule_alone(isolated_home: Path) -> None:
     out = run(["quiz", "--count", "5", "--seed", "4"], input="x\n" * 5).output
     lines = out.splitlines()
-    assert sum(l.startswith("(") for l in lines) == 5 and "Score: 0/5 (0%)." in lines
+    assert sum(ln.startswith("(") for ln in lines) == 5 and "Score: 0/5 (0%)." in lines
     assert lines.index("Misses:") == len(lines) - 6
     con = db(isolated_home)
     assert con.execute("SELECT count(*), min(mode), max(mode) FROM reviews").fetchone() == (5, "practice", "practice")
     assert con.execute("SELECT count(*) FROM cards WHERE reps > 0").fetchone()[0] == 0
     again = run(["quiz", "--count", "5", "--seed", "4"], input="x\n" * 5).output
-    assert [l for l in again.splitlines() if l.startswith("(")] == [l for l in lines if l.startswith("(")]
+    assert [ln for ln in again.splitlines() if ln.startswith("(")] == [ln for ln in lines if ln.startswith("(")]
     run(["quiz", "--count", "3", "--seed", "4", "--count-as-review", "--kind", "service-port"], input="x\n" * 3)
     assert con.execute("SELECT count(*) FROM cards WHERE reps > 0 AND kind = 'service-port'").fetchone()[0] == 3
     stats = json.loads(run(["stats", "--json"]).output)
@@ -173,7 +174,7 @@ def test_ahead_and_extra(isolated_home: Path) -> None:
     assert "Nothing due" in out and "--ahead N" in out
     ahead = run(["review", "--new", "0", "--ahead", "5"], input="20 21\n22\n", when="2026-03-02T12:00:00+00:00").output
     assert "studying the 2 cards due soonest" in ahead
-    assert {l[6:] for l in ahead.splitlines() if l.startswith("(")} == {"Which ports does FTP use?",
+    assert {ln[6:] for ln in ahead.splitlines() if ln.startswith("(")} == {"Which ports does FTP use?",
                                                                         "Which port does SSH use?"}
     extra = run(["review", "--extra", "3"], input="", when="2026-03-02T12:00:00+00:00").output
     assert "(1/21)" in extra  # 18 new left today, plus 3
@@ -184,7 +185,7 @@ def test_an_undone_multiple_choice_card_keeps_its_option_order(isolated_home: Pa
         result = run(["review", "--interactive", "--choice", "--new", "1"])
     answers = [a for (a,) in db(isolated_home).execute("SELECT answer FROM reviews")]
     assert "Undone" in result.output and len(answers) == 1
-    verdicts = [l for l in result.output.splitlines() if l[:1] in "✓✗"]
+    verdicts = [ln for ln in result.output.splitlines() if ln[:1] in "✓✗"]
     assert len(verdicts) == 2 and verdicts[0] == verdicts[1]  # option 1 was the same option both times
 
 
@@ -211,7 +212,8 @@ def test_exam_grading_follows_comptia_and_iana_both(isolated_home: Path) -> None
     assert right("dns", "service-port", "53 udp") and right("dns", "service-port", "53/tcp")
     assert not right("submissions", "port-service", "urd")  # IANA's urd is another service on 465
     for key, kind, answer in [("pop3", "port-service", "Post Office Protocol version 3"),
-                              ("dns", "port-service", "Domain Name Service"), ("smtps", "port-service", "SMTP over SSL"),
+                              ("dns", "port-service", "Domain Name Service"),
+                              ("smtps", "port-service", "SMTP over SSL"),
                               ("mssql", "port-service", "Microsoft SQL"), ("ike", "port-service", "IKEv2"),
                               ("tftp", "transport", "UDP only")]:
         assert right(key, kind, answer), answer
@@ -226,7 +228,7 @@ def test_a_partial_multi_port_answer_is_called_partly_right(isolated_home: Path)
 def test_quiz_verdicts_show_no_rating_and_undo_passes_over_practice(isolated_home: Path) -> None:
     run(["review", "--new", "1"], input="20 21\n")
     quiz = run(["quiz", "--count", "2", "--seed", "1"], input="x\nx\n").output
-    verdicts = [l for l in quiz.splitlines() if l[:1] in "✓✗"]
+    verdicts = [ln for ln in quiz.splitlines() if ln[:1] in "✓✗"]
     assert verdicts and all("[" not in v for v in verdicts)  # practice moves nothing, so no interval
     out = run(["undo"]).output
     assert out.startswith("Undid '20 21' to: Which ports does FTP use?")

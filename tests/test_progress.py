@@ -11,10 +11,10 @@ import pytest
 from click.testing import CliRunner
 
 from trainer import store
-from trainer.importing import plan
 from trainer.cli import cli
 from trainer.db import open_db
 from trainer.deck import load_deck, parse_deck
+from trainer.importing import plan
 from trainer.paths import bundled_deck
 from trainer.scheduler import Params, parse_time
 from trainer.simulate import simulate_history
@@ -116,7 +116,8 @@ def test_optimize_needs_enough_history_and_changes_nothing_without_it(isolated_h
     db = isolated_home / "trainer.db"
     before = sqlite3.connect(db).execute("SELECT * FROM cards ORDER BY id").fetchall()
     result = CliRunner().invoke(cli, ["optimize"])
-    assert result.exit_code == 1 and "optimize needs 400 reviews" in result.output and "Nothing changed." in result.output
+    assert result.exit_code == 1 and "optimize needs 400 reviews" in result.output
+    assert "Nothing changed." in result.output
     assert sqlite3.connect(db).execute("SELECT * FROM cards ORDER BY id").fetchall() == before
 
 
@@ -146,9 +147,11 @@ def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Pat
     card_id, = db.execute("SELECT card_id FROM reviews GROUP BY card_id ORDER BY count(*) DESC LIMIT 1").fetchone()
     state = CardState()
     p = Params(weights=tuple(weights))
-    for at, rating in db.execute("SELECT reviewed_at, rating FROM reviews WHERE card_id = ? ORDER BY reviewed_at", [card_id]):
+    log = db.execute("SELECT reviewed_at, rating FROM reviews WHERE card_id = ? ORDER BY reviewed_at", [card_id])
+    for at, rating in log:
         state = review(state, rating, parse_time(at), p)
-    assert db.execute("SELECT stability FROM cards WHERE id = ?", [card_id]).fetchone()[0] == pytest.approx(state.stability)
+    stability = db.execute("SELECT stability FROM cards WHERE id = ?", [card_id]).fetchone()[0]
+    assert stability == pytest.approx(state.stability)
 
 
 def test_stats_screen_reads_without_colour(history: Path) -> None:
@@ -157,14 +160,14 @@ def test_stats_screen_reads_without_colour(history: Path) -> None:
     assert out.splitlines()[0].startswith("Today: 0 reviewed") and "Streak: 90 days" in out
     import re
 
-    rows = [l for l in out.splitlines() if re.fullmatch(r"  (Mon|Sun) [·░▒▓█ ]+", l)]
+    rows = [ln for ln in out.splitlines() if re.fullmatch(r"  (Mon|Sun) [·░▒▓█ ]+", ln)]
     assert len(rows) == 2 and any(g in rows[0] for g in "░▒▓█")
     assert "less ·░▒▓█ more" in out and "Due in the next 14 days" in out
 
 
 def test_settings_lists_exactly_what_can_be_set_and_refuses_bad_values(isolated_home: Path) -> None:
     listed = run(["settings"], START).output.splitlines()
-    assert [l.split(" = ")[0] for l in listed] == ["new_per_day", "reviews_per_day", "desired_retention",
+    assert [ln.split(" = ")[0] for ln in listed] == ["new_per_day", "reviews_per_day", "desired_retention",
                                                    "day_starts_at", "learning_steps", "relearning_steps",
                                                    "maximum_interval", "choice", "fuzz"]
     assert "null" not in " ".join(listed) and "learning_steps = 1m 10m" in " ".join(listed)

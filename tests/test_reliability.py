@@ -48,7 +48,8 @@ def test_killing_a_session_at_random_loses_no_answer_whose_verdict_was_shown(iso
     db = isolated_home / "trainer.db"
     for run in range(24):
         before = sqlite3.connect(db).execute("SELECT count(*) FROM reviews").fetchone()[0]
-        proc = subprocess.Popen([sys.executable, "-m", "trainer", "review", "--extra", "30"], env=env_for(isolated_home),
+        proc = subprocess.Popen([sys.executable, "-m", "trainer", "review", "--extra", "30"],
+                                env=env_for(isolated_home),
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=tmp_path)
         verdicts = 0
         target = rng.randint(0, 6)
@@ -83,13 +84,14 @@ def test_two_sessions_and_an_import_at_once_all_finish(isolated_home: Path, tmp_
                    stdin=subprocess.DEVNULL, capture_output=True, cwd=tmp_path, check=True)
     answers = "".join(rng_answer + "\n" for rng_answer in ["x", "22", "20 21"] * 20)
     procs = [subprocess.Popen([sys.executable, "-m", "trainer", "review", "--new", "30"], env=env_for(isolated_home),
-                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              cwd=tmp_path)
              for _ in range(2)]
     procs.append(subprocess.Popen([sys.executable, "-m", "trainer", "import", str(bundled_deck("registry"))],
                                   env=env_for(isolated_home), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True, cwd=tmp_path))
     outs = [p.communicate(answers if i < 2 else None, timeout=120) for i, p in enumerate(procs)]
-    for p, (out, err) in zip(procs, outs):
+    for p, (out, err) in zip(procs, outs, strict=False):
         assert p.returncode == 0 and err == "", err
         assert "locked" not in out
     shown = sum(out.count("✓") + out.count("✗") for out, _ in outs[:2])
@@ -104,7 +106,8 @@ def test_a_database_from_a_newer_trainer_is_refused_untouched(isolated_home: Pat
     CliRunner().invoke(cli, ["review", "--new", "0"], input="")
     db = isolated_home / "trainer.db"
     con = sqlite3.connect(db)
-    con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('trainer', 'm999_future', 'x')")
+    con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                "VALUES ('trainer', 'm999_future', 'x')")
     con.commit()
     con.close()
     before = db.read_bytes()
@@ -132,6 +135,8 @@ def test_a_first_schema_database_migrates_keeping_every_review_and_a_backup(isol
     assert "confusions" not in {r[0] for r in old.execute("SELECT name FROM sqlite_master")}
     new = sqlite3.connect(db)
     assert "leech" in {r[1] for r in new.execute("PRAGMA table_info(cards)")}
+    index = json.loads(new.execute("SELECT answer_index FROM decks WHERE name = 'mini'").fetchone()[0])
+    assert index["port_sets"] and all(keys for keys in index["names"].values())  # m003 built it from stored facts
     out = CliRunner().invoke(cli, ["review", "--deck", "mini", "--ahead", "5"], input="143\n").output
     assert "Which" in out
 
@@ -165,7 +170,8 @@ def test_deck_text_is_shown_literally_or_stripped_never_interpreted(isolated_hom
 
 def test_yaml_tags_bombs_and_huge_files_are_refused(isolated_home: Path, tmp_path: Path) -> None:
     cases = {"tag.yaml": "facts: !!python/object/apply:os.system ['touch /tmp/pwned']\n",
-             "bomb.yaml": "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nfacts: [*b, *b]\n"}
+             "bomb.yaml": "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                          "facts: [*b, *b]\n"}
     for name, text in cases.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
         result = CliRunner().invoke(cli, ["import", str(tmp_path / name)])
@@ -190,7 +196,8 @@ def test_fuzz_deck_loader(text: str) -> None:
 
 @FUZZ
 @given(st.text(max_size=300), st.sampled_from(["registry-iana", "services", "nmap", "csv"]))
-def test_fuzz_parsers_raise_only_their_own_error(tmp_path_factory: pytest.TempPathFactory, text: str, kind: str) -> None:
+def test_fuzz_parsers_raise_only_their_own_error(tmp_path_factory: pytest.TempPathFactory, text: str,
+                                                 kind: str) -> None:
     path = tmp_path_factory.mktemp("fuzz") / "input.csv"
     header = {"registry-iana": "Service Name,Port Number,Transport Protocol,Description\n", "csv": "front,back\n"}
     path.write_text(header.get(kind, "") + text, encoding="utf-8")
@@ -258,7 +265,8 @@ def test_a_corrupt_database_is_one_line_and_left_as_it_was(isolated_home: Path) 
     assert db.read_bytes() == b"this is not a database" * 100
 
 
-def test_a_full_disk_stops_cleanly_keeping_earlier_answers(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_disk_stops_cleanly_keeping_earlier_answers(isolated_home: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
     import trainer.db as tdb
 

@@ -39,11 +39,12 @@ def test_first_run_imports_the_exam_deck_and_grades_piped_answers(isolated_home:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0].startswith("Imported the bundled deck 'exam'")
-    questions = [l for l in lines if l.startswith("(")]
+    questions = [ln for ln in lines if ln.startswith("(")]
     assert questions[0] == "(1/20) Which ports does FTP use?"
     assert all(q.endswith("?") for q in questions)
-    verdicts = [l for l in lines if l[:1] in "✓✗"]
-    assert verdicts[0].startswith("✓ Right: 20, 21") and verdicts[1].startswith("✗ Wrong: you said 99; the answer is 22")
+    verdicts = [ln for ln in lines if ln[:1] in "✓✗"]
+    assert verdicts[0].startswith("✓ Right: 20, 21")
+    assert verdicts[1].startswith("✗ Wrong: you said 99; the answer is 22")
     assert "Session: 2 answered, 1 right (50%)." in lines
     rows = reviews(isolated_home)
     assert [(r["card_id"], r["answer"], r["correct"], r["rating"]) for r in rows] == [
@@ -61,7 +62,7 @@ def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
 def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> None:
     # wrong: back in a minute; right: the 10-minute learning step, still within this session; right: graduated
     result = run(["review", "--new", "1"], input="21\n20 21\n20 21\n")
-    lines = [l for l in result.output.splitlines() if l.startswith("(")]
+    lines = [ln for ln in result.output.splitlines() if ln.startswith("(")]
     assert lines == ["(1/1) Which ports does FTP use?", "(2/2) Which ports does FTP use?",
                      "(3/3) Which ports does FTP use?"]
     assert [r["correct"] for r in reviews(isolated_home)] == [0, 1, 1]
@@ -89,7 +90,7 @@ def test_daily_new_limit_holds_across_sessions(isolated_home: Path) -> None:
     out = run(["review"], when="2026-03-02T10:00:00+00:00").output
     assert "(1/" in out  # failed cards are due again after a minute
     assert "Which ports does FTP use?" in out and "new-card limit" not in out
-    assert all("(" not in l or "/" in l for l in out.splitlines())
+    assert all("(" not in ln or "/" in ln for ln in out.splitlines())
     done = reviews(isolated_home)
     assert sum(json.loads(r["state_before"])["state"] == 0 for r in done) == 20
 
@@ -97,7 +98,8 @@ def test_daily_new_limit_holds_across_sessions(isolated_home: Path) -> None:
 def test_unknown_deck_is_one_line_and_nonzero(isolated_home: Path) -> None:
     result = CliRunner().invoke(cli, ["review", "--deck", "nope"])
     assert result.exit_code == 1
-    assert result.output.strip().splitlines() == ["Error: no deck named 'nope' (yours: none yet; bundled: common, exam, registry)"]
+    assert result.output.strip().splitlines() == [
+        "Error: no deck named 'nope' (yours: none yet; bundled: common, exam, registry)"]
 
 
 def test_decks_lists_counts(isolated_home: Path) -> None:
@@ -136,7 +138,8 @@ def test_interactive_ctrl_d_and_end_of_input_keep_answers(isolated_home: Path) -
     assert [r["answer"] for r in reviews(isolated_home)] == ["20 21", "22"]
 
 
-def test_a_card_that_falls_due_during_the_session_is_asked(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_card_that_falls_due_during_the_session_is_asked(isolated_home: Path,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     from datetime import datetime
 
     set_no_fuzz(isolated_home)
@@ -146,5 +149,5 @@ def test_a_card_that_falls_due_during_the_session_is_asked(isolated_home: Path, 
 
     monkeypatch.setattr(tcli, "now", lambda: datetime.fromisoformat(next(times)))
     out = CliRunner().invoke(cli, ["review", "--new", "1"], input="22\n20 21\n", catch_exceptions=False).output
-    questions = [l[l.index(")") + 2:] for l in out.splitlines() if l.startswith("(")]
+    questions = [ln[ln.index(")") + 2:] for ln in out.splitlines() if ln.startswith("(")]
     assert questions[:2] == ["Which port does SSH use?", "Which ports does FTP use?"], out

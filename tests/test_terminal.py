@@ -49,8 +49,9 @@ def test_review_through_a_pipe(isolated_home: Path, tmp_path: Path) -> None:
                           capture_output=True, text=True, env=env_for(isolated_home), timeout=60, cwd=tmp_path)
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
-    assert [l for l in lines if l.endswith("?")][:2] == ["(1/20) Which ports does FTP use?", "(2/21) Which port does SSH use?"]
-    assert [l[0] for l in lines if l[:1] in "✓✗"] == ["✓", "✗"]
+    assert [ln for ln in lines if ln.endswith("?")][:2] == ["(1/20) Which ports does FTP use?",
+                                                         "(2/21) Which port does SSH use?"]
+    assert [ln[0] for ln in lines if ln[:1] in "✓✗"] == ["✓", "✗"]
     assert "\x1b[" not in proc.stdout  # no colour codes in a pipe
     assert "Session: 2 answered, 1 right (50%)." in lines
 

@@ -30,7 +30,8 @@ def old_version(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     text = (old / "exam.yaml").read_text(encoding="utf-8")
     smtps = text.index("- key: smtps\n")
     end = text.index("- key: ", smtps + 1)
-    block = text[smtps:end].replace("ports: [587]", "ports: [465]").replace("registry: submission", "registry: submissions")
+    block = text[smtps:end].replace("ports: [587]", "ports: [465]")
+    block = block.replace("registry: submission", "registry: submissions")
     (old / "exam.yaml").write_text(text[:smtps] + block + text[end:], encoding="utf-8")
     monkeypatch.setattr("trainer.paths.bundled_decks_dir", lambda: old)
     return old

@@ -6,9 +6,10 @@ The index is built once at import and stored with the deck, so grading a card ne
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from trainer.cards import CardSpec, names_of, port_sets_of
 from trainer.deck import Fact, Kind, transport_list, transports_of

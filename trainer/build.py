@@ -1,12 +1,14 @@
-"""Decks from the port registries: the exam deck (curated list checked against IANA), common ports, the whole registry."""
+"""Decks from the port registries: the exam deck (a curated list checked against IANA), common ports, the whole
+registry, and the names grading knows."""
 
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from trainer.deck import DEFAULT_PORT_KINDS, PORT_KINDS, Deck, Fact, Kind, slug, transport_list
 from trainer.errors import DeckError, located
@@ -38,7 +40,8 @@ class Registry:
         return [e.service for e in self.by_port.get((port, transport), [])]
 
     def entry(self, name: str, port: int, transport: str) -> IanaEntry | None:
-        return next((e for e in self.by_port.get((port, transport), []) if e.service.casefold() == name.casefold()), None)
+        entries = self.by_port.get((port, transport), [])
+        return next((e for e in entries if e.service.casefold() == name.casefold()), None)
 
 
 def _clean(text: str) -> str:
@@ -88,7 +91,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
             raise DeckError(located(source, None, f"{key}: `source` must say where the fact comes from"))
         transport = item[Kind.TRANSPORT]
         entries: list[IanaEntry] = []
-        for port, name in zip(ports, names):
+        for port, name in zip(ports, names, strict=False):
             for t in transport_list(transport):
                 e = reg.entry(name, port, t)
                 if e is None:
@@ -106,7 +109,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
                   if a.casefold() not in others]
         aliases = _uniq([*item.get("aliases", []), *names, *same_desc, *debian], drop=[label])
         registry = (names[0] if len(set(names)) == 1 else
-                    ", ".join(f"{n} ({p})" for p, n in zip(ports, names)))
+                    ", ".join(f"{n} ({p})" for p, n in zip(ports, names, strict=False)))
         note = _clean(item.get("note", ""))
         if label.casefold() not in {n.casefold() for n in names} and not any(n in note for n in names):
             note = f"{note} IANA name: {registry}.".strip()

@@ -7,9 +7,10 @@ import os
 import sqlite3
 import sys
 import time
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
@@ -153,6 +154,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     settings = store.settings(db)
     t = now()
     headings: dict[int, str] = {}
+    queue: list[Any]
     if confusions:
         queue = []
         for heading, cards in session.confusion_queue(db, deck):
@@ -256,7 +258,7 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     rows = store.find_cards(db, deck, suspended=suspended, with_suspended=True, leeches=leeches)
     t = now()
     data = [{"id": c.id, "question": session_question(db, c),
-             "state": {store.Suspension.SET_ASIDE: "suspended", store.Suspension.REMOVED: "not in file"}.get(
+             "state": {int(store.Suspension.SET_ASIDE): "suspended", int(store.Suspension.REMOVED): "not in file"}.get(
                  c.suspended, State(c.state.state).label),
              "due": iso(c.state.due) if c.state.due else None, "reps": c.reps, "lapses": c.lapses} for c in rows]
     if as_json:
@@ -265,8 +267,8 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     if not data:
         click.echo("No cards match.")
         return
-    body = [[d["id"], d["state"], render.when(c.state.due, t) if c.state.due else "-", d["question"]]
-            for d, c in zip(data, rows)]
+    body = [[str(d["id"]), str(d["state"]), render.when(c.state.due, t) if c.state.due else "-", str(d["question"])]
+            for d, c in zip(data, rows, strict=True)]
     for line in render.table_lines(["id", "state", "due", "question"], [[render.clean(x) for x in r] for r in body],
                                    _width(), numeric_from=99):
         click.echo(line)
@@ -350,17 +352,24 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
         click.echo(f"{s.deck}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
                    f"{s.suspended} suspended; {s.cards} cards.{dropped}")
     if prune:
-        gone = [fid for d in decks for fid in store.removed_facts(db, d.name)]
-        if not gone:
-            click.echo("Nothing to prune.")
-            return
-        if not yes:
-            for fid in gone[:20]:
-                click.echo(f"  {_clean(fid)}")
-            if len(gone) > 20:
-                click.echo(f"  ... and {len(gone) - 20} more")
-            click.confirm(f"Delete these {len(gone)} facts, no longer in the file, and all their reviews?", abort=True)
-        click.echo(f"Pruned {store.delete_facts(db, gone)} facts.")
+        _prune(db, [d.name for d in decks], yes)
+
+
+def _prune(db: Any, deck_names: list[str], yes: bool) -> None:
+    """Delete the facts that left these decks' files, asking first unless --yes."""
+    from trainer import store
+
+    gone = [fid for name in deck_names for fid in store.removed_facts(db, name)]
+    if not gone:
+        click.echo("Nothing to prune.")
+        return
+    if not yes:
+        for fid in gone[:20]:
+            click.echo(f"  {_clean(fid)}")
+        if len(gone) > 20:
+            click.echo(f"  ... and {len(gone) - 20} more")
+        click.confirm(f"Delete these {len(gone)} facts, no longer in the file, and all their reviews?", abort=True)
+    click.echo(f"Pruned {store.delete_facts(db, gone)} facts.")
 
 
 @cli.command(short_help="Write a deck as YAML, CSV or an Anki package.")
@@ -592,7 +601,8 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     db = _open(db_path)
     fit = opt.fit(db, store.settings(db).params())
     click.echo(f"{fit.reviews} reviews; fitted on {fit.train_items} items, judged on {fit.test_items} held out.")
-    click.echo(f"Held-out log loss {fit.before[0]:.4f} -> {fit.after[0]:.4f}; RMSE {fit.before[1]:.4f} -> {fit.after[1]:.4f}.")
+    click.echo(f"Held-out log loss {fit.before[0]:.4f} -> {fit.after[0]:.4f}; "
+               f"RMSE {fit.before[1]:.4f} -> {fit.after[1]:.4f}.")
     if fit.after[0] >= fit.before[0] and not yes:
         click.echo("The fitted parameters predict your answers no better: nothing changed (--yes keeps them anyway).")
         return

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 from trainer.errors import StoreError
 
@@ -45,58 +46,84 @@ class Database:
 
 def m001_initial(db: sqlite_utils.Database) -> None:
     """Decks hold facts; each fact yields cards; reviews are append-only and the source of truth."""
-    db["decks"].create(
+    db.table("decks").create(
         {"name": str, "title": str, "description": str, "source": str, "kinds": str,
          "format": int, "imported_at": str},
         pk="name",
     )
-    db["facts"].create(
+    db.table("facts").create(
         {"id": str, "deck": str, "key": str, "position": int, "data": str, "suspended": int},
         pk="id", foreign_keys=[("deck", "decks", "name")], defaults={"suspended": 0},
     )
-    db["cards"].create(
+    db.table("cards").create(
         {"id": str, "deck": str, "fact_id": str, "kind": str, "position": int,
          "state": int, "step": int, "stability": float, "difficulty": float,
          "due": str, "last_review": str, "reps": int, "lapses": int, "suspended": int},
         pk="id", foreign_keys=[("deck", "decks", "name"), ("fact_id", "facts", "id")],
         defaults={"state": 0, "reps": 0, "lapses": 0, "suspended": 0},
     )
-    db["reviews"].create(
+    db.table("reviews").create(
         {"id": int, "card_id": str, "reviewed_at": str, "answer": str, "correct": int,
          "rating": int, "duration_ms": int, "mode": str, "state_before": str, "state_after": str},
         pk="id", defaults={"mode": "review"},
     )
-    db["settings"].create({"key": str, "value": str}, pk="key")
-    db["cards"].create_index(["suspended", "reps", "due"])
-    db["cards"].create_index(["suspended", "reps", "deck", "position"])
-    db["cards"].create_index(["fact_id"])
-    db["reviews"].create_index(["card_id", "reviewed_at"])
-    db["reviews"].create_index(["reviewed_at"])
+    db.table("settings").create({"key": str, "value": str}, pk="key")
+    db.table("cards").create_index(["suspended", "reps", "due"])
+    db.table("cards").create_index(["suspended", "reps", "deck", "position"])
+    db.table("cards").create_index(["fact_id"])
+    db.table("reviews").create_index(["card_id", "reviewed_at"])
+    db.table("reviews").create_index(["reviewed_at"])
 
 
 def m002_confusions_and_leeches(db: sqlite_utils.Database) -> None:
     """A wrong answer that is another fact's answer is a confusion; a card failed 8 times is a leech."""
-    db["confusions"].create(
+    db.table("confusions").create(
         {"id": int, "review_id": int, "card_id": str, "fact_id": str, "other_fact_id": str, "at": str},
         pk="id", foreign_keys=[("review_id", "reviews", "id")],
     )
-    db["confusions"].create_index(["fact_id", "other_fact_id"])
-    db["confusions"].create_index(["review_id"])
-    db["cards"].add_column("leech", int, not_null_default=0)
+    db.table("confusions").create_index(["fact_id", "other_fact_id"])
+    db.table("confusions").create_index(["review_id"])
+    db.table("cards").add_column("leech", int, not_null_default=0)
 
 
 def m003_deck_index(db: sqlite_utils.Database) -> None:
-    """Each deck keeps its answer index (names and port sets to facts), so grading never reads a whole deck."""
+    """Each deck keeps its answer index (names and port sets to facts), so grading never reads a whole deck.
+
+    Frozen: this builds the index as it was when the migration was written, from the stored fact data, and
+    imports no live code; a later import (or the bundled decks' update) rebuilds it with the current rules."""
     import json
+    import re
+    import unicodedata
 
-    from trainer.deck import Fact
-    from trainer.answers import build_index
+    def normalise(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        return re.sub(r"[\s\-_.,;:!?'\"`()]+", "", text)
 
-    db["decks"].add_column("answer_index", str)
+    db.table("decks").add_column("answer_index", str)
     for (name,) in db.execute("SELECT name FROM decks").fetchall():
-        facts = [Fact.from_dict(json.loads(d)) for (d,) in
-                 db.execute("SELECT data FROM facts WHERE deck = ? AND suspended != 2", [name])]
-        db.execute("UPDATE decks SET answer_index = ? WHERE name = ?", [json.dumps(build_index(facts)), name])
+        names: dict[str, list[str]] = {}
+        port_sets: dict[str, list[str]] = {}
+        by_ports: dict[str, list[str]] = {}
+        for (data,) in db.execute("SELECT data FROM facts WHERE deck = ? AND suspended != 2", [name]).fetchall():
+            f = json.loads(data)
+            if f.get("service") is None:
+                continue
+            ports: list[int] = []
+            for item in f.get("ports", []):
+                lo, _, hi = str(item).partition("-")
+                ports += range(int(lo), int(hi or lo) + 1)
+            key = ",".join(map(str, sorted(ports)))
+            registry = [n.split("(")[0].strip() for n in (f.get("registry") or "").split(",")]
+            for n in dict.fromkeys(x for x in [f["service"], *f.get("aliases", []), *registry] if x):
+                keys = names.setdefault(normalise(n), [])
+                if f["key"] not in keys:
+                    keys.append(f["key"])
+            port_sets.setdefault(key, []).append(f["key"])
+            transport = f.get("transport") or "tcp"
+            for t in ("tcp", "udp") if transport == "both" else (transport,):
+                by_ports.setdefault(f"{key}/{t}", []).append(f["key"])
+        index = {"names": names, "port_sets": port_sets, "by_ports": by_ports}
+        db.execute("UPDATE decks SET answer_index = ? WHERE name = ?", [json.dumps(index), name])
 
 
 def m004_partial_card_indexes(db: sqlite_utils.Database) -> None:
@@ -112,8 +139,8 @@ def m005_deck_choices(db: sqlite_utils.Database) -> None:
     """A deck remembers the question kinds its learner chose, and which bundled file it came from, so a
     newer trainer can bring a bundled deck up to date. Decks imported before this from the bundled files
     (exam, common, registry in a `decks` folder) are marked with an unknown version: updated on next use."""
-    db["decks"].add_column("kinds_chosen", str)
-    db["decks"].add_column("bundled_sha1", str)
+    db.table("decks").add_column("kinds_chosen", str)
+    db.table("decks").add_column("bundled_sha1", str)
     for name in ("exam", "common", "registry"):
         db.execute("UPDATE decks SET bundled_sha1 = '' WHERE name = ? AND (replace(source, '\\', '/') LIKE ?)",
                    [name, f"%/decks/{name}.yaml"])
@@ -170,7 +197,8 @@ def writing(db: Database) -> Iterator[Database]:
 def open_db(path: Path) -> Database:
     """Open (creating if needed) and migrate; a database from a newer trainer is refused untouched."""
     if path.parent.exists() and not path.parent.is_dir():
-        raise StoreError(f"{path.parent}: cannot create the data directory (it is a file; set TRAINER_HOME to a folder)")
+        raise StoreError(f"{path.parent}: cannot create the data directory "
+                         "(it is a file; set TRAINER_HOME to a folder)")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:

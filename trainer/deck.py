@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -87,7 +88,7 @@ class Fact:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Fact:
-        kw = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in _FACT_FIELDS}
+        kw: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if k in _FACT_FIELDS}
         if "ports" in d:
             kw["ports"] = parse_ports(d["ports"])
         if "accept_ports" in d:
@@ -180,7 +181,8 @@ def _refuse_aliases(root: Any, path: str | Path) -> None:
     while stack:
         node = stack.pop()
         if id(node) in seen:
-            raise DeckError(located(path, node.start_mark.line + 1, "YAML anchors and aliases are not allowed in decks"))
+            raise DeckError(located(path, node.start_mark.line + 1,
+                                    "YAML anchors and aliases are not allowed in decks"))
         seen.add(id(node))
         if isinstance(node, yaml.MappingNode):
             keys: dict[Any, int] = {}
@@ -188,7 +190,8 @@ def _refuse_aliases(root: Any, path: str | Path) -> None:
                 if isinstance(k, yaml.ScalarNode):
                     if k.value in keys:  # PyYAML would silently keep the last one
                         raise DeckError(located(path, k.start_mark.line + 1,
-                                                f"`{k.value}` appears twice in this mapping (first at line {keys[k.value]})"))
+                                                f"`{k.value}` appears twice in this mapping "
+                                                f"(first at line {keys[k.value]})"))
                     keys[k.value] = k.start_mark.line + 1
                 stack.extend((k, v))
         elif isinstance(node, yaml.SequenceNode):
@@ -234,7 +237,8 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
     if not isinstance(raw_facts, list) or not raw_facts:
         raise err(node, "facts" if facts_node else None, "facts: a deck needs a non-empty list of facts")
     kinds_at = _line_of(node, "kinds") if "kinds" in data else _line_of(node)
-    return _assemble(name, title, description, list(zip(raw_facts, facts_node.value)), data.get("kinds"),
+    fact_nodes = facts_node.value if facts_node is not None else []
+    return _assemble(name, title, description, list(zip(raw_facts, fact_nodes, strict=False)), data.get("kinds"),
                      kinds_at, path, warnings)
 
 
@@ -268,7 +272,7 @@ def _assemble(name: str, title: str, description: str, records: list[tuple[Any, 
     if not isinstance(raw_kinds, (list, tuple)) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
         raise DeckError(located(path, kinds_at, f"kinds: must be a list drawn from {', '.join(KINDS)}"))
     kinds = tuple(dict.fromkeys(Kind(k) for k in raw_kinds))
-    for f, (_, fnode) in zip(facts, records):
+    for f, (_, fnode) in zip(facts, records, strict=False):
         for k in f.secure:
             if k not in keys:
                 raise DeckError(located(path, _line_of(fnode, "secure"),
@@ -354,52 +358,52 @@ def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact
             raise fail(key, f"{key}: must not be empty")
         return v or None
 
-    line = _line_of(fnode)
-    is_port = "service" in raw or "ports" in raw
-    if is_port:
-        if "front" in raw or "back" in raw:
-            raise fail("front" if "front" in raw else "back", "front/back: a fact is either a port fact (service, ports) or front/back, not both")
-        service = text("service", required=True)
-        if "ports" not in raw:
-            raise fail(None, "`ports` is required for a port fact")
-        try:
-            ports = parse_ports(raw["ports"])
-        except ValueError as e:
-            raise fail("ports", f"ports: {e}") from None
-        transport = (text("transport") or "tcp").lower()
-        if transport not in TRANSPORTS:
-            raise fail("transport", f"transport: {transport!r} must be tcp, udp or both")
-        accept_transport = tuple(t.lower() for t in _text_list(raw.get("accept_transport"), "accept_transport", fail))
-        bad = [t for t in accept_transport if t not in TRANSPORTS]
-        if bad:
-            raise fail("accept_transport", f"accept_transport: {bad[0]!r} must be tcp, udp or both")
-        raw_sets = raw.get("accept_ports") or []
-        if not isinstance(raw_sets, list):
-            raise fail("accept_ports", "accept_ports: must be a list of port lists, e.g. [[1433, 1434]]")
-        try:
-            accept_ports = tuple(parse_ports(p) for p in raw_sets)
-        except ValueError as e:
-            raise fail("accept_ports", f"accept_ports: {e}") from None
-        key = text("key") or slug(service or "")
-        front = back = None
-        accept: tuple[str, ...] = ()
+    fields: dict[str, Any]
+    if "service" in raw or "ports" in raw:
+        fields = _port_fields(raw, text, fail)
+        key = text("key") or slug(fields["service"] or "")
     else:
-        front = text("front", required=True)
-        back = text("back", required=True)
-        service, ports, transport = None, (), None
-        key = text("key") or slug(front or "")
-        accept = _text_list(raw.get("accept"), "accept", fail)
-        accept_transport, accept_ports = (), ()
+        fields = {"front": text("front", required=True), "back": text("back", required=True),
+                  "accept": _text_list(raw.get("accept"), "accept", fail)}
+        key = text("key") or slug(fields["front"] or "")
     if "/" in key:
         raise fail("key", f"key: {key!r} must not contain '/'")
     return Fact(
-        key=key, service=service, aliases=_text_list(raw.get("aliases"), "aliases", fail),
-        ports=ports, transport=transport, registry=text("registry"),
+        key=key, aliases=_text_list(raw.get("aliases"), "aliases", fail), registry=text("registry"),
         description=text("description") or "", note=text("note") or "",
-        secure=_text_list(raw.get("secure"), "secure", fail), front=front, back=back, accept=accept,
-        tags=_text_list(raw.get("tags"), "tags", fail), accept_ports=accept_ports,
-        accept_transport=accept_transport, source=text("source") or "", line=line,
+        secure=_text_list(raw.get("secure"), "secure", fail), tags=_text_list(raw.get("tags"), "tags", fail),
+        source=text("source") or "", line=_line_of(fnode), **fields,
     )
+
+
+def _port_fields(raw: dict[str, Any], text: Callable[..., str | None], fail: Callable[[str | None, str], DeckError],
+                 ) -> dict[str, Any]:
+    """The fields only a port fact has: service, ports, transport, and the alternatives study guides give."""
+    if "front" in raw or "back" in raw:
+        raise fail("front" if "front" in raw else "back",
+                   "front/back: a fact is either a port fact (service, ports) or front/back, not both")
+    service = text("service", required=True)
+    if "ports" not in raw:
+        raise fail(None, "`ports` is required for a port fact")
+    try:
+        ports = parse_ports(raw["ports"])
+    except ValueError as e:
+        raise fail("ports", f"ports: {e}") from None
+    transports = [(text("transport") or "tcp").lower()]
+    transports += [t.lower() for t in _text_list(raw.get("accept_transport"), "accept_transport", fail)]
+    for i, t in enumerate(transports):
+        if t not in TRANSPORTS:
+            field_name = "transport" if i == 0 else "accept_transport"
+            raise fail(field_name, f"{field_name}: {t!r} must be tcp, udp or both")
+    raw_sets = raw.get("accept_ports") or []
+    if not isinstance(raw_sets, list):
+        raise fail("accept_ports", "accept_ports: must be a list of port lists, e.g. [[1433, 1434]]")
+    try:
+        accept_ports = tuple(parse_ports(p) for p in raw_sets)
+    except ValueError as e:
+        raise fail("accept_ports", f"accept_ports: {e}") from None
+    return {"service": service, "ports": ports, "transport": transports[0],
+            "accept_transport": tuple(transports[1:]), "accept_ports": accept_ports}
 
 
 def dump_deck(deck: Deck) -> str:

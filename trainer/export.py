@@ -23,7 +23,7 @@ def to_csv(deck: Deck) -> str:
     out = io.StringIO(newline="")
     w = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a field holding a lone CR is then quoted too
     w.writerow(cols)
-    for f, r in zip(deck.facts, rows):
+    for f, r in zip(deck.facts, rows, strict=False):
         cells = []
         for c in cols:
             v = r.get(c, "")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Collection, Iterable
+from typing import TYPE_CHECKING
 
 from trainer.cards import CardSpec, port_list
 from trainer.deck import Kind
@@ -132,7 +133,7 @@ def parse_port_answer(text: str) -> frozenset[int] | None:
     return readings[0].ports if readings and readings[0].ports else None
 
 
-def _port_reading_right(card: CardSpec, r: PortAnswer, deck_names: Collection[str]) -> bool:
+def _port_reading_right(card: CardSpec, r: PortAnswer, deck_names: Container[str]) -> bool:
     if not (r.ports in card.port_sets or (r.same and not r.ports and card.same)):
         return False
     if not r.transports <= set(card.transports or ("tcp", "udp")):
@@ -140,14 +141,14 @@ def _port_reading_right(card: CardSpec, r: PortAnswer, deck_names: Collection[st
     return _rest_fits(card, r.rest, deck_names)
 
 
-def _rest_fits(card: CardSpec, rest: str, deck_names: Collection[str]) -> bool:
+def _rest_fits(card: CardSpec, rest: str, deck_names: Container[str]) -> bool:
     """What surrounds the ports may name the right service (`22 (SSH)`, `636 (LDAP over SSL)`), or be filler
     (`port`, `the same`), never name another of the deck's services (`22 telnet`)."""
     words = re.findall(r"[^\W_]+", rest)
     if all(w in _PORT_FILLER for w in words):
         return True
-    trimmed = re.sub(r"^(?:\W*\b(?:%s)\b)+|(?:\b(?:%s)\b\W*)+$" % ("|".join(_PORT_FILLER), "|".join(_PORT_FILLER)),
-                     "", rest).strip()
+    filler = "|".join(_PORT_FILLER)
+    trimmed = re.sub(rf"^(?:\W*\b(?:{filler})\b)+|(?:\b(?:{filler})\b\W*)+$", "", rest).strip()
     if name_right(rest, card.answers) or name_right(trimmed, card.answers):
         return True
     names = {normalise(a) for a in card.answers}
@@ -284,7 +285,7 @@ def _another_thing(a: str, b: str) -> bool:
     return (long_ == short + "s" and len(short) <= 5) or long_ == short + "d"
 
 
-def is_typo(given: str, accepted: Iterable[str], known: Collection[str] = ()) -> bool:
+def is_typo(given: str, accepted: Iterable[str], known: Container[str] = ()) -> bool:
     """One slip in a name of five letters or more, unless what was typed names something else."""
     if given in known:
         return False
@@ -294,7 +295,7 @@ def is_typo(given: str, accepted: Iterable[str], known: Collection[str] = ()) ->
 
 # ---- the verdict ----------------------------------------------------------------------------------------
 
-def check(card: CardSpec, answer: str, known: Collection[str] = ()) -> tuple[bool, bool]:
+def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool, bool]:
     """(correct, typo). `known` holds names that mean something (the deck's, the registries', daemons'):
     a slip never turns one of them into the right answer."""
     if card.port_sets or card.same:

@@ -3,8 +3,9 @@ met, the deck's answer index, and (when a deck changes under a learner) the card
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from trainer.answers import build_index
 from trainer.cards import PlannedCard, make_card, plan_cards

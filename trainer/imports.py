@@ -62,6 +62,24 @@ def _split_list(value: str) -> list[str]:
     return [v.strip() for v in value.split("|") if v.strip()]
 
 
+def _table_row(header: list[str], row: list[str]) -> dict[str, Any]:
+    """One row as a fact mapping, in the YAML deck's field names; lists are split on `|`."""
+    fact: dict[str, Any] = {}
+    for col, cell in zip(header, row, strict=False):
+        cell = cell.strip()
+        if col not in CSV_FIELDS or not cell:
+            continue
+        if col in LIST_FIELDS:
+            fact[col] = _split_list(cell)
+        elif col == "ports":
+            fact[col] = [p for p in re.split(r"[|,;\s]+", cell) if p]
+        elif col == "accept_ports":  # `1433,1434|139,445`: sets apart with `|`
+            fact[col] = [[p for p in re.split(r"[,;\s]+", s) if p] for s in _split_list(cell)]
+        else:
+            fact[col] = cell
+    return fact
+
+
 def read_table(path: Path, name: str, delimiter: str) -> Deck:
     """CSV or TSV with a header row: `front,back` plus optional `accept,note,tags` (lists split on `|`),
     or port facts with `service,ports` and the YAML fields."""
@@ -90,20 +108,7 @@ def read_table(path: Path, name: str, delimiter: str) -> Deck:
             if any(cell.strip() for cell in row):
                 if len(row) > len(header):
                     raise DeckError(located(path, line, f"{len(row)} cells but the header has {len(header)}"))
-                fact: dict[str, Any] = {}
-                for col, cell in zip(header, row):
-                    cell = cell.strip()
-                    if col not in CSV_FIELDS or not cell:
-                        continue
-                    if col in LIST_FIELDS:
-                        fact[col] = _split_list(cell)
-                    elif col == "ports":
-                        fact[col] = [p for p in re.split(r"[|,;\s]+", cell) if p]
-                    elif col == "accept_ports":  # `1433,1434|139,445`: sets apart with `|`
-                        fact[col] = [[p for p in re.split(r"[,;\s]+", s) if p] for s in _split_list(cell)]
-                    else:
-                        fact[col] = cell
-                records.append((fact, line))
+                records.append((_table_row(header, row), line))
             line = reader.line_num + 1
     except csv.Error as e:
         raise DeckError(located(path, line, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {e}")) from None

@@ -137,7 +137,8 @@ def format_hits(hits: list[Hit], limit: int = 40) -> list[str]:
     lines = []
     for h in shown:
         also = f"  (also: {', '.join(h.aliases)})" if h.aliases else ""
-        lines.append(clean(f"{(h.ports + '/' + h.transport).ljust(width)}  {h.service.ljust(sw)}  {h.description}{also}"))
+        where = (h.ports + "/" + h.transport).ljust(width)
+        lines.append(clean(f"{where}  {h.service.ljust(sw)}  {h.description}{also}"))
     if len(hits) > limit:
         lines.append(f"... and {len(hits) - limit} more (use --json for all)")
     return lines

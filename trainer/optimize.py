@@ -59,7 +59,8 @@ def fit(db: Database, params: Params) -> Fit:
     items = _items(history)
     if len(items) < MIN_ITEMS:
         raise TrainerError(f"optimize needs {MIN_ITEMS} reviews made on a later day than each card's first; "
-                           f"you have {len(items)}: study {MIN_ITEMS - len(items)} more and try again. Nothing changed.")
+                           f"you have {len(items)}: study {MIN_ITEMS - len(items)} more and try again. "
+                           "Nothing changed.")
     train = [it for cid, it in items if not _held_out(cid)]
     test = [it for cid, it in items if _held_out(cid)] or train
     current = list(params.weights or DEFAULT_WEIGHTS)

@@ -1,10 +1,12 @@
-"""The two faces of the loop: questionary on a terminal, one line per answer in a pipe. The only questionary importer."""
+"""The two faces of the loop: questionary on a terminal, one line per answer in a pipe.
+The only module that imports questionary."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import datetime
-from typing import IO, TYPE_CHECKING, Any, Callable
+from typing import IO, TYPE_CHECKING, Any
 
 from trainer import render
 from trainer.cards import CardSpec
@@ -132,9 +134,11 @@ class TerminalPrompter:
         def _quit(event: Any) -> None:
             event.app.exit(result=None)
 
+        def text() -> Any:
+            return render_line(chosen[0])
+
         app: Application[Any] = Application(
-            layout=Layout(Window(FormattedTextControl(lambda: render_line(chosen[0])), wrap_lines=True,
-                                 dont_extend_height=True)),
+            layout=Layout(Window(FormattedTextControl(text), wrap_lines=True, dont_extend_height=True)),
             key_bindings=kb, full_screen=False, erase_when_done=True,
         )
         try:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from trainer.cards import CardSpec
 from trainer.grading import Verdict
@@ -137,11 +138,12 @@ def print_lines(con: Console, lines: Iterable[str], style: str | None = None) ->
 
 def table_lines(header: list[str], rows: list[list[str]], width: int, numeric_from: int = 1) -> list[str]:
     """Aligned columns; only the last column is cut to fit `width`, so no count is ever hidden."""
-    cols = list(zip(header, *rows)) if rows else [(h,) for h in header]
+    cols = list(zip(header, *rows, strict=False)) if rows else [(h,) for h in header]
     widths = [max(len(c) for c in col) for col in cols[:-1]]
     out = []
     for row in [header, *rows]:
-        cells = [c.rjust(w) if i >= numeric_from else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))]
+        cells = [c.rjust(w) if i >= numeric_from else c.ljust(w)
+                 for i, (c, w) in enumerate(zip(row, widths, strict=False))]
         line = "  ".join(cells + [row[-1]])
         out.append(line if len(line) <= width else line[: max(width - 1, 0)] + "…")
     return out
@@ -228,20 +230,20 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     for f in data["forecast"]:
         d = date.fromisoformat(f["date"])
         bar = "█" * (round(width * f["due"] / top) if f["due"] else 0)
-        line = Text(f"  {d.strftime('%a %d')}  ")
-        line.append(bar, style="cyan")
-        line.append(f" {f['due']}")
-        con.print(line)
+        bar_line = Text(f"  {d.strftime('%a %d')}  ")
+        bar_line.append(bar, style="cyan")
+        bar_line.append(f" {f['due']}")
+        con.print(bar_line)
     con.print()
     con.print(Text("Reviews, last 6 months", style="bold"))
     con.print(Text("      " + month_header(data["heatmap"])))
     for name, cells in heatmap_rows(data["heatmap"]):
-        line = Text(f"  {name} ")
+        row = Text(f"  {name} ")
         for c in cells:
-            line.append(" " if c is None else HEAT_GLYPHS[c], style=None if c is None else HEAT_STYLES[c])
-        con.print(line)
+            row.append(" " if c is None else HEAT_GLYPHS[c], style=None if c is None else HEAT_STYLES[c])
+        con.print(row)
     legend = Text("      less ")
-    for g, st in zip(HEAT_GLYPHS, HEAT_STYLES):
+    for g, st in zip(HEAT_GLYPHS, HEAT_STYLES, strict=False):
         legend.append(g, style=st)
     legend.append(" more")
     con.print(legend)
@@ -249,7 +251,8 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
         con.print()
         con.print(Text("Most confused", style="bold"))
         for c in data["confusions"]:
-            con.print(Text(clean(f"  {c['a_name']} vs {c['b_name']}: {c['times']} time{'s' if c['times'] != 1 else ''}")))
+            times = f"{c['times']} time{'s' if c['times'] != 1 else ''}"
+            con.print(Text(clean(f"  {c['a_name']} vs {c['b_name']}: {times}")))
     if data["leech_cards"]:
         con.print()
         con.print(Text(f"Leeches (failed {LEECH_FAILS} times or more)", style="bold"))

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import IntEnum
 from datetime import datetime, timedelta, timezone
+from enum import IntEnum
 from functools import lru_cache
 from typing import Any
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Callable, Protocol
+from typing import Protocol
 
 from trainer import store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
 from trainer.clock import start_of_day
 from trainer.db import Database
-from trainer.grading import Verdict, check, confusion_line, grade
 from trainer.deck import Fact, Kind
+from trainer.grading import Verdict, check, confusion_line, grade
 from trainer.scheduler import CardState, Params, Rating, review
 from trainer.settings import Settings
 
@@ -41,7 +42,7 @@ class Prompter(Protocol):
     def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None: ...
 
 
-class Previews(dict):  # type: ignore[type-arg]
+class Previews(dict[int, CardState]):
     """What each rating would do, computed only when a prompt asks (a pipe never does)."""
 
     def __init__(self, state: CardState, now: datetime, params: Params, known: dict[int, CardState]) -> None:
@@ -152,8 +153,10 @@ class _Decks:
 
     def answers(self, deck: str) -> DeckAnswers:
         if deck not in self._answers:
-            self._answers[deck] = DeckAnswers(store.answer_index(self.db, deck),
-                                              lambda keys, d=deck: store.facts_by_key(self.db, d, keys))
+            def load(keys: Sequence[str]) -> list[Fact]:
+                return store.facts_by_key(self.db, deck, keys)
+
+            self._answers[deck] = DeckAnswers(store.answer_index(self.db, deck), load)
         return self._answers[deck]
 
     def facts(self, deck: str) -> tuple[Fact, ...]:
@@ -179,6 +182,78 @@ def _ask(prompter: Prompter, spec: CardSpec, number: int, total: int, timer: Cal
     return None if text is None else _Answer(text, timer() - started)
 
 
+class _Queue:
+    """The session's cards in asking order; `refill` brings in cards that fell due while it ran."""
+
+    def __init__(self, cards: list[store.CardRow], clock: Callable[[], datetime],
+                 refill: Callable[[datetime], list[store.CardRow]] | None) -> None:
+        self.pending, self.total, self.clock, self.refill = list(cards), len(cards), clock, refill
+
+    def next(self) -> store.CardRow | None:
+        if self.refill and (not self.pending or (self.pending[0].state.due or self.clock()) > self.clock()):
+            # before studying ahead (or stopping), take any card that has fallen due meanwhile
+            queued = {c.id for c in self.pending}
+            fresh = [c for c in self.refill(self.clock()) if c.id not in queued]
+            self.pending = fresh + self.pending
+            self.total += len(fresh)
+        return self.pending.pop(0) if self.pending else None
+
+    def again(self, card: store.CardRow) -> None:
+        """An undone card: asked again at once."""
+        self.pending.insert(0, card)
+
+    def later(self, card: store.CardRow) -> None:
+        """A card due again within the session (a learning step): asked after the others."""
+        self.pending.append(card)
+        self.total += 1
+
+    def left(self, current: store.CardRow) -> int:
+        return len({c.id for c in self.pending} | {current.id})
+
+
+def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, base: object) -> CardSpec:
+    """The card as asked: every answer the deck accepts, and options when it is multiple choice."""
+    answers = decks.answers(card.deck)
+    spec = answers.widen(spec_for(db, card), card.fact)
+    if not options.choice:
+        return spec
+    rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
+    def right(text: str) -> bool:
+        return check(spec, text, answers.known)[0]
+
+    return with_choices(spec, card.fact, decks.facts(card.deck), rng, right)
+
+
+def _verdict(spec: CardSpec, given: _Answer, timed: bool, answers: DeckAnswers, usual: float | None) -> Verdict:
+    """The program's verdict, or the learner's own on a prose card they graded."""
+    if given.self_rating is not None:
+        return Verdict(given.self_rating > Rating.AGAIN, False, given.self_rating, given.text)
+    return grade(spec, given.text, given.seconds if timed else None, answers, usual)
+
+
+def _show(prompter: Prompter, spec: CardSpec, verdict: Verdict, after: CardState | None, now: datetime) -> None:
+    extra = [confusion_line(spec, verdict.owner)] if verdict.owner else []
+    extra += [verdict.partial] if verdict.partial else []
+    prompter.show_verdict(spec, verdict, after, now, extra)
+
+
+def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdict, after: CardState,
+          saved: store.Recorded, now: datetime, params: Params) -> tuple[int | None, CardState, store.Recorded]:
+    """The learner confirms or overrides the suggested rating, or undoes the answer; the rating chosen (None:
+    they left, UNDO), the card's state after it, and the review as recorded."""
+    previews = Previews(card.state, now, params, {verdict.rating: after})
+    chosen = prompter.choose_rating(verdict.rating, previews, now)
+    if chosen == UNDO:
+        store.undo_last(db, saved.review_id)
+        prompter.notice("Undone: that answer is forgotten; the card comes again.")
+    elif chosen is not None and chosen != verdict.rating:
+        after = previews[chosen]  # the interval the prompt showed, fuzz included
+        store.amend_rating(db, saved.review_id, card, verdict.rating, chosen, after)
+        if (chosen == Rating.AGAIN) != (verdict.rating == Rating.AGAIN):
+            saved = replace(saved, new_leech=store.refresh_leech(db, card.id))
+    return chosen, after, saved
+
+
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
         deck: str | None = None, headings: dict[int, str] | None = None,
@@ -189,38 +264,19 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     decks = _Decks(db)
     usual = store.usual_seconds(db)
     base = options.seed if options.seed is not None else random.random()
-    pending = list(queue)
-    total = len(pending)
+    reviewing = options.mode == store.Mode.REVIEW
+    cards = _Queue(queue, clock, refill)
     asked = 0
-    while pending or refill:
-        if refill and (not pending or (pending[0].state.due or clock()) > clock()):
-            # before studying ahead (or stopping), take any card that has fallen due meanwhile
-            queued = {c.id for c in pending}
-            fresh = [c for c in refill(clock()) if c.id not in queued]
-            pending = fresh + pending
-            total += len(fresh)
-            if not pending:
-                break
-        card = pending.pop(0)
+    while (card := cards.next()) is not None:
         if headings and asked in headings:
             prompter.notice(headings[asked])
         asked += 1
-        answers = decks.answers(card.deck)
-        spec = answers.widen(spec_for(db, card), card.fact)
-        if options.choice:
-            rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
-            spec = with_choices(spec, card.fact, decks.facts(card.deck), rng,
-                                lambda text, s=spec: check(s, text, answers.known)[0])
-
-        given = _ask(prompter, spec, summary.answered + 1, total, timer)
+        spec = _spec(db, card, decks, options, base)
+        given = _ask(prompter, spec, summary.answered + 1, cards.total, timer)
         if given is None:
-            summary.ended_early = True
-            summary.left = len({c.id for c in pending} | {card.id})
+            summary.ended_early, summary.left = True, cards.left(card)
             break
-        if given.self_rating is not None:
-            verdict = Verdict(given.self_rating > 1, False, given.self_rating, given.text)
-        else:
-            verdict = grade(spec, given.text, given.seconds if prompter.timed else None, answers, usual.get(card.kind))
+        verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind))
         now = clock()
         after = review(card.state, verdict.rating, now, params)
         saved = store.record_review(db, card, now, given.text, verdict.correct, verdict.rating,
@@ -229,28 +285,17 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         summary.answered += 1
         summary.correct += int(verdict.correct)
         if given.self_rating is None:
-            extra = [confusion_line(spec, verdict.owner)] if verdict.owner else []
-            extra += [verdict.partial] if verdict.partial else []
-            prompter.show_verdict(spec, verdict, after if options.mode == store.Mode.REVIEW else None, now, extra)
-
-        if options.rate and options.mode == store.Mode.REVIEW and given.self_rating is None:
-            previews = Previews(card.state, now, params, {verdict.rating: after})
-            chosen = prompter.choose_rating(verdict.rating, previews, now)
+            _show(prompter, spec, verdict, after if reviewing else None, now)
+        if options.rate and reviewing and given.self_rating is None:
+            chosen, after, saved = _rate(db, prompter, card, verdict, after, saved, now, params)
             if chosen is None:
                 summary.ended_early = True
                 break
             if chosen == UNDO:
-                store.undo_last(db, saved.review_id)
                 summary.answered -= 1
                 summary.correct -= int(verdict.correct)
-                prompter.notice("Undone: that answer is forgotten; the card comes again.")
-                pending.insert(0, card)
+                cards.again(card)
                 continue
-            if chosen != verdict.rating:
-                after = previews[chosen]
-                store.amend_rating(db, saved.review_id, card, verdict.rating, chosen, after)
-                if (chosen == Rating.AGAIN) != (verdict.rating == Rating.AGAIN):
-                    saved = replace(saved, new_leech=store.refresh_leech(db, card.id))
         if not verdict.correct:
             summary.misses.append(spec)
         if saved.new_leech:
@@ -258,9 +303,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             if prompter.offer_suspend(spec):
                 store.set_suspended(db, [card.id], True)
                 continue
-        if (options.requeue and options.mode == store.Mode.REVIEW and after.due is not None
-                and after.due <= now + LEARN_AHEAD):
-            pending.append(replace(card, state=after, reps=card.reps + 1))
-            total += 1
+        if options.requeue and reviewing and after.due is not None and after.due <= now + LEARN_AHEAD:
+            cards.later(replace(card, state=after, reps=card.reps + 1))
     summary.next_due = store.next_due(db, deck)
     return summary

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
-from typing import Any, Callable
+from typing import Any
 
 from trainer.errors import TrainerError
 from trainer.scheduler import Params
@@ -34,7 +35,7 @@ class Settings:
     def from_stored(cls, stored: dict[str, Any]) -> Settings:
         """Defaults overlaid with what the learner set (values as stored: JSON); unknown keys are ignored."""
         known = {f.name for f in fields(cls)}
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
+        values: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in stored.items() if k in known}
         return replace(cls(), **values)
 
     def shown(self, key: str) -> str:

@@ -50,8 +50,8 @@ def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int =
 
 def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Params) -> dict[str, Any]:
     """Average probability of recall at `at`; unseen cards count as 0 in `average`, not in `average_seen`."""
-    seen = [s for s, reps in states if reps and s.stability and s.last_review]
-    acc = sum(recall(s.stability, max((at - s.last_review).days, 0), params) for s in seen)  # type: ignore[arg-type,operator]
+    seen = [(s.stability, s.last_review) for s, reps in states if reps and s.stability and s.last_review]
+    acc = sum(recall(stability, max((at - last).days, 0), params) for stability, last in seen)
     return {"cards": len(states), "seen": len(seen), "average": round(acc / len(states), 4) if states else None,
             "average_seen": round(acc / len(seen), 4) if seen else None}
 
@@ -95,11 +95,11 @@ def _simulate(states: list[CardState], new: int, start: datetime, days: int, new
         for i, s in enumerate(cards):
             if s.due is not None and s.due <= now + timedelta(hours=23):
                 p = recall(s.stability or 0.1, max((now - s.last_review).days, 0), params) if s.last_review else 0.0
-                cards[i] = review(s, 3 if rng.random() < p else 1, max(now, s.due), params)
+                cards[i] = review(s, 3 if rng.random() < p else 1, max(now, s.due or now), params)
                 count += 1
         for _ in range(min(new_per_day, pending_new)):
             s = review(CardState(), 3, now, params)
-            cards.append(review(s, 3, s.due, params))
+            cards.append(review(s, 3, s.due or now, params))
             pending_new -= 1
             count += 2
         per_day.append(count)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, IntEnum
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from trainer.answers import EMPTY_INDEX
 from trainer.cards import fact_id
+from trainer.clock import iso, parse_time
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
-from trainer.clock import iso, parse_time
 from trainer.scheduler import LEECH_FAILS, CardState, Rating, State, is_lapse
 from trainer.settings import Settings
 
@@ -41,7 +42,8 @@ class Mode(str, Enum):
 # (cards_due, cards_new) only when a query names the same constant as the index does.
 ACTIVE, SET_ASIDE, REMOVED = int(Suspension.ACTIVE), int(Suspension.SET_ASIDE), int(Suspension.REMOVED)
 REVIEW_MODE, PRACTICE_MODE = f"'{Mode.REVIEW.value}'", f"'{Mode.PRACTICE.value}'"
-NEW_STATE, LEARNING_STATES, REVIEW_STATE = int(State.NEW), f"({int(State.LEARNING)}, {int(State.RELEARNING)})", int(State.REVIEW)
+NEW_STATE, REVIEW_STATE = int(State.NEW), int(State.REVIEW)
+LEARNING_STATES = f"({int(State.LEARNING)}, {int(State.RELEARNING)})"
 _CARD_COLS = ("c.id, c.deck, c.fact_id, c.kind, c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, "
               "c.reps, c.lapses, f.data, c.suspended")
 
@@ -187,7 +189,8 @@ def deck_of(db: Database, name: str) -> Deck | None:
 
 def removed_facts(db: Database, deck: str) -> list[str]:
     """Facts that left the deck file on a re-import (kept, suspended, with their reviews)."""
-    return [r[0] for r in db.execute(f"SELECT id FROM facts WHERE deck = ? AND suspended = {REMOVED} ORDER BY position", [deck])]
+    return [r[0] for r in db.execute(f"SELECT id FROM facts WHERE deck = ? AND suspended = {REMOVED} "
+                                     "ORDER BY position", [deck])]
 
 
 def delete_facts(db: Database, fact_ids: list[str]) -> int:
@@ -349,7 +352,7 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
             [card.id, iso(now), answer, int(correct), rating, duration_ms, mode,
              json.dumps(card.state.to_dict()), json.dumps(after.to_dict())],
         )
-        review_id = int(cur.lastrowid)
+        review_id = int(cur.lastrowid or 0)
         if confused_with:
             db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
                        [review_id, card.id, card.fact_id, confused_with, iso(now)])
@@ -479,7 +482,8 @@ def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str
     for (kind,) in db.execute("SELECT DISTINCT kind FROM cards"):
         times = sorted(d for (d,) in db.execute(
             "SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id "
-            f"WHERE c.kind = ? AND r.correct = 1 AND r.mode = {REVIEW_MODE} ORDER BY r.id DESC LIMIT ?", [kind, sample]))
+            f"WHERE c.kind = ? AND r.correct = 1 AND r.mode = {REVIEW_MODE} ORDER BY r.id DESC LIMIT ?",
+            [kind, sample]))
         if len(times) >= minimum:
             mid = len(times) // 2
             out[kind] = (times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2) / 1000
@@ -513,7 +517,8 @@ def reviews_per_day(db: Database, day_modifier: str, since: datetime) -> list[tu
 
 def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
     """(study day, cards falling due) for every studied active card."""
-    return db.execute(f"SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 GROUP BY d",
+    return db.execute(f"SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 "
+                      "GROUP BY d",
                       [day_modifier]).fetchall()
 
 
@@ -587,7 +592,8 @@ def totals(db: Database, now: datetime) -> dict[str, int]:
 
 def settings(db: Database) -> Settings:
     """Defaults overlaid with what the learner has set."""
-    return Settings.from_stored({key: json.loads(value) for key, value in db.execute("SELECT key, value FROM settings")})
+    rows = db.execute("SELECT key, value FROM settings")
+    return Settings.from_stored({key: json.loads(value) for key, value in rows})
 
 
 def set_setting(db: Database, key: str, value: Any) -> None:
