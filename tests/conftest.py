@@ -1,13 +1,20 @@
-"""Every test gets its own TRAINER_HOME, plain colourless output and a fixed width."""
+"""Every test gets its own TRAINER_HOME, plain colourless output and a fixed width; the helpers every test
+file shares: the `trainer` command at a pinned time, the learner's database as rows, keys for the terminal."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
+
+DAY1 = "2026-03-02T09:00:00+00:00"
 
 REGISTRY_DIR = Path(os.environ.get("TRAINER_REGISTRY_DIR")
                     or Path(__file__).resolve().parent.parent.parent / "shared" / "registry")
@@ -42,3 +49,28 @@ def keys(text: str) -> Iterator[None]:
         pipe.close()  # closes the write end only: prompts then see end of input, as after the last key
         with create_app_session(input=pipe, output=DummyOutput()):
             yield
+
+
+def run(args: list[str], input: str | None = None, when: str | datetime = DAY1) -> Result:
+    """`trainer ARGS` as a learner runs it, at a pinned time (TRAINER_NOW); stdin from `input`."""
+    from trainer.cli import cli
+
+    at = when.isoformat() if isinstance(when, datetime) else when
+    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": at}, catch_exceptions=False)
+
+
+def rows(home: Path, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+    """Rows of the learner's database, as dicts: what a test checks after running a command."""
+    con = sqlite3.connect(home / "trainer.db")
+    con.row_factory = sqlite3.Row
+    try:
+        return [dict(r) for r in con.execute(sql, params)]
+    finally:
+        con.close()
+
+
+def env_for(home: Path) -> dict[str, str]:
+    """The environment of a `trainer` started as its own process (a pipe, a pseudo-terminal)."""
+    env = dict(os.environ, TRAINER_HOME=str(home), NO_COLOR="1", COLUMNS="100", LINES="30")
+    env.pop("TRAINER_NOW", None)
+    return env

@@ -10,17 +10,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run
 
 from trainer.cli import cli
 from trainer.deck import parse_deck
 from trainer.imports import html_to_text, read_apkg
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "decks.md"
-DAY1 = "2026-03-02T09:00:00+00:00"
 
 
-def run(args: list[str], input: str | None = None, when: str = DAY1):
-    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when})
 
 
 def db_bytes(home: Path) -> dict[str, bytes]:

@@ -5,14 +5,13 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import run
 
 from trainer.cli import cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
 
 
-def run(args: list[str], input: str | None = None, when: str = "2026-03-02T09:00:00+00:00"):
-    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when})
 
 
 def test_a_services_file_becomes_a_deck_with_both_directions(isolated_home: Path) -> None:

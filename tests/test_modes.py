@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import keys
+from conftest import keys, run
 
 from trainer.cards import applicable, make_card, with_choices
 from trainer.cli import cli
@@ -17,12 +17,6 @@ from trainer.deck import load_deck
 from trainer.grading import check, suggest_rating
 from trainer.paths import bundled_deck
 from trainer.scheduler import Rating
-
-DAY1 = "2026-03-02T09:00:00+00:00"
-
-
-def run(args: list[str], input: str | None = None, when: str = DAY1):
-    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when}, catch_exceptions=False)
 
 
 def db(home: Path) -> sqlite3.Connection:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run
 
 from trainer import store
 from trainer.cli import cli
@@ -24,9 +25,6 @@ TRUE = Params(weights=(0.4, 1.5, 3.0, 10.0, 6.0, 0.9, 3.2, 0.01, 1.5, 0.2, 0.9, 
                        0.5, 0.1, 0.06, 0.2), enable_fuzzing=False)
 
 
-def run(args: list[str], when: datetime, input: str | None = None):
-    env = {"TRAINER_NOW": when.isoformat(), "TZ": "UTC"}
-    return CliRunner().invoke(cli, args, input=input, env=env, catch_exceptions=False)
 
 
 @pytest.fixture
@@ -42,7 +40,7 @@ def history(isolated_home: Path) -> Path:
 
 def test_stats_figures_match_the_review_log(history: Path) -> None:
     now = START + timedelta(days=90, hours=1)
-    data = json.loads(run(["stats", "--json"], now).output)
+    data = json.loads(run(["stats", "--json"], when=now).output)
     con = sqlite3.connect(history)
     reviews = [(parse_time(t), r, json.loads(b)["state"]) for t, r, b in
                con.execute("SELECT reviewed_at, rating, state_before FROM reviews")]
@@ -60,7 +58,7 @@ def test_stats_figures_match_the_review_log(history: Path) -> None:
 
 def test_forecast_counts_the_cards_due_each_day(history: Path) -> None:
     now = START + timedelta(days=90, hours=1)
-    forecast = json.loads(run(["stats", "--json"], now).output)["forecast"]
+    forecast = json.loads(run(["stats", "--json"], when=now).output)["forecast"]
     con = sqlite3.connect(history)
     dues = [parse_time(d) for (d,) in con.execute("SELECT due FROM cards WHERE reps > 0 AND suspended = 0")]
     today = (now - timedelta(hours=4)).date()
@@ -77,7 +75,7 @@ def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
 
     now = START + timedelta(days=90, hours=1)
     exam = date(2026, 4, 20)
-    out = json.loads(run(["plan", "--exam", exam.isoformat(), "--json"], now).output)
+    out = json.loads(run(["plan", "--exam", exam.isoformat(), "--json"], when=now).output)
     con = sqlite3.connect(history)
     sch = fsrs.Scheduler()
     at = datetime(2026, 4, 20, 9, tzinfo=timezone.utc)
@@ -97,22 +95,23 @@ def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
 
 def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
     now = START
-    run(["review", "--new", "0"], now)
-    calm = run(["plan", "--exam", "2026-01-20"], now).output
+    run(["review", "--new", "0"], when=now)
+    calm = run(["plan", "--exam", "2026-01-20"], when=now).output
     assert "12 new cards a day (now 20)" in calm  # 94 cards over 15 - 7 days: fewer than now
-    assert run(["plan", "--exam", "2026-01-20"], now).output == calm  # the same plan every time
-    out = run(["plan", "--exam", "2026-01-15", "--apply"], now).output
+    assert run(["plan", "--exam", "2026-01-20"], when=now).output == calm  # the same plan every time
+    out = run(["plan", "--exam", "2026-01-15", "--apply"], when=now).output
     assert "94 not seen yet" in out and "Applied: new_per_day = 32" in out  # 94 cards over 10 - 7 days
     assert store.settings(open_db(isolated_home / "trainer.db")).new_per_day == 32
-    assert run(["settings", "new_per_day", "20"], now).output.strip() == "new_per_day = 20"
-    assert "new_per_day = 20" in run(["settings"], now).output
-    assert "Applied: new_per_day = 20," in run(["plan", "--exam", "2026-01-20", "--apply"], now).output  # never lowered
+    assert run(["settings", "new_per_day", "20"], when=now).output.strip() == "new_per_day = 20"
+    assert "new_per_day = 20" in run(["settings"], when=now).output
+    never_lowered = run(["plan", "--exam", "2026-01-20", "--apply"], when=now).output
+    assert "Applied: new_per_day = 20," in never_lowered
     bad = CliRunner().invoke(cli, ["plan", "--exam", "2020-01-01"], env={"TRAINER_NOW": now.isoformat()})
     assert bad.exit_code == 1 and "is not in the future" in bad.output
 
 
 def test_optimize_needs_enough_history_and_changes_nothing_without_it(isolated_home: Path) -> None:
-    run(["review"], START, input="20 21\n")
+    run(["review"], when=START, input="20 21\n")
     db = isolated_home / "trainer.db"
     before = sqlite3.connect(db).execute("SELECT * FROM cards ORDER BY id").fetchall()
     result = CliRunner().invoke(cli, ["optimize"])
@@ -137,7 +136,7 @@ def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Pat
     result = fit(db, Params())
     assert result.after[0] < result.before[0] - 0.005 and result.after[1] < result.before[1]
     assert result.test_items > 1000
-    out = run(["optimize"], START + timedelta(days=91)).output
+    out = run(["optimize"], when=START + timedelta(days=91)).output
     assert "Saved your parameters and rebuilt" in out
     weights = store.settings(db).weights
     assert len(weights) == 21 and weights != list(Params().weights or [])
@@ -155,7 +154,7 @@ def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Pat
 
 
 def test_stats_screen_reads_without_colour(history: Path) -> None:
-    out = run(["stats"], START + timedelta(days=90, hours=1)).output
+    out = run(["stats"], when=START + timedelta(days=90, hours=1)).output
     assert "\x1b[" not in out
     assert out.splitlines()[0].startswith("Today: 0 reviewed") and "Streak: 90 days" in out
     import re
@@ -166,14 +165,14 @@ def test_stats_screen_reads_without_colour(history: Path) -> None:
 
 
 def test_settings_lists_exactly_what_can_be_set_and_refuses_bad_values(isolated_home: Path) -> None:
-    listed = run(["settings"], START).output.splitlines()
+    listed = run(["settings"], when=START).output.splitlines()
     assert [ln.split(" = ")[0] for ln in listed] == ["new_per_day", "reviews_per_day", "desired_retention",
                                                    "day_starts_at", "learning_steps", "relearning_steps",
                                                    "maximum_interval", "choice", "fuzz"]
     assert "null" not in " ".join(listed) and "learning_steps = 1m 10m" in " ".join(listed)
-    assert run(["settings", "learning_steps", "30s", "5m"], START).output.strip() == "learning_steps = 30s 5m"
+    assert run(["settings", "learning_steps", "30s", "5m"], when=START).output.strip() == "learning_steps = 30s 5m"
     assert store.settings(open_db(isolated_home / "trainer.db")).params().learning_steps == (30, 300)
-    assert run(["settings", "choice", "yes"], START).output.strip() == "choice = true"
+    assert run(["settings", "choice", "yes"], when=START).output.strip() == "choice = true"
     for key, value, why in [("choice", "maybe", "true or false"), ("new_per_day", "10000", "from 0 to 9999"),
                             ("desired_retention", "0.5", "from 0.70 to 0.99"), ("day_starts_at", "24", "0 to 23"),
                             ("learning_steps", "10x", "1m 10m"), ("weights", "1", "unknown setting")]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import env_for
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,10 +28,6 @@ from trainer.registry import parse_iana_csv, parse_nmap_services, parse_services
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def env_for(home: Path) -> dict[str, str]:
-    env = dict(os.environ, TRAINER_HOME=str(home), NO_COLOR="1")
-    env.pop("TRAINER_NOW", None)
-    return env
 
 
 def integrity(db: Path) -> str:

@@ -9,22 +9,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import keys
+from conftest import DAY1, keys, rows, run
 
 from trainer.cli import cli
 
-DAY1 = "2026-03-02T09:00:00+00:00"
-
-
-def run(args: list[str], input: str | None = None, when: str = DAY1):
-    result = CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when}, catch_exceptions=False)
-    return result
-
 
 def reviews(home: Path) -> list[dict]:
-    con = sqlite3.connect(home / "trainer.db")
-    con.row_factory = sqlite3.Row
-    return [dict(r) for r in con.execute("SELECT * FROM reviews ORDER BY id")]
+    return rows(home, "SELECT * FROM reviews ORDER BY id")
 
 
 def set_no_fuzz(home: Path) -> None:

@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from conftest import env_for
 
 pexpect = pytest.importorskip("pexpect")
 
 
-def env_for(home: Path) -> dict[str, str]:
-    env = dict(os.environ, TRAINER_HOME=str(home), NO_COLOR="1", COLUMNS="100", LINES="30")
-    env.pop("TRAINER_NOW", None)
-    return env
 
 
 def test_review_in_a_real_terminal(isolated_home: Path, tmp_path: Path) -> None:

@@ -9,17 +9,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import run
 
 from trainer.cli import cli
 from trainer.paths import bundled_decks_dir
 
 REAL_DECKS = bundled_decks_dir
-DAY1 = "2026-03-02T09:00:00+00:00"
 DAY5 = "2026-03-06T09:00:00+00:00"
 
 
-def run(args: list[str], input: str | None = None, when: str = DAY1):
-    return CliRunner().invoke(cli, args, input=input, env={"TRAINER_NOW": when}, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -1,0 +1,88 @@
+"""The study loop itself, driven through a fake Prompter: ask, grade, schedule, record, show, rate, undo."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from trainer import session, store
+from trainer.cards import CardSpec
+from trainer.db import Database, open_db
+from trainer.deck import load_deck
+from trainer.grading import Verdict
+from trainer.importing import plan
+from trainer.paths import bundled_deck
+from trainer.scheduler import CardState, Params, Rating
+
+T0 = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+
+
+class FakePrompter:
+    """Answers and ratings from scripts; remembers what the learner was shown."""
+
+    timed = False
+
+    def __init__(self, answers: list[str], ratings: list[int | None] | None = None) -> None:
+        self.answers, self.ratings = list(answers), list(ratings or [])
+        self.asked: list[str] = []
+        self.verdicts: list[tuple[str, bool, list[str]]] = []
+        self.notices: list[str] = []
+
+    def ask(self, card: CardSpec, number: int, total: int) -> str | None:
+        self.asked.append(card.question)
+        return self.answers.pop(0) if self.answers else None
+
+    def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
+                     extra: list[str]) -> None:
+        self.verdicts.append((card.id, verdict.correct, extra))
+
+    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+        chosen = self.ratings.pop(0) if self.ratings else suggested
+        return suggested if chosen == -1 else chosen
+
+    def notice(self, line: str) -> None:
+        self.notices.append(line)
+
+    def offer_suspend(self, card: CardSpec) -> bool:
+        return False
+
+    def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None:
+        return None
+
+
+def exam_db(home: Path) -> Database:
+    db = open_db(home / "trainer.db")
+    store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], T0)
+    return db
+
+
+def run(db: Database, prompter: FakePrompter, n: int) -> session.Summary:
+    queue = store.new_cards(db, n)
+    return session.run(db, prompter, queue, lambda: T0, iter(range(100)).__next__, Params(enable_fuzzing=False))
+
+
+def test_a_session_asks_grades_records_and_names_what_a_wrong_answer_was(isolated_home: Path) -> None:
+    db = exam_db(isolated_home)
+    fake = FakePrompter(["20 21", "23"])  # FTP right; SSH's port answered with Telnet's
+    summary = run(db, fake, 2)
+    assert fake.asked[:2] == ["Which ports does FTP use?", "Which port does SSH use?"]
+    assert fake.verdicts[0] == ("exam/ftp/service-port", True, [])
+    assert fake.verdicts[1] == ("exam/ssh/service-port", False, ["23 is Telnet."])
+    assert (summary.answered, summary.correct, summary.ended_early) == (2, 1, True)  # input ran out at the 3rd
+    logged = db.execute("SELECT card_id, answer, correct, rating FROM reviews ORDER BY id").fetchall()
+    assert logged == [("exam/ftp/service-port", "20 21", 1, Rating.GOOD),
+                      ("exam/ssh/service-port", "23", 0, Rating.AGAIN)]
+    assert db.execute("SELECT other_fact_id FROM confusions").fetchall() == [("exam/telnet",)]
+
+
+def test_an_override_is_saved_and_an_undo_forgets_the_answer(isolated_home: Path) -> None:
+    db = exam_db(isolated_home)
+    fake = FakePrompter(["20 21", "22", "22"], [Rating.EASY, session.UNDO, -1])
+    summary = run(db, fake, 2)
+    assert fake.notices == ["Undone: that answer is forgotten; the card comes again."]
+    assert fake.asked[1:3] == ["Which port does SSH use?", "Which port does SSH use?"]  # asked again at once
+    ratings = db.execute("SELECT card_id, rating FROM reviews ORDER BY id").fetchall()
+    assert ratings == [("exam/ftp/service-port", Rating.EASY), ("exam/ssh/service-port", Rating.GOOD)]
+    ftp = store.card_by_id(db, "exam/ftp/service-port")
+    assert ftp is not None and ftp.state.due is not None and ftp.state.due - T0 > timedelta(days=1)  # Easy graduates
+    assert summary.answered == 2
