@@ -45,7 +45,7 @@ def build(home: Path, deck: str, reviews: int, days: int, new_per_day: int, now:
     from trainer import store
     from trainer.db import open_db
     from trainer.deck import load_deck
-    from trainer.importing import plan
+    from trainer.import_plan import plan
     from trainer.paths import bundled_deck
     from trainer.scheduler import Params
     from trainer.simulate import simulate_history

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from trainer.build import Registry, exam_deck, load_curated
 from trainer.deck import load_deck, transport_list
 from trainer.errors import DeckError
 from trainer.paths import bundled_deck
-from trainer.registry import parse_iana_csv, parse_services
+from trainer.registry_decks import Registry, exam_deck, load_curated
+from trainer.registry_files import parse_iana_csv, parse_services
 
 ROOT = Path(__file__).resolve().parent.parent
 CURATED = ROOT / "decks" / "src" / "exam-ports.yaml"
@@ -77,7 +77,7 @@ def test_a_curated_port_that_contradicts_iana_fails_the_build(registry_dir: Path
 
 
 def test_common_deck_is_ordered_by_how_often_ports_are_seen(registry_dir: Path) -> None:
-    from trainer.registry import parse_nmap_services
+    from trainer.registry_files import parse_nmap_services
 
     deck = load_deck(bundled_deck("common"))
     freq = {(e.port, e.transport): e.frequency for e in parse_nmap_services(registry_dir / "nmap-services")}

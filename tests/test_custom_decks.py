@@ -14,7 +14,7 @@ from conftest import run
 
 from trainer.cli import cli
 from trainer.deck import parse_deck
-from trainer.imports import html_to_text, read_apkg
+from trainer.file_import import html_to_text, read_apkg
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "decks.md"
 

@@ -189,7 +189,7 @@ def test_exam_grading_follows_comptia_and_iana_both(isolated_home: Path) -> None
     from trainer import store
     from trainer.answers import DeckAnswers
     from trainer.db import open_db
-    from trainer.importing import plan
+    from trainer.import_plan import plan
 
     db = open_db(isolated_home / "trainer.db")
     store.import_decks(db, [plan(EXAM)], datetime(2026, 3, 2, tzinfo=timezone.utc))

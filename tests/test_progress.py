@@ -15,7 +15,7 @@ from trainer import store
 from trainer.cli import cli
 from trainer.db import open_db
 from trainer.deck import load_deck, parse_deck
-from trainer.importing import plan
+from trainer.import_plan import plan
 from trainer.paths import bundled_deck
 from trainer.scheduler import Params, parse_time
 from trainer.simulate import simulate_history

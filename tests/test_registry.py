@@ -1,4 +1,4 @@
-"""trainer.registry: small committed fixtures for every quirk, then the real files if present."""
+"""trainer.registry_files: small committed fixtures for every quirk, then the real files if present."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import TypeVar
 import pytest
 
 from trainer.errors import DeckError, RegistryError
-from trainer.registry import (
+from trainer.registry_files import (
     IanaEntry,
     NmapEntry,
     ServiceEntry,

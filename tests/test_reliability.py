@@ -21,9 +21,9 @@ from trainer.cards import CardSpec
 from trainer.cli import cli
 from trainer.deck import parse_deck
 from trainer.errors import TrainerError
+from trainer.file_import import read_table
 from trainer.grading import check, normalise, parse_port_answer
-from trainer.imports import read_table
-from trainer.registry import parse_iana_csv, parse_nmap_services, parse_services
+from trainer.registry_files import parse_iana_csv, parse_nmap_services, parse_services
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

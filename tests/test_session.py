@@ -10,7 +10,7 @@ from trainer.cards import CardSpec
 from trainer.db import Database, open_db
 from trainer.deck import load_deck
 from trainer.grading import Verdict
-from trainer.importing import plan
+from trainer.import_plan import plan
 from trainer.paths import bundled_deck
 from trainer.scheduler import CardState, Params, Rating
 

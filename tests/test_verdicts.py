@@ -12,7 +12,7 @@ from trainer.answers import DeckAnswers
 from trainer.db import Database, open_db
 from trainer.deck import load_deck
 from trainer.grading import grade
-from trainer.importing import plan
+from trainer.import_plan import plan
 from trainer.paths import bundled_deck
 from trainer.session import spec_for
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from trainer import store
 from trainer.db import Database
 from trainer.deck import load_deck
-from trainer.importing import changed_answers, plan
+from trainer.import_plan import changed_answers, plan
 from trainer.paths import bundled_deck
 
 

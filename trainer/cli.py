@@ -326,7 +326,7 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
             db_path: Path | None) -> None:
     """Import decks: YAML, CSV/TSV, an /etc/services file, or an Anki .apkg. Re-importing keeps every review."""
     from trainer import store
-    from trainer.imports import read_deck
+    from trainer.file_import import read_deck
 
     if name and len(files) > 1:
         raise click.UsageError("--deck names one deck: import one file at a time with it")
@@ -343,7 +343,7 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
             raise TrainerError(f"a deck named '{d.name}' already exists, imported from {Path(source).name}: "
                                f"--deck NAME imports {Path(d.source).name} as a new deck, --replace updates "
                                f"'{d.name}' from it")
-    from trainer.importing import plan
+    from trainer.import_plan import plan
 
     summaries = store.import_decks(db, [plan(d, store.chosen_kinds(db, d.name)) for d in decks], now())
     for s in summaries:
@@ -380,7 +380,7 @@ def _prune(db: Any, deck_names: list[str], yes: bool) -> None:
 @db_option
 def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> None:
     """Write a deck as YAML or CSV (both import back unchanged) or as an Anki package."""
-    from trainer import export as ex
+    from trainer import file_export as ex
     from trainer import store
 
     d = store.deck_of(_open(db_path, readonly=True), deck)
@@ -475,7 +475,7 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
 def decks_set(name: str, kinds: str, db_path: Path | None) -> None:
     """Choose which kinds of question a deck asks; cards switched off are set aside with their history."""
     from trainer import store
-    from trainer.importing import parse_kinds, plan
+    from trainer.import_plan import parse_kinds, plan
 
     db = _open(db_path)
     deck = store.deck_of(db, name)

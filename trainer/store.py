@@ -18,7 +18,7 @@ from trainer.scheduler import LEECH_FAILS, CardState, Rating, State, is_lapse
 from trainer.settings import Settings
 
 if TYPE_CHECKING:
-    from trainer.importing import DeckImport
+    from trainer.import_plan import DeckImport
 
 class Suspension(IntEnum):
     """cards.suspended and facts.suspended: why a card is not asked."""

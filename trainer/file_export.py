@@ -9,7 +9,7 @@ from pathlib import Path
 
 from trainer.cards import make_card, plan_cards, port_list
 from trainer.deck import Deck, Kind, compact_ports, dump_deck
-from trainer.imports import CSV_FIELDS
+from trainer.file_import import CSV_FIELDS
 
 
 def to_yaml(deck: Deck) -> str:

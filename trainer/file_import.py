@@ -40,11 +40,11 @@ def read_deck(path: Path, name: str | None = None) -> Deck:
         return read_table(path, deck_name, "\t" if suffix != ".csv" else ",")
     if suffix in (".apkg", ".colpkg"):
         return read_apkg(path, deck_name)
-    from trainer.registry import detect_format, parse_services
+    from trainer.registry_files import detect_format, parse_services
 
     kind = detect_format(path)
     if kind == "services":
-        from trainer.build import services_deck
+        from trainer.registry_decks import services_deck
 
         deck = services_deck(path, parse_services(path))
         return deck if name is None else _renamed(deck, name)

@@ -12,7 +12,7 @@ from typing import Any
 
 from trainer.deck import DEFAULT_PORT_KINDS, PORT_KINDS, Deck, Fact, Kind, slug, transport_list
 from trainer.errors import DeckError, located
-from trainer.registry import IanaEntry, NmapEntry, ServiceEntry, iana_assignments
+from trainer.registry_files import IanaEntry, NmapEntry, ServiceEntry, iana_assignments
 
 Progress = Callable[[int], None]
 
@@ -317,7 +317,7 @@ def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> 
 
     from trainer.cards import names_of
     from trainer.grading import normalise
-    from trainer.registry import parse_iana_csv, parse_nmap_services, parse_services
+    from trainer.registry_files import parse_iana_csv, parse_nmap_services, parse_services
 
     names: set[str] = {e.service for e in parse_iana_csv(registry_dir / "service-names-port-numbers.csv")}
     for services in ("etc-services-debian", "windows-services-sample"):
