@@ -232,3 +232,20 @@ def test_an_apkg_of_a_port_deck_grades_the_same_after_a_round_trip(isolated_home
     deck = read_apkg(out, "again")
     ssh = next(f for f in deck.facts if f.front == "Which port does SSH use?")
     assert ssh.back == "22"
+
+
+def test_exports_land_whole_beside_their_target_and_leave_no_temporary_file(isolated_home: Path,
+                                                                           tmp_path: Path) -> None:
+    run(["review", "--new", "0"])
+    out = tmp_path / "out"
+    out.mkdir()
+    link = out / "exam.apkg"
+    elsewhere = out / "elsewhere.txt"
+    elsewhere.write_text("keep me", encoding="utf-8")
+    link.symlink_to(elsewhere)  # a symlink planted at the target is replaced, never followed
+    assert run(["export", "exam", "--format", "apkg", "-o", str(link)]).exit_code == 0
+    assert not link.is_symlink() and zipfile.is_zipfile(link) and elsewhere.read_text(encoding="utf-8") == "keep me"
+    assert run(["export", "exam", "-o", str(out / "exam.yaml")]).exit_code == 0
+    assert sorted(p.name for p in out.iterdir()) == ["elsewhere.txt", "exam.apkg", "exam.yaml"]
+    bad = run(["export", "exam", "-o", str(tmp_path / "missing-dir" / "x.yaml")])
+    assert bad.exit_code == 1 and bad.output.startswith(f"Error: {tmp_path / 'missing-dir' / 'x.yaml'}: cannot write")

@@ -396,13 +396,7 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
         sys.stdout.write(text)  # the file's exact bytes (click.echo would strip escape sequences in a pipe)
         sys.stdout.flush()
         return
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, output)  # never a half-written file
-    except OSError as e:
-        tmp.unlink(missing_ok=True)
-        raise TrainerError(f"{output}: cannot write ({e.strerror or e})") from None
+    ex.write_atomic(output, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))
     click.echo(f"Wrote {output}: {len(d.facts)} facts.", err=True)
 
 

@@ -5,10 +5,13 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+from collections.abc import Callable
 from pathlib import Path
 
 from trainer.cards import make_card, plan_cards, port_list
 from trainer.deck import Deck, Kind, compact_ports, dump_deck
+from trainer.errors import TrainerError
 from trainer.file_import import CSV_FIELDS
 
 
@@ -38,6 +41,19 @@ def to_csv(deck: Deck) -> str:
     return out.getvalue()
 
 
+def write_atomic(target: Path, write: Callable[[Path], object]) -> None:
+    """Every export lands whole or not at all: written beside the target under a temporary name, then renamed
+    over it (a symlink at the target is replaced, never followed); the temporary file never outlives a failure."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except OSError as e:
+        raise TrainerError(f"{target}: cannot write ({e.strerror or e})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 def _stable_id(text: str) -> int:
     """Anki wants 31-bit-ish ids; derive them from names so re-exports update rather than duplicate."""
     return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) % (1 << 30) + (1 << 30)
@@ -64,7 +80,7 @@ def to_apkg(deck: Deck, target: Path) -> int:
         fields = [_html(spec.question), _html(answer), _html(note)]
         adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),
                                     tags=[t.replace(" ", "_") for t in fact.tags]))
-    genanki.Package(adeck).write_to_file(str(target))
+    write_atomic(target, lambda tmp: genanki.Package(adeck).write_to_file(str(tmp)))
     return len(planned)
 
 
