@@ -74,3 +74,12 @@ def env_for(home: Path) -> dict[str, str]:
     env = dict(os.environ, TRAINER_HOME=str(home), NO_COLOR="1", COLUMNS="100", LINES="30")
     env.pop("TRAINER_NOW", None)
     return env
+
+
+def import_deck(folder: Path, name: str, text: str) -> Path:
+    """A deck file `NAME.yaml` holding `text`, imported as a learner would (`trainer import`)."""
+    path = folder / f"{name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = run(["import", str(path)])
+    assert result.exit_code == 0, result.output
+    return path

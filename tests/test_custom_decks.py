@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import run
+from conftest import import_deck, run
 
 from trainer.cli import cli
 from trainer.deck import parse_deck
@@ -143,10 +143,8 @@ def test_an_anki_package_imports_basic_and_reversed_notes(isolated_home: Path, t
 
 
 def test_a_list_answer_is_right_in_any_order_with_and_or_commas(isolated_home: Path, tmp_path: Path) -> None:
-    deck = tmp_path / "cia.yaml"
-    deck.write_text("name: cia\nfacts:\n- front: What does the CIA triad stand for?\n"
-                    "  back: Confidentiality, integrity, availability\n", encoding="utf-8")
-    run(["import", str(deck)])
+    import_deck(tmp_path, "cia", "facts:\n- front: What does the CIA triad stand for?\n"
+                                 "  back: Confidentiality, integrity, availability\n")
     out = run(["review", "--deck", "cia"], input="integrity, availability and confidentiality\n").output
     assert "✓ Right" in out
 

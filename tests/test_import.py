@@ -5,7 +5,7 @@ import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
-from conftest import run
+from conftest import import_deck, run
 
 from trainer.cli import cli
 
@@ -66,18 +66,14 @@ def test_piped_answers_in_the_forms_candidates_type_are_right(isolated_home: Pat
 
 
 def test_a_port_shared_by_two_services_accepts_either(isolated_home: Path, tmp_path: Path) -> None:
-    deck = tmp_path / "web.yaml"
-    deck.write_text("name: web\nkinds: [port-service]\nfacts:\n- service: http\n  ports: 80\n"
-                    "- service: www-http\n  ports: 80\n", encoding="utf-8")
-    run(["import", str(deck)])
+    import_deck(tmp_path, "web", "kinds: [port-service]\nfacts:\n- service: http\n  ports: 80\n"
+                                 "- service: www-http\n  ports: 80\n")
     out = run(["review", "--deck", "web"], input="www-http\nhttp\n").output
     assert out.count("✓") == 2, out
 
 
 def test_a_new_cards_sibling_waits_until_the_next_day(isolated_home: Path, tmp_path: Path) -> None:
-    deck = tmp_path / "one.yaml"
-    deck.write_text("name: one\nfacts:\n- service: IMAP\n  ports: 143\n", encoding="utf-8")
-    run(["import", str(deck)])
+    import_deck(tmp_path, "one", "facts:\n- service: IMAP\n  ports: 143\n")
     assert "(1/1) Which port does IMAP use?" in run(["review", "--deck", "one"], input="143\n143\n").output
     assert "Nothing" in run(["review", "--deck", "one"], when="2026-03-02T11:00:00+00:00").output
     later = run(["review", "--deck", "one"], input="imap\n", when="2026-03-03T09:00:00+00:00").output

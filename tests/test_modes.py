@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import keys, run
+from conftest import import_deck, keys, run
 
 from trainer.cards import applicable, make_card, with_choices
 from trainer.cli import cli
@@ -86,11 +86,9 @@ def test_personal_times_set_easy_and_hard() -> None:
 
 
 def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_home: Path) -> None:
-    deck = Path(isolated_home.parent / "mail.yaml")
-    deck.write_text("name: mail\nkinds: [service-port]\nfacts:\n- {key: imap, service: IMAP, ports: 143}\n"
-                    "- {key: imaps, service: IMAPS, ports: 993}\n- {key: pop3, service: POP3, ports: 110}\n",
-                    encoding="utf-8")
-    run(["import", str(deck)])
+    import_deck(isolated_home.parent, "mail", "kinds: [service-port]\nfacts:\n"
+                "- {key: imap, service: IMAP, ports: 143}\n- {key: imaps, service: IMAPS, ports: 993}\n"
+                "- {key: pop3, service: POP3, ports: 110}\n")
     out = run(["review", "--deck", "mail"], input="993\n").output
     assert "✗ Wrong: you said 993; the answer is 143 (TCP)" in out and "  993 is IMAPS." in out
     rows = db(isolated_home).execute("SELECT card_id, fact_id, other_fact_id FROM confusions").fetchall()
