@@ -104,16 +104,16 @@ def test_decks_lists_counts(isolated_home: Path) -> None:
 # Interactive: questionary and the rating key, fed through a prompt_toolkit pipe.
 
 def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> None:
-    # FTP ports right, Enter accepts Easy; SSH's port wrong, Enter accepts Again; SFTP's port right, '2' then Enter
-    # overrides to Hard (the second '2', typed ahead, stays inside the rating prompt); Ctrl-C.
+    # FTP ports right, Enter accepts Good (never Easy on first sight); SSH's port wrong, Enter accepts Again; SFTP's
+    # port right, '2' then Enter overrides to Hard (the second '2', typed ahead, stays inside the prompt); Ctrl-C.
     with keys("20 21\r\r" "99\r\r" "22\r22\r" "\x03"):
         result = run(["review", "--interactive"])
     assert result.exit_code == 0, result.output
     assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output
-    assert "Rated Hard instead of Easy, next in 6m." in result.output
+    assert "Rated Hard instead of Good, next in 6m." in result.output
     assert "Session: 3 answered, 2 right (67%)." in result.output
     rows = reviews(isolated_home)
-    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 4), ("99", 0, 1), ("22", 1, 2)]
+    assert [(r["answer"], r["correct"], r["rating"]) for r in rows] == [("20 21", 1, 3), ("99", 0, 1), ("22", 1, 2)]
     after = json.loads(rows[2]["state_after"])
     con = sqlite3.connect(isolated_home / "trainer.db")
     assert con.execute("SELECT due FROM cards WHERE id = 'exam/sftp/service-port'").fetchone()[0] == after["due"]

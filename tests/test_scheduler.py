@@ -47,3 +47,23 @@ def test_retrievability_falls_with_time_and_is_zero_for_new() -> None:
     s = review(CardState(), Rating.EASY, T0, EXACT)
     assert retrievability(CardState(), T0) == 0.0
     assert retrievability(s, T0 + timedelta(days=1), EXACT) > retrievability(s, T0 + timedelta(days=30), EXACT)
+
+
+def test_with_fuzz_hard_never_comes_after_good_and_a_preview_is_what_is_applied() -> None:
+    fuzzy = Params(enable_fuzzing=True)
+    state = review(review(CardState(), Rating.GOOD, T0, EXACT), Rating.GOOD, T0 + timedelta(minutes=10), EXACT)
+    for day in range(1, 200):
+        now = T0 + timedelta(days=day)
+        seed = f"exam/imap/service-port@{now.isoformat()}"
+        hard, good = (review(state, r, now, fuzzy, seed) for r in (Rating.HARD, Rating.GOOD))
+        assert hard.due is not None and good.due is not None and hard.due <= good.due, day
+        assert review(state, Rating.GOOD, now, fuzzy, seed) == good  # the same draw every time
+        state = good
+
+
+def test_a_card_met_for_the_first_time_is_never_suggested_easy() -> None:
+    from trainer.grading import suggest_rating
+
+    assert suggest_rating(True, False, 1.0, first_sight=True) == Rating.GOOD
+    assert suggest_rating(True, False, 1.0) == Rating.EASY
+    assert suggest_rating(True, False, 60.0, first_sight=True) == Rating.HARD

@@ -331,11 +331,12 @@ def confusion_line(card: CardSpec, other: Fact) -> str:
 
 
 def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: float | None = None,
-                   choice: bool = False) -> int:
+                   choice: bool = False, first_sight: bool = False) -> int:
     """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good (also when untimed).
 
     Fast and slow are measured against the learner's own usual time for the kind of card when known
-    (under 0.8x -> Easy, over 2x -> Hard), else fixed bounds. Recognising an option is never Easy.
+    (under 0.8x -> Easy, over 2x -> Hard), else fixed bounds. Recognising an option is never Easy, nor is a
+    card met for the first time (a quick first answer is often a guess; Easy would push it out days).
     """
     if not correct:
         return Rating.AGAIN
@@ -344,17 +345,17 @@ def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: floa
     fast, slow = (0.8 * usual, 2.0 * usual) if usual else (FAST_SECONDS, SLOW_SECONDS)
     if typo or seconds > slow:
         return Rating.HARD
-    if choice:
+    if choice or first_sight:
         return Rating.GOOD
     return Rating.EASY if seconds < fast else Rating.GOOD
 
 
 def grade(card: CardSpec, answer: str, seconds: float | None, deck: DeckAnswers | None = None,
-          usual: float | None = None) -> Verdict:
+          usual: float | None = None, first_sight: bool = False) -> Verdict:
     """The verdict on one answer: right or not, the rating to suggest, and what a wrong answer was instead."""
     known = deck.known if deck is not None else ()
     correct, typo = check(card, answer, known)
-    rating = suggest_rating(correct, typo, seconds, usual, bool(card.choices))
+    rating = suggest_rating(correct, typo, seconds, usual, bool(card.choices), first_sight)
     if correct:
         return Verdict(correct, typo, rating, answer)
     readings = read_ports(answer) if card.port_sets else []

@@ -100,8 +100,25 @@ def _scheduler(params: Params) -> Any:
     return fsrs.Scheduler(**kwargs)
 
 
-def review(state: CardState, rating: int, now: datetime, params: Params = Params()) -> CardState:
-    """The state after answering with `rating` at `now`; the input is never changed."""
+def review(state: CardState, rating: int, now: datetime, params: Params = Params(),
+           seed: str | None = None) -> CardState:
+    """The state after answering with `rating` at `now`; the input is never changed.
+
+    With `seed` (the card and the time of the answer), FSRS's fuzz draws the same number for every rating:
+    the interval a prompt previews is the one applied, and Hard never lands after Good."""
+    if seed is None or not params.enable_fuzzing:
+        return _review(state, rating, now, params)
+    import random
+
+    saved = random.getstate()  # py-fsrs draws its fuzz from the module-level generator
+    try:
+        random.seed(seed)
+        return _review(state, rating, now, params)
+    finally:
+        random.setstate(saved)
+
+
+def _review(state: CardState, rating: int, now: datetime, params: Params) -> CardState:
     import fsrs
 
     if now.tzinfo is None:

@@ -11,11 +11,11 @@ from typing import Protocol
 from trainer import store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
-from trainer.clock import start_of_day
+from trainer.clock import iso, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade
-from trainer.scheduler import CardState, Params, Rating, review
+from trainer.scheduler import CardState, Params, Rating, State, review
 from trainer.settings import Settings
 
 LEARN_AHEAD = timedelta(minutes=20)
@@ -42,15 +42,21 @@ class Prompter(Protocol):
     def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None: ...
 
 
+def fuzz_seed(card_id: str, now: datetime) -> str:
+    """One fuzz draw per card and moment of answer: what the rating prompt previews is what is applied."""
+    return f"{card_id}@{iso(now)}"
+
+
 class Previews(dict[int, CardState]):
     """What each rating would do, computed only when a prompt asks (a pipe never does)."""
 
-    def __init__(self, state: CardState, now: datetime, params: Params, known: dict[int, CardState]) -> None:
+    def __init__(self, state: CardState, now: datetime, params: Params, known: dict[int, CardState],
+                 seed: str | None = None) -> None:
         super().__init__(known)
-        self.state, self.now, self.params = state, now, params
+        self.state, self.now, self.params, self.seed = state, now, params, seed
 
     def __missing__(self, rating: int) -> CardState:
-        self[rating] = review(self.state, rating, self.now, self.params)
+        self[rating] = review(self.state, rating, self.now, self.params, self.seed)
         return self[rating]
 
 
@@ -224,11 +230,12 @@ def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, ba
     return with_choices(spec, card.fact, decks.facts(card.deck), rng, right)
 
 
-def _verdict(spec: CardSpec, given: _Answer, timed: bool, answers: DeckAnswers, usual: float | None) -> Verdict:
+def _verdict(spec: CardSpec, given: _Answer, timed: bool, answers: DeckAnswers, usual: float | None,
+             first_sight: bool) -> Verdict:
     """The program's verdict, or the learner's own on a prose card they graded."""
     if given.self_rating is not None:
         return Verdict(given.self_rating > Rating.AGAIN, False, given.self_rating, given.text)
-    return grade(spec, given.text, given.seconds if timed else None, answers, usual)
+    return grade(spec, given.text, given.seconds if timed else None, answers, usual, first_sight)
 
 
 def _show(prompter: Prompter, spec: CardSpec, verdict: Verdict, after: CardState | None, now: datetime) -> None:
@@ -241,7 +248,7 @@ def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdic
           saved: store.Recorded, now: datetime, params: Params) -> tuple[int | None, CardState, store.Recorded]:
     """The learner confirms or overrides the suggested rating, or undoes the answer; the rating chosen (None:
     they left, UNDO), the card's state after it, and the review as recorded."""
-    previews = Previews(card.state, now, params, {verdict.rating: after})
+    previews = Previews(card.state, now, params, {verdict.rating: after}, fuzz_seed(card.id, now))
     chosen = prompter.choose_rating(verdict.rating, previews, now)
     if chosen == UNDO:
         store.undo_last(db, saved.review_id)
@@ -276,9 +283,10 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if given is None:
             summary.ended_early, summary.left = True, cards.left(card)
             break
-        verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind))
+        verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
+                           card.state.state == State.NEW)
         now = clock()
-        after = review(card.state, verdict.rating, now, params)
+        after = review(card.state, verdict.rating, now, params, fuzz_seed(card.id, now))
         saved = store.record_review(db, card, now, given.text, verdict.correct, verdict.rating,
                                     int(given.seconds * 1000), after, mode=options.mode,
                                     confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
