@@ -100,12 +100,14 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     assert sum(ln.startswith("✓") for ln in drill) == 2
 
 
-def test_undo_key_takes_back_the_answer_and_asks_again(isolated_home: Path) -> None:
-    with keys("99\ru" "20 21\r\r" "\x03"):
+@pytest.mark.parametrize("undo", ["u\r", "udp\r"])  # `u` then Enter; a transport typed ahead into the prompt
+def test_undo_takes_back_the_answer_on_enter_and_the_card_comes_back_with_an_empty_prompt(
+        isolated_home: Path, undo: str) -> None:
+    with keys("99\r" + undo + "20 21\r\r" "\x03"):
         result = run(["review", "--interactive", "--new", "1"])
     assert "Undone" in result.output
     rows = db(isolated_home).execute("SELECT answer, correct FROM reviews").fetchall()
-    assert rows == [("20 21", 1)]
+    assert rows == [("20 21", 1)]  # nothing typed at the rating prompt reached the next answer
     assert "Session: 1 answered, 1 right (100%)." in result.output
 
 
@@ -173,7 +175,7 @@ def test_ahead_and_extra(isolated_home: Path) -> None:
 
 
 def test_an_undone_multiple_choice_card_keeps_its_option_order(isolated_home: Path) -> None:
-    with keys("1\ru" "1\r\r" "\x03"):
+    with keys("1\ru\r" "1\r\r" "\x03"):
         result = run(["review", "--interactive", "--choice", "--new", "1"])
     answers = [a for (a,) in db(isolated_home).execute("SELECT answer FROM reviews")]
     assert "Undone" in result.output and len(answers) == 1

@@ -147,17 +147,20 @@ class TerminalPrompter:
             return None
 
     def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+        """Every key takes effect on Enter, `u` included: `u` then Enter undoes, and nothing typed ahead
+        (`udp`, a digit) leaks into the next prompt."""
         def line(current: int) -> list[tuple[str, str]]:
-            parts = [("bold", f"  Enter: {Rating(current).label}"), ("", "   or ")]
+            head = "undo this answer" if current == UNDO else Rating(current).label
+            parts = [("bold", f"  Enter: {head}"), ("", "   or ")]
             for r in (1, 2, 3, 4):
                 due = previews[r].due
                 label = f"{r} {Rating(r).label} {render.interval(due - now) if due else ''}".rstrip()
                 parts.append(("reverse" if r == current else "", label))
                 parts.append(("", " · "))
-            parts.append(("", "u undo"))
+            parts.append(("reverse" if current == UNDO else "", "u undo"))
             return parts
 
-        chosen = self._choose(line, suggested, {str(r): r for r in (1, 2, 3, 4)}, {"u": UNDO})
+        chosen = self._choose(line, suggested, {**{str(r): r for r in (1, 2, 3, 4)}, "u": UNDO})
         if chosen is None or chosen == UNDO:
             return chosen
         if chosen != suggested:
