@@ -57,7 +57,7 @@ def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> No
     assert lines == ["(1/1) Which ports does FTP use?", "(2/2) Which ports does FTP use?",
                      "(3/3) Which ports does FTP use?"]
     assert [r["correct"] for r in reviews(isolated_home)] == [0, 1, 1]
-    assert "Next card due in 1d" in result.output
+    assert "Next card due in 19h (2026-03-03 04:00)." in result.output  # tomorrow's study day, from its start
 
 
 def test_answered_cards_come_back_when_due_on_a_later_day(isolated_home: Path) -> None:
@@ -68,9 +68,11 @@ def test_answered_cards_come_back_when_due_on_a_later_day(isolated_home: Path) -
     con = sqlite3.connect(isolated_home / "trainer.db")
     dues = sorted(parse_time(d) for (d,) in con.execute("SELECT due FROM cards WHERE reps > 0"))
     assert len(dues) == 2 and dues[0] > parse_time(DAY1) + timedelta(days=1)
-    early = (dues[0] - timedelta(hours=1)).isoformat()
-    assert "Nothing due. Next card due in 1h" in run(["review", "--new", "0"], when=early).output
-    later = run(["review", "--new", "0"], input="20,21\n22\n", when=(dues[1] + timedelta(minutes=1)).isoformat()).output
+    before_the_day = dues[0].replace(hour=3).isoformat()  # the study day starts at 04:00
+    assert "Nothing due. Next card due in 1h (2026-03-04 04:00)" in run(["review", "--new", "0"],
+                                                                        when=before_the_day).output
+    early = (dues[1] - timedelta(hours=1)).isoformat()  # a review card is due for its whole study day
+    later = run(["review", "--new", "0"], input="20,21\n22\n", when=early).output
     assert "(1/2) Which ports does FTP use?" in later and "(2/2) Which port does SSH use?" in later
     assert later.count("✓") == 2
     assert len(reviews(isolated_home)) == 6

@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from trainer import __version__
-from trainer.clock import local_tz, now
+from trainer.clock import end_of_day, local_tz, now, start_of_day
 from trainer.deck import KINDS
 from trainer.errors import TrainerError
 
@@ -153,6 +153,10 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     _ensure_deck(db, deck, out)
     settings = store.settings(db)
     t = now()
+
+    def day_start(at: datetime) -> datetime:
+        return start_of_day(at, local_tz(), settings.day_starts_at)
+
     headings: dict[int, str] = {}
     queue: list[Any]
     if confusions:
@@ -175,15 +179,16 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
             if queue:
                 out(f"Nothing due: studying the {len(queue)} card{'s' if len(queue) != 1 else ''} due soonest.")
     if not queue:
-        nxt = store.next_due(db, deck)
+        nxt = store.next_due(db, deck, day_start)
         out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
             if nxt else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
         return
     use_choice = settings.choice if choice is None else choice
     options = session.Options(choice=use_choice, seed=seed)
-    refill = None if (confusions or leeches) else (lambda t: store.due_cards(db, t, 50, deck))
+    refill = None if (confusions or leeches) else (
+        lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, settings.params(),
-                         options, deck, headings, refill)
+                         options, deck, headings, refill, day_start)
     for line in render.summary_lines(result, now()):
         out(line)
 
@@ -413,7 +418,8 @@ def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
     from trainer import store
 
     db = _open(db_path, readonly=True)
-    rows = store.deck_counts(db, now())
+    t = now()
+    rows = store.deck_counts(db, t, end_of_day(t, local_tz(), store.settings(db).day_starts_at))
     if as_json:
         click.echo(json.dumps([asdict(r) for r in rows], indent=2))
         return
@@ -441,7 +447,9 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
     d = store.deck_of(db, name)
     if d is None:
         raise TrainerError(f"no deck named '{name}'")
-    counts = next(r for r in store.deck_counts(db, now()) if r.name == name)
+    t = now()
+    counts = next(r for r in store.deck_counts(db, t, end_of_day(t, local_tz(), store.settings(db).day_starts_at))
+                  if r.name == name)
     chosen = store.chosen_kinds(db, name)
     if as_json:
         click.echo(json.dumps({**d.to_dict(), "source": d.source, "counts": asdict(counts)}, indent=2,

@@ -49,6 +49,12 @@ def start_of_day(t: datetime, tz: tzinfo, rollover_hour: int) -> datetime:
     return start.astimezone(timezone.utc)
 
 
+def end_of_day(t: datetime, tz: tzinfo, rollover_hour: int) -> datetime:
+    """When the study day holding `t` ends: review cards due before then are due today."""
+    start = start_of_day(t, tz, rollover_hour)
+    return (start.astimezone(tz) + timedelta(days=1)).astimezone(timezone.utc)
+
+
 def study_day(t: datetime, tz: tzinfo, rollover_hour: int) -> date:
     """The study day `t` belongs to."""
     return (t.astimezone(tz) - timedelta(hours=rollover_hour)).date()

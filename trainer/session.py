@@ -11,7 +11,7 @@ from typing import Protocol
 from trainer import store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
-from trainer.clock import iso, start_of_day
+from trainer.clock import end_of_day, iso, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade
@@ -91,7 +91,8 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     """Due cards first (most overdue first), then new cards up to what today's limit leaves (+ extra)."""
     today = start_of_day(now, tz, settings.day_starts_at)
     done_reviews, done_new = store.counts_since(db, today)
-    due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck)
+    due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck,
+                          end_of_day(now, tz, settings.day_starts_at))
     allowed_new = (new_limit if new_limit is not None else settings.new_per_day - done_new)
     skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
     fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip)
@@ -264,9 +265,11 @@ def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdic
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
         deck: str | None = None, headings: dict[int, str] | None = None,
-        refill: Callable[[datetime], list[store.CardRow]] | None = None) -> Summary:
+        refill: Callable[[datetime], list[store.CardRow]] | None = None,
+        day_start: Callable[[datetime], datetime] | None = None) -> Summary:
     """Ask, grade, schedule, record (committed at once), show; then the learner may override or undo.
-    Failed cards come back, and `refill` brings in cards that fell due while the session ran."""
+    Failed cards come back, and `refill` brings in cards that fell due while the session ran; `day_start`
+    says when a review card due at some time becomes due (its study day's start)."""
     summary = Summary()
     decks = _Decks(db)
     usual = store.usual_seconds(db)
@@ -313,5 +316,5 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
                 continue
         if options.requeue and reviewing and after.due is not None and after.due <= now + LEARN_AHEAD:
             cards.later(replace(card, state=after, reps=card.reps + 1))
-    summary.next_due = store.next_due(db, deck)
+    summary.next_due = store.next_due(db, deck, day_start)
     return summary

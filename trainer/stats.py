@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from trainer import store
-from trainer.clock import day_modifier, start_of_day, study_day
+from trainer.clock import day_modifier, end_of_day, start_of_day, study_day
 from trainer.db import Database
 from trainer.scheduler import CardState, Params, recall, review
 from trainer.settings import Settings
@@ -146,7 +146,7 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
 def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
     """Everything `trainer stats` shows, as plain data (the --json output)."""
     rollover = settings.day_starts_at
-    data: dict[str, Any] = store.totals(db, now)
+    data: dict[str, Any] = store.totals(db, now, end_of_day(now, tz, rollover))
     done, new_done = store.counts_since(db, start_of_day(now, tz, rollover))
     per_day = daily_reviews(db, now, tz, rollover, 182)
     today = study_day(now, tz, rollover)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum, IntEnum
@@ -231,20 +231,21 @@ def has_cards(db: Database) -> bool:
     return db.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
 
 
-def deck_counts(db: Database, now: datetime) -> list[DeckCounts]:
+def deck_counts(db: Database, now: datetime, day_end: datetime | None = None) -> list[DeckCounts]:
+    due, due_args = _due(now, day_end)
     rows = db.execute(
         f"""SELECT d.name, d.title,
              (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = {ACTIVE}),
              count(c.id),
              coalesce(sum(c.suspended = {ACTIVE} AND c.reps = 0), 0),
              coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state IN {LEARNING_STATES}), 0),
-             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.due <= ?), 0),
+             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND {due}), 0),
              coalesce(sum(c.suspended = {SET_ASIDE}), 0),
              coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state = {REVIEW_STATE}), 0),
              coalesce(d.source, '')
            FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended != {REMOVED}
            GROUP BY d.name ORDER BY d.name""",
-        [iso(now)],
+        due_args,
     ).fetchall()
     return [DeckCounts(*r) for r in rows]
 
@@ -254,13 +255,24 @@ def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
     return (" AND c.deck = ?", [deck]) if deck else ("", [])
 
 
-def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None) -> list[CardRow]:
-    """Cards already studied whose due time has come, most overdue first."""
+def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, list[Any]]:
+    """The SQL condition for a studied card being due: a review card for the whole study day (until `day_end`),
+    a learning step by the minute (until `now`)."""
+    if day_end is None or day_end <= now:
+        return f"{c}due <= ?", [iso(now)]
+    return f"{c}due < ? AND ({c}state = {REVIEW_STATE} OR {c}due <= ?)", [iso(day_end), iso(now)]
+
+
+def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None,
+              day_end: datetime | None = None) -> list[CardRow]:
+    """Cards already studied that are due (today's reviews, learning steps whose time has come), most overdue
+    first."""
     where, args = _deck_filter(deck)
+    due, due_args = _due(now, day_end)
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
-        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND c.due <= ?{where} ORDER BY c.due LIMIT ?",
-        [iso(now), *args, max(limit, 0)],
+        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY c.due LIMIT ?",
+        [*due_args, *args, max(limit, 0)],
     ).fetchall()
     return [_row_to_card(r) for r in rows]
 
@@ -566,21 +578,29 @@ def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapse
     )
 
 
-def next_due(db: Database, deck: str | None = None) -> datetime | None:
+def next_due(db: Database, deck: str | None = None,
+             day_start: Callable[[datetime], datetime] | None = None) -> datetime | None:
+    """When the next card falls due: a learning step at its minute, a review card when its study day starts
+    (`day_start` of its due time)."""
     where, args = _deck_filter(deck)
-    row = db.execute(
-        f"SELECT min(c.due) FROM cards c WHERE c.suspended = {ACTIVE} AND c.reps > 0{where}", args
-    ).fetchone()
-    return parse_time(row[0]) if row and row[0] else None
+    review_due, learning_due = db.execute(
+        f"SELECT min(CASE WHEN c.state = {REVIEW_STATE} THEN c.due END), "
+        f"min(CASE WHEN c.state != {REVIEW_STATE} THEN c.due END) "
+        f"FROM cards c WHERE c.suspended = {ACTIVE} AND c.reps > 0{where}", args).fetchone()
+    review_at, learning_at = parse_time(review_due), parse_time(learning_due)
+    if review_at is not None and day_start is not None:
+        review_at = day_start(review_at)
+    return min((t for t in (review_at, learning_at) if t is not None), default=None)
 
 
-def totals(db: Database, now: datetime) -> dict[str, int]:
+def totals(db: Database, now: datetime, day_end: datetime | None = None) -> dict[str, int]:
     """Headline counts for `trainer stats`."""
+    due, due_args = _due(now, day_end, c="")
     c = db.execute(
         f"SELECT count(*), coalesce(sum(reps = 0), 0), coalesce(sum(reps > 0 AND state IN {LEARNING_STATES}), 0), "
-        f"coalesce(sum(reps > 0 AND state = {REVIEW_STATE}), 0), coalesce(sum(reps > 0 AND due <= ?), 0) "
+        f"coalesce(sum(reps > 0 AND state = {REVIEW_STATE}), 0), coalesce(sum(reps > 0 AND {due}), 0) "
         f"FROM cards WHERE suspended = {ACTIVE}",
-        [iso(now)],
+        due_args,
     ).fetchone()
     r = db.execute(f"SELECT count(*), coalesce(sum(correct), 0) FROM reviews WHERE mode = {REVIEW_MODE}").fetchone()
     practice = db.execute(f"SELECT count(*) FROM reviews WHERE mode = {PRACTICE_MODE}").fetchone()[0]
