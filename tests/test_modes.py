@@ -61,7 +61,7 @@ def test_option_order_is_shuffled() -> None:
 
 def test_multiple_choice_in_a_pipe_takes_the_number_and_caps_the_rating_at_good(isolated_home: Path) -> None:
     out = run(["review", "--choice", "--new", "1", "--seed", "5"], input="").output
-    options = out.splitlines()[2]
+    options = next(ln for ln in out.splitlines() if ln.startswith("  1) "))
     number = next(p.split(")")[0].strip() for p in options.split("   ") if p.split(") ")[1] == "20, 21")
     out = run(["review", "--choice", "--new", "1", "--seed", "5"], input=number + "\n").output
     assert "✓ Right: 20, 21" in out
@@ -94,10 +94,13 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     rows = db(isolated_home).execute("SELECT card_id, fact_id, other_fact_id FROM confusions").fetchall()
     assert rows == [("mail/imap/service-port", "mail/imap", "mail/imaps")]
     drill = run(["review", "--confusions"], input="143\n993\n", when="2026-03-02T09:30:00+00:00").output.splitlines()
-    assert drill[0] == "IMAP (143) vs IMAPS (993): confused 1 time"
+    assert drill[0] == "(1/2) Which port does IMAP use?"  # asked first: the pair would give the answer away
+    assert drill.index("IMAP (143) vs IMAPS (993): confused 1 time") > drill.index("(1/2) Which port does IMAP use?")
     assert [ln[6:] for ln in drill if ln.startswith("(")][:2] == ["Which port does IMAP use?",
                                                               "Which port does IMAPS use?"]  # side by side
     assert sum(ln.startswith("✓") for ln in drill) == 2
+    modes = db(isolated_home).execute("SELECT card_id, mode FROM reviews ORDER BY id").fetchall()[-2:]
+    assert modes == [("mail/imap/service-port", "review"), ("mail/imaps/service-port", "practice")]  # IMAPS: not due
 
 
 @pytest.mark.parametrize("undo", ["u\r", "udp\r"])  # `u` then Enter; a transport typed ahead into the prompt
@@ -132,7 +135,8 @@ def test_a_card_failed_eight_times_is_a_leech_that_can_be_drilled_suspended_and_
     assert out.count("✗") == 8 and "! Leech: this card has failed 8 times." in out
     listed = json.loads(run(["cards", "--leeches", "--json"]).output)
     assert [c["id"] for c in listed] == ["exam/ftp/service-port"]
-    drill = run(["review", "--leeches"], input="20 21\n20 21\n", when="2026-03-02T10:00:00+00:00").output
+    drill = run(["review", "--leeches", "--count-as-review"], input="20 21\n20 21\n",
+                when="2026-03-02T10:00:00+00:00").output
     assert "(1/1) Which ports does FTP use?" in drill and drill.count("✓") == 2  # through its relearning step
     # the ninth fail offers nothing new; suspend from the terminal prompt when it first becomes a leech
     with keys("1\r\r" * 8 + "s"):

@@ -46,7 +46,7 @@ def test_review_through_a_pipe(isolated_home: Path, tmp_path: Path) -> None:
     assert proc.returncode == 0 and proc.stderr == ""
     lines = proc.stdout.splitlines()
     assert [ln for ln in lines if ln.endswith("?")][:2] == ["(1/20) Which ports does FTP use?",
-                                                         "(2/21) Which port does SSH use?"]
+                                                         "(2/20) Which port does SSH use?"]
     assert [ln[0] for ln in lines if ln[:1] in "✓✗"] == ["✓", "✗"]
     assert "\x1b[" not in proc.stdout  # no colour codes in a pipe
     assert "Session: 2 answered, 1 right (50%)." in lines

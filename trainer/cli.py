@@ -141,10 +141,13 @@ plain_option = click.option("--plain/--interactive", default=None,
 @click.option("--confusions", is_flag=True, help="Drill the pairs you confuse most, side by side.")
 @click.option("--leeches", is_flag=True, help="Drill the cards you keep failing.")
 @click.option("--seed", type=int, help="Fix the order of multiple-choice options.")
+@click.option("--count-as-review", is_flag=True,
+              help="In a --confusions or --leeches drill, let cards that are not due move the schedule too.")
 @plain_option
 @db_option
 def review(deck: str | None, new: int | None, extra: int, ahead: int | None, choice: bool | None,
-           confusions: bool, leeches: bool, seed: int | None, plain: bool | None, db_path: Path | None) -> None:
+           confusions: bool, leeches: bool, seed: int | None, count_as_review: bool, plain: bool | None,
+           db_path: Path | None) -> None:
     """Study the cards that are due, then new ones."""
     from trainer import render, session, store
 
@@ -174,7 +177,9 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
             return
     else:
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra)
-        if not queue and ahead:
+        if queue:
+            out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
+        elif ahead:
             queue = session.ahead_queue(db, ahead, deck)
             if queue:
                 out(f"Nothing due: studying the {len(queue)} card{'s' if len(queue) != 1 else ''} due soonest.")
@@ -184,7 +189,8 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
             if nxt else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
         return
     use_choice = settings.choice if choice is None else choice
-    options = session.Options(choice=use_choice, seed=seed)
+    drill = confusions or leeches
+    options = session.Options(choice=use_choice, seed=seed, practice_unless_due=drill and not count_as_review)
     refill = None if (confusions or leeches) else (
         lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, settings.params(),

@@ -52,8 +52,19 @@ def when(due: datetime | None, now: datetime) -> str:
     return f"in {interval(due - now)} ({due.astimezone().strftime('%Y-%m-%d %H:%M')})"
 
 
+def counter(number: int, total: int) -> str:
+    """`(3/20)`; a card asked again within the session (a learning step) is `(again)`, so the count never
+    runs past the session's size."""
+    return "(again)" if number == 0 else f"({number}/{total})"
+
+
 def question_line(card: CardSpec, number: int, total: int) -> str:
-    return f"({number}/{total}) {clean(card.question)}"
+    return f"{counter(number, total)} {clean(card.question)}"
+
+
+def header_line(due: int, learning: int, new: int, new_per_day: int) -> str:
+    """What today's session holds, said before the first card."""
+    return f"Today: {due} due, {learning} learning, {new} new (of {new_per_day} a day)."
 
 
 def choice_line(card: CardSpec) -> str:
@@ -90,9 +101,12 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
     lines = [head]
     if summary.misses:
         unique = list({c.id: c for c in summary.misses}.values())
-        lines.append("Missed: " + "; ".join(f"{clean(c.question)} {clean(c.expected)}" for c in unique[:10]))
+        lines.append("Missed:")
+        lines += [f"  {clean(c.question)} {clean(c.expected)}" for c in unique[:20]]
+        if len(unique) > 20:
+            lines.append(f"  ... and {len(unique) - 20} more")
     if summary.left:
-        lines.append(f"{summary.left} card{'s' if summary.left != 1 else ''} of this session not yet asked: "
+        lines.append(f"{summary.left} due card{'s' if summary.left != 1 else ''} not yet asked: "
                      "`trainer review` picks them up.")
     if summary.leeches:
         lines.append(f"New leeches (failed {LEECH_FAILS} times; `trainer review --leeches` drills them): "

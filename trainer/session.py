@@ -69,6 +69,7 @@ class Options:
     requeue: bool = True  # failed cards come back within the session
     rate: bool = True  # the learner confirms or overrides the suggested rating
     seed: int | None = None
+    practice_unless_due: bool = False  # a drill: cards that are not due are practice, their schedule untouched
 
 
 @dataclass
@@ -97,6 +98,13 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
     fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip)
     return due + fresh
+
+
+def queue_counts(queue: list[store.CardRow]) -> tuple[int, int, int]:
+    """(due reviews, learning, new) in a session's queue, for its header."""
+    due = sum(1 for c in queue if c.reps and c.state.state == State.REVIEW)
+    new = sum(1 for c in queue if not c.reps)
+    return due, len(queue) - due - new, new
 
 
 def ahead_queue(db: Database, count: int, deck: str | None = None) -> list[store.CardRow]:
@@ -190,32 +198,55 @@ def _ask(prompter: Prompter, spec: CardSpec, number: int, total: int, timer: Cal
 
 
 class _Queue:
-    """The session's cards in asking order; `refill` brings in cards that fell due while it ran."""
+    """The session's cards in asking order; `refill` brings in cards that fell due while it ran. Counts each
+    card once: `number` is its place among the session's cards, 0 when it comes again (a learning step)."""
 
     def __init__(self, cards: list[store.CardRow], clock: Callable[[], datetime],
                  refill: Callable[[datetime], list[store.CardRow]] | None) -> None:
         self.pending, self.total, self.clock, self.refill = list(cards), len(cards), clock, refill
+        self.numbers: dict[str, int] = {}
+        self.repeats: set[str] = set()
+        self.added = 0  # cards that fell due meanwhile, not yet announced
 
     def next(self) -> store.CardRow | None:
         if self.refill and (not self.pending or (self.pending[0].state.due or self.clock()) > self.clock()):
             # before studying ahead (or stopping), take any card that has fallen due meanwhile
             queued = {c.id for c in self.pending}
-            fresh = [c for c in self.refill(self.clock()) if c.id not in queued]
-            self.pending = fresh + self.pending
+            due = [c for c in self.refill(self.clock()) if c.id not in queued]
+            fresh = [c for c in due if c.id not in self.numbers]
+            repeats = [c for c in due if c.id in self.numbers]
+            self.repeats.update(c.id for c in repeats)
+            self.pending = fresh + repeats + self.pending
             self.total += len(fresh)
+            self.added += len(fresh)
         return self.pending.pop(0) if self.pending else None
 
+    def announce(self, prompter: Prompter) -> None:
+        """Say why the count of the session's cards grew."""
+        if self.added:
+            n = self.added
+            prompter.notice(f"{n} more card{'s' if n != 1 else ''} fell due meanwhile: "
+                            f"{'they are' if n != 1 else 'it is'} added to this session.")
+            self.added = 0
+
+    def number(self, card: store.CardRow) -> int:
+        if card.id in self.repeats:
+            return 0
+        return self.numbers.setdefault(card.id, len(self.numbers) + 1)
+
     def again(self, card: store.CardRow) -> None:
-        """An undone card: asked again at once."""
+        """An undone card: asked again at once, under its own number."""
         self.pending.insert(0, card)
 
     def later(self, card: store.CardRow) -> None:
-        """A card due again within the session (a learning step): asked after the others."""
+        """A card due again within the session (a learning step): asked after the others, as `again`."""
         self.pending.append(card)
-        self.total += 1
+        self.repeats.add(card.id)
 
-    def left(self, current: store.CardRow) -> int:
-        return len({c.id for c in self.pending} | {current.id})
+    def due_left(self, current: store.CardRow) -> int:
+        """Studied cards of the session not yet asked (new cards simply wait for the next session)."""
+        left = {c.id: c for c in [current, *self.pending]}
+        return sum(1 for c in left.values() if c.reps > 0)
 
 
 def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, base: object) -> CardSpec:
@@ -262,6 +293,17 @@ def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdic
     return chosen, after, saved
 
 
+def _mode(card: store.CardRow, options: Options, now: datetime,
+          day_start: Callable[[datetime], datetime] | None) -> store.Mode:
+    """A review moves the schedule; in a drill, a card that is not due is practice."""
+    if options.mode == store.Mode.PRACTICE or not options.practice_unless_due:
+        return options.mode
+    due = card.state.due
+    due_now = due is not None and (due <= now or (card.state.state == State.REVIEW and day_start is not None
+                                                   and day_start(due) <= now))
+    return store.Mode.REVIEW if due_now else store.Mode.PRACTICE
+
+
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
         deck: str | None = None, headings: dict[int, str] | None = None,
@@ -269,46 +311,50 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         day_start: Callable[[datetime], datetime] | None = None) -> Summary:
     """Ask, grade, schedule, record (committed at once), show; then the learner may override or undo.
     Failed cards come back, and `refill` brings in cards that fell due while the session ran; `day_start`
-    says when a review card due at some time becomes due (its study day's start)."""
+    says when a review card due at some time becomes due (its study day's start). `headings[i]` is said after
+    the i-th card's answer (a drill's pair, which would give the answer away before it)."""
     summary = Summary()
     decks = _Decks(db)
     usual = store.usual_seconds(db)
     base = options.seed if options.seed is not None else random.random()
-    reviewing = options.mode == store.Mode.REVIEW
     cards = _Queue(queue, clock, refill)
     asked = 0
     while (card := cards.next()) is not None:
-        if headings and asked in headings:
-            prompter.notice(headings[asked])
         asked += 1
+        cards.announce(prompter)
+        mode = _mode(card, options, clock(), day_start)
+        reviewing = mode == store.Mode.REVIEW
         spec = _spec(db, card, decks, options, base)
-        given = _ask(prompter, spec, summary.answered + 1, cards.total, timer)
+        given = _ask(prompter, spec, cards.number(card), cards.total, timer)
         if given is None:
-            summary.ended_early, summary.left = True, cards.left(card)
+            summary.ended_early, summary.left = True, cards.due_left(card)
             break
         verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
                            card.state.state == State.NEW)
         now = clock()
         after = review(card.state, verdict.rating, now, params, fuzz_seed(card.id, now))
         saved = store.record_review(db, card, now, given.text, verdict.correct, verdict.rating,
-                                    int(given.seconds * 1000), after, mode=options.mode,
+                                    int(given.seconds * 1000), after, mode=mode,
                                     confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
         summary.answered += 1
-        summary.correct += int(verdict.correct)
         if given.self_rating is None:
             _show(prompter, spec, verdict, after if reviewing else None, now)
+        if headings and asked - 1 in headings:  # a drill's heading comes after the answer: it would give it away
+            prompter.notice(headings[asked - 1])
+        rating: int | None = verdict.rating
         if options.rate and reviewing and given.self_rating is None:
-            chosen, after, saved = _rate(db, prompter, card, verdict, after, saved, now, params)
-            if chosen is None:
-                summary.ended_early = True
-                break
-            if chosen == UNDO:
+            rating, after, saved = _rate(db, prompter, card, verdict, after, saved, now, params)
+            if rating == UNDO:
                 summary.answered -= 1
-                summary.correct -= int(verdict.correct)
                 cards.again(card)
                 continue
-        if not verdict.correct:
+        final = verdict.rating if rating is None else rating
+        summary.correct += int(final > Rating.AGAIN)  # overridden to Good: the learner knew it
+        if final == Rating.AGAIN:
             summary.misses.append(spec)
+        if rating is None:  # the learner left at the rating prompt: the answer is saved
+            summary.ended_early = True
+            break
         if saved.new_leech:
             summary.leeches.append(spec)
             if prompter.offer_suspend(spec):
