@@ -70,12 +70,13 @@ def test_multiple_choice_in_a_pipe_takes_the_number_and_caps_the_rating_at_good(
 
 
 def test_multiple_choice_with_arrow_keys_in_the_terminal(isolated_home: Path) -> None:
-    run(["review", "--new", "0"], input="")  # import the deck
-    with keys("\x1b[B\x1b[B\x1b[B\r\r" + "\x03"):  # down three times: the fourth option
-        result = run(["review", "--interactive", "--choice", "--new", "1"])
+    shown = run(["review", "--plain", "--choice", "--new", "1", "--seed", "3"], input="").output  # the options
+    fourth = next(ln for ln in shown.splitlines() if ln.startswith("  1) ")).split("4) ")[1]
+    with keys("\r" "\x1b[B\x1b[B\x1b[B\x1b[B\r\r" + "\x03"):  # Enter alone: nothing; down four times: the 4th
+        result = run(["review", "--interactive", "--choice", "--new", "1", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    answer = db(isolated_home).execute("SELECT answer FROM reviews").fetchone()[0]
-    assert answer and ("✓" in result.output or "✗" in result.output)
+    answers = db(isolated_home).execute("SELECT answer FROM reviews").fetchall()
+    assert answers == [(fourth,)]  # the lone Enter before the arrows answered nothing
 
 
 def test_personal_times_set_easy_and_hard() -> None:
@@ -231,3 +232,10 @@ def test_quiz_verdicts_show_no_rating_and_undo_passes_over_practice(isolated_hom
     out = run(["undo"]).output
     assert out.startswith("Undid '20 21' to: Which ports does FTP use?")
     assert db(isolated_home).execute("SELECT count(*) FROM reviews WHERE mode = 'practice'").fetchone()[0] == 2
+
+
+@pytest.mark.parametrize("key", [f.key for f in EXAM.facts if len(f.ports) > 1])
+def test_a_multi_port_answer_is_not_the_only_multi_port_option(key: str) -> None:
+    spec = make_card("exam", BY_KEY[key], "service-port", BY_KEY)
+    options = with_choices(spec, BY_KEY[key], EXAM.facts, random.Random(5), lambda t: check(spec, t)[0]).choices
+    assert sum("," in o or "-" in o for o in options) >= 3, options

@@ -229,8 +229,9 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
     """Four options: the answer and the ones learners confuse with it, never a second right one, shuffled.
 
     Distractors come, in this order, from the secure/insecure twin, the same family (tags), the
-    numerically closest ports, then anything else in the deck. Transport and range questions stay typed:
-    out of three options, one is a guess.
+    numerically closest ports, then anything else in the deck; when the answer has several ports, so do the
+    distractors where the deck has them (one lone port would give a pair away). Transport and range questions
+    stay typed: out of three options, one is a guess.
     """
     if spec.kind in (Kind.TRANSPORT, Kind.RANGE):
         return spec
@@ -244,8 +245,9 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
     rng.shuffle(others)
     twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
     family = set(fact.tags) | set(target.tags)
-    ranked = sorted(others, key=lambda f: (f.key not in twins, not (family & set(f.tags)),
-                                            _closeness(target, f) if fact.is_port else 0))
+    several = len(target.ports) > 1 and spec.kind in (Kind.SERVICE_PORT, Kind.SECURE)
+    ranked = sorted(others, key=lambda f: (f.key not in twins, several and len(f.ports) == 1,
+                                            not (family & set(f.tags)), _closeness(target, f) if fact.is_port else 0))
     options = [right]
     seen = {right.casefold()}
     for f in ranked:

@@ -78,7 +78,8 @@ class PlainPrompter:
 
 
 class TerminalPrompter:
-    """questionary for the answer, then one key for the rating: Enter accepts, 1-4 overrides, u undoes."""
+    """questionary for a typed answer, a prompt of our own for multiple choice and the rating: every key there
+    takes effect on Enter."""
 
     timed = True
 
@@ -88,17 +89,32 @@ class TerminalPrompter:
     def ask(self, card: CardSpec, number: int, total: int) -> str | None:
         import questionary
 
+        if card.choices:
+            return self._ask_choice(card, number, total)
         try:
-            if card.choices:
-                answer = questionary.select(
-                    render.clean(card.question), qmark=f"({number}/{total})", use_shortcuts=True,
-                    choices=[questionary.Choice(render.clean(c), value=c) for c in card.choices],
-                ).unsafe_ask()
-            else:
-                answer = questionary.text(render.clean(card.question), qmark=f"({number}/{total})").unsafe_ask()
+            answer = questionary.text(render.clean(card.question), qmark=render.counter(number, total)).unsafe_ask()
         except (KeyboardInterrupt, EOFError):
             return None
         return None if answer is None else str(answer)
+
+    def _ask_choice(self, card: CardSpec, number: int, total: int) -> str | None:
+        """Multiple choice with nothing chosen at first: a digit or the arrows choose, Enter confirms, and a
+        reflexive Enter answers nothing."""
+        head = f"{render.counter(number, total)} {render.clean(card.question)}"
+
+        def lines(current: str | None) -> list[tuple[str, str]]:
+            parts = [("bold", head + "\n")]
+            for i, option in enumerate(card.choices, 1):
+                parts.append(("reverse" if option == current else "", f"  {i}) {render.clean(option)}"))
+                parts.append(("", "\n"))
+            parts.append(("", "  a number or the arrows, then Enter"))
+            return parts
+
+        answer = self._choose(lines, None, {str(i): c for i, c in enumerate(card.choices, 1)},
+                              cycle=list(card.choices))
+        if answer is not None:
+            self.console.print(f"{head} {render.clean(answer)}", markup=False, highlight=False)
+        return answer
 
     def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None:
@@ -108,9 +124,11 @@ class TerminalPrompter:
         render.print_lines(self.console, [line], style="bold")
 
     def _choose(self, render_line: Callable[[Any], list[tuple[str, str]]], initial: Any,
-                select: dict[str, Any], immediate: dict[str, Any] | None = None) -> Any:
+                select: dict[str, Any], immediate: dict[str, Any] | None = None,
+                cycle: list[Any] | None = None) -> Any:
         """Keys in `select` pick a value and Enter confirms it, so keys typed ahead never leak into the next
-        card; keys in `immediate` act at once. Ctrl-C, Ctrl-D or end of input return None."""
+        card; keys in `immediate` act at once; the arrows move through `cycle`. Enter with nothing chosen does
+        nothing. Ctrl-C, Ctrl-D or end of input return None."""
         from prompt_toolkit.application import Application
         from prompt_toolkit.key_binding import KeyBindings
         from prompt_toolkit.layout import Layout, Window
@@ -125,9 +143,17 @@ class TerminalPrompter:
         for key, value in (immediate or {}).items():
             kb.add(key)(lambda event, value=value: event.app.exit(result=value))
 
+        if cycle:
+            def step(event: Any, by: int) -> None:
+                at = cycle.index(chosen[0]) if chosen[0] in cycle else (-1 if by > 0 else len(cycle))
+                chosen[0] = cycle[(at + by) % len(cycle)]
+            kb.add("down")(lambda event: step(event, 1))
+            kb.add("up")(lambda event: step(event, -1))
+
         @kb.add("enter")
         def _confirm(event: Any) -> None:
-            event.app.exit(result=chosen[0])
+            if chosen[0] is not None:
+                event.app.exit(result=chosen[0])
 
         @kb.add("c-c")
         @kb.add("c-d")
