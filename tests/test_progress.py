@@ -97,15 +97,17 @@ def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
     now = START
     run(["review", "--new", "0"], when=now)
     calm = run(["plan", "--exam", "2026-01-20"], when=now).output
-    assert "12 new cards a day (now 20)" in calm  # 94 cards over 15 - 7 days: fewer than now
+    assert "Your 20 new cards a day meet every card 7 days before the exam (12 a day would do; plan never " \
+           "lowers your limit)." in calm  # 94 cards over 15 - 7 days
     assert run(["plan", "--exam", "2026-01-20"], when=now).output == calm  # the same plan every time
     out = run(["plan", "--exam", "2026-01-15", "--apply"], when=now).output
-    assert "94 not seen yet" in out and "Applied: new_per_day = 32" in out  # 94 cards over 10 - 7 days
+    assert "94 not seen yet" in out and "32 new cards a day (now 20); --apply sets it" in out  # 94 over 10 - 7 days
+    assert "Applied: new_per_day = 32" in out
     assert store.settings(open_db(isolated_home / "trainer.db")).new_per_day == 32
     assert run(["settings", "new_per_day", "20"], when=now).output.strip() == "new_per_day = 20"
     assert "new_per_day = 20" in run(["settings"], when=now).output
     never_lowered = run(["plan", "--exam", "2026-01-20", "--apply"], when=now).output
-    assert "Applied: new_per_day = 20," in never_lowered
+    assert "Applied: new_per_day stays 20 (never lowered)," in never_lowered
     bad = CliRunner().invoke(cli, ["plan", "--exam", "2020-01-01"], env={"TRAINER_NOW": now.isoformat()})
     assert bad.exit_code == 1 and "is not in the future" in bad.output
 
@@ -179,3 +181,44 @@ def test_settings_lists_exactly_what_can_be_set_and_refuses_bad_values(isolated_
         bad = CliRunner().invoke(cli, ["settings", key, value], env={"TRAINER_NOW": START.isoformat()})
         assert bad.exit_code == 1 and why in bad.output, (key, bad.output)
     assert store.settings(open_db(isolated_home / "trainer.db")).choice is True  # nothing bad was stored
+
+
+def plan_json(exam: str, when: datetime, *extra: str) -> dict:
+    return json.loads(run(["plan", "--exam", exam, "--json", *extra], when=when).output)
+
+
+def test_plan_adds_up_when_the_exam_is_close(isolated_home: Path) -> None:
+    run(["review", "--new", "0"], when=START)  # 94 cards, none seen
+    tomorrow = plan_json("2026-01-06", START)
+    assert tomorrow["days_left"] == 1 and tomorrow["unseen"] == 94
+    assert tomorrow["recall_with_plan"] <= 20 / 94 + 0.01  # at 20 new cards a day, only 20 can be known by then
+    text = run(["plan", "--exam", "2026-01-06"], when=START).output
+    assert "(1 day)" in text and "1 days" not in text
+
+
+def test_a_reachable_target_is_not_called_out_of_reach(isolated_home: Path) -> None:
+    from trainer.scheduler import Params
+    from trainer.simulate import simulate_history
+
+    db = open_db(isolated_home / "trainer.db")
+    store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], START)
+    exact = Params(enable_fuzzing=False)
+    simulate_history(db, START, 4, exact, exact, seed=2, new_per_day=19)  # 76 cards met, 18 not yet
+    later = START + timedelta(days=4)
+    out = run(["plan", "--exam", (later + timedelta(days=4)).date().isoformat(), "--target", "0.97"], when=later).output
+    assert "18 not seen yet" in out and "Your 20 new cards a day" in out  # 20 a day covers them
+    assert "out of reach" not in out and "To reach 97% recall on the day: desired retention 0.9" in out
+
+
+def test_the_plans_prediction_matches_a_simulated_learner_who_follows_it(isolated_home: Path) -> None:
+    from trainer.scheduler import Params
+    from trainer.simulate import simulate_history
+    from trainer.stats import average_recall
+
+    db = open_db(isolated_home / "trainer.db")
+    store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], START)
+    predicted = plan_json("2026-01-25", START)["recall_with_plan"]  # 20 days, 20 new cards a day
+    exact = Params(enable_fuzzing=False)
+    simulate_history(db, START, 20, exact, exact, seed=1, new_per_day=20)
+    actual = average_recall(store.card_states(db), datetime(2026, 1, 25, 9, tzinfo=timezone.utc), exact)["average"]
+    assert abs(predicted - actual) < 0.08, (predicted, actual)

@@ -284,28 +284,43 @@ def stats_lines(data: dict[str, Any]) -> list[str]:
     ]
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def plan_lines(p: Plan, settings: Settings, target: float, buffer_days: int, applied: int | None) -> list[str]:
-    """What `trainer plan` says: the exam, predicted recall, the pace it takes, the reviews ahead."""
+    """What `trainer plan` says: the exam, predicted recall, the pace it takes, the reviews ahead; each figure
+    says what it assumes, and --apply says what it set (it never lowers a limit)."""
     pct = lambda x: "-" if x is None else f"{100 * x:.0f}%"  # noqa: E731
+    limit = settings.new_per_day
     lines = [
-        f"Exam on {p.exam} ({p.days_left} days): {p.cards} cards, {p.unseen} not seen yet.",
+        f"Exam on {p.exam} ({plural(p.days_left, 'day')}): {plural(p.cards, 'card')}, {p.unseen} not seen yet.",
         f"Predicted recall on exam day: {pct(p.recall_if_stopped)} if you stop now; "
-        f"{pct(p.recall_with_plan)} if you keep up with reviews and new cards (unseen cards count as not known).",
-        f"To meet every card {buffer_days} days before the exam: {p.new_per_day_needed} new cards a day "
-        f"(now {settings.new_per_day}).",
-        (f"To reach {pct(target)} recall on the day: desired retention {p.retention_needed:.2f} "
-         f"(now {settings.desired_retention:.2f})." if p.retention_needed else
-         f"{pct(target)} recall on the day is out of reach at any retention with this schedule: add new cards sooner."),
+        f"{pct(p.recall_with_plan)} if you keep up with reviews and {plural(limit, 'new card')} a day "
+        "(unseen cards count as not known).",
     ]
+    if not p.unseen:
+        lines.append("Every card has been seen: reviews are all that is left.")
+    elif p.new_per_day_needed <= limit:
+        lines.append(f"Your {limit} new cards a day meet every card {plural(buffer_days, 'day')} before the exam "
+                     f"({p.new_per_day_needed} a day would do; plan never lowers your limit).")
+    else:
+        lines.append(f"To meet every card {plural(buffer_days, 'day')} before the exam: "
+                     f"{plural(p.new_per_day_needed, 'new card')} a day (now {limit}); --apply sets it.")
+    lines.append(f"To reach {pct(target)} recall on the day: desired retention {p.retention_needed:.2f} "
+                 f"(now {settings.desired_retention:.2f})." if p.retention_needed else
+                 f"{pct(target)} recall on the day is out of reach at any retention with this schedule: "
+                 "add new cards sooner.")
     if p.reviews_per_day:
         week = p.reviews_per_day[:7]
-        lines.append(f"Reviews expected: {', '.join(map(str, week))} in the next {len(week)} days; "
+        lines.append(f"Reviews expected: {', '.join(map(str, week))} in the next {plural(len(week), 'day')}; "
                      f"at most {max(p.reviews_per_day)} a day, {sum(p.reviews_per_day)} in all.")
     if p.days_left <= buffer_days and p.unseen:
         lines.append(f"Fewer than {buffer_days + 1} days are left: meeting every card that early is no longer "
-                     "possible; the figure above spreads them over the days you have.")
+                     "possible; the pace above spreads them over the days you have.")
     if applied is not None:
-        lines.append(f"Applied: new_per_day = {applied}"
+        raised = f"new_per_day = {applied}" if applied > limit else f"new_per_day stays {limit} (never lowered)"
+        lines.append(f"Applied: {raised}"
                      + (f", desired_retention = {p.retention_needed:.2f}." if p.retention_needed else ".")
                      + " `trainer settings` shows and changes them.")
     return lines

@@ -121,7 +121,8 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
     stopped = average_recall(rows, exam_at, params)["average"]
     study_days = max(days_left - buffer_days, 1)
     needed = math.ceil(unseen / study_days) if unseen else 0
-    new_rate = max(needed, settings.new_per_day) if unseen else 0
+    keep_up = settings.new_per_day if unseen else 0  # what happens at the learner's own pace
+    advised = max(needed, settings.new_per_day) if unseen else 0  # the pace the advice assumes
     scale = 1.0
     states, new = seen_states, unseen
     if len(rows) > sample:  # simulate a fair sample of a big deck, then scale the counts back up
@@ -131,12 +132,14 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
         scale = len(rows) / sample
         states = rng.sample(seen_states, min(len(seen_states), round(sample * len(seen_states) / len(rows))))
         new = round(unseen / scale)
-        new_rate = max(1, round(new_rate / scale)) if new else 0
-    per_day, with_plan = _simulate(states, new, now, days_left, new_rate, params) if days_left else ([], stopped or 0)
+        keep_up = max(1, round(keep_up / scale)) if new else 0
+        advised = max(1, round(advised / scale)) if new else 0
+    per_day, with_plan = _simulate(states, new, now, days_left, keep_up, params) if days_left else ([], stopped or 0)
     retention_needed = None
-    for r in [x for x in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97) if x >= params.desired_retention]:
+    for r in [x for x in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
+              if x >= params.desired_retention]:
         p = replace(params, desired_retention=r)
-        if days_left and _simulate(states, new, now, days_left, new_rate, p)[1] >= target:
+        if days_left and _simulate(states, new, now, days_left, advised, p)[1] >= target:
             retention_needed = r
             break
     return Plan(exam, days_left, unseen, len(rows), stopped, round(with_plan, 4),
