@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import subprocess
 import sys
@@ -66,3 +67,39 @@ def test_a_closed_pipe_is_not_an_error_message(isolated_home: Path, tmp_path: Pa
     proc = subprocess.run(f"{sys.executable} -m trainer lookup http | head -1", shell=True, capture_output=True,
                           text=True, env=env_for(isolated_home), timeout=60, cwd=tmp_path)
     assert proc.stdout.count("\n") == 1 and "Error" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+def screen_lines(child: object, text: str) -> list[str]:
+    return [ANSI.sub("", ln).rstrip() for ln in text.split("\n")]
+
+
+@pytest.mark.parametrize("args", [["cards"], ["lookup", "kerberos"], ["decks"], ["stats"]])
+def test_every_screen_reads_at_80_columns(isolated_home: Path, tmp_path: Path, args: list[str]) -> None:
+    subprocess.run([sys.executable, "-m", "trainer", "review"], input="21\n", capture_output=True, text=True,
+                   env=env_for(isolated_home), timeout=60, cwd=tmp_path)
+    env = dict(env_for(isolated_home), COLUMNS="80")
+    child = pexpect.spawn(sys.executable, ["-m", "trainer", *args], env=env, cwd=str(tmp_path), encoding="utf-8",
+                          timeout=30, dimensions=(40, 80))
+    child.expect(pexpect.EOF)
+    lines = screen_lines(child, child.before or "")
+    assert len(lines) > 2 and all(len(ln) <= 80 for ln in lines), [ln for ln in lines if len(ln) > 80]
+    if args == ["cards"]:
+        assert any("Which ports does FTP use?" in ln for ln in lines)  # the question whole, not cut
+
+
+def test_a_long_verdict_wraps_between_words_and_keeps_its_bracket_whole(isolated_home: Path, tmp_path: Path) -> None:
+    env = dict(env_for(isolated_home), COLUMNS="80")
+    child = pexpect.spawn(sys.executable, ["-m", "trainer", "review"], env=env, cwd=str(tmp_path), encoding="utf-8",
+                          timeout=20, dimensions=(40, 80))
+    child.expect(r"Which ports does FTP use\?")
+    child.send("I am fairly sure it is twenty one and also twenty two\r")
+    child.expect("Enter: ")
+    shown = screen_lines(child, child.before or "")
+    assert any("[Again, next in 1m]" in ln for ln in shown), shown
+    printed = [ln for ln in shown if "use?" not in ln]  # the answer being typed is the terminal's to wrap
+    assert all(len(ln) <= 80 for ln in printed), [ln for ln in printed if len(ln) > 80]
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)

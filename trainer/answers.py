@@ -53,14 +53,39 @@ def registry_names() -> frozenset[str]:
         return frozenset()
 
 
+@lru_cache(maxsize=1)
+def curated_terms() -> frozenset[str]:
+    """Daemon names and exam terms in no registry (decks/terms.txt, from decks/src/terms.yaml)."""
+    from trainer.paths import bundled_decks_dir
+
+    try:
+        lines = (bundled_decks_dir() / "terms.txt").read_text(encoding="utf-8").splitlines()
+        return frozenset(ln for ln in lines if ln)
+    except OSError:
+        return frozenset()
+
+
+class _Strong:
+    """Names that always mean something: the deck's own and the curated terms (`httpd`, `TLS`, `VNC`)."""
+
+    def __init__(self, deck_names: frozenset[str]) -> None:
+        self.deck_names = deck_names
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.deck_names or name in curated_terms()
+
+
 class KnownNames:
-    """The deck's own names and every registry name: a one-letter slip never turns one into another."""
+    """The deck's own names and every registry name: a one-letter slip never turns one into another, and a
+    name beside a port must not be another service's. `strong` leaves out registry names that are also plain
+    words (`time`, `auth`), for the words around an answer."""
 
     def __init__(self, deck_names: Iterable[str]) -> None:
         self.deck_names = frozenset(deck_names)
+        self.strong = _Strong(self.deck_names)
 
     def __contains__(self, name: object) -> bool:
-        return name in self.deck_names or name in registry_names()
+        return name in self.deck_names or name in curated_terms() or name in registry_names()
 
 
 class DeckAnswers:
@@ -87,13 +112,18 @@ class DeckAnswers:
             sharing = [k for t in transport_list(fact.transport)
                        for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
             if sharing:  # `22 (SFTP)` names SSH's port too
-                spec = replace(spec, answers=spec.answers + tuple(
-                    n for f in self._load(list(dict.fromkeys(sharing))) for n in names_of(f)))
+                more = tuple(n for f in self._load(list(dict.fromkeys(sharing))) for n in names_of(f))
+                spec = replace(spec, answers=spec.answers + more,
+                               set_names=tuple((s, names + more) for s, names in spec.set_names))
             others = self._load(keys)
             if others:
                 extra = [s for f in others for s in port_sets_of(f)]
-                extra.append(frozenset().union(spec.port_sets[0], *(f.ports for f in others)))  # `465, 587`
+                union = frozenset().union(spec.port_sets[0], *(f.ports for f in others))  # `465, 587`
+                extra.append(union)
+                named = [(s, names_of(f)) for f in others for s in port_sets_of(f)]
+                named.append((union, spec.answers + tuple(n for f in others for n in names_of(f))))
                 return replace(spec, port_sets=tuple(dict.fromkeys(spec.port_sets + tuple(extra))),
+                               set_names=spec.set_names + tuple(named),
                                transports=tuple(dict.fromkeys(spec.transports + tuple(
                                    t for f in others for t in transports_of(f)))),
                                targets=spec.targets + tuple(f.key for f in others))

@@ -28,6 +28,7 @@ class CardSpec:
     transports: tuple[str, ...] = ()  # transports a port answer may name
     targets: tuple[str, ...] = ()  # keys of the facts this card asks for: a wrong answer is never one of theirs
     same: bool = False  # the fact is its own secure version: "the same ports" is an answer
+    set_names: tuple[tuple[frozenset[int], tuple[str, ...]], ...] = ()  # the names that may stand beside each set
 
 
 PROSE_WORDS = 6
@@ -166,7 +167,8 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         return CardSpec(cid, kind, f"Which {verb} {svc} use?",
                         f"{port_list(fact.ports)} ({_transport_label(fact)})",
                         answers=names_of(fact), port_sets=port_sets_of(fact), note=taught,
-                        transports=transports_of(fact), targets=(fact.key,))
+                        transports=transports_of(fact), targets=(fact.key,),
+                        set_names=tuple((s, names_of(fact)) for s in port_sets_of(fact)))
     if kind == Kind.PORT_SERVICE:
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
                         answers=names_of(fact), note=taught, targets=(fact.key,))
@@ -184,9 +186,11 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
                              "49152-65535 dynamic (private).")
     if kind == Kind.SECURE:
         targets = [(facts or {})[k] for k in fact.secure]
-        sets = [s for t in targets for s in port_sets_of(t)]
+        named = [(s, names_of(t)) for t in targets for s in port_sets_of(t)]
         if len(targets) > 1:
-            sets.append(frozenset().union(*(t.ports for t in targets)))
+            every = tuple(n for t in targets for n in names_of(t))
+            named.append((frozenset().union(*(t.ports for t in targets)), every))
+        sets = [s for s, _ in named]
         expected = " or ".join(f"{port_list(t.ports)} ({t.service})" for t in targets)
         same = [t.key for t in targets] == [fact.key]
         if same:
@@ -196,7 +200,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
                         answers=tuple(n for t in targets for n in names_of(t)), port_sets=tuple(dict.fromkeys(sets)),
                         note=note if same else (targets[0].note or targets[0].description),
                         transports=tuple(dict.fromkeys(x for t in targets for x in transports_of(t))),
-                        targets=tuple(t.key for t in targets), same=same)
+                        targets=tuple(t.key for t in targets), same=same, set_names=tuple(named))
     raise ValueError(f"unknown card kind {kind!r}")
 
 

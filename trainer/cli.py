@@ -634,7 +634,7 @@ def lookup(query: str, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=True))
     else:
-        for line in lk.format_hits(hits):
+        for line in lk.format_hits(hits, width=_width()):
             click.echo(line)
     if not hits:
         if not as_json:

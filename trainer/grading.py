@@ -49,11 +49,12 @@ def normalise(text: str) -> str:
 # Words that may surround ports in an answer without changing it: `port 443.`, `the same ports`, `20 and 21`.
 _PORT_FILLER = frozenset(
     "port ports number numbers the a on over is are it its uses use using used via and or both also by default "
-    "same as with plus only just for at".split()
+    "same as with plus only just for at i think s".split()
 )
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:-\d+)?"  # `1,433` (a thousands separator, maybe), `443`, `137-139`
 _PORT_TOKEN = re.compile(rf"(?<![^\W\d_])({_NUMBER})|([^\W\d_][\w+\-]*)", re.UNICODE)
 _SEPARATORS = r"[\s,;&+/\-]*"
+_TRANSPORT_WORDS = ("tcp", "udp", "sctp", "dccp")
 _MAX_RANGE = 64
 
 
@@ -76,14 +77,30 @@ def _port_text(text: str) -> str:
     return re.sub(r"(\d)\s+(?:to|through|thru)\s+(\d)", r"\1-\2", t)  # `137 to 139`
 
 
+def _version_numbers(text: str) -> str:
+    """`Kerberos 5`, `SNMP version 3`, `SQL Server 2019`: a number right after a name (not after `port`, a
+    transport or `and`) may be the name's version; the second reading of a port answer takes it so."""
+    keep = _PORT_FILLER | set(_TRANSPORT_WORDS)
+    return re.sub(r"\b([^\W\d_][\w+\-]*)(\s+)(\d{1,4})\b(?!\s*-\s*\d)",
+                  lambda m: m.group(0) if m.group(1) in keep else f"{m.group(1)}{m.group(2)}v{m.group(3)}", text)
+
+
 def read_ports(text: str) -> list[PortAnswer]:
     """Every sensible reading of a port answer, best first; empty when it holds no port.
 
     `20, 21`, `20/21`, `21 and 20`, `137-139`, `20 - 21`, `443.`, `445(tcp)`, `80 (TCP)`, `22 (SSH)`. A comma
-    before three digits may be a thousands separator (`1,433`): that is a second reading.
+    before three digits may be a thousands separator (`1,433`), and a number after a name may be its version
+    (`88 (Kerberos 5)`): those are further readings.
     """
     text = _port_text(text)
-    if any(m.group(1) not in ("tcp", "udp") for m in re.finditer(r"(?<![^\W\d_])\d+([^\W\d_]+)", text)):
+    readings = _read_ports(text)
+    versioned = _version_numbers(text)
+    return readings + (_read_ports(versioned) if versioned != text else [])
+
+
+def _read_ports(text: str) -> list[PortAnswer]:
+    if any(m.group(1) not in _TRANSPORT_WORDS and not re.fullmatch(r"v\d+", m.group(0))
+           for m in re.finditer(r"(?<![^\W\d_])\d+([^\W\d_]+)", text)):
         return []  # `21x` is not a port
     as_list: set[int] = set()
     as_thousands: set[int] = set()
@@ -92,7 +109,7 @@ def read_ports(text: str) -> list[PortAnswer]:
     for number, word in _PORT_TOKEN.findall(text):
         if word:
             w = word.strip("-")
-            if w in ("tcp", "udp"):
+            if w in _TRANSPORT_WORDS:
                 transports.add(w)
             same = same or w == "same"
             continue
@@ -109,7 +126,7 @@ def read_ports(text: str) -> list[PortAnswer]:
         else:
             as_thousands.update(token)
     rest = re.sub(rf"{_SEPARATORS}(?<![^\W\d_])(?:{_NUMBER}){_SEPARATORS}", " ", text)
-    rest = re.sub(r"\b(tcp|udp)\b(?!/ip)", " ", rest)
+    rest = re.sub(r"\b(?:tcp|udp|sctp|dccp)\b(?!/ip)", " ", rest)
     readings = []
     for ports in (as_list, as_thousands) if ambiguous else (as_list,):
         if (ports or same) and max(ports, default=0) <= 65535:
@@ -133,47 +150,38 @@ def parse_port_answer(text: str) -> frozenset[int] | None:
     return readings[0].ports if readings and readings[0].ports else None
 
 
-def _port_reading_right(card: CardSpec, r: PortAnswer, deck_names: Container[str]) -> bool:
+def _port_reading_right(card: CardSpec, r: PortAnswer, known: Container[str]) -> bool:
     if not (r.ports in card.port_sets or (r.same and not r.ports and card.same)):
         return False
     if not r.transports <= set(card.transports or ("tcp", "udp")):
         return False
-    return _rest_fits(card, r.rest, deck_names)
-
-
-def _rest_fits(card: CardSpec, rest: str, deck_names: Container[str]) -> bool:
-    """What surrounds the ports may name the right service (`22 (SSH)`, `636 (LDAP over SSL)`), or be filler
-    (`port`, `the same`), never name another of the deck's services (`22 telnet`)."""
-    words = re.findall(r"[^\W_]+", rest)
-    if all(w in _PORT_FILLER for w in words):
-        return True
-    filler = "|".join(_PORT_FILLER)
-    trimmed = re.sub(rf"^(?:\W*\b(?:{filler})\b)+|(?:\b(?:{filler})\b\W*)+$", "", rest).strip()
-    if name_right(rest, card.answers) or name_right(trimmed, card.answers):
-        return True
-    names = {normalise(a) for a in card.answers}
-    return not any(normalise(w) in deck_names and normalise(w) not in names for w in words)
+    names = dict(card.set_names).get(r.ports, card.answers) if r.ports else card.answers
+    return judge_names(r.rest, names, known) is not False
 
 
 # ---- transport and range answers ------------------------------------------------------------------------
 
-_TRANSPORT_FILLER = frozenset("and or only just it uses use is over via on the protocol protocols port ports".split())
 _TRANSPORT_PHRASES = (("transmission control protocol", " tcp "), ("user datagram protocol", " udp "))
+_NOT = frozenset("no not never without".split())
 
 
 def read_transport(text: str) -> str | None:
-    """`TCP`, `udp only`, `TCP & UDP`, `TCP/UDP`, `both TCP and UDP`, `User Datagram Protocol` -> tcp, udp, both."""
+    """`TCP`, `udp only`, `TCP & UDP`, `TCP/UDP`, `both TCP and UDP`, `User Datagram Protocol`, `UDP (connectionless)`,
+    `UDP, no TCP`, `UDP, and TCP for zone transfers` -> tcp, udp, both; None when no transport (or another one,
+    such as SCTP) is named. Other words only explain."""
     t = _plain(text)
     for phrase, short in _TRANSPORT_PHRASES:
         t = t.replace(phrase, short)
     named: set[str] = set()
+    previous = ""
     for word in re.findall(r"[^\W_]+", t):
-        if word in ("tcp", "udp"):
+        if word in ("tcp", "udp") and previous not in _NOT:
             named.add(word)
         elif word in ("both", "either"):
             named.update(("tcp", "udp"))
-        elif word not in _TRANSPORT_FILLER:
+        elif word in ("sctp", "dccp", "quic", "icmp"):
             return None
+        previous = word
     return "both" if named == {"tcp", "udp"} else next(iter(named)) if named else None
 
 
@@ -183,7 +191,8 @@ RANGE_WORDS = {
     "dynamic": "dynamic", "private": "dynamic", "ephemeral": "dynamic",
 }
 RANGE_BOUNDS = {"well-known": {"0", "1023"}, "registered": {"1024", "49151"}, "dynamic": {"49152", "65535"}}
-_RANGE_FILLER = frozenset("port ports range a an the and or it is its one number numbers s".split())
+_RANGE_FILLER = frozenset("port ports range a an the and or it is its one number numbers s to through thru in "
+                          "both are they all within from".split())
 
 
 def read_range(text: str) -> tuple[str | None, bool]:
@@ -191,6 +200,7 @@ def read_range(text: str) -> tuple[str | None, bool]:
     ephemeral) -> (well-known, registered or dynamic; whether a word had a one-letter slip). The range's own
     bounds may follow (`registered (1024-49151)`); anything else, or a mix of classes, reads as None."""
     t = re.sub(r"well[\s\-_]*known", "wellknown", _plain(text))
+    t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # `49,151`
     classes: set[str] = set()
     numbers: set[str] = set()
     typo = False
@@ -232,8 +242,104 @@ def _one_name_right(text: str, names: set[str]) -> bool:
     return all(normalise(v) in names for v in variants)
 
 
+# How people write the same name: `HTTP with TLS` = `HTTP over TLS` = `HTTP + TLS`; spelled-out acronyms.
+_SAME_WORDS = ((r"\s*\+\s*|\s+(?:with|via|using|on top of|over)\s+", " over "),
+               (r"\bsecure sockets? layer\b", "ssl"), (r"\btransport layer security\b", "tls"),
+               (r"\btunnell", "tunnel"))
+# Words around a name that name nothing: `it's SSH`, `I think Telnet`, `DNS server`, `SSH protocol`.
+_NAME_FILLER = frozenset("it its is s the a an i think maybe probably that this called named uses use used for "
+                         "port ports on protocol service server daemon".split())
+_GENERIC = frozenset("protocol over service".split())
+_VERSION = re.compile(r"^(.*?[^\W\d_])[\s\-/]*(?:v|ver|version\s*)?\d+(?:\.\d+)*[a-z]?$")
+
+
+def _name_text(text: str) -> str:
+    t = _plain(text)
+    for pattern, same in _SAME_WORDS:
+        t = re.sub(pattern, same, t)
+    return re.sub(r"\s+", " ", t).strip()
+
+
+def _trim(text: str) -> str:
+    """The name without filler words around it."""
+    words = re.split(r"(\W+)", text)
+    tokens = [w for w in words if w]
+    while tokens and (not re.search(r"\w", tokens[0]) or tokens[0] in _NAME_FILLER):
+        tokens.pop(0)
+    while tokens and (not re.search(r"\w", tokens[-1]) or tokens[-1] in _NAME_FILLER):
+        tokens.pop()
+    return "".join(tokens).strip()
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in re.findall(r"[^\W_]+", text) if w not in _NAME_FILLER and w not in _GENERIC}
+
+
+@dataclass(frozen=True)
+class _Names:
+    whole: frozenset[str]  # each accepted name, normalised the way answers are
+    words: tuple[frozenset[str], ...]  # the significant words of each accepted name
+
+    @classmethod
+    def of(cls, accepted: Iterable[str]) -> _Names:
+        texts = [_name_text(a) for a in accepted if a]
+        return cls(frozenset(normalise(t) for t in texts), tuple(frozenset(_words(t)) for t in texts))
+
+    @property
+    def all_words(self) -> frozenset[str]:
+        return frozenset().union(*self.words) if self.words else frozenset()
+
+
+def judge_names(text: str, accepted: Iterable[str], known: Container[str] = ()) -> bool | None:
+    """Does `text` name the right service (True), another one (False), or nothing known (None)?
+
+    Right: an accepted name as typed or spelled another usual way (`HTTP with TLS`), with a version
+    (`SSHv2`, `SNMP version 3`), with words around it that name nothing (`it's SSH`, `DNS server`,
+    `SMTP (email)`), or several names that all are (`SSH/SFTP`, `X (Y)`). Wrong: anything naming something
+    else, even beside a right one (`LDAP over SSL` for 389, `SQL Server Browser` for 1433)."""
+    names = _Names.of(accepted)
+    strong = getattr(known, "strong", known)
+    return _judge(_name_text(text), names, known, strong)
+
+
+def _judge(text: str, names: _Names, known: Container[str], strong: Container[str],
+           beside: bool = False) -> bool | None:
+    """`beside`: a part of a longer answer, where a word of the right name is a qualifier (IKE (IPsec))."""
+    n = normalise(text)
+    if not n:
+        return None
+    if n in names.whole or _one_name_right(text, set(names.whole)):
+        return True
+    if n in known and not (beside and n in names.all_words):
+        return False
+    trimmed = _trim(text)
+    t = normalise(trimmed)
+    if t in names.whole or (trimmed != text and _one_name_right(trimmed, set(names.whole))):
+        return True
+    if t in known and not (beside and t in names.all_words):
+        return False
+    base = _VERSION.match(trimmed)
+    if base and normalise(base.group(1)) in names.whole:
+        return True
+    groups = _groups(trimmed)
+    if len(groups) > 1:
+        verdicts = [_judge(g.strip(), names, strong, strong, beside=True) for g in groups]
+        return False if False in verdicts else True if True in verdicts else None
+    return _judge_words(_words(trimmed), names, strong)
+
+
+def _judge_words(words: set[str], names: _Names, strong: Container[str]) -> bool | None:
+    """A name inside words that name nothing else (`Microsoft Remote Desktop`, `network time server`)."""
+    if not words:
+        return None
+    for name_words in names.words:
+        if name_words and name_words <= words and not any(w in strong for w in words - name_words):
+            return True
+    return False if any(w in strong and w not in names.all_words for w in words) else None
+
+
 def name_right(given: str, accepted: Iterable[str]) -> bool:
-    """Right when the whole answer is an accepted name, or every name it gives is (`SSH/SFTP`, `X (Y)`)."""
+    """A front/back answer: an accepted answer as typed, or several that all are (`X (Y)`, `A/B`)."""
     names = {normalise(a) for a in accepted}
     given = _plain(given)
     if not normalise(given):
@@ -299,14 +405,17 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     """(correct, typo). `known` holds names that mean something (the deck's, the registries', daemons'):
     a slip never turns one of them into the right answer."""
     if card.port_sets or card.same:
-        deck_names = getattr(known, "deck_names", known)
-        return any(_port_reading_right(card, r, deck_names) for r in read_ports(answer)), False
+        return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
     if card.kind == Kind.TRANSPORT:
         return read_transport(answer) in card.answers, False
     if card.kind == Kind.RANGE:
         cls, typo = read_range(answer)
         return cls in card.answers, cls in card.answers and typo
-    if name_right(answer, card.answers) or list_right(answer, card.answers):
+    if card.kind == Kind.PORT_SERVICE:
+        verdict = judge_names(answer, card.answers, known)
+        if verdict is not None:
+            return verdict, False
+    elif name_right(answer, card.answers) or list_right(answer, card.answers):
         return True, False
     given = normalise(answer)
     typo = bool(given) and is_typo(given, {normalise(a) for a in card.answers if a}, known)

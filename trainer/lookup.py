@@ -127,18 +127,20 @@ def search(rows: list[list[Any]], query: str) -> list[Hit]:
     return hits
 
 
-def format_hits(hits: list[Hit], limit: int = 40) -> list[str]:
-    """Aligned plain text; names and descriptions are registry data, cleaned of control characters."""
-    from trainer.render import clean
+def format_hits(hits: list[Hit], limit: int = 40, width: int = 10**6) -> list[str]:
+    """Aligned plain text, wrapped at words under the description column to fit `width`; names and
+    descriptions are registry data, cleaned of control characters."""
+    from trainer.render import clean, wrap
 
     shown = hits[:limit]
-    width = max((len(f"{h.ports}/{h.transport}") for h in shown), default=0)
+    pw = max((len(f"{h.ports}/{h.transport}") for h in shown), default=0)
     sw = max((len(h.service) for h in shown), default=0)
     lines = []
     for h in shown:
         also = f"  (also: {', '.join(h.aliases)})" if h.aliases else ""
-        where = (h.ports + "/" + h.transport).ljust(width)
-        lines.append(clean(f"{where}  {h.service.ljust(sw)}  {h.description}{also}"))
+        lead = f"{(h.ports + '/' + h.transport).ljust(pw)}  {h.service.ljust(sw)}  "
+        indent = " " * (len(lead) if width - len(lead) >= 30 else 4)
+        lines += wrap(clean(f"{h.description}{also}"), width, indent, clean(lead))
     if len(hits) > limit:
         lines.append(f"... and {len(hits) - limit} more (use --json for all)")
     return lines

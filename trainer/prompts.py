@@ -118,7 +118,7 @@ class TerminalPrompter:
 
     def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None:
-        render.print_lines(self.console, render.verdict_lines(card, verdict, after, now, extra))
+        render.print_lines(self.console, render.verdict_lines(card, verdict, after, now, extra, self.console.width))
 
     def notice(self, line: str) -> None:
         render.print_lines(self.console, [line], style="bold")

@@ -313,8 +313,6 @@ def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> 
     Grading never accepts a one-letter slip that lands on one of them."""
     import csv
 
-    import yaml
-
     from trainer.cards import names_of
     from trainer.grading import normalise
     from trainer.registry_files import parse_iana_csv, parse_nmap_services, parse_services
@@ -331,7 +329,16 @@ def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> 
         names.update(fields[:1] + fields[2:])
     for deck in decks:
         names.update(n for f in deck.facts for n in names_of(f))
-    curated = yaml.safe_load(terms_path.read_text(encoding="utf-8"))
-    names.update(str(n) for group in curated.values() for n in group)
+    names.update(curated_terms(terms_path))
     out = {normalise(n) for n in names}
     return sorted(n for n in out if n and not n.isdigit())
+
+
+def curated_terms(terms_path: Path) -> list[str]:
+    """The daemon names and exam terms of decks/src/terms.yaml, normalised: names that always mean something."""
+    import yaml
+
+    from trainer.grading import normalise
+
+    curated = yaml.safe_load(terms_path.read_text(encoding="utf-8"))
+    return sorted({normalise(str(n)) for group in curated.values() for n in group} - {""})

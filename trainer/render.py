@@ -72,7 +72,7 @@ def choice_line(card: CardSpec) -> str:
 
 
 def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
-                  extra: Iterable[str] = ()) -> list[str]:
+                  extra: Iterable[str] = (), width: int = 10**6) -> list[str]:
     """First line starts with ✓ or ✗ (scripts rely on it); then the note, if the deck has one."""
     rating = Rating(verdict.rating).label
     due = f"next in {interval(after.due - now)}" if after and after.due and after.due > now else ""
@@ -85,10 +85,9 @@ def verdict_lines(card: CardSpec, verdict: Verdict, after: CardState | None, now
         if len(given) > 60:
             given = given[:59] + "…"
         head = f"✗ Wrong: you said {given}; the answer is {clean(card.expected)}"
-    lines = [f"{head}  [{rating}, {due}]" if due else head]  # practice (after=None) moves nothing: no rating
-    lines += [f"  {clean(x)}" for x in extra]
-    if card.note:
-        lines.append(f"  {clean(card.note)}")
+    lines = wrap(f"{head}  [{rating}, {due}]" if due else head, width, "  ")  # practice moves nothing: no rating
+    for x in [*extra, *([card.note] if card.note else [])]:
+        lines += wrap(clean(x), width, "  ", "  ")
     return lines
 
 
@@ -150,16 +149,35 @@ def print_lines(con: Console, lines: Iterable[str], style: str | None = None) ->
         con.print(text)
 
 
+def wrap(text: str, width: int, indent: str = "", first: str = "") -> list[str]:
+    """Lines of at most `width` characters, broken between words only (never inside a number or a bracket
+    pair such as `[Again, next in 1m]`), later lines under `indent`."""
+    import textwrap
+
+    if width >= 10**5 or len(first + text) <= width:
+        return [first + text]
+    protected = re.sub(r"\[[^\]]*\]", lambda m: m.group(0).replace(" ", "\x00"), text)
+    lines = textwrap.wrap(protected, width=width, initial_indent=first, subsequent_indent=indent,
+                          break_long_words=False, break_on_hyphens=False)
+    return [ln.replace("\x00", " ") for ln in lines] or [first]
+
+
 def table_lines(header: list[str], rows: list[list[str]], width: int, numeric_from: int = 1) -> list[str]:
-    """Aligned columns; only the last column is cut to fit `width`, so no count is ever hidden."""
+    """Aligned columns; only the last column wraps (at words, under its own start), so no count is ever hidden.
+    When too little room is left for it, it goes on the lines below, indented."""
     cols = list(zip(header, *rows, strict=False)) if rows else [(h,) for h in header]
     widths = [max(len(c) for c in col) for col in cols[:-1]]
+    lead = sum(widths) + 2 * len(widths)
     out = []
     for row in [header, *rows]:
         cells = [c.rjust(w) if i >= numeric_from else c.ljust(w)
                  for i, (c, w) in enumerate(zip(row, widths, strict=False))]
-        line = "  ".join(cells + [row[-1]])
-        out.append(line if len(line) <= width else line[: max(width - 1, 0)] + "…")
+        left = "  ".join(cells) + ("  " if cells else "")
+        if width - lead >= 24 or len(left + row[-1]) <= width:
+            out += wrap(row[-1], width, " " * lead, left)
+        else:
+            out.append(left.rstrip())
+            out += wrap(row[-1], width, "    ", "    ")
     return out
 
 
