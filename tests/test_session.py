@@ -86,3 +86,20 @@ def test_an_override_is_saved_and_an_undo_forgets_the_answer(isolated_home: Path
     ftp = store.card_by_id(db, "exam/ftp/service-port")
     assert ftp is not None and ftp.state.due is not None and ftp.state.due - T0 > timedelta(days=1)  # Easy graduates
     assert summary.answered == 2
+
+
+def test_a_failed_card_comes_back_when_its_step_is_due_not_after_every_new_card(isolated_home: Path) -> None:
+    db = exam_db(isolated_home)
+    clock = [T0]
+
+    class Slow(FakePrompter):
+        def ask(self, card: CardSpec, number: int, total: int) -> str | None:
+            clock[0] += timedelta(seconds=30)  # each answer takes half a minute
+            return super().ask(card, number, total)
+
+    fake = Slow(["x", "22", "22", "20 21", "23"])  # FTP wrong; SSH, SFTP right; FTP again; Telnet
+    session.run(db, fake, store.new_cards(db, 10), lambda: clock[0], iter(range(100)).__next__,
+                Params(enable_fuzzing=False))
+    # FTP is due again a minute after it was missed: asked then, not after the other nine new cards
+    assert fake.asked[:5] == ["Which ports does FTP use?", "Which port does SSH use?", "Which port does SFTP use?",
+                              "Which ports does FTP use?", "Which port does Telnet use?"], fake.asked[:5]

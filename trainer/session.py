@@ -198,20 +198,25 @@ def _ask(prompter: Prompter, spec: CardSpec, number: int, total: int, timer: Cal
 
 
 class _Queue:
-    """The session's cards in asking order; `refill` brings in cards that fell due while it ran. Counts each
-    card once: `number` is its place among the session's cards, 0 when it comes again (a learning step)."""
+    """The session's cards in asking order: a card failed or in a learning step comes back as soon as its step
+    is due, ahead of the rest; `refill` brings in cards that fell due while the session ran. Counts each card
+    once: `number` is its place among the session's cards, 0 when it comes again."""
 
     def __init__(self, cards: list[store.CardRow], clock: Callable[[], datetime],
                  refill: Callable[[datetime], list[store.CardRow]] | None) -> None:
         self.pending, self.total, self.clock, self.refill = list(cards), len(cards), clock, refill
+        self.steps: list[store.CardRow] = []  # cards due again within the session, soonest first
         self.numbers: dict[str, int] = {}
         self.repeats: set[str] = set()
         self.added = 0  # cards that fell due meanwhile, not yet announced
 
     def next(self) -> store.CardRow | None:
-        if self.refill and (not self.pending or (self.pending[0].state.due or self.clock()) > self.clock()):
+        now = self.clock()
+        if self.steps and (self.steps[0].state.due or now) <= now:
+            return self.steps.pop(0)
+        if self.refill and (not self.pending or (self.pending[0].state.due or now) > now):
             # before studying ahead (or stopping), take any card that has fallen due meanwhile
-            queued = {c.id for c in self.pending}
+            queued = {c.id for c in [*self.pending, *self.steps]}
             due = [c for c in self.refill(self.clock()) if c.id not in queued]
             fresh = [c for c in due if c.id not in self.numbers]
             repeats = [c for c in due if c.id in self.numbers]
@@ -219,7 +224,9 @@ class _Queue:
             self.pending = fresh + repeats + self.pending
             self.total += len(fresh)
             self.added += len(fresh)
-        return self.pending.pop(0) if self.pending else None
+        if self.pending:
+            return self.pending.pop(0)
+        return self.steps.pop(0) if self.steps else None  # nothing else left: its step a little early
 
     def announce(self, prompter: Prompter) -> None:
         """Say why the count of the session's cards grew."""
@@ -239,13 +246,14 @@ class _Queue:
         self.pending.insert(0, card)
 
     def later(self, card: store.CardRow) -> None:
-        """A card due again within the session (a learning step): asked after the others, as `again`."""
-        self.pending.append(card)
+        """A card due again within the session (a learning step): asked when its step is due, as `again`."""
+        self.steps.append(card)
+        self.steps.sort(key=lambda c: c.state.due or self.clock())
         self.repeats.add(card.id)
 
     def due_left(self, current: store.CardRow) -> int:
         """Studied cards of the session not yet asked (new cards simply wait for the next session)."""
-        left = {c.id: c for c in [current, *self.pending]}
+        left = {c.id: c for c in [current, *self.pending, *self.steps]}
         return sum(1 for c in left.values() if c.reps > 0)
 
 
