@@ -235,6 +235,11 @@ def common_deck(nmap: list[NmapEntry], reg: Registry, services: list[ServiceEntr
                                      + (f"; name: {known_as['source']}" if known_as else "")))
         if progress:
             progress(len(pairs))
+    # an alias that is another fact's own name would accept that fact's port (x11 is 6000's, not 6001's)
+    own = {f.key: {f.key.casefold(), (f.service or "").casefold()} for f in facts}
+    taken = {n for names in own.values() for n in names}
+    facts = [replace(f, aliases=tuple(a for a in f.aliases if a.casefold() not in taken - own[f.key]))
+             for f in facts]
     return Deck(name="common", title="More ports seen in practice",
                 description=(f"Beyond the exam deck: the ports among nmap's {tcp_top} TCP and {udp_top} UDP ports "
                              "most often found open that Debian's services file lists, named and with the transports "
