@@ -247,12 +247,14 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     for line in stats_lines(data):
         con.print(line)
     con.print()
-    header = ["deck", "new", "learning", "review", "due", "suspended", "recall"]
+    header = ["deck", "new", "learning", "review", "due", "suspended", "memory now"]
     body = [[clean(name), str(d["new"]), str(d["learning"]), str(d["review"]), str(d["due"]), str(d["suspended"]),
              f"{100 * d['avg_retrievability']:.0f}%" if d["avg_retrievability"] is not None else "-"]
             for name, d in data["decks"].items()]
     for line in table_lines(header, body, con.width):
         con.print(Text(line))
+    con.print(Text("memory now: FSRS's estimate of how likely you are to recall a studied card right now "
+                   "(right after studying it is near 100%; it falls until the card is due).", style="dim"))
     con.print()
     con.print(Text("Due in the next 14 days", style="bold"))
     top = max([f["due"] for f in data["forecast"]] + [1])
