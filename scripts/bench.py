@@ -102,7 +102,7 @@ class Answerer:
     def show_verdict(self, *args: Any) -> None:
         pass
 
-    def choose_rating(self, suggested: int, previews: Any, now: Any) -> int:
+    def choose_rating(self, suggested: int, previews: Any, now: Any, offer_accept: bool = False) -> int:
         return suggested
 
     def notice(self, line: str) -> None:

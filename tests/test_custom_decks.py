@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import import_deck, run
+from conftest import import_deck, keys, rows, run
 
 from trainer.cli import cli
 from trainer.deck import parse_deck
@@ -247,3 +247,26 @@ def test_exports_land_whole_beside_their_target_and_leave_no_temporary_file(isol
     assert sorted(p.name for p in out.iterdir()) == ["elsewhere.txt", "exam.apkg", "exam.yaml"]
     bad = run(["export", "exam", "-o", str(tmp_path / "missing-dir" / "x.yaml")])
     assert bad.exit_code == 1 and bad.output.startswith(f"Error: {tmp_path / 'missing-dir' / 'x.yaml'}: cannot write")
+
+
+def test_on_my_own_deck_i_can_accept_an_answer_from_now_on(isolated_home: Path, tmp_path: Path) -> None:
+
+    deck = import_deck(tmp_path, "mine", "facts:\n- key: cia\n  front: What does CIA stand for?\n"
+                                         "  back: Confidentiality, integrity, availability\n")
+    with keys("the CIA triad\r" "a\r" "\x03"):  # marked wrong; `a` and Enter accept it
+        result = run(["review", "--interactive", "--deck", "mine"])
+    assert "Accepted: 'the CIA triad' is right for this card from now on." in result.output
+    assert rows(isolated_home, "SELECT correct, rating FROM reviews") == [{"correct": 1, "rating": 3}]
+    assert "Session: 1 answered, 1 right (100%)." in result.output
+    run(["import", str(deck)])  # re-importing the unchanged file keeps what was accepted
+    later = run(["review", "--deck", "mine"], input="the CIA triad\n", when="2026-03-09T09:00:00+00:00").output
+    assert "✓ Right" in later
+    assert "accept: [the CIA triad]" in run(["export", "mine"]).output  # and it is exported with the deck
+
+
+def test_answers_of_the_bundled_decks_cannot_be_accepted_in_study(isolated_home: Path) -> None:
+
+    with keys("2222\r" "a\r" "\x03"):  # `a` does nothing here: Enter keeps the suggested Again
+        result = run(["review", "--interactive", "--new", "1"])
+    assert "Accepted" not in result.output
+    assert rows(isolated_home, "SELECT correct, rating FROM reviews") == [{"correct": 0, "rating": 1}]

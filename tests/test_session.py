@@ -36,7 +36,8 @@ class FakePrompter:
                      extra: list[str]) -> None:
         self.verdicts.append((card.id, verdict.correct, extra))
 
-    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime,
+                      offer_accept: bool = False) -> int | None:
         chosen = self.ratings.pop(0) if self.ratings else suggested
         return suggested if chosen == -1 else chosen
 

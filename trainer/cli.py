@@ -394,9 +394,11 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
     from trainer import file_export as ex
     from trainer import store
 
-    d = store.deck_of(_open(db_path, readonly=True), deck)
+    db = _open(db_path, readonly=True)
+    d = store.deck_of(db, deck)
     if d is None:
         raise TrainerError(f"no deck named '{deck}'")
+    d = ex.with_accepted(d, store.accepted_answers(db, deck))  # answers accepted in study travel with the deck
     if fmt == "apkg":
         target = output or Path(f"{deck}.apkg")
         n = ex.to_apkg(d, target)

@@ -146,8 +146,15 @@ def m005_deck_choices(db: sqlite_utils.Database) -> None:
                    [name, f"%/decks/{name}.yaml"])
 
 
+def m006_accepted_answers(db: sqlite_utils.Database) -> None:
+    """Answers a learner accepted on a card of their own deck ("accept this answer from now on"): kept apart
+    from the deck's facts, so re-importing the deck file keeps them."""
+    db.execute("CREATE TABLE accepted (card_id TEXT NOT NULL, answer TEXT NOT NULL, at TEXT NOT NULL, "
+               "PRIMARY KEY (card_id, answer))")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
-                                           m004_partial_card_indexes, m005_deck_choices]
+                                           m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers]
 
 
 def _applied(db: Database) -> list[str]:

@@ -15,6 +15,24 @@ from trainer.errors import TrainerError
 from trainer.file_import import CSV_FIELDS
 
 
+def with_accepted(deck: Deck, accepted: dict[str, list[str]]) -> Deck:
+    """The deck with the answers its learner accepted in study ("accept my answer"), written where a deck keeps
+    them: a front/back card's `accept`, a port fact's `aliases` (names) or `accept_ports` (ports)."""
+    from dataclasses import replace
+
+    from trainer.grading import read_ports
+
+    facts = []
+    for fact in deck.facts:
+        extra = {kind: accepted.get(f"{deck.name}/{fact.key}/{kind.value}", []) for kind in Kind}
+        sets = [r[0].ports for r in (read_ports(a) for a in extra[Kind.SERVICE_PORT]) if r and r[0].ports]
+        facts.append(replace(
+            fact, accept=tuple(dict.fromkeys(fact.accept + tuple(extra[Kind.FRONT_BACK]))),
+            aliases=tuple(dict.fromkeys(fact.aliases + tuple(extra[Kind.PORT_SERVICE]))),
+            accept_ports=tuple(dict.fromkeys(fact.accept_ports + tuple(tuple(sorted(s)) for s in sets)))))
+    return replace(deck, facts=tuple(facts))
+
+
 def to_yaml(deck: Deck) -> str:
     return dump_deck(deck)
 

@@ -439,6 +439,20 @@ def confusion_line(card: CardSpec, other: Fact) -> str:
     return f"{port_list(other.ports)} is {other.service}."
 
 
+def with_accepted(card: CardSpec, accepted: Iterable[str]) -> CardSpec:
+    """The card with the answers its learner accepted from now on: more names, or more port sets."""
+    from dataclasses import replace
+
+    accepted = [a for a in accepted if a.strip()]
+    if not accepted:
+        return card
+    if card.port_sets:
+        sets = [r[0].ports for r in (read_ports(a) for a in accepted) if r and r[0].ports]
+        return replace(card, port_sets=tuple(dict.fromkeys(card.port_sets + tuple(sets))),
+                       set_names=card.set_names + tuple((s, card.answers) for s in sets))
+    return replace(card, answers=card.answers + tuple(accepted))
+
+
 def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: float | None = None,
                    choice: bool = False, first_sight: bool = False) -> int:
     """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good (also when untimed).

@@ -12,7 +12,7 @@ from trainer import render
 from trainer.cards import CardSpec
 from trainer.grading import Verdict
 from trainer.scheduler import LEECH_FAILS, CardState, Rating
-from trainer.session import UNDO
+from trainer.session import ACCEPT, UNDO
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,7 +50,8 @@ class PlainPrompter:
         for line in render.verdict_lines(card, verdict, after, now, extra):
             self._say(line)
 
-    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime,
+                      offer_accept: bool = False) -> int | None:
         return suggested
 
     def notice(self, line: str) -> None:
@@ -172,22 +173,28 @@ class TerminalPrompter:
         except (KeyboardInterrupt, EOFError):
             return None
 
-    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None:
+    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime,
+                      offer_accept: bool = False) -> int | None:
         """Every key takes effect on Enter, `u` included: `u` then Enter undoes, and nothing typed ahead
-        (`udp`, a digit) leaks into the next prompt."""
+        (`udp`, a digit) leaks into the next prompt. On the learner's own decks, `a` then Enter accepts the
+        answer just marked wrong, from now on."""
+        heads = {UNDO: "undo this answer", ACCEPT: "accept my answer from now on"}
+
         def line(current: int) -> list[tuple[str, str]]:
-            head = "undo this answer" if current == UNDO else Rating(current).label
-            parts = [("bold", f"  Enter: {head}"), ("", "   or ")]
+            parts = [("bold", f"  Enter: {heads.get(current) or Rating(current).label}"), ("", "   or ")]
             for r in (1, 2, 3, 4):
                 due = previews[r].due
                 label = f"{r} {Rating(r).label} {render.interval(due - now) if due else ''}".rstrip()
                 parts.append(("reverse" if r == current else "", label))
                 parts.append(("", " · "))
             parts.append(("reverse" if current == UNDO else "", "u undo"))
+            if offer_accept:
+                parts += [("", " · "), ("reverse" if current == ACCEPT else "", "a accept my answer")]
             return parts
 
-        chosen = self._choose(line, suggested, {**{str(r): r for r in (1, 2, 3, 4)}, "u": UNDO})
-        if chosen is None or chosen == UNDO:
+        keys = {**{str(r): r for r in (1, 2, 3, 4)}, "u": UNDO, **({"a": ACCEPT} if offer_accept else {})}
+        chosen = self._choose(line, suggested, keys)
+        if chosen is None or chosen in (UNDO, ACCEPT):
             return chosen
         if chosen != suggested:
             due = previews[chosen].due

@@ -14,12 +14,13 @@ from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
 from trainer.clock import end_of_day, iso, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
-from trainer.grading import Verdict, check, confusion_line, grade
+from trainer.grading import Verdict, check, confusion_line, grade, with_accepted
 from trainer.scheduler import CardState, Params, Rating, State, review
 from trainer.settings import Settings
 
 LEARN_AHEAD = timedelta(minutes=20)
 UNDO = 0  # what choose_rating returns when the learner presses `u`
+ACCEPT = -1  # ... and `a`: accept this answer on this card from now on (the learner's own decks)
 
 
 class Prompter(Protocol):
@@ -33,7 +34,8 @@ class Prompter(Protocol):
     def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None: ...
 
-    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime) -> int | None: ...
+    def choose_rating(self, suggested: int, previews: dict[int, CardState], now: datetime,
+                      offer_accept: bool = False) -> int | None: ...
 
     def notice(self, line: str) -> None: ...
 
@@ -165,6 +167,11 @@ class _Decks:
         self.db = db
         self._answers: dict[str, DeckAnswers] = {}
         self._facts: dict[str, tuple[Fact, ...]] = {}
+        self.bundled = set(store.bundled_decks(db))
+
+    def own(self, deck: str) -> bool:
+        """A deck of the learner's own (not shipped with trainer): its answers are theirs to extend."""
+        return deck not in self.bundled
 
     def answers(self, deck: str) -> DeckAnswers:
         if deck not in self._answers:
@@ -261,6 +268,8 @@ def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, ba
     """The card as asked: every answer the deck accepts, and options when it is multiple choice."""
     answers = decks.answers(card.deck)
     spec = answers.widen(spec_for(db, card), card.fact)
+    if decks.own(card.deck):
+        spec = with_accepted(spec, store.accepted_answers(db, card.deck, card.id).get(card.id, []))
     if not options.choice:
         return spec
     rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
@@ -285,11 +294,18 @@ def _show(prompter: Prompter, spec: CardSpec, verdict: Verdict, after: CardState
 
 
 def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdict, after: CardState,
-          saved: store.Recorded, now: datetime, params: Params) -> tuple[int | None, CardState, store.Recorded]:
-    """The learner confirms or overrides the suggested rating, or undoes the answer; the rating chosen (None:
-    they left, UNDO), the card's state after it, and the review as recorded."""
+          saved: store.Recorded, now: datetime, params: Params,
+          offer_accept: bool = False) -> tuple[int | None, CardState, store.Recorded]:
+    """The learner confirms or overrides the suggested rating, undoes the answer, or (`offer_accept`) accepts
+    their answer from now on; the rating chosen (None: they left, UNDO), the card's state after it, and the
+    review as recorded."""
     previews = Previews(card.state, now, params, {verdict.rating: after}, fuzz_seed(card.id, now))
-    chosen = prompter.choose_rating(verdict.rating, previews, now)
+    chosen = prompter.choose_rating(verdict.rating, previews, now, offer_accept)
+    if chosen == ACCEPT:
+        after = previews[Rating.GOOD]
+        store.amend_rating(db, saved.review_id, card, verdict.rating, Rating.GOOD, after, accepted=verdict.answer)
+        prompter.notice(f"Accepted: '{verdict.answer.strip()}' is right for this card from now on.")
+        return Rating.GOOD, after, replace(saved, new_leech=store.refresh_leech(db, card.id))
     if chosen == UNDO:
         store.undo_last(db, saved.review_id)
         prompter.notice("Undone: that answer is forgotten; the card comes again.")
@@ -351,7 +367,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             prompter.notice(headings[asked - 1])
         rating: int | None = verdict.rating
         if options.rate and reviewing and given.self_rating is None:
-            rating, after, saved = _rate(db, prompter, card, verdict, after, saved, now, params)
+            offer = decks.own(card.deck) and not verdict.correct and not spec.choices and bool(verdict.answer.strip())
+            rating, after, saved = _rate(db, prompter, card, verdict, after, saved, now, params, offer)
             if rating == UNDO:
                 summary.answered -= 1
                 cards.again(card)

@@ -503,13 +503,30 @@ def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str
 
 
 def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, rating: int,
-                 after: CardState) -> None:
-    """The learner overrode the suggested rating: rewrite that review and the card's state."""
+                 after: CardState, accepted: str | None = None) -> None:
+    """The learner overrode the suggested rating: rewrite that review and the card's state. With `accepted`,
+    the learner also accepted their answer for this card from now on: the review counts as right."""
     delta = int(is_lapse(rating, card.state)) - int(is_lapse(old_rating, card.state))
     with writing(db):
-        db.execute("UPDATE reviews SET rating = ?, state_after = ? WHERE id = ?",
-                   [rating, json.dumps(after.to_dict()), review_id])
+        db.execute("UPDATE reviews SET rating = ?, state_after = ?, correct = correct OR ? WHERE id = ?",
+                   [rating, json.dumps(after.to_dict()), int(accepted is not None), review_id])
         _set_card_state(db, card.id, after, reps_delta=0, lapses_delta=delta)
+        if accepted is not None:
+            db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) SELECT card_id, ?, reviewed_at "
+                       "FROM reviews WHERE id = ?", [accepted, review_id])
+
+
+def accepted_answers(db: Database, deck: str, card_id: str | None = None) -> dict[str, list[str]]:
+    """Answers the learner accepted, by card id: for one card, or for a whole deck (to export them)."""
+    if card_id is not None:
+        rows = db.execute("SELECT card_id, answer FROM accepted WHERE card_id = ? ORDER BY at", [card_id])
+    else:
+        rows = db.execute("SELECT card_id, answer FROM accepted WHERE substr(card_id, 1, ?) = ? ORDER BY at",
+                          [len(deck) + 1, deck + "/"])
+    out: dict[str, list[str]] = {}
+    for cid, answer in rows:
+        out.setdefault(cid, []).append(answer)
+    return out
 
 
 def card_states(db: Database, deck: str | None = None) -> list[tuple[CardState, int]]:
