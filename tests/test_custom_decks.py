@@ -133,12 +133,12 @@ def test_an_anki_package_imports_basic_and_reversed_notes(isolated_home: Path, t
     assert result.exit_code == 0, result.output
     assert "warning: 1 media file ignored" in result.output
     assert "warning: 1 note of other types (cloze, image occlusion, ...) skipped" in result.output
-    assert "warning: 1 reversed notes are asked front to back only" in result.output
-    assert "anki-deck: 2 added" in result.output
-    facts = json.loads(run(["decks", "show", "anki-deck", "--json"]).output)["facts"]
+    assert "test: 2 added, 0 updated, 0 unchanged, 0 suspended; 3 cards." in result.output  # the package's deck
+    facts = json.loads(run(["decks", "show", "test", "--json"]).output)["facts"]
     assert [(f["front"], f["back"], f.get("tags")) for f in facts] == [
         ("What is AES?", "a block cipher (symmetric)", ["crypto"]), ("SSH port", "22", None)]
-    out = run(["review", "--deck", "anki-deck"], input="a block cipher\n22\n").output
+    assert [f.get("kinds") for f in facts] == [["front-back"], None]  # the reversed note is asked both ways
+    out = run(["review", "--deck", "test"], input="a block cipher\n22\n").output
     assert out.count("✓") == 2, out  # a back's first line (before <br>) is an answer on its own
 
 

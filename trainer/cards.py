@@ -81,6 +81,8 @@ def informative(fact: Fact, kind: str) -> bool:
 
 
 def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> bool:
+    if fact.kinds and kind not in fact.kinds:
+        return False
     if kind in (Kind.FRONT_BACK, Kind.BACK_FRONT):
         return not fact.is_port
     if not fact.is_port:

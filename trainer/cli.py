@@ -356,12 +356,15 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
                                f"'{d.name}' from it")
     from trainer.import_plan import plan
 
-    summaries = store.import_decks(db, [plan(d, store.chosen_kinds(db, d.name)) for d in decks], now())
+    params = store.settings(db).params()
+    summaries = store.import_decks(db, [plan(d, store.chosen_kinds(db, d.name), params=params) for d in decks],
+                                   now())
     for s in summaries:
         dropped = (f" {s.cards_set_aside} cards of question kinds no longer in `kinds:` set aside."
                    if s.cards_set_aside else "")
+        history = f" {s.history} past reviews kept, and the cards scheduled from them." if s.history else ""
         click.echo(f"{s.deck}: {s.added} added, {s.updated} updated, {s.unchanged} unchanged, "
-                   f"{s.suspended} suspended; {s.cards} cards.{dropped}")
+                   f"{s.suspended} suspended; {s.cards} cards.{dropped}{history}")
     if prune:
         _prune(db, [d.name for d in decks], yes)
 
@@ -401,7 +404,7 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
     d = ex.with_accepted(d, store.accepted_answers(db, deck))  # answers accepted in study travel with the deck
     if fmt == "apkg":
         target = output or Path(f"{deck}.apkg")
-        n = ex.to_apkg(d, target)
+        n = ex.to_apkg(d, target, store.studied(db, deck))
         click.echo(f"Wrote {target}: {n} notes.", err=True)
         return
     text = ex.to_yaml(d) if fmt == "yaml" else ex.to_csv(d)

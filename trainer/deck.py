@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _DECK_FIELDS = {"format", "name", "title", "description", "kinds", "facts"}
 _FACT_FIELDS = {
     "key", "service", "aliases", "ports", "transport", "registry", "description", "note",
-    "secure", "front", "back", "accept", "tags", "accept_ports", "accept_transport", "source",
+    "secure", "front", "back", "accept", "tags", "accept_ports", "accept_transport", "source", "kinds",
 }
 
 
@@ -66,6 +67,7 @@ class Fact:
     accept_ports: tuple[tuple[int, ...], ...] = ()  # other port sets a study guide gives (SQL Server: 1433, 1434)
     accept_transport: tuple[str, ...] = ()  # other transports a study guide gives (LDAP: both)
     source: str = ""  # where the fact comes from: an exam objective's row, a study list, an RFC
+    kinds: tuple[str, ...] = ()  # only these of the deck's question kinds (an Anki note that is not reversed)
     line: int = field(default=0, compare=False)
 
     @property
@@ -76,7 +78,7 @@ class Fact:
         """Only the fields that are set, in a fixed order, so dumps are stable and diffable."""
         out: dict[str, Any] = {"key": self.key}
         for name in ("service", "aliases", "ports", "transport", "accept_transport", "accept_ports", "registry",
-                     "secure", "front", "back", "accept", "description", "note", "source", "tags"):
+                     "secure", "front", "back", "accept", "description", "note", "source", "tags", "kinds"):
             value = getattr(self, name)
             if value not in (None, "", ()):
                 out[name] = list(value) if isinstance(value, tuple) else value
@@ -99,6 +101,17 @@ class Fact:
 
 
 @dataclass(frozen=True)
+class PastAnswer:
+    """An answer given to one of a deck's cards elsewhere (an Anki review), brought along as history."""
+
+    fact_key: str
+    kind: str
+    at: datetime
+    rating: int
+    duration_ms: int
+
+
+@dataclass(frozen=True)
 class Deck:
     name: str
     title: str
@@ -107,6 +120,7 @@ class Deck:
     description: str = ""
     source: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    history: tuple[PastAnswer, ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -244,14 +258,17 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
 
 def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Path, name: str,
                       title: str | None = None, kinds: list[str] | None = None,
-                      warnings: list[str] | None = None) -> Deck:
+                      warnings: list[str] | None = None, history: tuple[PastAnswer, ...] = ()) -> Deck:
     """A deck from rows read elsewhere (CSV, Anki): each a fact mapping and its line, validated as YAML facts are."""
+    from dataclasses import replace
+
     path = Path(path)
     if not _NAME.match(name):
         raise DeckError(located(path, None, f"deck name {name!r} must be lower-case letters, digits, '-', '_' or '.'"))
     if not records:
         raise DeckError(located(path, None, "no facts found"))
-    return _assemble(name, title or name, "", records, kinds, 1, path, list(warnings or []))
+    deck = _assemble(name, title or name, "", records, kinds, 1, path, list(warnings or []))
+    return replace(deck, history=history) if history else deck
 
 
 def _assemble(name: str, title: str, description: str, records: list[tuple[Any, Any]], raw_kinds: Any,
@@ -372,8 +389,16 @@ def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact
         key=key, aliases=_text_list(raw.get("aliases"), "aliases", fail), registry=text("registry"),
         description=text("description") or "", note=text("note") or "",
         secure=_text_list(raw.get("secure"), "secure", fail), tags=_text_list(raw.get("tags"), "tags", fail),
-        source=text("source") or "", line=_line_of(fnode), **fields,
+        source=text("source") or "", kinds=_fact_kinds(raw, fail), line=_line_of(fnode), **fields,
     )
+
+
+def _fact_kinds(raw: dict[str, Any], fail: Callable[[str | None, str], DeckError]) -> tuple[str, ...]:
+    kinds = _text_list(raw.get("kinds"), "kinds", fail)
+    bad = [k for k in kinds if k not in KINDS]
+    if bad:
+        raise fail("kinds", f"kinds: {bad[0]!r} is not one of {', '.join(KINDS)}")
+    return tuple(Kind(k).value for k in kinds)
 
 
 def _port_fields(raw: dict[str, Any], text: Callable[..., str | None], fail: Callable[[str | None, str], DeckError],

@@ -5,14 +5,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 from trainer.cards import make_card, plan_cards, port_list
 from trainer.deck import Deck, Kind, compact_ports, dump_deck
 from trainer.errors import TrainerError
 from trainer.file_import import CSV_FIELDS
+from trainer.scheduler import CardState, State
+from trainer.store import Studied
 
 
 def with_accepted(deck: Deck, accepted: dict[str, list[str]]) -> Deck:
@@ -77,8 +81,9 @@ def _stable_id(text: str) -> int:
     return int(hashlib.sha1(text.encode()).hexdigest()[:8], 16) % (1 << 30) + (1 << 30)
 
 
-def to_apkg(deck: Deck, target: Path) -> int:
-    """One Basic note per card (question / answer and note), so every question kind survives; returns notes."""
+def to_apkg(deck: Deck, target: Path, studied: Mapping[str, Studied] | None = None) -> int:
+    """One Basic note per card (question / answer and note), so every question kind survives; with `studied`,
+    each card keeps its schedule and review log (Anki imports them with "include scheduling"). Returns notes."""
     import genanki
 
     model = genanki.Model(
@@ -98,8 +103,92 @@ def to_apkg(deck: Deck, target: Path) -> int:
         fields = [_html(spec.question), _html(answer), _html(note)]
         adeck.add_note(genanki.Note(model=model, fields=fields, guid=genanki.guid_for(spec.id),
                                     tags=[t.replace(" ", "_") for t in fact.tags]))
-    write_atomic(target, lambda tmp: genanki.Package(adeck).write_to_file(str(tmp)))
+    guids = {genanki.guid_for(c.id): c.id for c in planned}
+
+    def write(tmp: Path) -> None:
+        genanki.Package(adeck).write_to_file(str(tmp))
+        if studied:
+            _schedule_package(tmp, guids, studied)
+
+    write_atomic(target, write)
     return len(planned)
+
+
+ANKI_MAX_ANSWER_MS = 60_000
+ANKI_ROLLOVER_HOUR = 4
+_REVLOG_TYPE = {int(State.NEW): 0, int(State.LEARNING): 0, int(State.REVIEW): 1}  # else relearning: 2
+
+
+def _schedule_package(apkg: Path, guids: Mapping[str, str], studied: Mapping[str, Studied]) -> None:
+    """Write each studied card's state into the package's `cards` and its reviews into `revlog` (genanki writes
+    neither): Anki's numbers are days since the collection's creation for reviews, epoch seconds for learning."""
+    import shutil
+    import sqlite3
+    import tempfile
+    import zipfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        col = Path(tmp) / "collection.anki2"
+        with zipfile.ZipFile(apkg) as z:
+            members = {n: z.read(n) for n in z.namelist()}
+        col.write_bytes(members["collection.anki2"])
+        con = sqlite3.connect(col)
+        try:
+            crt = int(con.execute("SELECT crt FROM col").fetchone()[0])
+            revlog: list[tuple[int, ...]] = []
+            used: set[int] = set()
+            for cid, guid in con.execute("SELECT c.id, n.guid FROM cards c JOIN notes n ON n.id = c.nid").fetchall():
+                card = studied.get(guids.get(guid, ""))
+                if card is None or not card.reps:
+                    continue
+                con.execute("UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?, lapses = ?, "
+                            "left = ?, data = ? WHERE id = ?", [*_anki_card(card, crt), cid])
+                for at, rating, ms, before, after in card.log:
+                    rid = int(at.timestamp() * 1000)
+                    while rid in used:
+                        rid += 1
+                    used.add(rid)
+                    revlog.append((rid, cid, -1, rating, _anki_ivl(after), _anki_ivl(before),
+                                   2500 if after.state == State.REVIEW else 0, min(ms, ANKI_MAX_ANSWER_MS),
+                                   _REVLOG_TYPE.get(int(before.state), 2)))
+            con.executemany("INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", revlog)
+            con.commit()
+        finally:
+            con.close()
+        members["collection.anki2"] = col.read_bytes()
+        rebuilt = Path(tmp) / "out.apkg"
+        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in members.items():
+                z.writestr(name, data)
+        shutil.copyfile(rebuilt, apkg)
+
+
+def _anki_ivl(s: CardState) -> int:
+    """Anki's interval: days for a card in review, minus the seconds to its next step while learning."""
+    if s.due is None or s.last_review is None or s.state == State.NEW:
+        return 0
+    if s.state == State.REVIEW:
+        return max(1, round((s.due - s.last_review).total_seconds() / 86400))
+    return -max(1, int((s.due - s.last_review).total_seconds()))
+
+
+def _anki_day(ts: int) -> date:
+    return (datetime.fromtimestamp(ts, tz=timezone.utc) - timedelta(hours=ANKI_ROLLOVER_HOUR)).date()
+
+
+def _anki_card(card: Studied, crt: int) -> tuple[object, ...]:
+    """(type, queue, due, ivl, factor, reps, lapses, left, data) for Anki's `cards` row."""
+    s = card.state
+    due_ts = int(s.due.timestamp()) if s.due else crt
+    if s.state == State.REVIEW:  # Anki counts days from the collection's first study day (4 am rollover)
+        kind, queue, due = 2, 2, (_anki_day(due_ts) - _anki_day(crt)).days
+    else:
+        kind, queue, due = (3 if s.state == State.RELEARNING else 1), 1, due_ts
+    data = {"s": round(s.stability or 0, 4), "d": round(s.difficulty or 0, 4),
+            "lrt": int(s.last_review.timestamp()) if s.last_review else 0}
+    return (kind, -1 if card.suspended else queue, due, max(_anki_ivl(s), 0), 2500 if kind == 2 else 0, card.reps,
+            card.lapses, 1 if queue == 1 else 0, json.dumps(data))
 
 
 def _html(text: str) -> str:

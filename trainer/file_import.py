@@ -10,10 +10,13 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from trainer.deck import MAX_BYTES, Deck, deck_from_records, load_deck, slug
+from trainer.deck import MAX_BYTES, Deck, PastAnswer, deck_from_records, load_deck, slug
 from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -39,7 +42,7 @@ def read_deck(path: Path, name: str | None = None) -> Deck:
     if suffix in (".csv", ".tsv", ".tab"):
         return read_table(path, deck_name, "\t" if suffix != ".csv" else ",")
     if suffix in (".apkg", ".colpkg"):
-        return read_apkg(path, deck_name)
+        return read_apkg(path, name)
     from trainer.registry_files import detect_format, parse_services
 
     kind = detect_format(path)
@@ -126,45 +129,65 @@ def html_to_text(value: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(value)).strip()
 
 
-def read_apkg(path: Path, name: str) -> Deck:
-    """Basic and "Basic (and reversed card)" notes of an Anki package; media files are counted, not imported."""
+ZSTD_LIMIT = 256 * 2**20  # an Anki collection inflated beyond this is refused, not read into memory
+
+
+def read_apkg(path: Path, name: str | None = None) -> Deck:
+    """Basic and "Basic (and reversed card)" notes of an Anki package, in any format Anki writes (the newest,
+    `collection.anki21b`, is zstd-compressed), with their review history; the deck is named after the
+    package's deck unless `name` is given. Media files are counted, not imported."""
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
-            inner = next((n for n in ("collection.anki21", "collection.anki2") if n in names), None)
+            inner = next((n for n in ("collection.anki21b", "collection.anki21", "collection.anki2") if n in names),
+                         None)
             if inner is None:
-                if "collection.anki21b" in names:
-                    raise DeckError(located(path, None, "exported in Anki's newest format only: export again "
-                                                        "with 'Support older Anki versions' ticked"))
                 raise DeckError(located(path, None, "not an Anki package (no collection inside)"))
             media = _media_count(z, names)
-            with tempfile.TemporaryDirectory() as tmp:
-                target = Path(tmp) / "collection.sqlite"
-                target.write_bytes(z.read(inner))
-                notes, skipped, reversed_ = _apkg_notes(path, target)
+            data = z.read(inner)
     except zipfile.BadZipFile:
         raise DeckError(located(path, None, "not an Anki package (not a zip file)")) from None
+    if inner.endswith("21b"):
+        data = _unzstd(path, data)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = Path(tmp) / "collection.sqlite"
+        target.write_bytes(data)
+        package = _apkg_notes(path, target)
     warnings = []
     if media:
         warnings.append(located(path, None, f"warning: {media} media file{'s' if media != 1 else ''} ignored"))
-    if skipped:
-        warnings.append(located(path, None, f"warning: {skipped} note{'s' if skipped != 1 else ''} of other types "
-                                            "(cloze, image occlusion, ...) skipped"))
-    kinds = ["front-back", "back-front"] if notes and reversed_ == len(notes) else ["front-back"]
-    if 0 < reversed_ < len(notes):
-        warnings.append(located(path, None, f"warning: {reversed_} reversed notes are asked front to back only"))
+    if package.skipped:
+        warnings.append(located(path, None, f"warning: {package.skipped} note{'s' if package.skipped != 1 else ''} "
+                                            "of other types (cloze, image occlusion, ...) skipped"))
     used: set[str] = set()
-    records = []
-    for i, (guid, front, back, tags, first) in enumerate(notes, 1):
-        key = slug(front)
+    records, history = [], []
+    for i, note in enumerate(package.notes, 1):
+        key = slug(note.front)
         if key in used:
-            key = f"{key[:50]}-{slug(guid)[:8] or i}"
+            key = f"{key[:50]}-{slug(note.guid)[:8] or i}"
         used.add(key)
-        record: dict[str, Any] = {"key": key, "front": front, "back": back, "tags": tags}
-        if first and first != back:
-            record["accept"] = [first]  # `3389<br>TCP`: the first line alone is an answer too
+        record: dict[str, Any] = {"key": key, "front": note.front, "back": note.back, "tags": note.tags}
+        if note.first and note.first != note.back:
+            record["accept"] = [note.first]  # `3389<br>TCP`: the first line alone is an answer too
+        if not note.reversed:
+            record["kinds"] = ["front-back"]
         records.append((record, 0))
-    return deck_from_records(records, path, name, title=name, kinds=kinds, warnings=warnings)
+        history += [PastAnswer(key, kind, at, rating, ms) for kind, at, rating, ms in note.reviews]
+    deck_name = name or slug(package.deck or path.stem)
+    kinds = ["front-back", "back-front"] if any(n.reversed for n in package.notes) else ["front-back"]
+    return deck_from_records(records, path, deck_name, title=package.deck or deck_name, kinds=kinds,
+                             warnings=warnings, history=tuple(history))
+
+
+def _unzstd(path: Path, data: bytes) -> bytes:
+    """Anki 2.1.50+ packages hold a zstd-compressed collection; inflate it with a ceiling."""
+    import zstandard
+
+    try:
+        out = zstandard.ZstdDecompressor().decompress(data, max_output_size=ZSTD_LIMIT)
+    except zstandard.ZstdError as e:
+        raise DeckError(located(path, None, f"unreadable Anki collection ({e})")) from None
+    return bytes(out)
 
 
 def _media_count(z: zipfile.ZipFile, names: set[str]) -> int:
@@ -176,22 +199,63 @@ def _media_count(z: zipfile.ZipFile, names: set[str]) -> int:
     return sum(1 for n in names if n.isdigit())
 
 
-def _apkg_notes(path: Path, db_file: Path) -> tuple[list[tuple[str, str, str, list[str], str]], int, int]:
-    """(guid, front, back, tags, the back's first line) of each Basic note, and counts of skipped and reversed."""
+@dataclass(frozen=True)
+class _Note:
+    guid: str
+    front: str
+    back: str
+    tags: list[str]
+    first: str  # the back's first line
+    reversed: bool  # its note type asks it both ways
+    reviews: list[tuple[str, datetime, int, int]]  # (kind, when, rating, milliseconds), oldest first
+
+
+@dataclass(frozen=True)
+class _Package:
+    notes: list[_Note]
+    skipped: int
+    deck: str  # the deck most of the notes' cards are in
+
+
+def _note_types(con: sqlite3.Connection) -> dict[int, tuple[str, int, int]]:
+    """Note type id -> (name, fields, templates), from the newer tables or the older `col.models` JSON."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    models: dict[int, tuple[str, int, int]] = {}
+    if "notetypes" in tables:
+        for ntid, mname in con.execute("SELECT id, name FROM notetypes"):
+            nfields = con.execute("SELECT count(*) FROM fields WHERE ntid = ?", [ntid]).fetchone()[0]
+            ntempl = con.execute("SELECT count(*) FROM templates WHERE ntid = ?", [ntid]).fetchone()[0]
+            models[int(ntid)] = (mname, nfields, ntempl)
+    else:
+        for mid, m in json.loads(con.execute("SELECT models FROM col").fetchone()[0]).items():
+            models[int(mid)] = (m.get("name", ""), len(m.get("flds", [])), len(m.get("tmpls", [])))
+    return models
+
+
+def _deck_names(con: sqlite3.Connection) -> dict[int, str]:
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "decks" in tables:
+        return {int(i): str(n).replace("\x1f", "::") for i, n in con.execute("SELECT id, name FROM decks")}
+    legacy = json.loads(con.execute("SELECT decks FROM col").fetchone()[0])
+    return {int(i): d.get("name", "") for i, d in legacy.items()}
+
+
+def _apkg_notes(path: Path, db_file: Path) -> _Package:
+    """Each Basic note with its cards' reviews (revlog), the count of notes of other types, the deck's name."""
     try:
         con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
-        models: dict[int, tuple[str, int, int]] = {}
-        tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "notetypes" in tables:
-            for ntid, mname in con.execute("SELECT id, name FROM notetypes"):
-                nfields = con.execute("SELECT count(*) FROM fields WHERE ntid = ?", [ntid]).fetchone()[0]
-                ntempl = con.execute("SELECT count(*) FROM templates WHERE ntid = ?", [ntid]).fetchone()[0]
-                models[int(ntid)] = (mname, nfields, ntempl)
-        else:
-            for mid, m in json.loads(con.execute("SELECT models FROM col").fetchone()[0]).items():
-                models[int(mid)] = (m.get("name", ""), len(m.get("flds", [])), len(m.get("tmpls", [])))
-        notes, skipped, reversed_ = [], 0, 0
-        for guid, mid, flds, tags in con.execute("SELECT guid, mid, flds, tags FROM notes ORDER BY id"):
+        models = _note_types(con)
+        decks = _deck_names(con)
+        cards: dict[int, list[tuple[int, int, int]]] = {}  # note id -> (card id, ord, deck id)
+        for cid, nid, ord_, did in con.execute("SELECT id, nid, ord, did FROM cards"):
+            cards.setdefault(int(nid), []).append((int(cid), int(ord_), int(did)))
+        revlog: dict[int, list[tuple[datetime, int, int]]] = {}
+        for rid, cid, ease, ms in con.execute("SELECT id, cid, ease, time FROM revlog WHERE ease BETWEEN 1 AND 4 "
+                                               "ORDER BY id"):
+            at = datetime.fromtimestamp(int(rid) / 1000, tz=timezone.utc)
+            revlog.setdefault(int(cid), []).append((at, int(ease), max(int(ms), 0)))
+        notes, skipped, deck_count = [], 0, Counter[str]()
+        for nid, guid, mid, flds, tags in con.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id"):
             mname, nfields, ntempl = models.get(int(mid), ("", 0, 0))
             fields = str(flds).split("\x1f")
             is_basic = nfields >= 2 and ntempl in (1, 2) and "cloze" not in mname.lower()
@@ -199,10 +263,16 @@ def _apkg_notes(path: Path, db_file: Path) -> tuple[list[tuple[str, str, str, li
             if not is_basic or not front or not back:
                 skipped += 1
                 continue
-            reversed_ += int(ntempl == 2)
             first = html_to_text(re.split(r"(?i)<br\s*/?>|</div>|</p>|</li>|\n", fields[1])[0])
-            notes.append((str(guid), front, back, [t for t in str(tags).split() if t], first))
+            its_cards = cards.get(int(nid), [])
+            deck_count.update(decks.get(did, "") for _, _, did in its_cards)
+            reviews = sorted((("back-front" if ord_ == 1 else "front-back", at, ease, ms)
+                              for cid, ord_, _ in its_cards for at, ease, ms in revlog.get(cid, [])),
+                             key=lambda r: r[1])
+            notes.append(_Note(str(guid), front, back, [t for t in str(tags).split() if t], first,
+                               ntempl == 2 and any(o == 1 for _, o, _ in its_cards), reviews))
         con.close()
     except (sqlite3.DatabaseError, ValueError, TypeError) as e:
         raise DeckError(located(path, None, f"unreadable Anki collection ({e})")) from None
-    return notes, skipped, reversed_
+    deck = next((d for d, _ in deck_count.most_common() if d and d != "Default"), "")
+    return _Package(notes, skipped, deck)

@@ -5,13 +5,46 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from trainer.answers import build_index
 from trainer.cards import PlannedCard, make_card, plan_cards
-from trainer.deck import KINDS, Deck, Fact, Kind
+from trainer.deck import KINDS, Deck, Fact, Kind, PastAnswer
 from trainer.errors import TrainerError
 from trainer.grading import check, read_range, read_transport
+from trainer.scheduler import CardState, Params, fuzz_seed, review
+
+
+@dataclass(frozen=True)
+class Replayed:
+    """One answer of a deck's history (from Anki), with the card's state before and after it under FSRS."""
+
+    card_id: str
+    at: datetime
+    rating: int
+    duration_ms: int
+    before: CardState
+    after: CardState
+
+
+def replay(deck: Deck, cards: Sequence[PlannedCard], params: Params) -> tuple[Replayed, ...]:
+    """The deck's past answers replayed through FSRS, card by card in time order, so the cards are scheduled
+    as if they had been studied here; answers to cards the deck does not ask are left out."""
+    ids = {(c.fact_key, c.kind): c.id for c in cards}
+    by_card: dict[str, list[PastAnswer]] = {}
+    for past in deck.history:
+        cid = ids.get((past.fact_key, past.kind))
+        if cid is not None:
+            by_card.setdefault(cid, []).append(past)
+    out = []
+    for cid, answers in by_card.items():
+        state = CardState()
+        for past in sorted(answers, key=lambda p: p.at):
+            after = review(state, past.rating, past.at, params, fuzz_seed(cid, past.at))
+            out.append(Replayed(cid, past.at, past.rating, past.duration_ms, state, after))
+            state = after
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -25,13 +58,15 @@ class DeckImport:
     choose_kinds: bool = False  # store `kinds` as the learner's choice for this deck
     reset: frozenset[str] = frozenset()  # cards whose answer changed: they start again as new
     bundled_sha1: str | None = None  # the bundled file this deck was imported from
+    history: tuple[Replayed, ...] = ()  # past answers (Anki's), for cards not studied here yet
 
 
 def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool = False,
-         reset: Iterable[str] = (), bundled_sha1: str | None = None) -> DeckImport:
+         reset: Iterable[str] = (), bundled_sha1: str | None = None, params: Params | None = None) -> DeckImport:
     kinds = tuple(chosen_kinds) if chosen_kinds else deck.kinds
-    return DeckImport(deck, tuple(plan_cards(deck, kinds)), build_index(deck.facts), kinds, choose,
-                      frozenset(reset), bundled_sha1)
+    cards = tuple(plan_cards(deck, kinds))
+    history = replay(deck, cards, params or Params()) if deck.history else ()
+    return DeckImport(deck, cards, build_index(deck.facts), kinds, choose, frozenset(reset), bundled_sha1, history)
 
 
 def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:

@@ -39,6 +39,12 @@ class Rating(IntEnum):
         return self.name.capitalize()
 
 
+def fuzz_seed(card_id: str, at: datetime) -> str:
+    """One fuzz draw per card and moment of answer: what the rating prompt previews is what is applied, and a
+    replay of the log gives the same due dates."""
+    return f"{card_id}@{iso(at)}"
+
+
 def is_lapse(rating: int, before: CardState) -> bool:
     """A lapse is forgetting a card that had graduated to review: Again on a card in review state."""
     return rating == Rating.AGAIN and before.state == State.REVIEW

@@ -11,11 +11,11 @@ from typing import Protocol
 from trainer import store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
-from trainer.clock import end_of_day, iso, start_of_day
+from trainer.clock import end_of_day, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade, with_accepted
-from trainer.scheduler import CardState, Params, Rating, State, review
+from trainer.scheduler import CardState, Params, Rating, State, fuzz_seed, review
 from trainer.settings import Settings
 
 LEARN_AHEAD = timedelta(minutes=20)
@@ -42,11 +42,6 @@ class Prompter(Protocol):
     def offer_suspend(self, card: CardSpec) -> bool: ...
 
     def self_grade(self, card: CardSpec, number: int, total: int) -> tuple[str, int] | None: ...
-
-
-def fuzz_seed(card_id: str, now: datetime) -> str:
-    """One fuzz draw per card and moment of answer: what the rating prompt previews is what is applied."""
-    return f"{card_id}@{iso(now)}"
 
 
 class Previews(dict[int, CardState]):

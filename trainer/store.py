@@ -73,6 +73,7 @@ class ImportSummary:
     cards_set_aside: int = 0  # cards of facts still in the deck whose question kind the deck dropped
     reset_studied: int = 0  # studied cards whose answer changed: they start again as new
     set_aside_studied: int = 0  # studied cards no longer asked (kept, with their history)
+    history: int = 0  # past answers brought along (an Anki package's review log)
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,7 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
     db.conn.executemany(
         f"UPDATE cards SET state = {NEW_STATE}, step = NULL, stability = NULL, difficulty = NULL, due = NULL, "
         "last_review = NULL, reps = 0, lapses = 0, leech = 0 WHERE id = ?", reset)
+    history = _import_history(db, imp)
     db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
                [json.dumps(imp.index, separators=(",", ":")), deck.name])
     total = db.execute(f"SELECT count(*) FROM cards WHERE deck = ? AND suspended = {ACTIVE}", [deck.name]).fetchone()[0]
@@ -163,7 +165,28 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
     dropped = [c for (c,) in gone_cards if c.rsplit("/", 1)[0] not in gone]
     studied_dropped = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", [c]).fetchone()[0] for c in dropped)
     return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), len(card_rows), total,
-                         len(dropped), studied_reset, studied_dropped)
+                         len(dropped), studied_reset, studied_dropped, history)
+
+
+def _import_history(db: Database, imp: DeckImport) -> int:
+    """Past answers become reviews of the cards not studied here yet (so importing a package twice adds
+    nothing twice); each card takes the state its replayed history leaves. Returns the reviews written."""
+    if not imp.history:
+        return 0
+    fresh = {cid for (cid,) in db.execute("SELECT id FROM cards WHERE deck = ? AND reps = 0", [imp.deck.name])}
+    rows = [r for r in imp.history if r.card_id in fresh]
+    db.conn.executemany(
+        "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, state_before, "
+        "state_after) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?)",
+        [(r.card_id, iso(r.at), int(r.rating > Rating.AGAIN), r.rating, r.duration_ms, Mode.REVIEW,
+          json.dumps(r.before.to_dict()), json.dumps(r.after.to_dict())) for r in rows])
+    last: dict[str, tuple[CardState, int, int]] = {}
+    for r in rows:
+        _, reps, lapses = last.get(r.card_id, (r.after, 0, 0))
+        last[r.card_id] = (r.after, reps + 1, lapses + int(is_lapse(r.rating, r.before)))
+    for cid, (state, reps, lapses) in last.items():
+        _set_card_state(db, cid, state, reps_delta=reps, lapses_delta=lapses)
+    return len(rows)
 
 
 def chosen_kinds(db: Database, deck: str) -> tuple[str, ...] | None:
@@ -514,6 +537,30 @@ def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, r
         if accepted is not None:
             db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) SELECT card_id, ?, reviewed_at "
                        "FROM reviews WHERE id = ?", [accepted, review_id])
+
+
+@dataclass(frozen=True)
+class Studied:
+    """A card as studied here: its FSRS state, counts, and its review log (answer time, rating, milliseconds,
+    state before, state after), for an Anki package that keeps the learner's progress."""
+
+    state: CardState
+    reps: int
+    lapses: int
+    suspended: bool
+    log: tuple[tuple[datetime, int, int, CardState, CardState], ...] = ()
+
+
+def studied(db: Database, deck: str) -> dict[str, Studied]:
+    """Every studied card of a deck with its state and review log (reviews only: practice moved nothing)."""
+    logs: dict[str, list[tuple[datetime, int, int, CardState, CardState]]] = {}
+    for cid, at, rating, ms, before, after in db.execute(
+            f"SELECT r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before, r.state_after FROM reviews r "
+            f"JOIN cards c ON c.id = r.card_id WHERE c.deck = ? AND r.mode = {REVIEW_MODE} ORDER BY r.id", [deck]):
+        was, now = CardState.from_dict(json.loads(before)), CardState.from_dict(json.loads(after))
+        logs.setdefault(cid, []).append((parse_time(at) or datetime.min, int(rating), int(ms or 0), was, now))
+    return {c.id: Studied(c.state, c.reps, c.lapses, c.suspended == Suspension.SET_ASIDE, tuple(logs.get(c.id, ())))
+            for c in find_cards(db, deck, with_suspended=True, studied=True)}
 
 
 def accepted_answers(db: Database, deck: str, card_id: str | None = None) -> dict[str, list[str]]:
