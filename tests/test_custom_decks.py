@@ -104,7 +104,11 @@ def test_reimport_of_an_edited_deck_keeps_reviews_suspends_and_prunes(isolated_h
     assert refused.exit_code == 1 and "add --yes to confirm" in refused.output
     assert con.execute("SELECT count(*) FROM facts WHERE id = 'mine/b'").fetchone()[0] == 1
     assert "Pruned 1 facts." in run(["import", str(deck), "--prune", "--yes"]).output
-    assert con.execute("SELECT card_id FROM reviews").fetchall() == [("mine/a/front-back",)]
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 2  # nothing deleted: an event hides b
+    assert con.execute("SELECT kind FROM events").fetchall() == [("prune",)]
+    assert "Nothing to prune." in run(["import", str(deck), "--prune", "--yes"]).output  # gone for good
+    assert "mine/b" not in run(["cards", "--suspended"]).output
+    assert list((isolated_home).glob("trainer.db.before-prune.bak"))  # a backup first
 
 
 def build_apkg(path: Path) -> None:
@@ -185,10 +189,16 @@ def test_decks_show_and_remove(isolated_home: Path) -> None:
     assert shown.startswith("exam: Ports for Network+") and "  ftp: FTP 20, 21/tcp" in shown
     refused = run(["decks", "remove", "exam"])
     assert refused.exit_code == 1 and "add --yes" in refused.output
-    assert "Removed deck 'exam' and 1 reviews." in run(["decks", "remove", "exam", "--yes"]).output
+    removed = run(["decks", "remove", "exam", "--yes"]).output
+    assert "Removed deck 'exam'; its 1 reviews stay in the log (importing it again brings it back)." in removed
+    assert "No decks yet" in run(["decks"]).output
     con = sqlite3.connect(isolated_home / "trainer.db")
-    tables = ("decks", "facts", "cards", "reviews")
-    assert [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables] == [0] * 4
+    assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1  # nothing deleted
+    assert con.execute("SELECT kind, deck FROM events").fetchall() == [("remove_deck", "exam")]
+    assert list(isolated_home.glob("trainer.db.before-decks-remove.bak"))
+    back = run(["review", "--deck", "exam", "--new", "0"]).output  # the bundled deck comes back, history too
+    assert "Imported the bundled deck 'exam'" in back
+    assert con.execute("SELECT reps FROM cards WHERE id = 'exam/ftp/service-port'").fetchone()[0] == 1
 
 
 def test_oversized_files_are_refused(isolated_home: Path, tmp_path: Path) -> None:
@@ -256,7 +266,7 @@ def test_on_my_own_deck_i_can_accept_an_answer_from_now_on(isolated_home: Path, 
     with keys("the CIA triad\r" "a\r" "\x03"):  # marked wrong; `a` and Enter accept it
         result = run(["review", "--interactive", "--deck", "mine"])
     assert "Accepted: 'the CIA triad' is right for this card from now on." in result.output
-    assert rows(isolated_home, "SELECT correct, rating FROM reviews") == [{"correct": 1, "rating": 3}]
+    assert rows(isolated_home, "SELECT correct, rating FROM log") == [{"correct": 1, "rating": 3}]
     assert "Session: 1 answered, 1 right (100%)." in result.output
     run(["import", str(deck)])  # re-importing the unchanged file keeps what was accepted
     later = run(["review", "--deck", "mine"], input="the CIA triad\n", when="2026-03-09T09:00:00+00:00").output
@@ -269,4 +279,4 @@ def test_answers_of_the_bundled_decks_cannot_be_accepted_in_study(isolated_home:
     with keys("2222\r" "a\r" "\x03"):  # `a` does nothing here: Enter keeps the suggested Again
         result = run(["review", "--interactive", "--new", "1"])
     assert "Accepted" not in result.output
-    assert rows(isolated_home, "SELECT correct, rating FROM reviews") == [{"correct": 0, "rating": 1}]
+    assert rows(isolated_home, "SELECT correct, rating FROM log") == [{"correct": 0, "rating": 1}]

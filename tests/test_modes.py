@@ -75,7 +75,7 @@ def test_multiple_choice_with_arrow_keys_in_the_terminal(isolated_home: Path) ->
     with keys("\r" "\x1b[B\x1b[B\x1b[B\x1b[B\r\r" + "\x03"):  # Enter alone: nothing; down four times: the 4th
         result = run(["review", "--interactive", "--choice", "--new", "1", "--seed", "3"])
     assert result.exit_code == 0, result.output
-    answers = db(isolated_home).execute("SELECT answer FROM reviews").fetchall()
+    answers = db(isolated_home).execute("SELECT answer FROM log").fetchall()
     assert answers == [(fourth,)]  # the lone Enter before the arrows answered nothing
 
 
@@ -110,7 +110,7 @@ def test_undo_takes_back_the_answer_on_enter_and_the_card_comes_back_with_an_emp
     with keys("99\r" + undo + "20 21\r\r" "\x03"):
         result = run(["review", "--interactive", "--new", "1"])
     assert "Undone" in result.output
-    rows = db(isolated_home).execute("SELECT answer, correct FROM reviews").fetchall()
+    rows = db(isolated_home).execute("SELECT answer, correct FROM log").fetchall()
     assert rows == [("20 21", 1)]  # nothing typed at the rating prompt reached the next answer
     assert "Session: 1 answered, 1 right (100%)." in result.output
 
@@ -182,7 +182,7 @@ def test_ahead_and_extra(isolated_home: Path) -> None:
 def test_an_undone_multiple_choice_card_keeps_its_option_order(isolated_home: Path) -> None:
     with keys("1\ru\r" "1\r\r" "\x03"):
         result = run(["review", "--interactive", "--choice", "--new", "1"])
-    answers = [a for (a,) in db(isolated_home).execute("SELECT answer FROM reviews")]
+    answers = [a for (a,) in db(isolated_home).execute("SELECT answer FROM log")]
     assert "Undone" in result.output and len(answers) == 1
     verdicts = [ln for ln in result.output.splitlines() if ln[:1] in "✓✗"]
     assert len(verdicts) == 2 and verdicts[0] == verdicts[1]  # option 1 was the same option both times

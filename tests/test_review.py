@@ -15,7 +15,7 @@ from trainer.cli import cli
 
 
 def reviews(home: Path) -> list[dict]:
-    return rows(home, "SELECT * FROM reviews ORDER BY id")
+    return rows(home, "SELECT * FROM log ORDER BY id")
 
 
 def set_no_fuzz(home: Path) -> None:

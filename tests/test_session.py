@@ -82,7 +82,7 @@ def test_an_override_is_saved_and_an_undo_forgets_the_answer(isolated_home: Path
     summary = run(db, fake, 2)
     assert fake.notices == ["Undone: that answer is forgotten; the card comes again."]
     assert fake.asked[1:3] == ["Which port does SSH use?", "Which port does SSH use?"]  # asked again at once
-    ratings = db.execute("SELECT card_id, rating FROM reviews ORDER BY id").fetchall()
+    ratings = db.execute("SELECT card_id, rating FROM log ORDER BY id").fetchall()
     assert ratings == [("exam/ftp/service-port", Rating.EASY), ("exam/ssh/service-port", Rating.GOOD)]
     ftp = store.card_by_id(db, "exam/ftp/service-port")
     assert ftp is not None and ftp.state.due is not None and ftp.state.due - T0 > timedelta(days=1)  # Easy graduates

@@ -7,6 +7,7 @@ import os
 import sqlite3
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -160,6 +161,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     def day_start(at: datetime) -> datetime:
         return start_of_day(at, local_tz(), settings.day_starts_at)
 
+    run_id = uuid.uuid4().hex  # this session: its new cards are not handed out by another one
     headings: dict[int, str] = {}
     queue: list[Any]
     if confusions:
@@ -176,7 +178,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
             out(f"No leeches: no active card has failed {store.LEECH_FAILS} times.")
             return
     else:
-        queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra)
+        queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra, session=run_id)
         if queue:
             out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
         elif ahead:
@@ -193,8 +195,11 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     options = session.Options(choice=use_choice, seed=seed, practice_unless_due=drill and not count_as_review)
     refill = None if (confusions or leeches) else (
         lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
-    result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, settings.params(),
-                         options, deck, headings, refill, day_start)
+    try:
+        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, settings.params(),
+                             options, deck, headings, refill, day_start)
+    finally:
+        store.release(db, run_id)
     for line in render.summary_lines(result, now()):
         out(line)
 
@@ -234,11 +239,11 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
 @cli.command(short_help="Take back the last answer.")
 @db_option
 def undo(db_path: Path | None) -> None:
-    """Take back the last answer: its review goes and the card is as it was before."""
-    from trainer import render, store
+    """Take back the last answer: the card is rebuilt from the reviews left (the answer stays in the log, cancelled)."""
+    from trainer import history, render, store
 
     db = _open(db_path)
-    undone = store.undo_last(db)
+    undone = history.undo(db, store.settings(db).params(), now())
     if undone is None:
         raise TrainerError("nothing to undo: no answers recorded")
     card = store.card_by_id(db, undone.card_id)
@@ -319,7 +324,7 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     unknown = [c for c, r in rows.items() if r is None]
     if unknown:
         raise TrainerError(f"no card with id '{unknown[0]}' (`trainer cards` lists ids)")
-    removed = [c for c, r in rows.items() if r is not None and r.suspended == store.Suspension.REMOVED]
+    removed = [c for c, r in rows.items() if r is not None and r.suspended >= store.Suspension.REMOVED]
     if removed and not on:
         raise TrainerError(f"'{removed[0]}' left its deck's file: put the fact back in the file and import it again")
     n = store.set_suspended(db, card_ids, on)
@@ -354,8 +359,11 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
             raise TrainerError(f"a deck named '{d.name}' already exists, imported from {Path(source).name}: "
                                f"--deck NAME imports {Path(d.source).name} as a new deck, --replace updates "
                                f"'{d.name}' from it")
+    from trainer.db import backup
     from trainer.import_plan import plan
 
+    if replace and any(store.deck_source(db, d.name) is not None for d in decks):
+        backup(db, "replace")
     params = store.settings(db).params()
     summaries = store.import_decks(db, [plan(d, store.chosen_kinds(db, d.name), params=params) for d in decks],
                                    now())
@@ -383,7 +391,10 @@ def _prune(db: Any, deck_names: list[str], yes: bool) -> None:
         if len(gone) > 20:
             click.echo(f"  ... and {len(gone) - 20} more")
         click.confirm(f"Delete these {len(gone)} facts, no longer in the file, and all their reviews?", abort=True)
-    click.echo(f"Pruned {store.delete_facts(db, gone)} facts.")
+    from trainer.db import backup
+
+    backup(db, "prune")
+    click.echo(f"Pruned {store.prune_facts(db, gone, now())} facts.")
 
 
 @cli.command(short_help="Write a deck as YAML, CSV or an Anki package.")
@@ -506,18 +517,20 @@ def decks_set(name: str, kinds: str, db_path: Path | None) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask first.")
 @db_option
 def decks_remove(name: str, yes: bool, db_path: Path | None) -> None:
-    """Delete a deck and every review of its cards."""
+    """Take a deck out of study and out of every listing; its reviews stay in the log."""
     from trainer import store
+    from trainer.db import backup
 
     db = _open(db_path)
     if store.deck_of(db, name) is None:
         raise TrainerError(f"no deck named '{name}'")
     if not yes:
         if not sys.stdin.isatty():
-            raise TrainerError(f"removing '{name}' deletes its reviews: add --yes to confirm")
-        click.confirm(f"Delete deck '{name}' and all its reviews?", abort=True)
-    n = store.remove_deck(db, name)
-    click.echo(f"Removed deck '{name}' and {n} reviews.")
+            raise TrainerError(f"removing '{name}' takes it out of study: add --yes to confirm")
+        click.confirm(f"Remove deck '{name}' from study?", abort=True)
+    backup(db, "decks-remove")
+    n = store.remove_deck(db, name, now())
+    click.echo(f"Removed deck '{name}'; its {n} reviews stay in the log (importing it again brings it back).")
 
 
 @cli.command(short_help="Progress: today, streak, forecast, heatmap.")
@@ -619,8 +632,10 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     if fit.after[0] >= fit.before[0] and not yes:
         click.echo("The fitted parameters predict your answers no better: nothing changed (--yes keeps them anyway).")
         return
-    store.set_setting(db, "weights", list(fit.weights))
-    n = opt.rebuild(db, store.settings(db).params())
+    from trainer.db import backup
+
+    backup(db, "optimize")
+    n = opt.adopt(db, fit.weights, store.settings(db).params())
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 

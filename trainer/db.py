@@ -20,8 +20,9 @@ class Database:
     """The learner's connection: plain sqlite3 for the few calls the app makes, so starting a session does
     not import sqlite-utils (40 ms); sqlite-utils runs the migrations when there are any."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
         self.conn = conn
+        self.path = path
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -153,8 +154,27 @@ def m006_accepted_answers(db: sqlite_utils.Database) -> None:
                "PRIMARY KEY (card_id, answer))")
 
 
+def m007_events(db: sqlite_utils.Database) -> None:
+    """Nothing is deleted or rewritten any more: an undo, a rating override, a removed deck or pruned facts are
+    events. `amends` holds what the events make of a review (sparse: only reviews with events), and the view
+    `log` is the review log as it now reads: cancelled reviews left out, overridden ratings applied.
+    Claims keep two sessions from handing out the same new card."""
+    db.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, "
+               "review_id INTEGER, card_id TEXT, deck TEXT, data TEXT)")
+    db.execute("CREATE INDEX events_review ON events(review_id) WHERE review_id IS NOT NULL")
+    db.execute("CREATE TABLE amends (review_id INTEGER PRIMARY KEY, cancelled INTEGER NOT NULL DEFAULT 0, "
+               "rating INTEGER, correct INTEGER, state_after TEXT)")
+    db.execute("CREATE VIEW log AS SELECT r.id, r.card_id, r.reviewed_at, r.answer, "
+               "coalesce(a.correct, r.correct) AS correct, coalesce(a.rating, r.rating) AS rating, r.duration_ms, "
+               "r.mode, r.state_before, coalesce(a.state_after, r.state_after) AS state_after "
+               "FROM reviews r LEFT JOIN amends a ON a.review_id = r.id WHERE a.cancelled IS NOT 1")
+    db.execute("CREATE TABLE claims (card_id TEXT PRIMARY KEY, session TEXT NOT NULL, until TEXT NOT NULL)")
+    db.table("decks").add_column("removed_at", str)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
-                                           m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers]
+                                           m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
+                                           m007_events]
 
 
 def _applied(db: Database) -> list[str]:
@@ -212,7 +232,7 @@ def open_db(path: Path) -> Database:
         raise StoreError(f"{path.parent}: cannot create the data directory ({e.strerror or e})") from None
     try:
         conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)  # transactions are explicit
-        db = Database(conn)
+        db = Database(conn, path)
         db.execute("PRAGMA busy_timeout = 10000")
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
@@ -252,9 +272,15 @@ def open_for_reading(path: Path) -> Database:
     return open_db(path)  # let the writable path report what is wrong
 
 
-def _backup(db: Database, path: Path) -> Path:
+def backup(db: Database, before: str) -> Path | None:
+    """Before a command that hides or rewrites much (`decks remove`, `import --prune`, `--replace`, `optimize`),
+    copy the database next to itself, as migrations do; returns the copy (None for a database in memory)."""
+    return _backup(db, db.path, before) if db.path is not None else None
+
+
+def _backup(db: Database, path: Path, before: str | None = None) -> Path:
     """Before migrating a database that holds a learner's history, copy it next to itself."""
-    target = path.with_name(f"{path.name}.before-{_pending(db)[0]}.bak")
+    target = path.with_name(f"{path.name}.before-{before or _pending(db)[0]}.bak")
     dest = sqlite3.connect(str(target))
     try:
         db.conn.backup(dest)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from trainer import store
+from trainer import history, store
 from trainer.db import Database, writing
 from trainer.errors import TrainerError
-from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, is_lapse, review
+from trainer.scheduler import DEFAULT_WEIGHTS, Params
 
 MIN_ITEMS = 400
 
@@ -71,22 +71,11 @@ def fit(db: Database, params: Params) -> Fit:
                (before.log_loss, before.rmse_bins), (after.log_loss, after.rmse_bins), tuple(fitted))
 
 
-def rebuild(db: Database, params: Params) -> int:
-    """Replay every card's reviews with `params`: the log is the truth, card states only a cache. Returns cards."""
-    by_card: dict[str, list[store.LoggedReview]] = {}
-    for r in store.review_log(db):
-        by_card.setdefault(r.card_id, []).append(r)
+def adopt(db: Database, weights: tuple[float, ...], params: Params) -> int:
+    """Keep the fitted parameters and rebuild every card from its log with them, in one transaction: a kill
+    or a full disk leaves the old parameters with the old states, never one without the other."""
+    from dataclasses import replace
+
     with writing(db):
-        for cid, revs in by_card.items():
-            state = CardState()
-            reps = lapses = 0
-            states = []
-            for r in revs:
-                before = state
-                if r.mode == store.Mode.REVIEW:  # practice answers never moved the schedule
-                    state = review(state, r.rating, r.at, params)
-                    reps += 1
-                    lapses += int(is_lapse(r.rating, before))
-                states.append((r.id, before, state))
-            store.rewrite_history(db, cid, states, state, reps, lapses)
-    return len(by_card)
+        store.set_setting(db, "weights", list(weights))
+        return history.rebuild_all(db, replace(params, weights=weights))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Protocol
 
-from trainer import store
+from trainer import history, store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
 from trainer.clock import end_of_day, start_of_day
@@ -84,16 +84,24 @@ class Summary:
         return 100.0 * self.correct / self.answered if self.answered else 0.0
 
 
+CLAIM_HOURS = 6
+
+
 def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
-                deck: str | None = None, new_limit: int | None = None, extra: int = 0) -> list[store.CardRow]:
-    """Due cards first (most overdue first), then new cards up to what today's limit leaves (+ extra)."""
+                deck: str | None = None, new_limit: int | None = None, extra: int = 0,
+                session: str = "") -> list[store.CardRow]:
+    """Due cards first (most overdue first), then new cards up to what today's limit leaves (+ extra); the new
+    cards are claimed for `session`, so a second session open at the same time hands out others."""
     today = start_of_day(now, tz, settings.day_starts_at)
     done_reviews, done_new = store.counts_since(db, today)
     due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck,
                           end_of_day(now, tz, settings.day_starts_at))
     allowed_new = (new_limit if new_limit is not None else settings.new_per_day - done_new)
     skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
-    fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip)
+    fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip,
+                            claimed_by_others=store.claims_of_others(db, session, now))
+    if session and fresh:
+        store.claim(db, [c.id for c in fresh], session, now + timedelta(hours=CLAIM_HOURS))
     return due + fresh
 
 
@@ -288,28 +296,38 @@ def _show(prompter: Prompter, spec: CardSpec, verdict: Verdict, after: CardState
     prompter.show_verdict(spec, verdict, after, now, extra)
 
 
-def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdict, after: CardState,
-          saved: store.Recorded, now: datetime, params: Params,
-          offer_accept: bool = False) -> tuple[int | None, CardState, store.Recorded]:
+def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdict, saved: store.Recorded,
+          now: datetime, params: Params, offer_accept: bool = False) -> tuple[int | None, CardState, store.Recorded]:
     """The learner confirms or overrides the suggested rating, undoes the answer, or (`offer_accept`) accepts
     their answer from now on; the rating chosen (None: they left, UNDO), the card's state after it, and the
-    review as recorded."""
-    previews = Previews(card.state, now, params, {verdict.rating: after}, fuzz_seed(card.id, now))
+    review as recorded. Undo and overrides are events: the review stays in the log, the card is rebuilt."""
+    previews = Previews(saved.before, now, params, {verdict.rating: saved.after}, fuzz_seed(card.id, now))
     chosen = prompter.choose_rating(verdict.rating, previews, now, offer_accept)
+    after = saved.after
     if chosen == ACCEPT:
-        after = previews[Rating.GOOD]
-        store.amend_rating(db, saved.review_id, card, verdict.rating, Rating.GOOD, after, accepted=verdict.answer)
+        store.accept_answer(db, card.id, verdict.answer, now)
+        after = history.override(db, params, now, saved.review_id, card.id, Rating.GOOD, correct=True)
         prompter.notice(f"Accepted: '{verdict.answer.strip()}' is right for this card from now on.")
-        return Rating.GOOD, after, replace(saved, new_leech=store.refresh_leech(db, card.id))
+        return Rating.GOOD, after, replace(saved, new_leech=False)
     if chosen == UNDO:
-        store.undo_last(db, saved.review_id)
+        history.undo(db, params, now, saved.review_id)
         prompter.notice("Undone: that answer is forgotten; the card comes again.")
     elif chosen is not None and chosen != verdict.rating:
-        after = previews[chosen]  # the interval the prompt showed, fuzz included
-        store.amend_rating(db, saved.review_id, card, verdict.rating, chosen, after)
+        after = history.override(db, params, now, saved.review_id, card.id, chosen)  # = the interval previewed
         if (chosen == Rating.AGAIN) != (verdict.rating == Rating.AGAIN):
             saved = replace(saved, new_leech=store.refresh_leech(db, card.id))
     return chosen, after, saved
+
+
+def _record(db: Database, card: store.CardRow, given: _Answer, verdict: Verdict, now: datetime, params: Params,
+            mode: store.Mode) -> store.Recorded:
+    """Save the answer at once, scheduled from the card's state as it is in the database at that moment."""
+    def schedule(state: CardState) -> CardState:
+        return review(state, verdict.rating, now, params, fuzz_seed(card.id, now))
+
+    return store.record_review(db, card, now, given.text, verdict.correct, verdict.rating, int(given.seconds * 1000),
+                               schedule, mode=mode,
+                               confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
 
 
 def _mode(card: store.CardRow, options: Options, now: datetime,
@@ -351,10 +369,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
                            card.state.state == State.NEW)
         now = clock()
-        after = review(card.state, verdict.rating, now, params, fuzz_seed(card.id, now))
-        saved = store.record_review(db, card, now, given.text, verdict.correct, verdict.rating,
-                                    int(given.seconds * 1000), after, mode=mode,
-                                    confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
+        saved = _record(db, card, given, verdict, now, params, mode)
+        after = saved.after
         summary.answered += 1
         if given.self_rating is None:
             _show(prompter, spec, verdict, after if reviewing else None, now)
@@ -363,7 +379,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         rating: int | None = verdict.rating
         if options.rate and reviewing and given.self_rating is None:
             offer = decks.own(card.deck) and not verdict.correct and not spec.choices and bool(verdict.answer.strip())
-            rating, after, saved = _rate(db, prompter, card, verdict, after, saved, now, params, offer)
+            rating, after, saved = _rate(db, prompter, card, verdict, saved, now, params, offer)
             if rating == UNDO:
                 summary.answered -= 1
                 cards.again(card)

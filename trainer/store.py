@@ -14,6 +14,7 @@ from trainer.cards import fact_id
 from trainer.clock import iso, parse_time
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
+from trainer.errors import StoreError
 from trainer.scheduler import LEECH_FAILS, CardState, Rating, State, is_lapse
 from trainer.settings import Settings
 
@@ -26,6 +27,7 @@ class Suspension(IntEnum):
     ACTIVE = 0
     SET_ASIDE = 1  # by the learner (`trainer suspend`, a leech)
     REMOVED = 2  # its fact left the deck's file, or the deck no longer asks its kind: kept with its history
+    PRUNED = 3  # pruned or its deck removed: hidden for good (its reviews stay in the log)
 
 
 class Mode(str, Enum):
@@ -41,6 +43,7 @@ class Mode(str, Enum):
 # The vocabulary is written into the SQL text rather than bound, because SQLite uses a partial index
 # (cards_due, cards_new) only when a query names the same constant as the index does.
 ACTIVE, SET_ASIDE, REMOVED = int(Suspension.ACTIVE), int(Suspension.SET_ASIDE), int(Suspension.REMOVED)
+PRUNED = int(Suspension.PRUNED)
 REVIEW_MODE, PRACTICE_MODE = f"'{Mode.REVIEW.value}'", f"'{Mode.PRACTICE.value}'"
 NEW_STATE, REVIEW_STATE = int(State.NEW), int(State.REVIEW)
 LEARNING_STATES = f"({int(State.LEARNING)}, {int(State.RELEARNING)})"
@@ -113,7 +116,7 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
         "INSERT INTO decks (name, title, description, source, kinds, format, imported_at, bundled_sha1) "
         "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
         "description=excluded.description, source=excluded.source, kinds=excluded.kinds, "
-        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1",
+        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1, removed_at=NULL",
         [deck.name, deck.title, deck.description, deck.source, json.dumps(list(deck.kinds)), iso(now),
          imp.bundled_sha1],
     )
@@ -128,7 +131,7 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
         data = json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)
         if fid not in old:
             added += 1
-        elif old[fid][0] != data or old[fid][1] == REMOVED:
+        elif old[fid][0] != data or old[fid][1] >= REMOVED:
             updated += 1
         else:
             unchanged += 1
@@ -140,17 +143,17 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
     db.conn.executemany(
         f"INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, {ACTIVE}) "
         "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
-        f"suspended=CASE WHEN facts.suspended = {REMOVED} THEN {ACTIVE} ELSE facts.suspended END",
+        f"suspended=CASE WHEN facts.suspended >= {REMOVED} THEN {ACTIVE} ELSE facts.suspended END",
         fact_rows,
     )
     db.conn.executemany("INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)", card_rows)
     db.conn.executemany(
-        f"UPDATE cards SET position = ?, suspended = CASE WHEN suspended = {REMOVED} THEN {ACTIVE} ELSE suspended END "
+        f"UPDATE cards SET position = ?, suspended = CASE WHEN suspended >= {REMOVED} THEN {ACTIVE} ELSE suspended END "
         "WHERE id = ?", card_updates)
     kept = {r[0] for r in fact_rows}
-    gone_facts = [fid for fid in old if fid not in kept and old[fid][1] != REMOVED]
+    gone_facts = [fid for fid in old if fid not in kept and old[fid][1] < REMOVED]
     db.conn.executemany(f"UPDATE facts SET suspended = {REMOVED} WHERE id = ?", [(f,) for f in gone_facts])
-    gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s != REMOVED]
+    gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s < REMOVED]
     db.conn.executemany(f"UPDATE cards SET suspended = {REMOVED} WHERE id = ?", gone_cards)
     reset = [(c,) for c in sorted(imp.reset) if c in old_cards]
     studied_reset = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", r).fetchone()[0] for r in reset)
@@ -203,7 +206,8 @@ def bundled_decks(db: Database) -> dict[str, str]:
 
 def deck_of(db: Database, name: str) -> Deck | None:
     """A deck as stored: its live facts in order, ready to export."""
-    row = db.execute("SELECT name, title, description, source, kinds FROM decks WHERE name = ?", [name]).fetchone()
+    row = db.execute("SELECT name, title, description, source, kinds FROM decks WHERE name = ? AND removed_at IS NULL",
+                     [name]).fetchone()
     if row is None:
         return None
     return Deck(name=row[0], title=row[1] or row[0], description=row[2] or "", source=row[3] or "",
@@ -216,38 +220,37 @@ def removed_facts(db: Database, deck: str) -> list[str]:
                                      "ORDER BY position", [deck])]
 
 
-def delete_facts(db: Database, fact_ids: list[str]) -> int:
-    """Delete facts with their cards, reviews and confusions; the caller has asked the learner first."""
+def prune_facts(db: Database, fact_ids: list[str], now: datetime) -> int:
+    """Hide facts gone from their deck's file for good, with their cards; the caller has asked the learner
+    first. Nothing is deleted: an event says so, and their reviews stay in the log."""
     with writing(db):
         for fid in fact_ids:
-            cards = [r[0] for r in db.execute("SELECT id FROM cards WHERE fact_id = ?", [fid])]
-            for cid in cards:
-                db.execute("DELETE FROM confusions WHERE card_id = ? OR review_id IN "
-                           "(SELECT id FROM reviews WHERE card_id = ?)", [cid, cid])
-                db.execute("DELETE FROM reviews WHERE card_id = ?", [cid])
-            db.execute("DELETE FROM confusions WHERE fact_id = ? OR other_fact_id = ?", [fid, fid])
-            db.execute("DELETE FROM cards WHERE fact_id = ?", [fid])
-            db.execute("DELETE FROM facts WHERE id = ?", [fid])
+            _event(db, now, "prune", deck=fid.split("/")[0], data={"fact": fid})
+            db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE id = ?", [fid])
+            db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE fact_id = ?", [fid])
     return len(fact_ids)
 
 
-def remove_deck(db: Database, name: str) -> int:
-    """Delete a deck and everything learned in it; returns the number of reviews deleted."""
+def remove_deck(db: Database, name: str, now: datetime) -> int:
+    """Remove a deck from study and from every listing; returns how many of its reviews the log keeps.
+    Importing a deck of that name again brings it back, with its history."""
     with writing(db):
-        n = db.execute("SELECT count(*) FROM reviews WHERE card_id IN (SELECT id FROM cards WHERE deck = ?)",
+        n = db.execute("SELECT count(*) FROM log WHERE card_id IN (SELECT id FROM cards WHERE deck = ?)",
                        [name]).fetchone()[0]
-        delete_facts(db, [r[0] for r in db.execute("SELECT id FROM facts WHERE deck = ?", [name])])
-        db.execute("DELETE FROM decks WHERE name = ?", [name])
+        _event(db, now, "remove_deck", deck=name)
+        db.execute("UPDATE decks SET removed_at = ? WHERE name = ?", [iso(now), name])
+        db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE deck = ?", [name])
+        db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE deck = ?", [name])
     return int(n)
 
 
 def deck_source(db: Database, name: str) -> str | None:
-    row = db.execute("SELECT source FROM decks WHERE name = ?", [name]).fetchone()
+    row = db.execute("SELECT source FROM decks WHERE name = ? AND removed_at IS NULL", [name]).fetchone()
     return None if row is None else (row[0] or "")
 
 
 def deck_names(db: Database) -> list[str]:
-    return [r[0] for r in db.execute("SELECT name FROM decks ORDER BY name")]
+    return [r[0] for r in db.execute("SELECT name FROM decks WHERE removed_at IS NULL ORDER BY name")]
 
 
 def has_cards(db: Database) -> bool:
@@ -266,8 +269,8 @@ def deck_counts(db: Database, now: datetime, day_end: datetime | None = None) ->
              coalesce(sum(c.suspended = {SET_ASIDE}), 0),
              coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state = {REVIEW_STATE}), 0),
              coalesce(d.source, '')
-           FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended != {REMOVED}
-           GROUP BY d.name ORDER BY d.name""",
+           FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended < {REMOVED}
+           WHERE d.removed_at IS NULL GROUP BY d.name ORDER BY d.name""",
         due_args,
     ).fetchall()
     return [DeckCounts(*r) for r in rows]
@@ -300,11 +303,13 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None,
     return [_row_to_card(r) for r in rows]
 
 
-def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Iterable[str] = ()) -> list[CardRow]:
+def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Iterable[str] = (),
+              claimed_by_others: Iterable[str] = ()) -> list[CardRow]:
     """Unseen cards, deck by deck in the order they were added (the exam deck first), at most one per fact
-    so a card never gives away its sibling."""
+    so a card never gives away its sibling, none another session holds."""
     where, args = _deck_filter(deck)
     seen = set(skip_facts)
+    taken = set(claimed_by_others)
     out: list[CardRow] = []
     cursor = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id JOIN decks d ON d.name = c.deck "
@@ -314,11 +319,30 @@ def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Ite
     for row in cursor:
         if len(out) >= limit:
             break
-        if row[2] in seen:
+        if row[2] in seen or row[0] in taken:
             continue
         seen.add(row[2])
         out.append(_row_to_card(row))
     return out
+
+
+def claims_of_others(db: Database, session: str, now: datetime) -> set[str]:
+    """New cards another live session has handed out (claims lapse after a few hours: a crashed session)."""
+    return {cid for (cid,) in db.execute("SELECT card_id FROM claims WHERE session != ? AND until > ?",
+                                         [session, iso(now)])}
+
+
+def claim(db: Database, card_ids: Iterable[str], session: str, until: datetime) -> None:
+    """This session hands out these new cards: no other session takes them until it ends or `until`."""
+    with writing(db):
+        db.conn.executemany("INSERT INTO claims (card_id, session, until) VALUES (?, ?, ?) ON CONFLICT(card_id) "
+                            "DO UPDATE SET session = excluded.session, until = excluded.until",
+                            [(cid, session, iso(until)) for cid in card_ids])
+
+
+def release(db: Database, session: str) -> None:
+    with writing(db):
+        db.execute("DELETE FROM claims WHERE session = ?", [session])
 
 
 def fact_of(db: Database, deck: str, key: str) -> Fact | None:
@@ -342,14 +366,14 @@ def facts_by_key(db: Database, deck: str, keys: Iterable[str]) -> list[Fact]:
 def facts(db: Database, deck: str) -> list[Fact]:
     """The deck's live facts in deck order."""
     return [Fact.from_dict(json.loads(d)) for (d,) in
-            db.execute(f"SELECT data FROM facts WHERE deck = ? AND suspended != {REMOVED} ORDER BY position", [deck])]
+            db.execute(f"SELECT data FROM facts WHERE deck = ? AND suspended < {REMOVED} ORDER BY position", [deck])]
 
 
 def counts_since(db: Database, since: datetime) -> tuple[int, int]:
     """(reviews, new cards introduced) since `since`, for today's limits."""
     row = db.execute(
         f"SELECT count(*), coalesce(sum(json_extract(state_before, '$.state') = {NEW_STATE}), 0) "
-        f"FROM reviews WHERE reviewed_at >= ? AND mode = {REVIEW_MODE}",
+        f"FROM log WHERE reviewed_at >= ? AND mode = {REVIEW_MODE}",
         [iso(since)],
     ).fetchone()
     return int(row[0]), int(row[1])
@@ -358,7 +382,7 @@ def counts_since(db: Database, since: datetime) -> tuple[int, int]:
 def facts_started_since(db: Database, since: datetime) -> set[str]:
     """Facts that had a card seen for the first time since `since`: their siblings wait a day."""
     return {fid for (fid,) in db.execute(
-        "SELECT DISTINCT c.fact_id FROM reviews r JOIN cards c ON c.id = r.card_id "
+        "SELECT DISTINCT c.fact_id FROM log r JOIN cards c ON c.id = r.card_id "
         f"WHERE r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = {NEW_STATE}", [iso(since)])}
 
 
@@ -366,40 +390,51 @@ def facts_started_since(db: Database, since: datetime) -> set[str]:
 class Recorded:
     review_id: int
     new_leech: bool
+    before: CardState  # the card's state when the answer was written (another session may have moved it)
+    after: CardState
 
 
-def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool,
-                  rating: int, duration_ms: int, after: CardState, mode: Mode = Mode.REVIEW,
+def _card_state(db: Database, card_id: str) -> CardState:
+    row = db.execute("SELECT state, step, stability, difficulty, due, last_review FROM cards WHERE id = ?",
+                     [card_id]).fetchone()
+    if row is None:
+        raise StoreError(f"card {card_id} is no longer in the database (its deck was removed meanwhile)")
+    return CardState(state=State(row[0] or 0), step=row[1], stability=row[2], difficulty=row[3],
+                     due=parse_time(row[4]), last_review=parse_time(row[5]))
+
+
+def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool, rating: int,
+                  duration_ms: int, schedule: Callable[[CardState], CardState], mode: Mode = Mode.REVIEW,
                   confused_with: str | None = None) -> Recorded:
-    """Append the answer and, for a review, move the card's cached state: one committed transaction.
-
-    Practice answers are logged with the state unchanged, so they never move the schedule.
-    """
-    practice = mode == Mode.PRACTICE
-    if practice:
-        after = card.state
-    lapse = int(is_lapse(rating, card.state))
-    new_leech = False
+    """Append the answer and, for a review, move the card's cached state: one committed transaction. The new
+    state is `schedule` of the card's state as read inside that transaction, so two sessions answering the
+    same card each build on the other. Practice answers are logged with the state unchanged."""
     with writing(db):
+        if db.execute("SELECT suspended FROM cards WHERE id = ?", [card.id]).fetchone() in (None, (PRUNED,)):
+            raise StoreError(f"card {card.id} is no longer in its deck (the deck was removed meanwhile): "
+                             "this answer was not saved")
+        before = _card_state(db, card.id)
+        after = before if mode == Mode.PRACTICE else schedule(before)
         cur = db.execute(
             "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
             "state_before, state_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [card.id, iso(now), answer, int(correct), rating, duration_ms, mode,
-             json.dumps(card.state.to_dict()), json.dumps(after.to_dict())],
+             json.dumps(before.to_dict()), json.dumps(after.to_dict())],
         )
         review_id = int(cur.lastrowid or 0)
         if confused_with:
             db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
                        [review_id, card.id, card.fact_id, confused_with, iso(now)])
-        if not practice:
-            _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=lapse)
+        new_leech = False
+        if mode != Mode.PRACTICE:
+            _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=int(is_lapse(rating, before)))
             if rating == Rating.AGAIN:
                 new_leech = _mark_leech(db, card.id)
-    return Recorded(review_id, new_leech)
+    return Recorded(review_id, new_leech, before, after)
 
 
 def _fails(db: Database, card_id: str) -> int:
-    return db.execute(f"SELECT count(*) FROM reviews WHERE card_id = ? AND rating = {int(Rating.AGAIN)} "
+    return db.execute(f"SELECT count(*) FROM log WHERE card_id = ? AND rating = {int(Rating.AGAIN)} "
                       f"AND mode = {REVIEW_MODE}",
                       [card_id]).fetchone()[0]
 
@@ -422,32 +457,68 @@ def _mark_leech(db: Database, card_id: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Undone:
+class LoggedAnswer:
+    """One review as the log now reads (overrides applied), for `trainer undo` and replays."""
+
+    id: int
     card_id: str
     answer: str
-    state: CardState
+    at: datetime
+    rating: int
+    mode: Mode
 
 
-def undo_last(db: Database, review_id: int | None = None) -> Undone | None:
-    """Delete the newest review (or `review_id`) and put its card back as it was before it; practice
-    answers changed nothing, so `trainer undo` passes over them."""
+def last_answer(db: Database, review_id: int | None = None) -> LoggedAnswer | None:
+    """The newest review still in the log (practice answers changed nothing: passed over), or `review_id`."""
+    row = db.execute(
+        "SELECT id, card_id, answer, reviewed_at, rating, mode FROM log "
+        + ("WHERE id = ?" if review_id is not None else f"WHERE mode = {REVIEW_MODE} ORDER BY id DESC LIMIT 1"),
+        [review_id] if review_id is not None else []).fetchone()
+    return None if row is None else LoggedAnswer(row[0], row[1], row[2], parse_time(row[3]) or datetime.min,
+                                                 int(row[4]), Mode(row[5]))
+
+
+def card_log(db: Database, card_id: str) -> list[LoggedAnswer]:
+    """A card's reviews as the log now reads, oldest first: what its state is rebuilt from."""
+    return [LoggedAnswer(rid, card_id, answer, parse_time(at) or datetime.min, int(r), Mode(m))
+            for rid, answer, at, r, m in db.execute(
+                "SELECT id, answer, reviewed_at, rating, mode FROM log WHERE card_id = ? ORDER BY reviewed_at, id",
+                [card_id])]
+
+
+def _event(db: Database, now: datetime, kind: str, review_id: int | None = None, card_id: str | None = None,
+           deck: str | None = None, data: Any = None) -> None:
+    db.execute("INSERT INTO events (at, kind, review_id, card_id, deck, data) VALUES (?, ?, ?, ?, ?, ?)",
+               [iso(now), kind, review_id, card_id, deck, None if data is None else json.dumps(data)])
+
+
+def cancel_review(db: Database, review_id: int, now: datetime) -> None:
+    """An undo: the review stays in the table, an event cancels it, and the log reads as if it never was."""
     with writing(db):
-        row = db.execute(
-            "SELECT id, card_id, answer, rating, mode, state_before FROM reviews "
-            + ("WHERE id = ?" if review_id is not None else f"WHERE mode = {REVIEW_MODE} ORDER BY id DESC LIMIT 1"),
-            [review_id] if review_id is not None else [],
-        ).fetchone()
-        if row is None:
-            return None
-        rid, cid, answer, rating, mode, before_json = row
-        before = CardState.from_dict(json.loads(before_json))
-        db.execute("DELETE FROM confusions WHERE review_id = ?", [rid])
-        db.execute("DELETE FROM reviews WHERE id = ?", [rid])
-        if mode != Mode.PRACTICE:
-            lapse = int(is_lapse(rating, before))
-            _set_card_state(db, cid, before, reps_delta=-1, lapses_delta=-lapse)
-            refresh_leech(db, cid)
-    return Undone(cid, answer, before)
+        _event(db, now, "undo", review_id=review_id)
+        db.execute("INSERT INTO amends (review_id, cancelled) VALUES (?, 1) "
+                   "ON CONFLICT(review_id) DO UPDATE SET cancelled = 1", [review_id])
+
+
+def amend_review(db: Database, review_id: int, now: datetime, rating: int, correct: bool | None = None) -> None:
+    """A rating override (or an answer accepted after the fact): an event, and the log reads the new rating."""
+    with writing(db):
+        _event(db, now, "rating", review_id=review_id, data={"rating": rating, "correct": correct})
+        db.execute("INSERT INTO amends (review_id, rating, correct) VALUES (?, ?, ?) ON CONFLICT(review_id) DO UPDATE "
+                   "SET rating = excluded.rating, correct = coalesce(excluded.correct, amends.correct)",
+                   [review_id, rating, None if correct is None else int(correct)])
+
+
+def amend_state(db: Database, review_id: int, after: CardState) -> None:
+    """What an amended review now leaves the card at, as the log reads it (kept beside the review, not in it)."""
+    db.execute("UPDATE amends SET state_after = ? WHERE review_id = ?", [json.dumps(after.to_dict()), review_id])
+
+
+def set_card(db: Database, card_id: str, state: CardState, reps: int, lapses: int) -> None:
+    """Replace a card's cached state (rebuilt from its log)."""
+    with writing(db):
+        db.execute("UPDATE cards SET reps = ?, lapses = ? WHERE id = ?", [reps, lapses, card_id])
+        _set_card_state(db, card_id, state, reps_delta=0, lapses_delta=0)
 
 
 def card_by_id(db: Database, card_id: str) -> CardRow | None:
@@ -488,7 +559,7 @@ def find_cards(db: Database, deck: str | None = None, kind: str | None = None, *
 
 def card_ids_matching(db: Database, pattern: str) -> list[str]:
     """Ids of the cards still in their deck that match a glob pattern (`exam/*/range`), in deck order."""
-    return [r[0] for r in db.execute("SELECT id FROM cards WHERE id GLOB ? AND suspended != ? "
+    return [r[0] for r in db.execute("SELECT id FROM cards WHERE id GLOB ? AND suspended < ? "
                                       "ORDER BY deck, position", [pattern, REMOVED])]
 
 
@@ -504,10 +575,11 @@ def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int
 
 def worst_confusions(db: Database, limit: int = 10, deck: str | None = None) -> list[tuple[str, str, int, str]]:
     """(fact, other fact, times, card last failed) for the most frequent confusions, either way round."""
-    where, args = (" WHERE substr(card_id, 1, ?) = ?", [len(deck) + 1, deck + "/"]) if deck else ("", [])
+    where, args = (" AND substr(card_id, 1, ?) = ?", [len(deck) + 1, deck + "/"]) if deck else ("", [])
     rows = db.execute(
         "SELECT min(fact_id, other_fact_id) AS a, max(fact_id, other_fact_id) AS b, count(*) AS n, "
-        f"max(card_id) FROM confusions{where} GROUP BY a, b ORDER BY n DESC, a LIMIT ?", [*args, limit]).fetchall()
+        "max(card_id) FROM confusions WHERE review_id NOT IN (SELECT review_id FROM amends WHERE cancelled = 1)"
+        f"{where} GROUP BY a, b ORDER BY n DESC, a LIMIT ?", [*args, limit]).fetchall()
     return [(a, b, n, cid) for a, b, n, cid in rows]
 
 
@@ -516,7 +588,7 @@ def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str
     out: dict[str, float] = {}
     for (kind,) in db.execute("SELECT DISTINCT kind FROM cards"):
         times = sorted(d for (d,) in db.execute(
-            "SELECT r.duration_ms FROM reviews r JOIN cards c ON c.id = r.card_id "
+            "SELECT r.duration_ms FROM log r JOIN cards c ON c.id = r.card_id "
             f"WHERE c.kind = ? AND r.correct = 1 AND r.mode = {REVIEW_MODE} ORDER BY r.id DESC LIMIT ?",
             [kind, sample]))
         if len(times) >= minimum:
@@ -525,18 +597,11 @@ def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str
     return out
 
 
-def amend_rating(db: Database, review_id: int, card: CardRow, old_rating: int, rating: int,
-                 after: CardState, accepted: str | None = None) -> None:
-    """The learner overrode the suggested rating: rewrite that review and the card's state. With `accepted`,
-    the learner also accepted their answer for this card from now on: the review counts as right."""
-    delta = int(is_lapse(rating, card.state)) - int(is_lapse(old_rating, card.state))
+def accept_answer(db: Database, card_id: str, answer: str, now: datetime) -> None:
+    """The learner accepted this answer on this card from now on (their own deck): kept apart from the deck."""
     with writing(db):
-        db.execute("UPDATE reviews SET rating = ?, state_after = ?, correct = correct OR ? WHERE id = ?",
-                   [rating, json.dumps(after.to_dict()), int(accepted is not None), review_id])
-        _set_card_state(db, card.id, after, reps_delta=0, lapses_delta=delta)
-        if accepted is not None:
-            db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) SELECT card_id, ?, reviewed_at "
-                       "FROM reviews WHERE id = ?", [accepted, review_id])
+        _event(db, now, "accept", card_id=card_id, data={"answer": answer})
+        db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) VALUES (?, ?, ?)", [card_id, answer, iso(now)])
 
 
 @dataclass(frozen=True)
@@ -555,7 +620,7 @@ def studied(db: Database, deck: str) -> dict[str, Studied]:
     """Every studied card of a deck with its state and review log (reviews only: practice moved nothing)."""
     logs: dict[str, list[tuple[datetime, int, int, CardState, CardState]]] = {}
     for cid, at, rating, ms, before, after in db.execute(
-            f"SELECT r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before, r.state_after FROM reviews r "
+            f"SELECT r.card_id, r.reviewed_at, r.rating, r.duration_ms, r.state_before, r.state_after FROM log r "
             f"JOIN cards c ON c.id = r.card_id WHERE c.deck = ? AND r.mode = {REVIEW_MODE} ORDER BY r.id", [deck]):
         was, now = CardState.from_dict(json.loads(before)), CardState.from_dict(json.loads(after))
         logs.setdefault(cid, []).append((parse_time(at) or datetime.min, int(rating), int(ms or 0), was, now))
@@ -587,7 +652,7 @@ def card_states(db: Database, deck: str | None = None) -> list[tuple[CardState, 
 
 def reviews_per_day(db: Database, day_modifier: str, since: datetime) -> list[tuple[str, int]]:
     """(study day, reviews) since `since`; `day_modifier` is the SQLite date() shift to local study days."""
-    return db.execute(f"SELECT date(reviewed_at, ?) AS d, count(*) FROM reviews WHERE mode = {REVIEW_MODE} "
+    return db.execute(f"SELECT date(reviewed_at, ?) AS d, count(*) FROM log WHERE mode = {REVIEW_MODE} "
                       "AND reviewed_at >= ? GROUP BY d", [day_modifier, iso(since)]).fetchall()
 
 
@@ -600,7 +665,7 @@ def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
 
 def mature_reviews_since(db: Database, since: datetime) -> tuple[int, int]:
     """(reviews, passed) of cards that were in review state when answered: the "true retention" sample."""
-    row = db.execute(f"SELECT count(*), coalesce(sum(rating > {int(Rating.AGAIN)}), 0) FROM reviews "
+    row = db.execute(f"SELECT count(*), coalesce(sum(rating > {int(Rating.AGAIN)}), 0) FROM log "
                      f"WHERE mode = {REVIEW_MODE} AND reviewed_at >= ? AND json_extract(state_before, '$.state') = "
                      f"{REVIEW_STATE}", [iso(since)]).fetchone()
     return int(row[0]), int(row[1])
@@ -620,17 +685,8 @@ def review_log(db: Database, mode: str | None = None) -> list[LoggedReview]:
     where, args = (" WHERE mode = ?", [mode]) if mode else ("", [])
     return [LoggedReview(rid, cid, parse_time(at), int(r), m)  # type: ignore[arg-type]
             for rid, cid, at, r, m in db.execute(
-                f"SELECT id, card_id, reviewed_at, rating, mode FROM reviews{where} ORDER BY card_id, reviewed_at, id",
+                f"SELECT id, card_id, reviewed_at, rating, mode FROM log{where} ORDER BY card_id, reviewed_at, id",
                 args)]
-
-
-def rewrite_history(db: Database, card_id: str, states: list[tuple[int, CardState, CardState]], final: CardState,
-                    reps: int, lapses: int) -> None:
-    """After a replay with new parameters: each review's state before/after, and the card's cached state."""
-    db.conn.executemany("UPDATE reviews SET state_before = ?, state_after = ? WHERE id = ?",
-                        [(json.dumps(b.to_dict()), json.dumps(a.to_dict()), rid) for rid, b, a in states])
-    db.execute("UPDATE cards SET reps = ?, lapses = ? WHERE id = ?", [reps, lapses, card_id])
-    _set_card_state(db, card_id, final, reps_delta=0, lapses_delta=0)
 
 
 def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapses_delta: int) -> None:
@@ -666,8 +722,8 @@ def totals(db: Database, now: datetime, day_end: datetime | None = None) -> dict
         f"FROM cards WHERE suspended = {ACTIVE}",
         due_args,
     ).fetchone()
-    r = db.execute(f"SELECT count(*), coalesce(sum(correct), 0) FROM reviews WHERE mode = {REVIEW_MODE}").fetchone()
-    practice = db.execute(f"SELECT count(*) FROM reviews WHERE mode = {PRACTICE_MODE}").fetchone()[0]
+    r = db.execute(f"SELECT count(*), coalesce(sum(correct), 0) FROM log WHERE mode = {REVIEW_MODE}").fetchone()
+    practice = db.execute(f"SELECT count(*) FROM log WHERE mode = {PRACTICE_MODE}").fetchone()[0]
     susp = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {SET_ASIDE}").fetchone()[0]
     leeches = db.execute(f"SELECT count(*) FROM cards WHERE leech = 1 AND suspended = {ACTIVE}").fetchone()[0]
     return {"cards": c[0], "new": c[1], "learning": c[2], "review": c[3], "due": c[4],

@@ -1,0 +1,84 @@
+"""The review log is the truth: an undo cancels a review, an override amends one, and a card's state is
+rebuilt by replaying what the log now reads through FSRS (each answer's fuzz drawn as it was, so the due
+dates are the ones the learner saw)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from trainer import store
+from trainer.db import Database, writing
+from trainer.scheduler import CardState, Params, fuzz_seed, is_lapse, review
+
+
+@dataclass(frozen=True)
+class Replay:
+    state: CardState
+    reps: int
+    lapses: int
+    afters: dict[int, CardState]  # review id -> the card's state after it
+
+
+def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Replay:
+    """A card's reviews replayed in order; practice answers never moved the schedule."""
+    state, reps, lapses, afters = CardState(), 0, 0, {}
+    for r in log:
+        if r.mode != store.Mode.REVIEW:
+            continue
+        before = state
+        state = review(state, r.rating, r.at, params, fuzz_seed(card_id, r.at))
+        afters[r.id] = state
+        reps += 1
+        lapses += int(is_lapse(r.rating, before))
+    return Replay(state, reps, lapses, afters)
+
+
+def rebuild(db: Database, card_id: str, params: Params) -> Replay:
+    """Set a card's cached state to what its log now says."""
+    result = replay(card_id, store.card_log(db, card_id), params)
+    store.set_card(db, card_id, result.state, result.reps, result.lapses)
+    store.refresh_leech(db, card_id)
+    return result
+
+
+@dataclass(frozen=True)
+class Undone:
+    card_id: str
+    answer: str
+    state: CardState  # the card's state now
+
+
+def undo(db: Database, params: Params, now: datetime, review_id: int | None = None) -> Undone | None:
+    """Cancel the newest review (or `review_id`) and rebuild its card from the reviews left; None when there is
+    nothing to undo. Practice answers changed nothing, so `trainer undo` passes over them."""
+    with writing(db):
+        last = store.last_answer(db, review_id)
+        if last is None:
+            return None
+        store.cancel_review(db, last.id, now)
+        state = rebuild(db, last.card_id, params).state
+    return Undone(last.card_id, last.answer, state)
+
+
+def override(db: Database, params: Params, now: datetime, review_id: int, card_id: str, rating: int,
+             correct: bool | None = None) -> CardState:
+    """The learner chose another rating for a review: an event amends it, and the card is rebuilt."""
+    with writing(db):
+        store.amend_review(db, review_id, now, rating, correct)
+        result = rebuild(db, card_id, params)
+        store.amend_state(db, review_id, result.afters[review_id])
+        return result.state
+
+
+def rebuild_all(db: Database, params: Params) -> int:
+    """Every card rebuilt from its log (after new parameters); returns the number of cards."""
+    by_card: dict[str, list[store.LoggedAnswer]] = {}
+    for r in store.review_log(db):
+        by_card.setdefault(r.card_id, []).append(
+            store.LoggedAnswer(r.id, r.card_id, "", r.at, r.rating, store.Mode(r.mode)))
+    with writing(db):
+        for cid, log in by_card.items():
+            result = replay(cid, log, params)
+            store.set_card(db, cid, result.state, result.reps, result.lapses)
+    return len(by_card)
