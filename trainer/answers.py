@@ -15,7 +15,7 @@ from trainer.cards import CardSpec, names_of, port_sets_of
 from trainer.deck import Fact, Kind, transport_list, transports_of
 from trainer.grading import PortAnswer, normalise
 
-EMPTY_INDEX: dict[str, Any] = {"names": {}, "port_sets": {}, "by_ports": {}}
+EMPTY_INDEX: dict[str, Any] = {"names": {}, "port_sets": {}, "by_ports": {}, "labels": []}
 
 
 def port_key(ports: Iterable[int]) -> str:
@@ -23,8 +23,10 @@ def port_key(ports: Iterable[int]) -> str:
 
 
 def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
-    """Normalised name -> fact keys, port set -> fact keys, port set/transport -> fact keys (JSON-ready)."""
+    """Normalised name -> fact keys, port set -> fact keys, port set/transport -> fact keys, and each fact's
+    own label, normalised (JSON-ready)."""
     names: dict[str, list[str]] = {}
+    labels: set[str] = set()
     port_sets: dict[str, list[str]] = {}
     by_ports: dict[str, list[str]] = {}
     for f in facts:
@@ -35,9 +37,10 @@ def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
             if f.key not in keys:
                 keys.append(f.key)
         port_sets.setdefault(port_key(f.ports), []).append(f.key)
+        labels.add(normalise(f.service or ""))
         for t in transport_list(f.transport):
             by_ports.setdefault(f"{port_key(f.ports)}/{t}", []).append(f.key)
-    return {"names": names, "port_sets": port_sets, "by_ports": by_ports}
+    return {"names": names, "port_sets": port_sets, "by_ports": by_ports, "labels": sorted(labels - {""})}
 
 
 @lru_cache(maxsize=1)
@@ -78,11 +81,13 @@ class _Strong:
 class KnownNames:
     """The deck's own names and every registry name: a one-letter slip never turns one into another, and a
     name beside a port must not be another service's. `strong` leaves out registry names that are also plain
-    words (`time`, `auth`), for the words around an answer."""
+    words (`time`, `auth`), for the words around an answer; `labels` are the names the deck's facts go by
+    (`telnet`), which are never a word of explanation."""
 
-    def __init__(self, deck_names: Iterable[str]) -> None:
+    def __init__(self, deck_names: Iterable[str], labels: Iterable[str] = ()) -> None:
         self.deck_names = frozenset(deck_names)
         self.strong = _Strong(self.deck_names)
+        self.labels = frozenset(labels)
 
     def __contains__(self, name: object) -> bool:
         return name in self.deck_names or name in curated_terms() or name in registry_names()
@@ -96,7 +101,7 @@ class DeckAnswers:
         self.port_sets: dict[str, list[str]] = index.get("port_sets", {})
         self.by_ports: dict[str, list[str]] = index.get("by_ports", {})
         self._load = load
-        self.known = KnownNames(self.names)
+        self.known = KnownNames(self.names, index.get("labels", ()))
 
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """Other facts may rightly answer too: SFTP on port 22/tcp; 465, also called SMTPS, for SMTPS."""

@@ -172,9 +172,29 @@ def m007_events(db: sqlite_utils.Database) -> None:
     db.table("decks").add_column("removed_at", str)
 
 
+def m008_index_labels(db: sqlite_utils.Database) -> None:
+    """Each deck's answer index learns the labels its facts go by (`telnet`, `ftp`): a word of explanation
+    beside an answer may be anything but another fact of the deck (`22 (Telnet over TLS)` is wrong)."""
+    import json
+    import re
+    import unicodedata
+
+    def normalise(text: str) -> str:
+        text = unicodedata.normalize("NFKC", text).casefold()
+        text = "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
+        return re.sub(r"[\s\-_.,;:!?'\"`()\[\]/]+", "", text)
+
+    for name, index in db.execute("SELECT name, answer_index FROM decks").fetchall():
+        data = json.loads(index) if index else {"names": {}, "port_sets": {}, "by_ports": {}}
+        labels = {normalise(json.loads(f)["service"]) for (f,) in db.execute(
+            "SELECT data FROM facts WHERE deck = ? AND json_extract(data, '$.service') IS NOT NULL", [name])}
+        data["labels"] = sorted(labels - {""})
+        db.execute("UPDATE decks SET answer_index = ? WHERE name = ?", [json.dumps(data), name])
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
                                            m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
-                                           m007_events]
+                                           m007_events, m008_index_labels]
 
 
 def _applied(db: Database) -> list[str]:

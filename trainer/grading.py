@@ -46,6 +46,22 @@ def normalise(text: str) -> str:
 
 # ---- port answers ---------------------------------------------------------------------------------------
 
+_TRANSPORT_PHRASES = (("transmission control protocol", " tcp "), ("user datagram protocol", " udp "))
+# Words that turn what follows into what the answer is not, and those that also turn what comes before
+# (`TCP is not used`, `TCP never`).
+_NEGATIONS = frozenset("no not never without isn isnt doesn doesnt don dont nor instead rather than unlike".split())
+_NEGATED_AFTER = frozenset("never isn isnt doesn doesnt wasn aren".split())
+
+
+def _negated_after(after: list[str]) -> bool:
+    """`TCP is not used`, `TCP isn't`, `TCP never`: but `UDP not TCP` negates TCP, not UDP."""
+    if _NEGATED_AFTER.intersection(after):
+        return True
+    if "not" not in after:
+        return False
+    at = after.index("not")
+    return bool({"is", "are", "was", "does", "do"} & set(after[:at])) or after[at + 1:at + 2] == ["used"]
+
 # Words that may surround ports in an answer without changing it: `port 443.`, `the same ports`, `20 and 21`.
 _PORT_FILLER = frozenset(
     "port ports number numbers the a on over is are it its uses use using used via and or both also by default "
@@ -73,16 +89,28 @@ def _port_text(text: str) -> str:
     t = re.sub("[\u2010-\u2015\u2212]", "-", t)  # dashes people paste
     t = re.sub(r"\b(https?)/(\d)\b", r"\1\2", t)  # `HTTP/3` is a name, not port 3
     t = re.sub(r"\d+(?:\.\d+)+", " ", t)  # `TLS 1.3`, `SNMP 2.0`: versions are never ports
+    t = re.sub(r"\brfcs?\s*\d+", " ", t)  # `6514 (RFC 5425)`: a document, not a port
+    t = re.sub(r"(?<![\w:]):\d+\b", " ", t)  # `(display :0)`: an X display or a screen, not a port
+    for phrase, short in _TRANSPORT_PHRASES:
+        t = t.replace(phrase, short)
     t = re.sub(r"(\d)\s*-\s*(\d)", r"\1-\2", t)  # `20 - 21`
     return re.sub(r"(\d)\s+(?:to|through|thru)\s+(\d)", r"\1-\2", t)  # `137 to 139`
 
 
 def _version_numbers(text: str) -> str:
-    """`Kerberos 5`, `SNMP version 3`, `SQL Server 2019`: a number right after a name (not after `port`, a
-    transport or `and`) may be the name's version; the second reading of a port answer takes it so."""
+    """`Kerberos 5`, `SNMP version 3`, `SQL Server 2019`: one digit, or a year, right after a name (not after
+    `port`, a transport or `and`) may be the name's version; the second reading of a port answer takes it so.
+    `DNS 853, 53` is two ports, never DNS version 853."""
     keep = _PORT_FILLER | set(_TRANSPORT_WORDS)
-    return re.sub(r"\b([^\W\d_][\w+\-]*)(\s+)(\d{1,4})\b(?!\s*-\s*\d)",
-                  lambda m: m.group(0) if m.group(1) in keep else f"{m.group(1)}{m.group(2)}v{m.group(3)}", text)
+
+    def version(m: re.Match[str]) -> str:
+        word, space, number = m.groups()
+        if word in keep or not (len(number) == 1 or re.fullmatch(r"(?:19|20)\d\d", number)
+                                or word in ("v", "ver", "version")):
+            return m.group(0)
+        return f"{word}{space}v{number}"
+
+    return re.sub(r"\b([^\W\d_][\w+\-]*)(\s+)(\d{1,4})\b(?!\s*-\s*\d)", version, text)
 
 
 def read_ports(text: str) -> list[PortAnswer]:
@@ -106,12 +134,14 @@ def _read_ports(text: str) -> list[PortAnswer]:
     as_thousands: set[int] = set()
     transports: set[str] = set()
     same = ambiguous = False
+    before: list[str] = []
     for number, word in _PORT_TOKEN.findall(text):
         if word:
             w = word.strip("-")
             if w in _TRANSPORT_WORDS:
                 transports.add(w)
-            same = same or w == "same"
+            same = same or (w == "same" and not _NEGATIONS.intersection(before[-3:]))  # `not the same ports`
+            before.append(w)
             continue
         token: set[int] = set()
         for part in number.split(","):
@@ -156,32 +186,50 @@ def _port_reading_right(card: CardSpec, r: PortAnswer, known: Container[str]) ->
     if not r.transports <= set(card.transports or ("tcp", "udp")):
         return False
     names = dict(card.set_names).get(r.ports, card.answers) if r.ports else card.answers
-    return judge_names(r.rest, names, known) is not False
+    return judge_names(r.rest, names, known, beside=True) is not False
 
 
 # ---- transport and range answers ------------------------------------------------------------------------
 
-_TRANSPORT_PHRASES = (("transmission control protocol", " tcp "), ("user datagram protocol", " udp "))
-_NOT = frozenset("no not never without".split())
 
 
-def read_transport(text: str) -> str | None:
+_VERBS = frozenset("uses use is runs run".split())
+_BOTH = ("both", "either")
+
+
+def read_transport(text: str, others: Container[str] = (), own: str = "") -> str | None:
     """`TCP`, `udp only`, `TCP & UDP`, `TCP/UDP`, `both TCP and UDP`, `User Datagram Protocol`, `UDP (connectionless)`,
-    `UDP, no TCP`, `UDP, and TCP for zone transfers` -> tcp, udp, both; None when no transport (or another one,
-    such as SCTP) is named. Other words only explain."""
-    t = _plain(text)
+    `UDP, no TCP`, `UDP rather than TCP`, `UDP (TCP is not used)`, `UDP, and TCP for zone transfers` -> tcp, udp,
+    both; None when no transport (or another one, such as SCTP) is named. A transport that is negated, or that a
+    later clause gives to another service (`UDP (TACACS+ uses TCP)`: `others` names services, the question's
+    `own` are not others), does not count; `both` counts beside a named transport only next to one
+    (`UDP, on both 67 and 68` is UDP)."""
+    t = re.sub(r"\bnot (?:only|just)\b", " ", _plain(text))  # `not only UDP but also TCP`
     for phrase, short in _TRANSPORT_PHRASES:
         t = t.replace(phrase, short)
+    own_words = set(re.findall(r"[^\W_]+", _plain(own)))
     named: set[str] = set()
-    previous = ""
-    for word in re.findall(r"[^\W_]+", t):
-        if word in ("tcp", "udp") and previous not in _NOT:
-            named.add(word)
-        elif word in ("both", "either"):
-            named.update(("tcp", "udp"))
-        elif word in ("sctp", "dccp", "quic", "icmp"):
-            return None
-        previous = word
+    both = bare_both = first_seen = False
+    for clause in re.split(r"[,;()\[\]:]|\bbut\b|\bwhile\b|\bwhereas\b", t):
+        words = re.findall(r"[^\W_]+", clause)
+        if named and words and words[0] in others and words[0] not in own_words and _VERBS.intersection(words):
+            continue  # `(FTP is the TCP one)`: another service's transport
+        for i, word in enumerate(words):
+            if word in ("sctp", "dccp", "quic", "icmp") and not _NEGATIONS.intersection(words[max(0, i - 4):i]):
+                return None
+            negated = _NEGATIONS.intersection(words[max(0, i - 4):i]) or _negated_after(words[i + 1:i + 4])
+            if word in ("tcp", "udp") and not negated:
+                named.add(word)
+            elif word in _BOTH and not negated:
+                if {"tcp", "udp"} & {words[j] for j in (i - 1, i + 1) if 0 <= j < len(words)}:
+                    both = True  # `both TCP and UDP`, `TCP and UDP both`
+                elif not named and not first_seen:
+                    both = True  # `both, UDP usually`
+                else:
+                    bare_both = True  # `UDP, on both 67 and 68`
+            first_seen = first_seen or word in ("tcp", "udp", *_BOTH)
+    if both or (bare_both and not named):
+        named.update(("tcp", "udp"))
     return "both" if named == {"tcp", "udp"} else next(iter(named)) if named else None
 
 
@@ -197,28 +245,33 @@ _RANGE_FILLER = frozenset("port ports range a an the and or it is its one number
 
 def read_range(text: str) -> tuple[str | None, bool]:
     """RFC 6335's terms (System, User, Dynamic and/or Private) and the common ones (well-known, registered,
-    ephemeral) -> (well-known, registered or dynamic; whether a word had a one-letter slip). The range's own
-    bounds may follow (`registered (1024-49151)`); anything else, or a mix of classes, reads as None."""
+    ephemeral) -> (well-known, registered or dynamic; whether a word had a one-letter slip). Words around the
+    class only explain (`registered, above 1023`, `registered (not ephemeral)`); two classes, or bounds that
+    are not the class's own (`registered (0-1023)`), read as None."""
     t = re.sub(r"well[\s\-_]*known", "wellknown", _plain(text))
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # `49,151`
     classes: set[str] = set()
-    numbers: set[str] = set()
     typo = False
-    for word in re.findall(r"[^\W_]+", t):
-        if word.isdigit():
-            numbers.add(word)
-        elif word in RANGE_WORDS:
-            classes.add(RANGE_WORDS[word])
-        elif word not in _RANGE_FILLER:
-            near = [c for w, c in RANGE_WORDS.items() if len(w) >= TYPO_MIN_LETTERS and within_one_edit(w, word)]
-            if not near:
-                return None, False
+    words = re.findall(r"[^\W_]+", t)
+    for i, word in enumerate(words):
+        if word.isdigit() or word in _RANGE_FILLER:
+            continue
+        negated = _NEGATIONS.intersection(words[max(0, i - 3):i])
+        if word in RANGE_WORDS:
+            if not negated:
+                classes.add(RANGE_WORDS[word])
+            continue
+        near = [c for w, c in RANGE_WORDS.items() if len(w) >= TYPO_MIN_LETTERS and within_one_edit(w, word)]
+        if near and not negated:
             classes.add(near[0])
             typo = True
     if len(classes) != 1:
         return None, False
     cls = next(iter(classes))
-    return (cls, typo) if numbers <= RANGE_BOUNDS[cls] else (None, False)
+    for lo, hi in re.findall(r"(\d+)\s*(?:-|to|through|thru)\s*(\d+)", t):
+        if {lo, hi} != RANGE_BOUNDS[cls]:
+            return None, False  # `registered (1024-65535)`
+    return cls, typo
 
 
 # ---- names and prose ------------------------------------------------------------------------------------
@@ -243,14 +296,15 @@ def _one_name_right(text: str, names: set[str]) -> bool:
 
 
 # How people write the same name: `HTTP with TLS` = `HTTP over TLS` = `HTTP + TLS`; spelled-out acronyms.
-_SAME_WORDS = ((r"\s*\+\s*|\s+(?:with|via|using|on top of|over)\s+", " over "),
+_SAME_WORDS = ((r"(?<=\w)\s*\+\s*(?=\w)|\s+(?:with|via|using|on top of|over)\s+", " over "),
+               (r"\s+for\s+ipv(\d)\b|\s*\(\s*ipv(\d)\s*\)", r"v\1\2"),  # `DHCP for IPv6` is DHCPv6
                (r"\bsecure sockets? layer\b", "ssl"), (r"\btransport layer security\b", "tls"),
-               (r"\btunnell", "tunnel"))
+               (r"\btunnell", "tunnel"), (r"\bconfig\b", "configuration"))
 # Words around a name that name nothing: `it's SSH`, `I think Telnet`, `DNS server`, `SSH protocol`.
 _NAME_FILLER = frozenset("it its is s the a an i think maybe probably that this called named uses use used for "
                          "port ports on protocol service server daemon".split())
 _GENERIC = frozenset("protocol over service".split())
-_VERSION = re.compile(r"^(.*?[^\W\d_])[\s\-/]*(?:v|ver|version\s*)?\d+(?:\.\d+)*[a-z]?$")
+_VERSION = re.compile(r"^(.*?[^\W\d_])[\s\-/]*(?:v|ver|version\s*)?(\d+)(?:\.\d+)*[a-z]?$")
 
 
 def _name_text(text: str) -> str:
@@ -264,8 +318,8 @@ def _trim(text: str) -> str:
     """The name without filler words around it."""
     words = re.split(r"(\W+)", text)
     tokens = [w for w in words if w]
-    while tokens and (not re.search(r"\w", tokens[0]) or tokens[0] in _NAME_FILLER):
-        tokens.pop(0)
+    while tokens and (not re.search(r"\w", tokens[0]) or tokens[0] in _NAME_FILLER or tokens[0] == "over"):
+        tokens.pop(0)  # `80 over QUIC`: the rest is `over QUIC`
     while tokens and (not re.search(r"\w", tokens[-1]) or tokens[-1] in _NAME_FILLER):
         tokens.pop()
     return "".join(tokens).strip()
@@ -290,52 +344,101 @@ class _Names:
         return frozenset().union(*self.words) if self.words else frozenset()
 
 
-def judge_names(text: str, accepted: Iterable[str], known: Container[str] = ()) -> bool | None:
+# Words that say an answer is secure: never right for a service that is not (`Secure FTP` is not FTP).
+_SECURE_WORDS = frozenset("secure secured encrypted ssl tls".split())
+# Words that set a name against the answer (`FTPS, not SFTP`, `SSH (replaced Telnet)`): that part names nothing.
+_CONTRAST = _NEGATIONS | frozenset("vs versus replaced replaces replacing successor predecessor formerly".split())
+
+
+def judge_names(text: str, accepted: Iterable[str], known: Container[str] = (), beside: bool = False) -> bool | None:
     """Does `text` name the right service (True), another one (False), or nothing known (None)?
 
     Right: an accepted name as typed or spelled another usual way (`HTTP with TLS`), with a version
     (`SSHv2`, `SNMP version 3`), with words around it that name nothing (`it's SSH`, `DNS server`,
-    `SMTP (email)`), or several names that all are (`SSH/SFTP`, `X (Y)`). Wrong: anything naming something
-    else, even beside a right one (`LDAP over SSL` for 389, `SQL Server Browser` for 1433)."""
+    `SMTP (email)`), or several names that all are (`SSH/SFTP`, `X (Y)`); a part set against the answer
+    (`IMAP (not IMAPS)`) names nothing. Wrong: anything naming something else, even beside a right one
+    (`LDAP over SSL` for 389, `SQL Server Browser` for 1433), another version (`POP2`), or `secure` for a
+    service that is not. `beside`: the words beside a port answer, which only annotate it."""
     names = _Names.of(accepted)
     strong = getattr(known, "strong", known)
-    return _judge(_name_text(text), names, known, strong)
+    deck: frozenset[str] = getattr(known, "deck_names", frozenset())
+    labels: frozenset[str] = getattr(known, "labels", frozenset()) - names.whole - names.all_words
+    return _judge(_name_text(text), names, _Known(known, strong, labels, deck - names.whole), beside)
 
 
-def _judge(text: str, names: _Names, known: Container[str], strong: Container[str],
-           beside: bool = False) -> bool | None:
+@dataclass(frozen=True)
+class _Known:
+    every: Container[str]  # every name that means something (registries, decks, terms)
+    strong: Container[str]  # the deck's names and the curated terms: never plain words
+    labels: frozenset[str]  # the names other facts of the deck go by (`telnet`, `ftp`): wrong anywhere
+    others: frozenset[str]  # every name of the deck's other facts: never a qualifier (`993 (IMAP)` for IMAPS)
+
+
+def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> bool | None:
     """`beside`: a part of a longer answer, where a word of the right name is a qualifier (IKE (IPsec))."""
     n = normalise(text)
     if not n:
         return None
     if n in names.whole or _one_name_right(text, set(names.whole)):
         return True
-    if n in known and not (beside and n in names.all_words):
+    if _another_name(n, names, known, beside):
         return False
     trimmed = _trim(text)
     t = normalise(trimmed)
     if t in names.whole or (trimmed != text and _one_name_right(trimmed, set(names.whole))):
         return True
-    if t in known and not (beside and t in names.all_words):
+    if _another_name(t, names, known, beside):
         return False
-    base = _VERSION.match(trimmed)
-    if base and normalise(base.group(1)) in names.whole:
-        return True
     groups = _groups(trimmed)
-    if len(groups) > 1:
-        verdicts = [_judge(g.strip(), names, strong, strong, beside=True) for g in groups]
+    if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
+        part = _Known(known.strong, known.strong, known.labels, known.others)
+        verdicts = [_judge(g.strip(), names, part, beside=True) for g in groups]
         return False if False in verdicts else True if True in verdicts else None
-    return _judge_words(_words(trimmed), names, strong)
+    words = _words(trimmed)
+    if words & _CONTRAST:
+        return None
+    if words & _SECURE_WORDS and not names.all_words & _SECURE_WORDS:
+        return False
+    version = _version_right(trimmed, names, known.every)
+    if version is not None:
+        return version
+    return _judge_words(words, names, known, beside)
 
 
-def _judge_words(words: set[str], names: _Names, strong: Container[str]) -> bool | None:
-    """A name inside words that name nothing else (`Microsoft Remote Desktop`, `network time server`)."""
+def _another_name(name: str, names: _Names, known: _Known, beside: bool) -> bool:
+    """A known name that is not this service's; beside an answer, a word of its name qualifies it (IKE (IPsec))
+    unless another fact of the deck goes by it."""
+    return name in known.every and not (beside and name in names.all_words and name not in known.others)
+
+
+def _version_right(text: str, names: _Names, every: Container[str]) -> bool | None:
+    """`SSHv2`, `SNMP version 3`, `LDAPv2` name the protocol; `POP v2`, `IMAP version 3`, `DHCP version 6` name
+    another one that has a name of its own (POP2, IMAP3, DHCPv6), and `IKEv3` (past the newest) none."""
+    m = _VERSION.match(text)
+    if not m or normalise(m.group(1)) not in names.whole:
+        return None
+    base, number = normalise(m.group(1)), m.group(2)
+    given = [int(v.group(1)) for w in names.whole if w.startswith(base)
+             for v in [re.fullmatch(r"(?:v|ver|version)?(\d+)[a-z]?", w[len(base):])] if v]
+    if given and int(number) > max(given):
+        return False  # `IKEv3`, `SNMPv4`: no such version
+    return not any(other in every and other not in names.whole
+                   for other in (base + number, f"{base}v{number}", f"{base}version{number}"))
+
+
+def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) -> bool | None:
+    """A name inside words that name nothing else (`Microsoft Remote Desktop`, `network time server`). Beside a
+    right answer, words only explain (`POP3 (mail retrieval)`) unless they name another of the deck's facts."""
     if not words:
         return None
     for name_words in names.words:
-        if name_words and name_words <= words and not any(w in strong for w in words - name_words):
+        if name_words and name_words <= words and not any(w in known.strong for w in words - name_words):
             return True
-    return False if any(w in strong and w not in names.all_words for w in words) else None
+    if words & known.labels:
+        return False
+    if beside:
+        return None
+    return False if any(w in known.strong and w not in names.all_words for w in words) else None
 
 
 def name_right(given: str, accepted: Iterable[str]) -> bool:
@@ -407,7 +510,7 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     if card.port_sets or card.same:
         return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
     if card.kind == Kind.TRANSPORT:
-        return read_transport(answer) in card.answers, False
+        return read_transport(answer, getattr(known, "strong", known), card.question) in card.answers, False
     if card.kind == Kind.RANGE:
         cls, typo = read_range(answer)
         return cls in card.answers, cls in card.answers and typo
