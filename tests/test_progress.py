@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -153,6 +154,24 @@ def test_optimize_lowers_held_out_log_loss_and_rebuilds_cards(isolated_home: Pat
         state = review(state, rating, parse_time(at), p)
     stability = db.execute("SELECT stability FROM cards WHERE id = ?", [card_id]).fetchone()[0]
     assert stability == pytest.approx(state.stability)
+
+
+def test_optimize_works_on_a_history_with_same_day_relearning(isolated_home: Path) -> None:
+    """Missed cards are asked again the same day in every session; such a step says nothing of memory across
+    days, and fsrs-rs refuses to evaluate an item that ends with one."""
+    db = open_db(isolated_home / "trainer.db")
+    facts = "\n".join(f"- {{key: f{i}, service: s{i}, ports: {1000 + i}}}" for i in range(400))
+    store.import_decks(db, [plan(parse_deck(f"name: synth\nkinds: [service-port]\nfacts:\n{facts}\n"))], START)
+    simulate_history(db, START, 40, Params(), Params(enable_fuzzing=False), seed=2, new_per_day=10, relearn=True)
+    same_day = db.execute("SELECT count(*) FROM reviews a JOIN reviews b ON a.card_id = b.card_id AND b.id = "
+                          "(SELECT min(id) FROM reviews WHERE card_id = a.card_id AND id > a.id) "
+                          "WHERE date(b.reviewed_at) = date(a.reviewed_at) AND a.rating = 1 "
+                          "AND a.id > (SELECT min(id) FROM reviews WHERE card_id = a.card_id)").fetchone()[0]
+    assert same_day > 50  # lapses relearned the same day
+    db.close()
+    result = CliRunner().invoke(cli, ["optimize"], env={"TRAINER_NOW": (START + timedelta(days=41)).isoformat()})
+    assert result.exit_code == 0, result.output
+    assert re.match(r"\d+ reviews; fitted on \d+ items", result.output) and "Held-out log loss" in result.output
 
 
 def test_stats_screen_reads_without_colour(history: Path) -> None:

@@ -33,7 +33,8 @@ def _history(db: Database) -> dict[str, list[tuple[datetime, int]]]:
 
 
 def _items(history: dict[str, list[tuple[datetime, int]]]) -> list[tuple[str, Any]]:
-    """One FSRSItem per review that came on a later day than its card's first: the reviews up to it."""
+    """One FSRSItem per review that came on a later day than the card's review before it: the reviews up to it.
+    A relearning step the same day says nothing of memory across days (and fsrs-rs refuses such an item)."""
     from fsrs_rs_python import FSRSItem, FSRSReview
 
     out = []
@@ -41,7 +42,7 @@ def _items(history: dict[str, list[tuple[datetime, int]]]) -> list[tuple[str, An
         days = [t.date() for t, _ in revs]
         reviews = [FSRSReview(r, 0 if i == 0 else (days[i] - days[i - 1]).days) for i, (_, r) in enumerate(revs)]
         for i in range(1, len(revs)):
-            if days[i] > days[0]:
+            if days[i] > days[i - 1]:
                 out.append((cid, FSRSItem(reviews[: i + 1])))
     return out
 
@@ -58,7 +59,7 @@ def fit(db: Database, params: Params) -> Fit:
     history = _history(db)
     items = _items(history)
     if len(items) < MIN_ITEMS:
-        raise TrainerError(f"optimize needs {MIN_ITEMS} reviews made on a later day than each card's first; "
+        raise TrainerError(f"optimize needs {MIN_ITEMS} reviews made on a later day than the card's review before; "
                            f"you have {len(items)}: study {MIN_ITEMS - len(items)} more and try again. "
                            "Nothing changed.")
     train = [it for cid, it in items if not _held_out(cid)]
