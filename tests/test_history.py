@@ -11,6 +11,7 @@ from pathlib import Path
 from conftest import rows, run
 
 from trainer import history, session, store
+from trainer.cards import CardSpec
 from trainer.db import Database, open_db
 from trainer.deck import load_deck
 from trainer.import_plan import plan
@@ -156,3 +157,30 @@ def test_an_answer_to_a_card_whose_deck_was_removed_meanwhile_is_refused_in_one_
         assert "no longer in its deck" in str(e) and "not saved" in str(e)
     else:
         raise AssertionError("an answer to a removed deck's card was saved")
+
+
+def test_a_session_whose_deck_is_removed_meanwhile_stops_with_one_line_and_saves_no_orphan(
+        isolated_home: Path) -> None:
+    from test_session import FakePrompter
+
+    from trainer.errors import StoreError
+
+    db = exam_db(isolated_home)
+
+    class RemovedMeanwhile(FakePrompter):
+        def ask(self, card: CardSpec, number: int, total: int) -> str | None:
+            if number == 2:  # another terminal runs `trainer decks remove exam --yes` while this card is shown
+                other = open_db(isolated_home / "trainer.db")
+                store.remove_deck(other, "exam", T0)
+                other.close()
+            return super().ask(card, number, total)
+
+    fake = RemovedMeanwhile(["20 21", "22", "22"])
+    try:
+        session.run(db, fake, store.new_cards(db, 3), lambda: T0, iter(range(100)).__next__,
+                    Params(enable_fuzzing=False))
+    except StoreError as e:
+        assert "no longer in its deck" in str(e) and "\n" not in str(e)
+    else:
+        raise AssertionError("the session went on answering cards of a removed deck")
+    assert rows(isolated_home, "SELECT card_id FROM reviews") == [{"card_id": "exam/ftp/service-port"}]
