@@ -176,6 +176,57 @@ def peak_rss_mb(home: Path, now: datetime, answers: int) -> float:
     return usage.ru_maxrss / 1024
 
 
+def open_checks_ms(home: Path, runs: int, frames: int) -> tuple[list[float], list[float]]:
+    """The checks made before SQLite opens the database (a regular file, SQLite's, a log that belongs to it), with
+    a log of `frames` pages left beside it as a killed session leaves one: (the log is this database's, the log is
+    another copy's and is scanned to its end to say so)."""
+    import sqlite3
+
+    from trainer import dbfile
+    from trainer.db import open_db
+    from trainer.errors import StoreError
+
+    path = home / "trainer.db"
+    held = open_db(path)  # stamps the log; kept open so the log outlives the writes below
+    writer = sqlite3.connect(str(path), isolation_level=None)
+    writer.execute("PRAGMA wal_autocheckpoint = 0")
+    page = writer.execute("PRAGMA page_size").fetchone()[0]
+    wal = Path(str(path) + "-wal")
+    i = 0
+    while (wal.stat().st_size if wal.exists() else 0) < 32 + frames * (page + 24):
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE cards SET position = position WHERE rowid % 50 = ?", [i % 50])
+        writer.execute("COMMIT")
+        i += 1
+    copy = home.parent / f"{home.name}-crashed"
+    copy.mkdir()
+    for end in ("", "-wal"):
+        shutil.copyfile(str(path) + end, str(copy / "trainer.db") + end)
+    writer.close()
+    held.close()
+
+    def timed(target: Path) -> list[float]:
+        out = []
+        for _ in range(runs):
+            t = time.perf_counter()
+            try:
+                dbfile.check_regular(target)
+                dbfile.check_sqlite(target)
+                dbfile.check_wal(target)
+            except StoreError:
+                pass
+            out.append((time.perf_counter() - t) * 1000)
+        return out
+
+    own = timed(copy / "trainer.db")
+    with (copy / "trainer.db").open("r+b") as f:  # another copy's file: another application_id
+        f.seek(68)
+        mine = f.read(4)
+        f.seek(68)
+        f.write(bytes(b ^ 0x5A for b in mine))
+    return own, timed(copy / "trainer.db")
+
+
 def summary(values: list[float]) -> dict[str, float]:
     v = sorted(values)
     return {"median": statistics.median(v), "p99": v[min(len(v) - 1, int(len(v) * 0.99))], "min": v[0],
@@ -223,6 +274,9 @@ def main(tiny: bool, reviews: int, runs: int, answers: int, anki_python: str | N
             "lookup_443_s": whole_process(["lookup", "443"], large, runs),
             "stats_json_large_s": whole_process(["stats", "--json"], large, runs, now),
         }
+        own, stranger = open_checks_ms(large, runs * 20, 200 if tiny else 20_000)
+        figures["open_checks_own_log_ms"] = own
+        figures["open_checks_stranger_log_ms"] = stranger
         results["figures"] = {k: summary(v) for k, v in figures.items()}
         results["figures"]["review_peak_rss_mb"] = {"median": peak_rss_mb(large, now, min(answers, 200)), "n": 1}
         if anki_python:

@@ -121,11 +121,14 @@ def test_a_first_schema_database_migrates_keeping_every_review_and_a_backup(isol
     con = sqlite3.connect(db)
     con.executescript((FIXTURES / "schema-v1.sql").read_text(encoding="utf-8"))
     con.close()
+    before = db.read_bytes()
     result = CliRunner().invoke(cli, ["stats", "--json"])
     assert result.exit_code == 0, result.output
     import json
 
-    assert json.loads(result.output)["reviews"] == 3
+    assert json.loads(result.output)["reviews"] == 3  # read through a migration in memory...
+    assert db.read_bytes() == before and sorted(p.name for p in isolated_home.iterdir()) == ["trainer.db"]  # only
+    assert CliRunner().invoke(cli, ["settings", "fuzz", "on"]).exit_code == 0  # the first write migrates on disk
     backup = isolated_home / "trainer.db.before-m002_confusions_and_leeches.bak"
     old = sqlite3.connect(backup)
     assert old.execute("SELECT count(*) FROM reviews").fetchone()[0] == 3
@@ -258,8 +261,14 @@ def test_a_corrupt_database_is_one_line_and_left_as_it_was(isolated_home: Path) 
     db.write_bytes(b"this is not a database" * 100)
     result = CliRunner().invoke(cli, ["review"], input="")
     assert result.exit_code == 1 and result.output.strip().splitlines() == [
-        f"Error: {db}: cannot open the database (file is not a database)"]
+        f"Error: {db}: not a trainer database (not an SQLite file); nothing changed"]
     assert db.read_bytes() == b"this is not a database" * 100
+    damaged = b"SQLite format 3\x00" + b"\xff" * 4080  # SQLite's header, then garbage
+    db.write_bytes(damaged)
+    result = CliRunner().invoke(cli, ["review"], input="")
+    assert result.exit_code == 1 and result.output.strip().splitlines() == [
+        f"Error: {db}: cannot open the database (file is not a database)"]
+    assert db.read_bytes() == damaged
 
 
 def test_a_full_disk_stops_cleanly_keeping_earlier_answers(isolated_home: Path,
@@ -269,8 +278,8 @@ def test_a_full_disk_stops_cleanly_keeping_earlier_answers(isolated_home: Path,
 
     real_open = tdb.open_db
 
-    def tiny_disk(path: Path):  # the database may not grow by a single page
-        db = real_open(path)
+    def tiny_disk(path: Path, **kw: bool):  # the database may not grow by a single page
+        db = real_open(path, **kw)
         pages = db.execute("PRAGMA page_count").fetchone()[0]
         db.execute(f"PRAGMA max_page_count = {pages}")
         return db
@@ -283,3 +292,121 @@ def test_a_full_disk_stops_cleanly_keeping_earlier_answers(isolated_home: Path,
     con = sqlite3.connect(db)
     assert con.execute("SELECT count(*) FROM reviews").fetchone()[0] == 1
     assert con.execute("SELECT count(*) FROM decks").fetchone()[0] == 1
+
+
+# Files that are not trainer's, or not this database's -------------------------------------------------------
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_a_log_left_by_another_copy_is_refused_naming_both_files_and_changes_nothing(
+        isolated_home: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from trainer.db import open_db
+
+    CliRunner().invoke(cli, ["review", "--new", "2"], input="20 21\n22\n")
+    older = (isolated_home / "trainer.db").read_bytes()  # a backup the learner keeps (closed cleanly: no log)
+    held = open_db(isolated_home / "trainer.db")  # another terminal keeps the database open...
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="22\n")  # ...so this answer stays in the log
+    crashed = tmp_path / "crashed"
+    crashed.mkdir()
+    for name in ("trainer.db", "trainer.db-wal"):  # the folder copied as it was, log and all
+        shutil.copyfile(isolated_home / name, crashed / name)
+    held.close()
+    ok = CliRunner().invoke(cli, ["stats", "--json", "--db", str(crashed / "trainer.db")])
+    assert ok.exit_code == 0 and json.loads(ok.output)["reviews"] == 3  # a log that belongs is read, as always
+
+    restored = tmp_path / "restored"
+    shutil.copytree(crashed, restored)
+    (restored / "trainer.db").write_bytes(older)  # the backup put back, the newer log still beside it
+    before = _files(restored)
+    for args in (["review"], ["stats"], ["cards"], ["undo"]):
+        result = CliRunner().invoke(cli, [*args, "--db", str(restored / "trainer.db")], input="")
+        assert result.exit_code == 1, (args, result.output)
+        assert result.output.strip().splitlines() == [
+            f"Error: {restored / 'trainer.db-wal'} does not belong to {restored / 'trainer.db'} (left by another "
+            "copy of the database?): move trainer.db-wal away, or put back the trainer.db it came with; "
+            "nothing changed"], args
+        assert _files(restored) == before, args
+    (restored / "trainer.db-wal").unlink()  # doing as told: the backup opens, with its two answers
+    back = CliRunner().invoke(cli, ["stats", "--json", "--db", str(restored / "trainer.db")])
+    assert back.exit_code == 0 and json.loads(back.output)["reviews"] == 2
+
+
+def test_files_that_are_not_trainers_are_refused_untouched_by_every_command(tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite"
+    con = sqlite3.connect(other)
+    con.execute("CREATE TABLE photos (id INTEGER PRIMARY KEY, path TEXT)")
+    con.commit()
+    con.close()
+    text = tmp_path / "notes.txt"
+    text.write_text("shopping list\n")
+    before = _files(tmp_path)
+    for path, says in ((other, "an SQLite database, but not trainer's (tables: photos); nothing changed"),
+                       (text, "not a trainer database (not an SQLite file); nothing changed")):
+        deck = str(Path(__file__).parent.parent / "decks" / "common.yaml")
+        for args in (["decks"], ["stats"], ["cards"], ["review"], ["import", deck], ["settings", "fuzz", "on"],
+                     ["undo"], ["optimize"]):
+            result = CliRunner().invoke(cli, [*args, "--db", str(path)], input="")
+            assert result.exit_code == 1, (args, result.output)
+            assert result.output.strip().splitlines() == [f"Error: {path}: {says}"], args
+    assert _files(tmp_path) == before  # no table added, no journal mode switched, no -wal or -shm made
+
+
+@pytest.mark.skipif(not Path("/dev/zero").exists(), reason="no /dev/zero here")
+def test_devices_and_fifos_are_never_opened_as_a_database(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    beside = [Path(f"/dev/zero{end}") for end in ("-journal", "-wal", "-shm")]
+    there = [p.exists() for p in beside]
+    for path in (Path("/dev/zero"), fifo):
+        for args in (["stats"], ["review"], ["undo"]):
+            result = CliRunner().invoke(cli, [*args, "--db", str(path)], input="")
+            assert result.exit_code == 1 and result.output.strip() == (
+                f"Error: {path}: not a regular file; a trainer database is a file"), (path, args)
+    assert [p.exists() for p in beside] == there  # nothing made beside the device
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+def test_a_mistyped_db_path_creates_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "typo" / "trainer.db"
+    for args, says in ((["stats"], f"{missing}: no database there"),
+                       (["cards"], f"{missing}: no database there"),
+                       (["undo"], f"{missing}: no database there yet (`trainer review` or `trainer import` makes one)"),
+                       (["optimize"], f"{missing}: no database there yet (`trainer review` or `trainer import` makes "
+                                      "one)"),
+                       (["suspend", "exam/ftp/range"], f"{missing}: no database there yet (`trainer review` or "
+                                                        "`trainer import` makes one)"),
+                       (["review"], f"{missing.parent}: no such folder; nothing created")):
+        result = CliRunner().invoke(cli, [*args, "--db", str(missing)], input="")
+        assert result.exit_code == 1 and result.output.strip() == f"Error: {says}", (args, result.output)
+    assert list(tmp_path.iterdir()) == []
+    here = tmp_path / "new.db"  # in a folder that exists, a writing command may start a database
+    assert CliRunner().invoke(cli, ["review", "--db", str(here), "--new", "1"], input="20 21\n").exit_code == 0
+    assert here.exists()
+
+
+@pytest.mark.skipif(hasattr(os, "geteuid") and os.geteuid() == 0, reason="root can write anywhere")
+def test_a_read_only_folder_with_a_log_but_no_shm_reads_every_review(isolated_home: Path, tmp_path: Path) -> None:
+    import json
+    import shutil
+
+    from trainer.db import open_db
+
+    CliRunner().invoke(cli, ["review", "--new", "2"], input="20 21\n22\n")
+    held = open_db(isolated_home / "trainer.db")
+    CliRunner().invoke(cli, ["review", "--new", "3"], input="22\n23\n53\n")  # these stay in the log
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    for name in ("trainer.db", "trainer.db-wal"):
+        shutil.copyfile(isolated_home / name, ro / name)
+    held.close()
+    ro.chmod(0o555)
+    try:
+        result = CliRunner().invoke(cli, ["stats", "--json", "--db", str(ro / "trainer.db")])
+        assert result.exit_code == 0 and json.loads(result.output)["reviews"] == 5
+    finally:
+        ro.chmod(0o755)

@@ -60,11 +60,17 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Database file (default: $TRAINER_HOME/trainer.db or the user data dir).")(f)
 
 
-def _open(db_path: Path | None, readonly: bool = False) -> Any:
+def _open(db_path: Path | None, readonly: bool = False, create: bool = True) -> Any:
+    """Reading commands never create or convert a file (a missing `--db` is an error, the default location
+    reads as empty); writing ones create a database only where `create` and, for `--db`, in an existing folder."""
     from trainer.db import open_db, open_for_reading
     from trainer.paths import db_path as resolve
 
-    db = (open_for_reading if readonly else open_db)(resolve(db_path))
+    path = resolve(db_path)
+    if readonly:
+        db = open_for_reading(path, missing_ok=db_path is None)
+    else:
+        db = open_db(path, create=create, make_dirs=db_path is None)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(db.close)  # checkpoint the WAL and release the file when the command ends
@@ -242,7 +248,7 @@ def undo(db_path: Path | None) -> None:
     """Take back the last answer: the card is rebuilt from the reviews left (the answer stays in the log, cancelled)."""
     from trainer import history, render, store
 
-    db = _open(db_path)
+    db = _open(db_path, create=False)
     undone = history.undo(db, store.settings(db).params(), now())
     if undone is None:
         raise TrainerError("nothing to undo: no answers recorded")
@@ -309,7 +315,7 @@ def unsuspend(card_ids: tuple[str, ...], db_path: Path | None) -> None:
 def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     from trainer import store
 
-    db = _open(db_path)
+    db = _open(db_path, create=False)
     ids: list[str] = []
     for arg in card_ids:
         if any(c in arg for c in "*?["):  # a pattern: `exam/*/range`
@@ -501,7 +507,7 @@ def decks_set(name: str, kinds: str, db_path: Path | None) -> None:
     from trainer import store
     from trainer.import_plan import parse_kinds, plan
 
-    db = _open(db_path)
+    db = _open(db_path, create=False)
     deck = store.deck_of(db, name)
     if deck is None:
         raise TrainerError(f"no deck named '{name}'")
@@ -521,7 +527,7 @@ def decks_remove(name: str, yes: bool, db_path: Path | None) -> None:
     from trainer import store
     from trainer.db import backup
 
-    db = _open(db_path)
+    db = _open(db_path, create=False)
     if store.deck_of(db, name) is None:
         raise TrainerError(f"no deck named '{name}'")
     if not yes:
@@ -624,7 +630,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     from trainer import optimize as opt
     from trainer import store
 
-    db = _open(db_path)
+    db = _open(db_path, create=False)
     fit = opt.fit(db, store.settings(db).params())
     click.echo(f"{fit.reviews} reviews; fitted on {fit.train_items} items, judged on {fit.test_items} held out.")
     click.echo(f"Held-out log loss {fit.before[0]:.4f} -> {fit.after[0]:.4f}; "

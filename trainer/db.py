@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from trainer import dbfile
 from trainer.errors import StoreError
 
 if TYPE_CHECKING:
@@ -241,19 +242,30 @@ def writing(db: Database) -> Iterator[Database]:
         db.execute("COMMIT")
 
 
-def open_db(path: Path) -> Database:
-    """Open (creating if needed) and migrate; a database from a newer trainer is refused untouched."""
+def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database:
+    """Open and migrate; a database from a newer trainer, a file that is not trainer's and a log that belongs to
+    another copy are refused untouched. `create`: a missing database may be created (only `make_dirs` creates
+    its folder, for the default data directory)."""
     if path.parent.exists() and not path.parent.is_dir():
         raise StoreError(f"{path.parent}: cannot create the data directory "
                          "(it is a file; set TRAINER_HOME to a folder)")
+    dbfile.check_regular(path)
+    if not path.exists():
+        if not create:
+            raise StoreError(f"{path}: no database there yet (`trainer review` or `trainer import` makes one)")
+        if not path.parent.is_dir() and not make_dirs:
+            raise StoreError(f"{path.parent}: no such folder; nothing created")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StoreError(f"{path.parent}: cannot create the data directory ({e.strerror or e})") from None
+    dbfile.check_sqlite(path)
+    dbfile.check_wal(path)
     try:
         conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)  # transactions are explicit
         db = Database(conn, path)
         db.execute("PRAGMA busy_timeout = 10000")
+        dbfile.check_trainer(conn, path, MIGRATION_SET)
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
         db.execute("PRAGMA foreign_keys = ON")
@@ -265,31 +277,76 @@ def open_db(path: Path) -> Database:
                 _check_version(db, path)
                 if _pending(db):
                     _migrate(db)
+        dbfile.stamp(conn)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{path}: cannot open the database ({e})") from None
     return db
 
 
-def open_for_reading(path: Path) -> Database:
-    """For commands that only read: no file is created, and a read-only disk still answers."""
+def open_for_reading(path: Path, missing_ok: bool = True) -> Database:
+    """For commands that only read: nothing is created, converted or migrated on disk, and a read-only disk
+    still answers. An older database is migrated in memory; a missing one reads as empty when `missing_ok`."""
+    dbfile.check_regular(path)
     if not path.exists():
+        if not missing_ok:
+            raise StoreError(f"{path}: no database there")
         db = Database(sqlite3.connect(":memory:", isolation_level=None))
         _migrate(db)  # an empty database of the current shape: every count is zero
         return db
-    for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
-        try:
-            conn = sqlite3.connect(uri, uri=True, timeout=10, isolation_level=None)
-            db = Database(conn)
-            db.execute("PRAGMA busy_timeout = 10000")
-            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.DatabaseError:
-            continue
+    dbfile.check_sqlite(path)
+    dbfile.check_wal(path)
+    source = _read_only(path)
+    try:
+        dbfile.check_trainer(source, path, MIGRATION_SET)
+        db = Database(source, path)
         _check_version(db, path)
         if not _pending(db):
             return db
-        db.close()
-        return open_db(path)  # an older database: migrate it first (this needs to write)
-    return open_db(path)  # let the writable path report what is wrong
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        source.backup(memory)
+        source.close()
+        db = Database(memory, path)
+        _migrate(db)  # an older database, brought up to date in memory only
+        return db
+    except sqlite3.DatabaseError as e:
+        source.close()
+        raise StoreError(f"{path}: cannot read the database ({e})") from None
+    except StoreError:
+        source.close()
+        raise
+
+
+def _read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection that sees the log too: where SQLite cannot open the log read-only (a read-only
+    folder without the `-shm` file), the database and its log are read from a private copy."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 10000")
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        return conn
+    except sqlite3.DatabaseError:
+        pass
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        try:
+            shutil.copyfile(path, copy)
+            wal = dbfile.wal_path(path)
+            if wal.exists():
+                shutil.copyfile(wal, dbfile.wal_path(copy))
+        except OSError as e:
+            raise StoreError(f"{path}: cannot read ({e.strerror or e})") from None
+        disk = sqlite3.connect(str(copy), isolation_level=None)
+        memory = sqlite3.connect(":memory:", isolation_level=None)
+        try:
+            disk.backup(memory)
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{path}: cannot read the database ({e})") from None
+        finally:
+            disk.close()
+        return memory
 
 
 def backup(db: Database, before: str) -> Path | None:
