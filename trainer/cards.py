@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -188,7 +189,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
                              "49152-65535 dynamic (private).")
     if kind == Kind.SECURE:
         targets = [(facts or {})[k] for k in fact.secure]
-        named = [(s, names_of(t)) for t in targets for s in port_sets_of(t)]
+        named = [(s, _secure_names(t, t.key == fact.key)) for t in targets for s in port_sets_of(t)]
         if len(targets) > 1:
             every = tuple(n for t in targets for n in names_of(t))
             named.append((frozenset().union(*(t.ports for t in targets)), every))
@@ -199,11 +200,25 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
             expected = f"{port_list(fact.ports)} (the same ports)"
         word = "ports" if all(len(t.ports) > 1 for t in targets) else "port"
         return CardSpec(cid, kind, f"Which {word} does the secure version of {svc} use?", expected,
-                        answers=tuple(n for t in targets for n in names_of(t)), port_sets=tuple(dict.fromkeys(sets)),
+                        answers=tuple(n for t in targets for n in _secure_names(t, t.key == fact.key)),
+                        port_sets=tuple(dict.fromkeys(sets)),
                         note=note if same else (targets[0].note or targets[0].description),
                         transports=tuple(dict.fromkeys(x for t in targets for x in transports_of(t))),
                         targets=tuple(t.key for t in targets), same=same, set_names=tuple(named))
     raise ValueError(f"unknown card kind {kind!r}")
+
+
+def _secure_names(target: Fact, itself: bool) -> tuple[str, ...]:
+    """The names that may stand beside the secure version's ports. A service that is its own secure version
+    (SNMP: SNMPv3 on the same ports) is secure only in its newest version: `161/162 (SNMPv2c)` is wrong."""
+    names = names_of(target)
+    if not itself:
+        return names
+    version = {n: int(m.group(1)) for n in names if (m := re.search(r"v(\d+)\w*$", n, re.IGNORECASE))}
+    if not version:
+        return names
+    newest = max(version.values())
+    return tuple(n for n in names if version.get(n, newest) == newest)
 
 
 def port_sets_of(fact: Fact) -> tuple[frozenset[int], ...]:

@@ -277,8 +277,9 @@ def read_range(text: str) -> tuple[str | None, bool]:
 # ---- names and prose ------------------------------------------------------------------------------------
 
 def _groups(text: str) -> list[str]:
-    """`SMTPS (Simple Mail Transfer Protocol Secure)`, `SSH and SFTP`, `587 (SMTPS) or 465 (...)` -> the names given."""
-    return [g for g in re.split(r"[()\[\]|,;&]|\s+(?:or|and|aka)\s+", text) if normalise(g)]
+    """`SMTPS (Simple Mail Transfer Protocol Secure)`, `SSH and SFTP`, `587 (SMTPS) or 465 (...)`, `IMAP - mail on
+    server`, `IMAP: mail stays` -> the names given."""
+    return [g for g in re.split(r"[()\[\]|,;&]|:\s|\s[-\u2013\u2014]+\s|\s+(?:or|and|aka)\s+", text) if normalise(g)]
 
 
 def _one_name_right(text: str, names: set[str]) -> bool:
@@ -344,6 +345,10 @@ class _Names:
         return frozenset().union(*self.words) if self.words else frozenset()
 
 
+# Plain words some registry gives a service (Debian's `mail` for SMTP): beside an answer they only describe it
+# (`IMAP (mail on server)`), never name another service.
+_PLAIN_WORDS = frozenset("mail email web domain time file files news printer printing login directory database "
+                         "remote voice video chat".split())
 # Words that say an answer is secure: never right for a service that is not (`Secure FTP` is not FTP).
 _SECURE_WORDS = frozenset("secure secured encrypted ssl tls".split())
 # Words that set a name against the answer (`FTPS, not SFTP`, `SSH (replaced Telnet)`): that part names nothing.
@@ -407,7 +412,9 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
 
 def _another_name(name: str, names: _Names, known: _Known, beside: bool) -> bool:
     """A known name that is not this service's; beside an answer, a word of its name qualifies it (IKE (IPsec))
-    unless another fact of the deck goes by it."""
+    unless another fact of the deck goes by it, and a plain word describes it (`(mail)`)."""
+    if beside and name in _PLAIN_WORDS:
+        return False
     return name in known.every and not (beside and name in names.all_words and name not in known.others)
 
 
