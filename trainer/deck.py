@@ -258,7 +258,8 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
 
 def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Path, name: str,
                       title: str | None = None, kinds: list[str] | None = None,
-                      warnings: list[str] | None = None, history: tuple[PastAnswer, ...] = ()) -> Deck:
+                      warnings: list[str] | None = None, history: tuple[PastAnswer, ...] = (),
+                      description: str = "") -> Deck:
     """A deck from rows read elsewhere (CSV, Anki): each a fact mapping and its line, validated as YAML facts are."""
     from dataclasses import replace
 
@@ -267,7 +268,7 @@ def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Pat
         raise DeckError(located(path, None, f"deck name {name!r} must be lower-case letters, digits, '-', '_' or '.'"))
     if not records:
         raise DeckError(located(path, None, "no facts found"))
-    deck = _assemble(name, title or name, "", records, kinds, 1, path, list(warnings or []))
+    deck = _assemble(name, title or name, description, records, kinds, 1, path, list(warnings or []))
     return replace(deck, history=history) if history else deck
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from trainer.cards import make_card, plan_cards, port_list
 from trainer.deck import Deck, Kind, compact_ports, dump_deck
 from trainer.errors import TrainerError
-from trainer.file_import import CSV_FIELDS
+from trainer.file_import import CSV_FIELDS, DECK_FIELDS, join_list
 from trainer.scheduler import CardState, State
 from trainer.store import Studied
 
@@ -42,13 +42,16 @@ def to_yaml(deck: Deck) -> str:
 
 
 def to_csv(deck: Deck) -> str:
-    """Only the columns some fact uses, in a fixed order; lists joined with `|`."""
+    """Only the columns some fact uses, in a fixed order, then the deck's own fields (first row only); lists
+    joined with `|` (a `|` inside an item written `\\|`): it imports back as the same deck."""
     rows = [f.to_dict() for f in deck.facts]
     cols = [c for c in CSV_FIELDS if any(c in r for r in rows)]
+    own = {"deck": deck.name, "deck_title": deck.title, "deck_description": deck.description,
+           "deck_kinds": join_list([Kind(k).value for k in deck.kinds])}
     out = io.StringIO(newline="")
     w = csv.writer(out, lineterminator="\r\n")  # RFC 4180: a field holding a lone CR is then quoted too
-    w.writerow(cols)
-    for f, r in zip(deck.facts, rows, strict=False):
+    w.writerow(cols + list(DECK_FIELDS))
+    for i, (f, r) in enumerate(zip(deck.facts, rows, strict=False)):
         cells = []
         for c in cols:
             v = r.get(c, "")
@@ -57,9 +60,9 @@ def to_csv(deck: Deck) -> str:
             elif c == "accept_ports":
                 v = "|".join(",".join(map(str, compact_ports(p))) for p in f.accept_ports)
             elif isinstance(v, list):
-                v = "|".join(map(str, v))
+                v = join_list(v)
             cells.append(v)
-        w.writerow(cells)
+        w.writerow(cells + ([own[c] for c in DECK_FIELDS] if i == 0 else [""] * len(DECK_FIELDS)))
     return out.getvalue()
 
 

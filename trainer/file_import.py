@@ -20,9 +20,12 @@ from trainer.deck import MAX_BYTES, Deck, PastAnswer, deck_from_records, load_de
 from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
-LIST_FIELDS = {"aliases", "accept", "tags", "secure", "accept_transport"}
+LIST_FIELDS = {"aliases", "accept", "tags", "secure", "accept_transport", "kinds"}
 CSV_FIELDS = ("key", "front", "back", "accept", "service", "aliases", "ports", "transport", "accept_transport",
-              "accept_ports", "registry", "secure", "description", "note", "source", "tags")
+              "accept_ports", "registry", "secure", "description", "note", "source", "tags", "kinds")
+# The deck's own fields, in the first data row only (a CSV has no other place for them): an exported deck
+# imports back as it was, title and question kinds included.
+DECK_FIELDS = ("deck", "deck_title", "deck_description", "deck_kinds")
 
 
 def read_deck(path: Path, name: str | None = None) -> Deck:
@@ -40,7 +43,7 @@ def read_deck(path: Path, name: str | None = None) -> Deck:
         deck = load_deck(path)
         return deck if name is None else _renamed(deck, name)
     if suffix in (".csv", ".tsv", ".tab"):
-        return read_table(path, deck_name, "\t" if suffix != ".csv" else ",")
+        return read_table(path, deck_name, "\t" if suffix != ".csv" else ",", named_by_file=name is None)
     if suffix in (".apkg", ".colpkg"):
         return read_apkg(path, name)
     from trainer.registry_files import detect_format, parse_services
@@ -61,8 +64,29 @@ def _renamed(deck: Deck, name: str) -> Deck:
     return replace(deck, name=name)
 
 
-def _split_list(value: str) -> list[str]:
-    return [v.strip() for v in value.split("|") if v.strip()]
+def split_list(value: str) -> list[str]:
+    """`a|b` -> [a, b]; `\\|` is a `|` inside an item and `\\\\` a backslash (what `join_list` writes)."""
+    items: list[str] = []
+    cur: list[str] = []
+    i = 0
+    while i < len(value):
+        c = value[i]
+        if c == "\\" and i + 1 < len(value) and value[i + 1] in "\\|":
+            cur.append(value[i + 1])
+            i += 2
+            continue
+        if c == "|":
+            items.append("".join(cur))
+            cur = []
+        else:
+            cur.append(c)
+        i += 1
+    items.append("".join(cur))
+    return [v.strip() for v in items if v.strip()]
+
+
+def join_list(items: list[Any]) -> str:
+    return "|".join(str(v).replace("\\", "\\\\").replace("|", "\\|") for v in items)
 
 
 def _table_row(header: list[str], row: list[str]) -> dict[str, Any]:
@@ -73,23 +97,24 @@ def _table_row(header: list[str], row: list[str]) -> dict[str, Any]:
         if col not in CSV_FIELDS or not cell:
             continue
         if col in LIST_FIELDS:
-            fact[col] = _split_list(cell)
+            fact[col] = split_list(cell)
         elif col == "ports":
             fact[col] = [p for p in re.split(r"[|,;\s]+", cell) if p]
         elif col == "accept_ports":  # `1433,1434|139,445`: sets apart with `|`
-            fact[col] = [[p for p in re.split(r"[,;\s]+", s) if p] for s in _split_list(cell)]
+            fact[col] = [[p for p in re.split(r"[,;\s]+", s) if p] for s in split_list(cell)]
         else:
             fact[col] = cell
     return fact
 
 
-def read_table(path: Path, name: str, delimiter: str) -> Deck:
+def read_table(path: Path, name: str, delimiter: str, named_by_file: bool = True) -> Deck:
     """CSV or TSV with a header row: `front,back` plus optional `accept,note,tags` (lists split on `|`),
     or port facts with `service,ports` and the YAML fields."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise DeckError(located(path, None, f"not UTF-8 text (byte {e.start})")) from None
+    csv.field_size_limit(MAX_BYTES)  # a long note is a field like any other (Python's default stops at 128 KB)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = [h.strip().lower() for h in next(reader)]
@@ -103,19 +128,29 @@ def read_table(path: Path, name: str, delimiter: str) -> Deck:
                                          f"{sep}-separated; found: {', '.join(header) or 'nothing'}"))
     if len(set(header)) != len(header):
         raise DeckError(located(path, 1, "a column name appears twice in the header"))
-    warnings = [located(path, 1, f"warning: unknown column `{h}` ignored") for h in header if h not in CSV_FIELDS]
+    unknown = [h for h in header if h not in CSV_FIELDS and h not in DECK_FIELDS]
+    warnings = []
+    if unknown:
+        shown = ", ".join(f"`{h}`" for h in unknown[:5]) + (f" and {len(unknown) - 5} more" if len(unknown) > 5 else "")
+        warnings.append(located(path, 1, f"warning: unknown column{'s' if len(unknown) > 1 else ''} {shown} ignored"))
     records: list[tuple[dict[str, Any], int]] = []
+    own: dict[str, str] = {}
     line = reader.line_num + 1
     try:
         for row in reader:
             if any(cell.strip() for cell in row):
                 if len(row) > len(header):
                     raise DeckError(located(path, line, f"{len(row)} cells but the header has {len(header)}"))
+                if not records:
+                    own = {c: v.strip() for c, v in zip(header, row, strict=False) if c in DECK_FIELDS and v.strip()}
                 records.append((_table_row(header, row), line))
             line = reader.line_num + 1
     except csv.Error as e:
         raise DeckError(located(path, line, f"malformed {'TSV' if delimiter == chr(9) else 'CSV'}: {e}")) from None
-    return deck_from_records(records, path, name, warnings=warnings)
+    return deck_from_records(records, path, own.get("deck", name) if named_by_file else name,
+                             title=own.get("deck_title"), description=own.get("deck_description", ""),
+                             kinds=split_list(own["deck_kinds"]) if "deck_kinds" in own else None,
+                             warnings=warnings)
 
 
 _TAG = re.compile(r"<[^>]*>")
