@@ -97,6 +97,52 @@ def test_two_sessions_and_an_import_at_once_all_finish(isolated_home: Path, tmp_
     assert con.execute("SELECT count(*) FROM facts WHERE deck = 'registry'").fetchone()[0] > 5000
 
 
+def test_a_review_started_during_a_long_import_waits_with_a_message_and_saves_its_answers(
+        isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import may hold the write lock longer than SQLite's busy timeout (34 s for a large one was seen): the
+    session waits, says so once, and every answer is saved."""
+    import threading
+
+    import trainer.db as tdb
+
+    CliRunner().invoke(cli, ["review", "--new", "0"])
+    monkeypatch.setattr(tdb, "BUSY_MS", 200)  # one attempt at the lock waits 0.2 s here, 10 s for a learner
+    holder = sqlite3.connect(isolated_home / "trainer.db", isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")  # the long import: holds the write lock for 1.5 s, ~7 attempts
+    release = threading.Timer(1.5, lambda: holder.execute("COMMIT"))
+    release.start()
+    try:
+        result = CliRunner().invoke(cli, ["review", "--new", "2"], input="20 21\n22\n")
+    finally:
+        release.join()
+        holder.close()
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Waiting for another trainer command (an import?) to finish writing...") == 1
+    assert "locked" not in result.output
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    assert con.execute("SELECT answer FROM reviews ORDER BY id").fetchall() == [("20 21",), ("22",)]
+
+
+def test_a_write_that_waits_too_long_gives_up_in_one_line(isolated_home: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import trainer.db as tdb
+
+    CliRunner().invoke(cli, ["review", "--new", "0"])
+    monkeypatch.setattr(tdb, "BUSY_MS", 100)
+    monkeypatch.setattr(tdb, "WAIT_LIMIT_S", 0.5)
+    holder = sqlite3.connect(isolated_home / "trainer.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines()[-1] == (
+        f"Error: {isolated_home / 'trainer.db'}: another trainer command kept it locked for 0.5 s; "
+        "try again when it has finished")
+
+
 # Versions --------------------------------------------------------------------------------------------
 
 def test_a_database_from_a_newer_trainer_is_refused_untouched(isolated_home: Path) -> None:

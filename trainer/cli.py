@@ -71,6 +71,8 @@ def _open(db_path: Path | None, readonly: bool = False, create: bool = True) -> 
         db = open_for_reading(path, missing_ok=db_path is None)
     else:
         db = open_db(path, create=create, make_dirs=db_path is None)
+        db.on_wait = lambda: click.echo("Waiting for another trainer command (an import?) to finish writing...",
+                                        err=True)
     ctx = click.get_current_context(silent=True)
     if ctx is not None:
         ctx.call_on_close(db.close)  # checkpoint the WAL and release the file when the command ends

@@ -24,6 +24,7 @@ class Database:
     def __init__(self, conn: sqlite3.Connection, path: Path | None = None) -> None:
         self.conn = conn
         self.path = path
+        self.on_wait: Callable[[], None] | None = None  # told once when a write must wait for another process
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -231,7 +232,7 @@ def writing(db: Database) -> Iterator[Database]:
         with db.atomic():  # nested: a savepoint inside the outer transaction
             yield db
         return
-    db.execute("BEGIN IMMEDIATE")
+    _begin(db)
     try:
         yield db
     except BaseException:
@@ -240,6 +241,32 @@ def writing(db: Database) -> Iterator[Database]:
         raise
     else:
         db.execute("COMMIT")
+
+
+BUSY_MS = 10_000  # how long one attempt at the write lock waits (SQLite's busy timeout)
+WAIT_LIMIT_S = 600.0  # how long a write waits in all for another process (a long import) before giving up
+
+
+def _begin(db: Database) -> None:
+    """Take the write lock; while another process holds it (a long import), say so once and keep waiting."""
+    import time
+
+    deadline = None
+    while True:
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) and "busy" not in str(e):
+                raise
+            if deadline is None:
+                deadline = time.monotonic() + WAIT_LIMIT_S
+                if db.on_wait is not None:
+                    db.on_wait()
+            elif time.monotonic() > deadline:
+                took = f"{WAIT_LIMIT_S / 60:g} minutes" if WAIT_LIMIT_S >= 60 else f"{WAIT_LIMIT_S:g} s"
+                raise StoreError(f"{db.path or 'the database'}: another trainer command kept it locked for "
+                                 f"{took}; try again when it has finished") from None
 
 
 def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database:
@@ -262,9 +289,9 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
     dbfile.check_sqlite(path)
     dbfile.check_wal(path)
     try:
-        conn = sqlite3.connect(str(path), timeout=10, isolation_level=None)  # transactions are explicit
+        conn = sqlite3.connect(str(path), timeout=BUSY_MS / 1000, isolation_level=None)  # explicit transactions
         db = Database(conn, path)
-        db.execute("PRAGMA busy_timeout = 10000")
+        db.execute(f"PRAGMA busy_timeout = {int(BUSY_MS)}")
         dbfile.check_trainer(conn, path, MIGRATION_SET)
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question

@@ -140,11 +140,13 @@ def check_wal(path: Path) -> None:
 
 def stamp(conn: sqlite3.Connection) -> None:
     """After a complete checkpoint, start the new log with page 1 saying which database file it follows."""
-    busy, frames, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    if busy or frames != done:
-        return  # another session is reading an older snapshot: the log goes on, its stamp with it
-    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    wait = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 0")  # never wait for it: another process writing (an import) goes on
     try:
+        busy, frames, done = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if busy or frames != done:
+            return  # another session is reading an older snapshot: the log goes on, its stamp with it
+        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(f"PRAGMA user_version = {int(app_id)}")
         conn.execute(f"PRAGMA application_id = {secrets.randbits(31) + 1}")
@@ -152,3 +154,5 @@ def stamp(conn: sqlite3.Connection) -> None:
     except sqlite3.OperationalError:  # another session took the write lock first: its log goes on unstamped
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait)}")
