@@ -85,7 +85,7 @@ def test_a_deck_named_like_an_existing_one_from_another_file_is_refused(isolated
     clash = tmp_path / "exam-clash.yaml"
     clash.write_text("name: exam\nfacts:\n- {service: Mine, ports: 1}\n", encoding="utf-8")
     result = run(["import", str(clash)])
-    assert result.exit_code == 1 and "a deck named 'exam' already exists, imported from exam.yaml" in result.output
+    assert result.exit_code == 1 and "'exam' is a deck that comes with trainer" in result.output
     assert "mine: 1 added" in run(["import", str(clash), "--deck", "mine"]).output
     con = sqlite3.connect(isolated_home / "trainer.db")
     assert con.execute("SELECT count(*) FROM facts WHERE deck = 'exam' AND suspended = 0").fetchone()[0] == 34

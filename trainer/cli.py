@@ -361,9 +361,17 @@ def import_(files: tuple[Path, ...], name: str | None, prune: bool, yes: bool, r
         for w in d.warnings:
             click.echo(_clean(w), err=True)
     db = _open(db_path)
+    bundled = store.bundled_decks(db)
     for d in decks:
         source = store.deck_source(db, d.name)
-        if source is not None and Path(source).name != Path(d.source).name and not replace:
+        if source is None or replace:
+            continue
+        other_file = Path(source).name != Path(d.source).name or (  # or: a file of yours called exam.yaml
+            d.name in bundled and Path(source).resolve() != Path(d.source).resolve())
+        if other_file and d.name in bundled:
+            raise TrainerError(f"'{d.name}' is a deck that comes with trainer: --deck NAME imports "
+                               f"{Path(d.source).name} as a new deck, --replace puts it in the bundled deck's place")
+        if other_file:
             raise TrainerError(f"a deck named '{d.name}' already exists, imported from {Path(source).name}: "
                                f"--deck NAME imports {Path(d.source).name} as a new deck, --replace updates "
                                f"'{d.name}' from it")

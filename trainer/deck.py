@@ -39,7 +39,7 @@ GENERIC_KINDS = (Kind.FRONT_BACK, Kind.BACK_FRONT)
 KINDS = PORT_KINDS + GENERIC_KINDS
 DEFAULT_PORT_KINDS = (Kind.SERVICE_PORT, Kind.PORT_SERVICE)
 TRANSPORTS = ("tcp", "udp", "both")
-_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)  # matched whole (fullmatch): no trailing newline
 _DECK_FIELDS = {"format", "name", "title", "description", "kinds", "facts"}
 _FACT_FIELDS = {
     "key", "service", "aliases", "ports", "transport", "registry", "description", "note",
@@ -185,9 +185,14 @@ def parse_deck(text: str, path: str | Path = "<deck>") -> Deck:
     return _validate(data, node, Path(path))
 
 
+_INT_TAG = "tag:yaml.org,2002:int"
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,8})", re.ASCII)
+
+
 def _refuse_aliases(root: Any, path: str | Path) -> None:
     """Anchors and aliases are refused (they are how 'billion laughs' files blow up memory), and so are
-    duplicate keys."""
+    duplicate keys, and integers YAML 1.1 reads in another base (`017` is 15, `0x50` and `1:20` are 80) or
+    at a length whose conversion takes quadratic time: checked before anything is constructed."""
     import yaml
 
     seen: set[int] = set()
@@ -210,6 +215,11 @@ def _refuse_aliases(root: Any, path: str | Path) -> None:
                 stack.extend((k, v))
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)
+        elif isinstance(node, yaml.ScalarNode) and node.tag == _INT_TAG and not _PLAIN_INT.fullmatch(node.value):
+            raise DeckError(located(path, node.start_mark.line + 1,
+                                    f"`{node.value[:20]}{'...' if len(node.value) > 20 else ''}` is not a plain "
+                                    "decimal number of up to 9 digits (YAML reads 017 as octal 15, 0x50 and 1:20 "
+                                    "as 80): write 443, or quote it as text"))
 
 
 def _line_of(node: Any, key: str | None = None) -> int:
@@ -235,10 +245,10 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
         warnings.append(located(path, _line_of(node, name), f"warning: unknown field `{name}` ignored "
                                                             f"(known: {', '.join(sorted(_DECK_FIELDS))})"))
     fmt = data.get("format", FORMAT)
-    if fmt != FORMAT:
+    if type(fmt) is not int or fmt != FORMAT:  # `format: true` is not 1
         raise err(node, "format", f"format: {fmt!r} is not supported (this trainer reads format {FORMAT})")
     name = data.get("name", slug(path.stem))
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise err(node, "name", f"name: {name!r} must be lower-case letters, digits, '-', '_' or '.'")
     title = data.get("title", name)
     if not isinstance(title, str):
@@ -256,6 +266,13 @@ def _validate(data: Any, node: Any, path: Path) -> Deck:
                      kinds_at, path, warnings)
 
 
+def check_name(name: str, path: str | Path) -> None:
+    """A deck's name is an id in card ids and commands: plain lower-case ASCII, nothing to hide a newline."""
+    if not _NAME.fullmatch(name):
+        raise DeckError(located(Path(path), None, f"deck name {name!r} must be lower-case letters, digits, '-', '_' "
+                                                  "or '.' (up to 64)"))
+
+
 def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Path, name: str,
                       title: str | None = None, kinds: list[str] | None = None,
                       warnings: list[str] | None = None, history: tuple[PastAnswer, ...] = (),
@@ -264,8 +281,7 @@ def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Pat
     from dataclasses import replace
 
     path = Path(path)
-    if not _NAME.match(name):
-        raise DeckError(located(path, None, f"deck name {name!r} must be lower-case letters, digits, '-', '_' or '.'"))
+    check_name(name, path)
     if not records:
         raise DeckError(located(path, None, "no facts found"))
     deck = _assemble(name, title or name, description, records, kinds, 1, path, list(warnings or []))
@@ -334,7 +350,8 @@ def parse_ports(value: Any) -> tuple[int, ...]:
             raise ValueError(f"{item!r} is not a port")
         if isinstance(item, int):
             lo = hi = item
-        elif isinstance(item, str) and re.fullmatch(r"\s*\d+\s*(-\s*\d+\s*)?", item):
+        elif isinstance(item, str) and re.fullmatch(r"\s*(?:0|[1-9][0-9]{0,4})\s*(-\s*(?:0|[1-9][0-9]{0,4})\s*)?",
+                                                    item, re.ASCII):  # `𝟠𝟘` and `017` are not 80 and 17
             a, _, b = item.partition("-")
             lo, hi = int(a), int(b or a)
         else:

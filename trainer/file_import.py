@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from trainer.deck import MAX_BYTES, Deck, PastAnswer, deck_from_records, load_deck, slug
+from trainer.deck import MAX_BYTES, Deck, PastAnswer, check_name, deck_from_records, load_deck, slug
 from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -34,6 +34,10 @@ def read_deck(path: Path, name: str | None = None) -> Deck:
         raise DeckError(located(path, None, "no such file"))
     if path.is_dir():
         raise DeckError(located(path, None, "is a directory, not a deck file"))
+    if not path.is_file():
+        raise DeckError(located(path, None, "not a regular file (a device or a pipe is never read as a deck)"))
+    if name is not None:
+        check_name(name, path)
     size = path.stat().st_size
     if size > MAX_BYTES:
         raise DeckError(located(path, None, f"file is {size // 2**20} MB; imports are limited to 20 MB"))
