@@ -101,3 +101,28 @@ def test_a_csv_with_a_million_unknown_columns_warns_once(isolated_home: Path, tm
     assert result.exit_code == 0, result.output[-500:]
     warnings = [ln for ln in result.output.splitlines() if "warning" in ln]
     assert warnings == [f"{deck}:1: warning: unknown columns `c0`, `c1`, `c2`, `c3`, `c4` and 999995 more ignored"]
+
+
+# Numbers and dates at the edge --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("args,when,says", [
+    (["plan", "--exam", "9999-12-31"], None,
+     "Error: --exam 9999-12-31 is more than 10 years away: plan looks up to 10 years ahead"),  # ran for hours
+    (["stats"], "0001-01-01T00:00:00+00:00", "Error: TRAINER_NOW: '0001-01-01T00:00:00+00:00' is outside 1970-2999"),
+    (["review"], "9999-12-31T23:00:00+00:00", "Error: TRAINER_NOW: '9999-12-31T23:00:00+00:00' is outside 1970-2999"),
+    (["settings", "reviews_per_day", str(2**63)], None,
+     f"Error: reviews_per_day: '{2**63}' is not a whole number from 0 to 99999"),
+    (["lookup", "²"], None, "No port, service or description matches '²'."),  # int('²') was a traceback
+    (["lookup", "٤٤٣"], None, "No port, service or description matches '٤٤٣'."),
+])
+def test_numbers_and_dates_at_the_edge_get_one_line(isolated_home: Path, args: list[str], when: str | None,
+                                                    says: str) -> None:
+    env = {"TRAINER_NOW": when or "2026-03-02T09:00:00+00:00"}
+    result = CliRunner().invoke(cli, args, env=env, input="")
+    assert result.exit_code == 1 and result.output.strip() == says, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_a_superscript_digit_typed_at_a_multiple_choice_prompt_is_an_answer_not_a_crash(isolated_home: Path) -> None:
+    result = run(["review", "--choice", "--new", "1"], input="²\n")
+    assert result.exit_code == 0 and "✗" in result.output and "Traceback" not in result.output

@@ -60,6 +60,9 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Database file (default: $TRAINER_HOME/trainer.db or the user data dir).")(f)
 
 
+PLAN_MAX_DAYS = 3650  # plan simulates every day until the exam: ten years take 0.6 s
+
+
 def _open(db_path: Path | None, readonly: bool = False, create: bool = True) -> Any:
     """Reading commands never create or convert a file (a missing `--db` is an error, the default location
     reads as empty); writing ones create a database only where `create` and, for `--db`, in an existing folder."""
@@ -589,6 +592,9 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     t = now()
     if exam.date() <= t.date():
         raise TrainerError(f"--exam {exam.date()} is not in the future")
+    if (exam.date() - t.date()).days > PLAN_MAX_DAYS:
+        raise TrainerError(f"--exam {exam.date()} is more than {PLAN_MAX_DAYS // 365} years away: plan looks up to "
+                           f"{PLAN_MAX_DAYS // 365} years ahead")
     if deck and deck not in store.deck_names(db):
         raise TrainerError(f"no deck named '{deck}'")
     settings = store.settings(db)
@@ -664,7 +670,7 @@ def lookup(query: str, as_json: bool) -> None:
     from trainer.paths import bundled_deck, data_dir
 
     port = query.strip().split("/")[0]
-    if port.isdigit() and int(port) > 65535:
+    if port.isascii() and port.isdigit() and int(port) > 65535:
         raise TrainerError(f"{port} is not a port (0-65535)")
     hits = lk.search(lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
     if as_json:

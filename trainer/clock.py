@@ -8,6 +8,9 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from trainer.errors import TrainerError
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2999, 12, 31, tzinfo=timezone.utc)
+
 
 def now() -> datetime:
     """The wall clock; TRAINER_NOW (an ISO time) pins it, for tests and for trying a later day."""
@@ -18,6 +21,8 @@ def now() -> datetime:
         except ValueError:
             raise TrainerError(f"TRAINER_NOW: {pinned!r} is not an ISO date-time") from None
         assert t is not None
+        if not EARLIEST <= t <= LATEST:  # dates a few years either side must stay inside datetime's range
+            raise TrainerError(f"TRAINER_NOW: {pinned!r} is outside {EARLIEST.year}-{LATEST.year}")
         return t
     return datetime.now(timezone.utc)
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from trainer.deck import transport_list
 
-_PORT = re.compile(r"^(\d{1,5})(?:/(tcp|udp))?$", re.IGNORECASE)
+_PORT = re.compile(r"([0-9]{1,5})(?:/(tcp|udp))?", re.IGNORECASE | re.ASCII)  # `²` is not a port
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _ports_text(runs: list[list[int]]) -> str:
 def search(rows: list[list[Any]], query: str) -> list[Hit]:
     """By port (`143`), port/transport (`143/tcp`), name or alias (`RDP`), else a word of the description."""
     q = query.strip()
-    m = _PORT.match(q)
+    m = _PORT.fullmatch(q)
     hits: list[Hit] = []
     if m:
         port, want = int(m.group(1)), (m.group(2) or "").lower()

@@ -41,8 +41,9 @@ class PlainPrompter:
         if line == "":
             return None
         answer = line.rstrip("\r\n")
-        if card.choices and answer.strip().isdigit() and 1 <= int(answer) <= len(card.choices):
-            return card.choices[int(answer) - 1]
+        picked = answer.strip()
+        if card.choices and picked.isascii() and picked.isdigit() and 1 <= int(picked) <= len(card.choices):
+            return card.choices[int(picked) - 1]
         return answer
 
     def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
