@@ -103,3 +103,48 @@ def test_a_long_verdict_wraps_between_words_and_keeps_its_bracket_whole(isolated
     assert all(len(ln) <= 80 for ln in printed), [ln for ln in printed if len(ln) > 80]
     child.sendcontrol("c")
     child.expect(pexpect.EOF)
+
+
+EVIL_DECK = r'''name: evil
+kinds: [service-port, front-back]
+facts:
+- {key: a, service: "Alpha\e]0;PWNED\a", ports: 1001, note: "note\e[2J\e[6n\u202eEVIL"}
+- {key: b, service: "Beta\e[31mREDX", ports: 1002}
+- {key: c, front: "Question\e]0;PWNED\a?", back: "one two three four five six\e[31mREDX", note: "\u202eEVIL"}
+'''
+HOSTILE_BYTES = (b"\x1b]0;PWNED", b"\x1b[31mREDX", b"\x1b[2J", "\u202e".encode(), b"\x1b[6nEVIL")
+
+
+def test_deck_text_never_acts_on_a_real_terminal(isolated_home: Path, tmp_path: Path) -> None:
+    """Through a pseudo-terminal: the self-graded card's answer and note, a confusion drill's heading, a CSV
+    export shown on the terminal. The window title, a screen clear, a cursor query, colours, a direction
+    override written in a deck stay out of what the terminal receives."""
+    deck = tmp_path / "evil.yaml"
+    deck.write_text(EVIL_DECK, encoding="utf-8")
+    env = env_for(isolated_home)
+    subprocess.run([sys.executable, "-m", "trainer", "import", str(deck)], env=env, check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "trainer", "review", "--deck", "evil", "--new", "2"], env=env,
+                   input="1002\n1001\n", text=True, check=True, capture_output=True)  # each answered with the other's
+    seen = b""
+    for args, keys in ((["review", "--deck", "evil", "--new", "1"], ["x\r", "\r"]),
+                       (["review", "--confusions", "--deck", "evil"], ["1001\r", "\r", "1002\r", "\r"]),
+                       (["export", "evil", "--format", "csv"], []),
+                       (["cards", "--deck", "evil"], [])):
+        child = pexpect.spawn(sys.executable, ["-m", "trainer", *args], env=env, cwd=str(tmp_path), timeout=15,
+                              dimensions=(30, 100))
+        for k in keys:
+            try:
+                child.expect([rb"\?", rb"Enter", rb"\)"], timeout=5)
+            except (pexpect.TIMEOUT, pexpect.EOF):
+                break
+            child.send(k)
+        if child.isalive():
+            child.sendcontrol("c")
+        child.expect(pexpect.EOF)
+        child.close()
+        out = (child.before or b"")
+        seen += out
+        assert b"Traceback" not in out, out[-800:]
+    assert b"Alpha" in seen and b"Question" in seen and b"one two three" in seen  # the text itself is shown
+    for hostile in HOSTILE_BYTES:
+        assert hostile not in seen, hostile

@@ -439,7 +439,11 @@ def export(deck: str, fmt: str, output: Path | None, db_path: Path | None) -> No
         return
     text = ex.to_yaml(d) if fmt == "yaml" else ex.to_csv(d)
     if output is None:
-        sys.stdout.write(text)  # the file's exact bytes (click.echo would strip escape sequences in a pipe)
+        if sys.stdout.isatty():  # shown, not saved: nothing in it may act on the terminal
+            from trainer.render import clean_lines
+
+            text = clean_lines(text)
+        sys.stdout.write(text)  # in a pipe, the file's exact bytes (click.echo would strip escape sequences)
         sys.stdout.flush()
         return
     ex.write_atomic(output, lambda tmp: tmp.write_text(text, encoding="utf-8", newline=""))

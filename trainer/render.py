@@ -27,6 +27,11 @@ def clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\n", " ").replace("\t", " "))
 
 
+def clean_lines(text: str) -> str:
+    """A file's text shown on a terminal: its lines kept, nothing in them the terminal would act on."""
+    return "\n".join(clean(line) for line in text.replace("\r\n", "\n").split("\n"))
+
+
 def interval(delta: timedelta) -> str:
     """`45s`, `10m`, `3h`, `2d`, `3mo`, `1.5y`: how long until a card is due."""
     s = max(delta.total_seconds(), 0)
@@ -135,7 +140,7 @@ def print_lines(con: Console, lines: Iterable[str], style: str | None = None) ->
     from rich.padding import Padding
     from rich.text import Text
 
-    for line in lines:
+    for line in map(clean, lines):  # every line reaching a terminal, whoever built it: deck text is data
         if line.startswith("  ") and not style:  # notes: wrapped lines keep their indent
             con.print(Padding(Text(line.strip()), (0, 0, 0, 2)))
             continue
