@@ -126,3 +126,23 @@ def test_numbers_and_dates_at_the_edge_get_one_line(isolated_home: Path, args: l
 def test_a_superscript_digit_typed_at_a_multiple_choice_prompt_is_an_answer_not_a_crash(isolated_home: Path) -> None:
     result = run(["review", "--choice", "--new", "1"], input="²\n")
     assert result.exit_code == 0 and "✗" in result.output and "Traceback" not in result.output
+
+
+def test_multiple_choice_on_a_port_with_4000_names_takes_linear_time(isolated_home: Path, tmp_path: Path) -> None:
+    """Each option used to be checked against every accepted name, rebuilt for every option: 220 s here."""
+    import subprocess
+    import sys
+
+    import yaml
+    from conftest import env_for
+
+    facts = [{"key": f"f{i}", "service": f"svc{i}", "ports": [7000]} for i in range(4000)]
+    facts.append({"key": "x", "service": "Other", "ports": [7001]})
+    deck = tmp_path / "many.yaml"
+    deck.write_text(yaml.safe_dump({"name": "many", "kinds": ["port-service"], "facts": facts}))
+    assert run(["import", str(deck)]).exit_code == 0
+    proc = subprocess.run([sys.executable, "-m", "trainer", "review", "--deck", "many", "--choice", "--new", "1"],
+                          input="2\n", capture_output=True, text=True, env=env_for(isolated_home),
+                          timeout=60)  # only to catch the hang: it takes well under a second
+    assert proc.returncode == 0, proc.stderr
+    assert "Which service uses port 7000/tcp?" in proc.stdout and "1) " in proc.stdout

@@ -7,7 +7,6 @@ import os
 import sqlite3
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -172,7 +171,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     def day_start(at: datetime) -> datetime:
         return start_of_day(at, local_tz(), settings.day_starts_at)
 
-    run_id = uuid.uuid4().hex  # this session: its new cards are not handed out by another one
+    run_id = session.new_session_id()  # this session: its new cards are not handed out by another one
     headings: dict[int, str] = {}
     queue: list[Any]
     if confusions:
@@ -198,8 +197,11 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
                 out(f"Nothing due: studying the {len(queue)} card{'s' if len(queue) != 1 else ''} due soonest.")
     if not queue:
         nxt = store.next_due(db, deck, day_start)
+        busy = session.claimed_elsewhere(db, run_id, t)
         out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
-            if nxt else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
+            if nxt else f"Nothing to study here: another trainer session is studying today's next {len(busy)} new "
+                        "cards (--extra N adds others)." if busy
+            else "Nothing to study: today's new-card limit is reached (--extra N adds more).")
         return
     use_choice = settings.choice if choice is None else choice
     drill = confusions or leeches

@@ -6,6 +6,7 @@ import re
 import unicodedata
 from collections.abc import Container, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from trainer.cards import CardSpec, port_list
@@ -282,7 +283,7 @@ def _groups(text: str) -> list[str]:
     return [g for g in re.split(r"[()\[\]|,;&]|:\s|\s[-\u2013\u2014]+\s|\s+(?:or|and|aka)\s+", text) if normalise(g)]
 
 
-def _one_name_right(text: str, names: set[str]) -> bool:
+def _one_name_right(text: str, names: Container[str]) -> bool:
     """One name: as typed, or each side of a slash (`SSH/SFTP`), or either word across one (`HTTP over TLS/SSL`)."""
     if normalise(text) in names:
         return True
@@ -355,6 +356,13 @@ _SECURE_WORDS = frozenset("secure secured encrypted ssl tls".split())
 _CONTRAST = _NEGATIONS | frozenset("vs versus replaced replaces replacing successor predecessor formerly".split())
 
 
+@lru_cache(maxsize=256)
+def _names_of(accepted: tuple[str, ...]) -> _Names:
+    """A card's accepted names, prepared once per card and not once per answer checked against them
+    (multiple choice checks every option: 4,000 names on one port made that quadratic)."""
+    return _Names.of(accepted)
+
+
 def judge_names(text: str, accepted: Iterable[str], known: Container[str] = (), beside: bool = False) -> bool | None:
     """Does `text` name the right service (True), another one (False), or nothing known (None)?
 
@@ -364,7 +372,7 @@ def judge_names(text: str, accepted: Iterable[str], known: Container[str] = (), 
     (`IMAP (not IMAPS)`) names nothing. Wrong: anything naming something else, even beside a right one
     (`LDAP over SSL` for 389, `SQL Server Browser` for 1433), another version (`POP2`), or `secure` for a
     service that is not. `beside`: the words beside a port answer, which only annotate it."""
-    names = _Names.of(accepted)
+    names = _names_of(tuple(accepted))
     strong = getattr(known, "strong", known)
     deck: frozenset[str] = getattr(known, "deck_names", frozenset())
     labels: frozenset[str] = getattr(known, "labels", frozenset()) - names.whole - names.all_words
@@ -384,13 +392,13 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     n = normalise(text)
     if not n:
         return None
-    if n in names.whole or _one_name_right(text, set(names.whole)):
+    if n in names.whole or _one_name_right(text, names.whole):
         return True
     if _another_name(n, names, known, beside):
         return False
     trimmed = _trim(text)
     t = normalise(trimmed)
-    if t in names.whole or (trimmed != text and _one_name_right(trimmed, set(names.whole))):
+    if t in names.whole or (trimmed != text and _one_name_right(trimmed, names.whole)):
         return True
     if _another_name(t, names, known, beside):
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -14,7 +15,7 @@ from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
 from trainer.clock import end_of_day, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
-from trainer.grading import Verdict, check, confusion_line, grade, with_accepted
+from trainer.grading import Verdict, check, confusion_line, grade, normalise, with_accepted
 from trainer.scheduler import CardState, Params, Rating, State, fuzz_seed, review
 from trainer.settings import Settings
 
@@ -99,10 +100,40 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     allowed_new = (new_limit if new_limit is not None else settings.new_per_day - done_new)
     skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
     fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip,
-                            claimed_by_others=store.claims_of_others(db, session, now))
+                            claimed_by_others=claimed_elsewhere(db, session, now))
     if session and fresh:
         store.claim(db, [c.id for c in fresh], session, now + timedelta(hours=CLAIM_HOURS))
     return due + fresh
+
+
+def new_session_id() -> str:
+    """Names a study session and the process it runs in: a claim whose process has died (a closed terminal,
+    a kill) frees its cards at once instead of hours later."""
+    import socket
+    import uuid
+
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
+
+
+def _alive(session: str) -> bool:
+    import socket
+
+    host, _, rest = session.partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
+        return True  # another machine's session (a shared folder): trust its claim until it lapses
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def claimed_elsewhere(db: Database, session: str, now: datetime) -> set[str]:
+    """The new cards another live session is studying."""
+    return {cid for cid, holder in store.claims_of_others(db, session, now).items() if _alive(holder)}
 
 
 def queue_counts(queue: list[store.CardRow]) -> tuple[int, int, int]:
@@ -276,8 +307,10 @@ def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, ba
     if not options.choice:
         return spec
     rng = random.Random(f"{base}:{card.id}:{card.reps}")  # an undone card keeps its option order
-    def right(text: str) -> bool:
-        return check(spec, text, answers.known)[0]
+    named = {normalise(a) for a in spec.answers} if spec.kind == Kind.PORT_SERVICE else set()
+
+    def right(text: str) -> bool:  # an accepted name is right at a glance: options are checked in linear time
+        return normalise(text) in named or check(spec, text, answers.known)[0]
 
     return with_choices(spec, card.fact, decks.facts(card.deck), rng, right)
 

@@ -326,10 +326,10 @@ def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Ite
     return out
 
 
-def claims_of_others(db: Database, session: str, now: datetime) -> set[str]:
-    """New cards another live session has handed out (claims lapse after a few hours: a crashed session)."""
-    return {cid for (cid,) in db.execute("SELECT card_id FROM claims WHERE session != ? AND until > ?",
-                                         [session, iso(now)])}
+def claims_of_others(db: Database, session: str, now: datetime) -> dict[str, str]:
+    """New cards other sessions have handed out, and which session holds each (claims lapse after a few hours)."""
+    return dict(db.execute("SELECT card_id, session FROM claims WHERE session != ? AND until > ?",
+                           [session, iso(now)]).fetchall())
 
 
 def claim(db: Database, card_ids: Iterable[str], session: str, until: datetime) -> None:
