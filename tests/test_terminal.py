@@ -130,11 +130,11 @@ def test_deck_text_never_acts_on_a_real_terminal(isolated_home: Path, tmp_path: 
                        (["review", "--confusions", "--deck", "evil"], ["1001\r", "\r", "1002\r", "\r"]),
                        (["export", "evil", "--format", "csv"], []),
                        (["cards", "--deck", "evil"], [])):
-        child = pexpect.spawn(sys.executable, ["-m", "trainer", *args], env=env, cwd=str(tmp_path), timeout=15,
+        child = pexpect.spawn(sys.executable, ["-m", "trainer", *args], env=env, cwd=str(tmp_path), timeout=30,
                               dimensions=(30, 100))
         for k in keys:
             try:
-                child.expect([rb"\?", rb"Enter", rb"\)"], timeout=5)
+                child.expect([rb"\?", rb"Enter", rb"\)"], timeout=15)
             except (pexpect.TIMEOUT, pexpect.EOF):
                 break
             child.send(k)
