@@ -146,3 +146,158 @@ def test_multiple_choice_on_a_port_with_4000_names_takes_linear_time(isolated_ho
                           timeout=60)  # only to catch the hang: it takes well under a second
     assert proc.returncode == 0, proc.stderr
     assert "Which service uses port 7000/tcp?" in proc.stdout and "1) " in proc.stdout
+
+
+# Anki packages: bounded, read-only, one line --------------------------------------------------------------
+
+def _package(tmp_path: Path, name: str = "base.apkg") -> Path:
+    import genanki
+
+    basic = genanki.Model(1607392319, "Basic", fields=[{"name": "Front"}, {"name": "Back"}],
+                          templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": "{{Back}}"}])
+    deck = genanki.Deck(2059400110, "Hostile")
+    deck.add_note(genanki.Note(model=basic, fields=["SSH port", "22"]))
+    deck.add_note(genanki.Note(model=basic, fields=["HTTPS port", "443"]))
+    path = tmp_path / name
+    genanki.Package(deck).write_to_file(str(path))
+    return path
+
+
+def _rewrite(src: Path, dest: Path, members: dict[str, bytes], method: int = 8) -> Path:
+    import zipfile
+
+    with zipfile.ZipFile(src) as z:
+        kept = {n: z.read(n) for n in z.namelist()}
+    kept.update(members)
+    with zipfile.ZipFile(dest, "w", compression=method) as z:
+        for n, data in kept.items():
+            z.writestr(n, data)
+    return dest
+
+
+def _collection(src: Path, tmp_path: Path, sql: str) -> bytes:
+    """The package's collection after `sql` (run on a copy)."""
+    import zipfile
+
+    db = tmp_path / "col.sqlite"
+    with zipfile.ZipFile(src) as z:
+        db.write_bytes(z.read("collection.anki2"))
+    con = sqlite3.connect(db)
+    con.executescript(sql)
+    con.commit()
+    con.close()
+    return db.read_bytes()
+
+
+def _patch_zip_flags(path: Path, *, flag: int | None = None, method: int | None = None) -> Path:
+    """Set the general-purpose flag bits (1: encrypted) or the compression method of every member."""
+    data = bytearray(path.read_bytes())
+    for sig, flag_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        i = data.find(sig)
+        while i != -1:
+            if flag is not None:
+                data[i + flag_at:i + flag_at + 2] = flag.to_bytes(2, "little")
+            if method is not None:
+                data[i + method_at:i + method_at + 2] = method.to_bytes(2, "little")
+            i = data.find(sig, i + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _hostile_packages(tmp_path: Path) -> list[tuple[str, Path, str | None]]:
+    """(what, package, the error's words or None when the package imports with what is sound in it)."""
+    import zlib
+
+    base = _package(tmp_path)
+    bomb = zlib.compressobj(9)
+    out = []
+    out.append(("media is a number", _rewrite(base, tmp_path / "m1.apkg", {"media": b"5"}), None))
+    out.append(("media nested 100,000 deep", _rewrite(base, tmp_path / "m2.apkg", {"media": b"[" * 100_000}), None))
+    out.append(("models empty", _rewrite(base, tmp_path / "c1.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "UPDATE col SET models = '{}'")}), None))  # no note type: every note skipped -> no facts
+    out.append(("models malformed", _rewrite(base, tmp_path / "c2.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "UPDATE col SET models = '{\"1\": '")}), "unreadable Anki collection"))
+    out.append(("models a list", _rewrite(base, tmp_path / "c3.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "UPDATE col SET models = '[1, 2]'")}), "is not a JSON object"))
+    out.append(("models 100,000 deep", _rewrite(base, tmp_path / "c4.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "UPDATE col SET models = '" + "[" * 100_000 + "'")}), "unreadable Anki collection"))
+    out.append(("NULL note type names", _rewrite(base, tmp_path / "c5.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "CREATE TABLE notetypes (id INTEGER, name TEXT); CREATE TABLE fields (ntid INTEGER);"
+                        "CREATE TABLE templates (ntid INTEGER); INSERT INTO notetypes VALUES (1607392319, NULL);"
+                        "INSERT INTO fields VALUES (1607392319), (1607392319);"
+                        "INSERT INTO templates VALUES (1607392319);")}), None))
+    out.append(("ids of 1e999", _rewrite(base, tmp_path / "c6.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "UPDATE notes SET mid = 1e999")}), "unreadable Anki collection"))
+    out.append(("notes a recursive view", _rewrite(base, tmp_path / "c7.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "DROP TABLE notes; CREATE VIEW notes AS WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL "
+                        "SELECT x + 1 FROM r) SELECT x AS id, '' AS guid, 1 AS mid, '' AS flds, '' AS tags FROM r")}),
+                "is a view"))
+    out.append(("a 10 MB field", _rewrite(base, tmp_path / "c8.apkg", {"collection.anki2": _collection(
+        base, tmp_path, "UPDATE notes SET flds = 'q' || char(31) || printf('%.*c', 10000000, 'x') "
+                        "WHERE id = (SELECT min(id) FROM notes)")}), "unreadable Anki collection"))
+    zeros = bomb.compress(b"\0" * (300 * 2**20)) + bomb.flush()  # 300 MB of zeros in 0.3 MB
+    out.append(("a zip bomb that says it is empty", _zip_with(tmp_path / "bomb1.apkg", zeros, 0),
+                "unreadable Anki collection"))  # zipfile reads no further than the size the header gives
+    out.append(("a zip bomb", _zip_with(tmp_path / "bomb2.apkg", zeros, 300 * 2**20), "over 256 MB"))
+    import zstandard
+
+    out.append(("a zstd bomb", _rewrite(base, tmp_path / "z.apkg", {
+        "collection.anki21b": zstandard.ZstdCompressor().compress(b"\0" * (300 * 2**20))}), "over 256 MB"))
+    out.append(("zstd garbage", _rewrite(base, tmp_path / "z2.apkg", {"collection.anki21b": b"\x28\xb5\x2f\xfd" +
+                                                                       b"junk" * 100}), "unreadable Anki"))
+    out.append(("an encrypted member", _patch_zip_flags(_package(tmp_path, "e.apkg"), flag=1),
+                "unreadable Anki package"))
+    out.append(("an unknown compression", _patch_zip_flags(_package(tmp_path, "u.apkg"), method=99),
+                "unreadable Anki package"))
+    damaged = _package(tmp_path, "d.apkg")
+    data = bytearray(damaged.read_bytes())
+    start = data.find(b"collection.anki2") + len("collection.anki2")
+    data[start + 200:start + 400] = b"\xff" * 200  # the deflate stream itself
+    damaged.write_bytes(bytes(data))
+    out.append(("corrupt deflate data", damaged, "a damaged or foreign zip file"))
+    return out
+
+
+def _zip_with(path: Path, deflated: bytes, claimed: int) -> Path:
+    """A zip holding `collection.anki2` as the raw deflate stream `deflated`, its header claiming `claimed` bytes."""
+    import struct
+    import zlib
+
+    name = b"collection.anki2"
+    raw = deflated[2:-4] if deflated[:1] == b"\x78" else deflated  # zlib wrapper -> raw deflate
+    crc = zlib.crc32(b"")  # wrong on purpose: the size cap must stop reading long before a CRC check
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 8, 0, 0, crc, len(raw), claimed, len(name), 0) + name
+    central = struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 8, 0, 0, crc, len(raw), claimed, len(name),
+                          0, 0, 0, 0, 0, 0) + name
+    end = struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 1, 1, len(central), len(local) + len(raw), 0)
+    path.write_bytes(local + raw + central + end)
+    return path
+
+
+def test_hostile_anki_packages_give_one_line_and_write_nothing(isolated_home: Path, tmp_path: Path) -> None:
+    import resource
+    import subprocess
+    import sys
+
+    from conftest import env_for
+
+    imported = 0
+    for i, (what, package, says) in enumerate(_hostile_packages(tmp_path)):
+        proc = subprocess.run([sys.executable, "-c", "import resource, sys; "  # 1 GB of memory at most
+                               "resource.setrlimit(resource.RLIMIT_AS, (2**30, 2**30)); "
+                               "from trainer.cli import main; sys.argv = ['trainer', 'import', *sys.argv[1:]]; main()",
+                               str(package), "--deck", f"p{i}"], capture_output=True, text=True,
+                              env=env_for(isolated_home), timeout=120)  # only to catch a hang
+        out = proc.stdout + proc.stderr
+        assert "Traceback" not in out, (what, out[-1500:])
+        if says is None:
+            assert proc.returncode in (0, 2), (what, out)
+            imported += proc.returncode == 0
+        else:
+            errors = [ln for ln in out.splitlines() if ln.startswith("Error:")]
+            assert proc.returncode == 2 and len(errors) == 1 and says in errors[0], (what, out[-800:])
+            assert str(package) in errors[0], what
+    assert resource  # imported for the child's limit
+    db = isolated_home / "trainer.db"
+    decks = sqlite3.connect(db).execute("SELECT count(*) FROM decks").fetchone()[0] if db.exists() else 0
+    assert decks == imported  # a refused package wrote nothing

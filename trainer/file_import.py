@@ -10,6 +10,7 @@ import re
 import sqlite3
 import tempfile
 import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -169,28 +170,21 @@ def html_to_text(value: str) -> str:
 
 
 ZSTD_LIMIT = 256 * 2**20  # an Anki collection inflated beyond this is refused, not read into memory
+MEDIA_LIMIT = 16 * 2**20  # the `media` list of a package
+SQL_STEPS = 400_000_000  # SQLite steps reading a collection may take (a recursive view would never end)
+FIELD_LIMIT = 64 * 1024  # characters in a note's field: longer notes are skipped, not shown on a card
+_APKG_ERRORS = (sqlite3.DatabaseError, ValueError, TypeError, AttributeError, KeyError, IndexError, OverflowError,
+                RecursionError, OSError)
 
 
 def read_apkg(path: Path, name: str | None = None) -> Deck:
     """Basic and "Basic (and reversed card)" notes of an Anki package, in any format Anki writes (the newest,
     `collection.anki21b`, is zstd-compressed), with their review history; the deck is named after the
-    package's deck unless `name` is given. Media files are counted, not imported."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            names = set(z.namelist())
-            inner = next((n for n in ("collection.anki21b", "collection.anki21", "collection.anki2") if n in names),
-                         None)
-            if inner is None:
-                raise DeckError(located(path, None, "not an Anki package (no collection inside)"))
-            media = _media_count(z, names)
-            data = z.read(inner)
-    except zipfile.BadZipFile:
-        raise DeckError(located(path, None, "not an Anki package (not a zip file)")) from None
-    if inner.endswith("21b"):
-        data = _unzstd(path, data)
+    package's deck unless `name` is given. Media files are counted, not imported. A package is untrusted:
+    sizes are capped before anything is inflated, and reading the collection has a step budget."""
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "collection.sqlite"
-        target.write_bytes(data)
+        media = _extract_collection(path, target)
         package = _apkg_notes(path, target)
     warnings = []
     if media:
@@ -198,6 +192,9 @@ def read_apkg(path: Path, name: str | None = None) -> Deck:
     if package.skipped:
         warnings.append(located(path, None, f"warning: {package.skipped} note{'s' if package.skipped != 1 else ''} "
                                             "of other types (cloze, image occlusion, ...) skipped"))
+    if package.too_long:
+        warnings.append(located(path, None, f"warning: {package.too_long} note{'s' if package.too_long != 1 else ''} "
+                                            f"with a field over {FIELD_LIMIT // 1024} KB skipped"))
     used: set[str] = set()
     records, history = [], []
     for i, note in enumerate(package.notes, 1):
@@ -218,22 +215,65 @@ def read_apkg(path: Path, name: str | None = None) -> Deck:
                              warnings=warnings, history=tuple(history))
 
 
-def _unzstd(path: Path, data: bytes) -> bytes:
-    """Anki 2.1.50+ packages hold a zstd-compressed collection; inflate it with a ceiling."""
+def _extract_collection(path: Path, target: Path) -> int:
+    """Write the package's collection to `target`, inflating at most ZSTD_LIMIT bytes whatever the zip claims;
+    returns the number of media files."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            inner = next((n for n in ("collection.anki21b", "collection.anki21", "collection.anki2") if n in names),
+                         None)
+            if inner is None:
+                raise DeckError(located(path, None, "not an Anki package (no collection inside)"))
+            media = _media_count(z, names)
+            if z.getinfo(inner).file_size > ZSTD_LIMIT:
+                raise DeckError(located(path, None, f"the collection inflates to over {ZSTD_LIMIT // 2**20} MB"))
+            with z.open(inner) as member, target.open("wb") as out:
+                if inner.endswith("21b"):
+                    _unzstd(path, member, out)
+                else:
+                    _copy_capped(path, member, out)
+    except zipfile.BadZipFile as e:
+        raise DeckError(located(path, None, f"not a readable Anki package (a damaged or foreign zip file: {e})")
+                        ) from None
+    except RuntimeError as e:  # an encrypted member
+        raise DeckError(located(path, None, f"unreadable Anki package ({e})")) from None
+    except NotImplementedError as e:  # a compression method zipfile does not know
+        raise DeckError(located(path, None, f"unreadable Anki package ({e})")) from None
+    except (zlib.error, EOFError, OSError) as e:
+        raise DeckError(located(path, None, f"unreadable Anki package (damaged data: {e})")) from None
+    return media
+
+
+def _copy_capped(path: Path, source: Any, out: Any) -> None:
+    total = 0
+    while chunk := source.read(1 << 20):
+        total += len(chunk)
+        if total > ZSTD_LIMIT:
+            raise DeckError(located(path, None, f"the collection inflates to over {ZSTD_LIMIT // 2**20} MB"))
+        out.write(chunk)
+
+
+def _unzstd(path: Path, source: Any, out: Any) -> None:
+    """Anki 2.1.50+ packages hold a zstd-compressed collection; inflate it as a stream, with a ceiling."""
     import zstandard
 
     try:
-        out = zstandard.ZstdDecompressor().decompress(data, max_output_size=ZSTD_LIMIT)
+        reader = zstandard.ZstdDecompressor().stream_reader(source)
+        _copy_capped(path, reader, out)
     except zstandard.ZstdError as e:
         raise DeckError(located(path, None, f"unreadable Anki collection ({e})")) from None
-    return bytes(out)
 
 
 def _media_count(z: zipfile.ZipFile, names: set[str]) -> int:
-    if "media" in names:
+    """How many media files the package holds (only counted): its `media` list when that is sound, else the
+    numbered members."""
+    if "media" in names and z.getinfo("media").file_size <= MEDIA_LIMIT:
         try:
-            return len(json.loads(z.read("media") or b"{}"))
-        except ValueError:
+            listed = json.loads(z.read("media") or b"{}")
+            if isinstance(listed, (dict, list)):
+                return len(listed)
+        except (ValueError, RecursionError, RuntimeError, NotImplementedError, zlib.error):
             pass
     return sum(1 for n in names if n.isdigit())
 
@@ -254,37 +294,69 @@ class _Package:
     notes: list[_Note]
     skipped: int
     deck: str  # the deck most of the notes' cards are in
+    too_long: int = 0
 
 
-def _note_types(con: sqlite3.Connection) -> dict[int, tuple[str, int, int]]:
+def _tables(con: sqlite3.Connection) -> set[str]:
+    """The collection's tables; a view standing where Anki has a table is never read (it may never end)."""
+    kinds = dict(con.execute("SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')").fetchall())
+    views = sorted(n for n, t in kinds.items() if t == "view" and n in _ANKI_TABLES)
+    if views:
+        raise ValueError(f"`{views[0]}` is a view, not Anki's table")
+    return {n for n, t in kinds.items() if t == "table"}
+
+
+_ANKI_TABLES = {"col", "notes", "cards", "revlog", "notetypes", "fields", "templates", "decks"}
+
+
+def _json_object(text: Any, what: str) -> dict[str, Any]:
+    value = json.loads(text if isinstance(text, (str, bytes)) else "null")
+    if not isinstance(value, dict):
+        raise ValueError(f"`col.{what}` is not a JSON object")
+    return value
+
+
+def _note_types(con: sqlite3.Connection, tables: set[str]) -> dict[int, tuple[str, int, int]]:
     """Note type id -> (name, fields, templates), from the newer tables or the older `col.models` JSON."""
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     models: dict[int, tuple[str, int, int]] = {}
     if "notetypes" in tables:
+        fields = dict(con.execute("SELECT ntid, count(*) FROM fields GROUP BY ntid").fetchall())
+        templates = dict(con.execute("SELECT ntid, count(*) FROM templates GROUP BY ntid").fetchall())
         for ntid, mname in con.execute("SELECT id, name FROM notetypes"):
-            nfields = con.execute("SELECT count(*) FROM fields WHERE ntid = ?", [ntid]).fetchone()[0]
-            ntempl = con.execute("SELECT count(*) FROM templates WHERE ntid = ?", [ntid]).fetchone()[0]
-            models[int(ntid)] = (mname, nfields, ntempl)
+            models[int(ntid)] = (str(mname or ""), int(fields.get(ntid, 0)), int(templates.get(ntid, 0)))
     else:
-        for mid, m in json.loads(con.execute("SELECT models FROM col").fetchone()[0]).items():
-            models[int(mid)] = (m.get("name", ""), len(m.get("flds", [])), len(m.get("tmpls", [])))
+        for mid, m in _json_object(con.execute("SELECT models FROM col").fetchone()[0], "models").items():
+            m = m if isinstance(m, dict) else {}
+            flds, tmpls = m.get("flds"), m.get("tmpls")
+            models[int(mid)] = (str(m.get("name") or ""), len(flds) if isinstance(flds, list) else 0,
+                                len(tmpls) if isinstance(tmpls, list) else 0)
     return models
 
 
-def _deck_names(con: sqlite3.Connection) -> dict[int, str]:
-    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+def _deck_names(con: sqlite3.Connection, tables: set[str]) -> dict[int, str]:
     if "decks" in tables:
         return {int(i): str(n).replace("\x1f", "::") for i, n in con.execute("SELECT id, name FROM decks")}
-    legacy = json.loads(con.execute("SELECT decks FROM col").fetchone()[0])
-    return {int(i): d.get("name", "") for i, d in legacy.items()}
+    legacy = _json_object(con.execute("SELECT decks FROM col").fetchone()[0], "decks")
+    return {int(i): str(d.get("name") or "") if isinstance(d, dict) else "" for i, d in legacy.items()}
 
 
 def _apkg_notes(path: Path, db_file: Path) -> _Package:
     """Each Basic note with its cards' reviews (revlog), the count of notes of other types, the deck's name."""
+    steps = [0]
+
+    def budget() -> int:  # called every 10,000 SQLite steps: a non-zero return stops the query
+        steps[0] += 10_000
+        return int(steps[0] > SQL_STEPS)
+
+    con = None
     try:
         con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
-        models = _note_types(con)
-        decks = _deck_names(con)
+        con.set_progress_handler(budget, 10_000)
+        if hasattr(con, "setlimit"):  # Python 3.11+: no value longer than 4 MB is read
+            con.setlimit(getattr(sqlite3, "SQLITE_LIMIT_LENGTH"), 4 * 2**20)  # noqa: B009
+        tables = _tables(con)
+        models = _note_types(con, tables)
+        decks = _deck_names(con, tables)
         cards: dict[int, list[tuple[int, int, int]]] = {}  # note id -> (card id, ord, deck id)
         for cid, nid, ord_, did in con.execute("SELECT id, nid, ord, did FROM cards"):
             cards.setdefault(int(nid), []).append((int(cid), int(ord_), int(did)))
@@ -293,11 +365,14 @@ def _apkg_notes(path: Path, db_file: Path) -> _Package:
                                                "ORDER BY id"):
             at = datetime.fromtimestamp(int(rid) / 1000, tz=timezone.utc)
             revlog.setdefault(int(cid), []).append((at, int(ease), max(int(ms), 0)))
-        notes, skipped, deck_count = [], 0, Counter[str]()
+        notes, skipped, too_long, deck_count = [], 0, 0, Counter[str]()
         for nid, guid, mid, flds, tags in con.execute("SELECT id, guid, mid, flds, tags FROM notes ORDER BY id"):
             mname, nfields, ntempl = models.get(int(mid), ("", 0, 0))
             fields = str(flds).split("\x1f")
             is_basic = nfields >= 2 and ntempl in (1, 2) and "cloze" not in mname.lower()
+            if len(fields) >= 2 and max(len(fields[0]), len(fields[1])) > FIELD_LIMIT:
+                too_long += 1
+                continue
             front, back = (html_to_text(fields[0]), html_to_text(fields[1])) if len(fields) >= 2 else ("", "")
             if not is_basic or not front or not back:
                 skipped += 1
@@ -310,8 +385,16 @@ def _apkg_notes(path: Path, db_file: Path) -> _Package:
                              key=lambda r: r[1])
             notes.append(_Note(str(guid), front, back, [t for t in str(tags).split() if t], first,
                                ntempl == 2 and any(o == 1 for _, o, _ in its_cards), reviews))
-        con.close()
-    except (sqlite3.DatabaseError, ValueError, TypeError) as e:
+    except sqlite3.OperationalError as e:
+        if steps[0] > SQL_STEPS:
+            raise DeckError(located(path, None, "unreadable Anki collection (reading it never ends: a recursive "
+                                                "view or a huge table)")) from None
         raise DeckError(located(path, None, f"unreadable Anki collection ({e})")) from None
+    except _APKG_ERRORS as e:
+        raise DeckError(located(path, None, f"unreadable Anki collection ({type(e).__name__}: "
+                                            f"{str(e)[:200]})")) from None
+    finally:
+        if con is not None:
+            con.close()
     deck = next((d for d, _ in deck_count.most_common() if d and d != "Default"), "")
-    return _Package(notes, skipped, deck)
+    return _Package(notes, skipped, deck, too_long)
