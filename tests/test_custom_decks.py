@@ -263,6 +263,31 @@ def test_exports_land_whole_beside_their_target_and_leave_no_temporary_file(isol
     assert bad.exit_code == 1 and bad.output.startswith(f"Error: {tmp_path / 'missing-dir' / 'x.yaml'}: cannot write")
 
 
+def test_an_apkg_export_leaves_nothing_in_the_temp_dir_and_a_full_disk_is_one_line(
+        isolated_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import tempfile
+
+    import trainer.file_export as fe
+
+    run(["review", "--new", "2"], input="20 21\n22\n")  # studied cards: the package carries their schedule
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    target = tmp_path / "exam.apkg"
+    assert run(["export", "exam", "--format", "apkg", "-o", str(target)]).exit_code == 0
+    assert list(scratch.iterdir()) == []  # genanki's write_to_file left a copy of the collection here each time
+    before = target.read_bytes()
+
+    def full(*_: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(fe, "_write_package", full)
+    result = run(["export", "exam", "--format", "apkg", "-o", str(target)])
+    assert result.exit_code == 1 and result.output.strip() == f"Error: {target}: cannot write (No space left on device)"
+    assert target.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["exam.apkg", "home", "tmp"]
+
+
 def test_on_my_own_deck_i_can_accept_an_answer_from_now_on(isolated_home: Path, tmp_path: Path) -> None:
 
     deck = import_deck(tmp_path, "mine", "facts:\n- key: cia\n  front: What does CIA stand for?\n"

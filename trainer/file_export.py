@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 from trainer.cards import make_card, plan_cards, port_list
 from trainer.deck import Deck, Kind, compact_ports, dump_deck
@@ -109,9 +110,7 @@ def to_apkg(deck: Deck, target: Path, studied: Mapping[str, Studied] | None = No
     guids = {genanki.guid_for(c.id): c.id for c in planned}
 
     def write(tmp: Path) -> None:
-        genanki.Package(adeck).write_to_file(str(tmp))
-        if studied:
-            _schedule_package(tmp, guids, studied)
+        _write_package(genanki.Package(adeck), tmp, guids, studied)
 
     write_atomic(target, write)
     return len(planned)
@@ -122,49 +121,55 @@ ANKI_ROLLOVER_HOUR = 4
 _REVLOG_TYPE = {int(State.NEW): 0, int(State.LEARNING): 0, int(State.REVIEW): 1}  # else relearning: 2
 
 
-def _schedule_package(apkg: Path, guids: Mapping[str, str], studied: Mapping[str, Studied]) -> None:
-    """Write each studied card's state into the package's `cards` and its reviews into `revlog` (genanki writes
-    neither): Anki's numbers are days since the collection's creation for reviews, epoch seconds for learning."""
-    import shutil
+def _write_package(package: Any, target: Path, guids: Mapping[str, str],
+                   studied: Mapping[str, Studied] | None) -> None:
+    """The package's collection is built in a private folder removed afterwards (genanki's own write_to_file
+    leaves a copy of the collection in the temp dir every time), scheduled, and zipped once."""
+    import itertools
     import sqlite3
     import tempfile
+    import time
     import zipfile
 
     with tempfile.TemporaryDirectory() as tmp:
         col = Path(tmp) / "collection.anki2"
-        with zipfile.ZipFile(apkg) as z:
-            members = {n: z.read(n) for n in z.namelist()}
-        col.write_bytes(members["collection.anki2"])
         con = sqlite3.connect(col)
         try:
-            crt = int(con.execute("SELECT crt FROM col").fetchone()[0])
-            revlog: list[tuple[int, ...]] = []
-            used: set[int] = set()
-            for cid, guid in con.execute("SELECT c.id, n.guid FROM cards c JOIN notes n ON n.id = c.nid").fetchall():
-                card = studied.get(guids.get(guid, ""))
-                if card is None or not card.reps:
-                    continue
-                con.execute("UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?, lapses = ?, "
-                            "left = ?, data = ? WHERE id = ?", [*_anki_card(card, crt), cid])
-                for at, rating, ms, before, after in card.log:
-                    rid = int(at.timestamp() * 1000)
-                    while rid in used:
-                        rid += 1
-                    used.add(rid)
-                    revlog.append((rid, cid, -1, rating, _anki_ivl(after), _anki_ivl(before),
-                                   2500 if after.state == State.REVIEW else 0, min(ms, ANKI_MAX_ANSWER_MS),
-                                   _REVLOG_TYPE.get(int(before.state), 2)))
-            con.executemany("INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", revlog)
+            stamp = time.time()
+            package.write_to_db(con.cursor(), stamp, itertools.count(int(stamp * 1000)))
+            if studied:
+                _schedule(con, guids, studied)
             con.commit()
         finally:
             con.close()
-        members["collection.anki2"] = col.read_bytes()
-        rebuilt = Path(tmp) / "out.apkg"
-        with zipfile.ZipFile(rebuilt, "w", zipfile.ZIP_DEFLATED) as z:
-            for name, data in members.items():
-                z.writestr(name, data)
-        shutil.copyfile(rebuilt, apkg)
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+            z.write(col, "collection.anki2")
+            z.writestr("media", "{}")
+
+
+def _schedule(con: Any, guids: Mapping[str, str], studied: Mapping[str, Studied]) -> None:
+    """Write each studied card's state into the collection's `cards` and its reviews into `revlog` (genanki
+    writes neither): Anki's numbers are days since the collection's creation for reviews, epoch seconds for
+    learning."""
+    crt = int(con.execute("SELECT crt FROM col").fetchone()[0])
+    revlog: list[tuple[int, ...]] = []
+    used: set[int] = set()
+    for cid, guid in con.execute("SELECT c.id, n.guid FROM cards c JOIN notes n ON n.id = c.nid").fetchall():
+        card = studied.get(guids.get(guid, ""))
+        if card is None or not card.reps:
+            continue
+        con.execute("UPDATE cards SET type = ?, queue = ?, due = ?, ivl = ?, factor = ?, reps = ?, lapses = ?, "
+                    "left = ?, data = ? WHERE id = ?", [*_anki_card(card, crt), cid])
+        for at, rating, ms, before, after in card.log:
+            rid = int(at.timestamp() * 1000)
+            while rid in used:
+                rid += 1
+            used.add(rid)
+            revlog.append((rid, cid, -1, rating, _anki_ivl(after), _anki_ivl(before),
+                           2500 if after.state == State.REVIEW else 0, min(ms, ANKI_MAX_ANSWER_MS),
+                           _REVLOG_TYPE.get(int(before.state), 2)))
+    con.executemany("INSERT INTO revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", revlog)
 
 
 def _anki_ivl(s: CardState) -> int:
