@@ -114,8 +114,8 @@ def test_unknown_fields_are_warnings_with_their_line(tmp_path: Path) -> None:
     assert len(deck.facts) == 3
     assert [w.split("/")[-1] for w in deck.warnings] == [
         "deck.yaml:7: warning: facts[0].colour: unknown field ignored (known: accept, accept_ports, accept_transport, "
-        "aliases, back, description, front, key, kinds, note, ports, registry, secure, service, source, tags, "
-        "transport)"]
+        "aliases, back, description, front, key, kinds, note, number, numbering, ports, registry, secure, service, "
+        "source, tags, transport)"]
 
 
 def test_a_key_given_twice_in_one_fact_is_refused(tmp_path: Path) -> None:

@@ -24,6 +24,8 @@ class Kind(str, Enum):
     TRANSPORT = "transport"
     RANGE = "range"
     SECURE = "secure"
+    SERVICE_NUMBER = "service-number"
+    NUMBER_SERVICE = "number-service"
     FRONT_BACK = "front-back"
     BACK_FRONT = "back-front"
 
@@ -35,8 +37,11 @@ class Kind(str, Enum):
 
 
 PORT_KINDS = (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.TRANSPORT, Kind.RANGE, Kind.SECURE)
+NUMBER_KINDS = (Kind.SERVICE_NUMBER, Kind.NUMBER_SERVICE)  # IP protocol numbers, ICMP types and codes
 GENERIC_KINDS = (Kind.FRONT_BACK, Kind.BACK_FRONT)
-KINDS = PORT_KINDS + GENERIC_KINDS
+KINDS = PORT_KINDS + NUMBER_KINDS + GENERIC_KINDS
+# What a fact's `number` numbers (IANA registries other than ports), with the range of its values.
+NUMBERINGS = {"ip-protocol": 255, "icmp-type": 255, "icmp-unreachable-code": 255}
 DEFAULT_PORT_KINDS = (Kind.SERVICE_PORT, Kind.PORT_SERVICE)
 TRANSPORTS = ("tcp", "udp", "both")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}", re.ASCII)  # matched whole (fullmatch): no trailing newline
@@ -44,6 +49,7 @@ _DECK_FIELDS = {"format", "name", "title", "description", "kinds", "facts"}
 _FACT_FIELDS = {
     "key", "service", "aliases", "ports", "transport", "registry", "description", "note",
     "secure", "front", "back", "accept", "tags", "accept_ports", "accept_transport", "source", "kinds",
+    "number", "numbering",
 }
 
 
@@ -68,17 +74,24 @@ class Fact:
     accept_transport: tuple[str, ...] = ()  # other transports a study guide gives (LDAP: both)
     source: str = ""  # where the fact comes from: an exam objective's row, a study list, an RFC
     kinds: tuple[str, ...] = ()  # only these of the deck's question kinds (an Anki note that is not reversed)
+    number: int | None = None  # a numbered fact: IP protocol 47, ICMP type 8 (see `numbering`)
+    numbering: str | None = None  # which registry numbers it: a key of NUMBERINGS
     line: int = field(default=0, compare=False)
 
     @property
     def is_port(self) -> bool:
-        return self.service is not None
+        return self.service is not None and self.number is None
+
+    @property
+    def is_number(self) -> bool:
+        return self.number is not None
 
     def to_dict(self) -> dict[str, Any]:
         """Only the fields that are set, in a fixed order, so dumps are stable and diffable."""
         out: dict[str, Any] = {"key": self.key}
-        for name in ("service", "aliases", "ports", "transport", "accept_transport", "accept_ports", "registry",
-                     "secure", "front", "back", "accept", "description", "note", "source", "tags", "kinds"):
+        for name in ("service", "aliases", "number", "numbering", "ports", "transport", "accept_transport",
+                     "accept_ports", "registry", "secure", "front", "back", "accept", "description", "note", "source",
+                     "tags", "kinds"):
             value = getattr(self, name)
             if value not in (None, "", ()):
                 out[name] = list(value) if isinstance(value, tuple) else value
@@ -394,7 +407,10 @@ def _fact(raw: Any, fnode: Any, i: int, warnings: list[str], path: Path) -> Fact
         return v or None
 
     fields: dict[str, Any]
-    if "service" in raw or "ports" in raw:
+    if "number" in raw or "numbering" in raw:
+        fields = _number_fields(raw, text, fail)
+        key = text("key") or slug(fields["service"] or "")
+    elif "service" in raw or "ports" in raw:
         fields = _port_fields(raw, text, fail)
         key = text("key") or slug(fields["service"] or "")
     else:
@@ -447,6 +463,23 @@ def _port_fields(raw: dict[str, Any], text: Callable[..., str | None], fail: Cal
         raise fail("accept_ports", f"accept_ports: {e}") from None
     return {"service": service, "ports": ports, "transport": transports[0],
             "accept_transport": tuple(transports[1:]), "accept_ports": accept_ports}
+
+
+def _number_fields(raw: dict[str, Any], text: Callable[..., str | None],
+                   fail: Callable[[str | None, str], DeckError]) -> dict[str, Any]:
+    """A numbered fact: a name and the number a registry gives it (`{service: GRE, number: 47, numbering:
+    ip-protocol}`)."""
+    for other in ("ports", "transport", "front", "back", "accept_ports", "accept_transport"):
+        if other in raw:
+            raise fail(other, f"{other}: a numbered fact (number, numbering) has no {other}")
+    service = text("service", required=True)
+    numbering = text("numbering")
+    if numbering not in NUMBERINGS:
+        raise fail("numbering", f"numbering: must be one of {', '.join(NUMBERINGS)}")
+    number = raw.get("number")
+    if type(number) is not int or not 0 <= number <= NUMBERINGS[numbering]:
+        raise fail("number", f"number: {number!r} must be a whole number from 0 to {NUMBERINGS[numbering]}")
+    return {"service": service, "number": number, "numbering": numbering}
 
 
 def dump_deck(deck: Deck) -> str:
