@@ -54,7 +54,7 @@ def test_an_undo_is_an_event_and_the_answer_stays_in_the_database(isolated_home:
     ssh = rows(isolated_home, "SELECT state, reps, due FROM cards WHERE id = 'exam/ssh/service-port'")
     assert ssh == [{"state": 0, "reps": 0, "due": None}]  # new again, as before the answer
     stats = run(["stats"]).output
-    assert stats.startswith("Today: 1 reviewed · 0 due · 19 new left")  # the undone new card counts as unseen
+    assert stats.startswith("Today: 1 reviewed · 1 due · 19 new left")  # FTP's 10-minute step; SSH is new again
     assert "Cards: 94 (93 new, 1 learning" in stats and "Reviews: 1, 1 right (100%)" in stats
 
 

@@ -104,7 +104,7 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     assert modes == [("mail/imap/service-port", "review"), ("mail/imaps/service-port", "practice")]  # IMAPS: not due
 
 
-@pytest.mark.parametrize("undo", ["u\r", "udp\r"])  # `u` then Enter; a transport typed ahead into the prompt
+@pytest.mark.parametrize("undo", ["u\r", "udp\ru\r"])  # `u` then Enter; `udp` typed ahead is refused, then `u`
 def test_undo_takes_back_the_answer_on_enter_and_the_card_comes_back_with_an_empty_prompt(
         isolated_home: Path, undo: str) -> None:
     with keys("99\r" + undo + "20 21\r\r" "\x03"):

@@ -47,7 +47,8 @@ def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
     run(["review"], input="20 21\n22\n22\nnope\n")
     data = json.loads(run(["stats", "--json"]).output)
     assert (data["reviews"], data["correct"]) == (4, 3)
-    assert data["cards"] == 94 and data["due"] == 0 and data["new"] == 90
+    assert data["cards"] == 94 and data["new"] == 90
+    assert data["due"] == 4  # each card answered a moment ago: its learning step falls within the 20 minutes ahead
 
 
 def test_a_failed_card_comes_back_in_the_same_session(isolated_home: Path) -> None:
@@ -107,8 +108,9 @@ def test_decks_lists_counts(isolated_home: Path) -> None:
 
 def test_interactive_right_wrong_override_and_ctrl_c(isolated_home: Path) -> None:
     # FTP ports right, Enter accepts Good (never Easy on first sight); SSH's port wrong, Enter accepts Again; SFTP's
-    # port right, '2' then Enter overrides to Hard (the second '2', typed ahead, stays inside the prompt); Ctrl-C.
-    with keys("20 21\r\r" "99\r\r" "22\r22\r" "\x03"):
+    # port right, then `22` and Enter typed ahead for a next card change nothing (two keys), and '2' then Enter
+    # overrides to Hard; Ctrl-C.
+    with keys("20 21\r\r" "99\r\r" "22\r" "22\r" "2\r" "\x03"):
         result = run(["review", "--interactive"])
     assert result.exit_code == 0, result.output
     assert "✓ Right: 20, 21" in result.output and "✗ Wrong: you said 99" in result.output
@@ -136,8 +138,9 @@ def test_a_card_that_falls_due_during_the_session_is_asked(isolated_home: Path,
     from datetime import datetime
 
     set_no_fuzz(isolated_home)
-    run(["review", "--new", "1"], input="21\n")  # FTP wrong: due again at 09:01, not answered again
-    times = iter(["2026-03-02T09:00:30+00:00", "2026-03-02T09:00:40+00:00"] + ["2026-03-02T09:02:00+00:00"] * 20)
+    run(["settings", "learning_steps", "30m"])  # a step beyond the 20 minutes a session learns ahead
+    run(["review", "--new", "1"], input="21\n")  # FTP wrong: due again at 09:30, not answered again
+    times = iter(["2026-03-02T09:05:00+00:00", "2026-03-02T09:05:10+00:00"] + ["2026-03-02T09:31:00+00:00"] * 20)
     import trainer.cli as tcli
 
     monkeypatch.setattr(tcli, "now", lambda: datetime.fromisoformat(next(times)))
@@ -154,3 +157,25 @@ def test_the_session_header_and_summary_tell_the_truth(isolated_home: Path) -> N
     with keys("99\r3\r" "\x03"):  # FTP (due again) answered wrong, overridden to Good: not a miss
         result = run(["review", "--interactive"], when="2026-03-02T09:30:00+00:00")
     assert "Session: 1 answered, 1 right (100%)." in result.output and "Missed:" not in result.output
+
+
+def test_a_learning_step_due_within_20_minutes_belongs_to_the_next_session_and_its_header(
+        isolated_home: Path) -> None:
+    """A second session 5 minutes later left the first session's 10-minute steps out ("0 learning") and ended
+    with "Next card due in 5m"; the steps are in it, asked when nothing else is left."""
+    set_no_fuzz(isolated_home)
+    run(["review", "--new", "1"], input="20 21\n")  # FTP right at 09:00: its 10-minute step is due at 09:10
+    out = run(["review", "--new", "1"], input="22\n20 21\n", when="2026-03-02T09:05:00+00:00").output
+    lines = out.splitlines()
+    assert lines[0] == "Today: 0 due, 1 learning, 1 new (of 20 a day)."
+    questions = [ln for ln in lines if ln.startswith("(")]
+    assert questions[:2] == ["(1/2) Which port does SSH use?", "(2/2) Which ports does FTP use?"], out
+
+def test_stats_decks_and_json_count_due_cards_the_same_way(isolated_home: Path) -> None:
+    run(["review", "--new", "1"], input="20 21\n")  # FTP's 10-minute step: due within the 20 minutes ahead
+    at = "2026-03-02T09:05:00+00:00"
+    data = json.loads(run(["stats", "--json"], when=at).output)
+    assert data["due"] == data["today"]["due"] == data["decks"]["exam"]["due"] == 1
+    assert run(["stats"], when=at).output.startswith("Today: 1 reviewed · 1 due · 19 new left")
+    row = run(["decks"], when=at).output.splitlines()[1].split()
+    assert row[:6] == ["exam", "34", "94", "93", "1", "1"]  # deck, facts, cards, new, learning, due

@@ -104,3 +104,36 @@ def test_a_failed_card_comes_back_when_its_step_is_due_not_after_every_new_card(
     # FTP is due again a minute after it was missed: asked then, not after the other nine new cards
     assert fake.asked[:5] == ["Which ports does FTP use?", "Which port does SSH use?", "Which port does SFTP use?",
                               "Which ports does FTP use?", "Which port does Telnet use?"], fake.asked[:5]
+
+
+def test_u_typed_as_the_next_answer_takes_back_the_last_one(isolated_home: Path) -> None:
+    """Anki's habit: the last answer was a slip of the finger; `u` at the next question undoes it."""
+    db = exam_db(isolated_home)
+    fake = FakePrompter(["u", "99", "u", "20 21", "22"])  # `u` before any answer; FTP wrong, taken back, answered
+    summary = run(db, fake, 2)
+    assert fake.notices == ["Nothing to undo yet in this session: type the answer.",
+                            "Undone: your last answer is forgotten; that card comes again."]
+    ftp, ssh = "Which ports does FTP use?", "Which port does SSH use?"
+    assert fake.asked[:5] == [ftp, ftp, ssh, ftp, ssh]
+    assert db.execute("SELECT answer, rating FROM log ORDER BY id").fetchall() == [("20 21", Rating.GOOD),
+                                                                                  ("22", Rating.GOOD)]
+    assert (summary.answered, summary.correct, summary.misses) == (2, 2, [])
+
+
+def test_a_card_being_learned_is_never_suggested_easy_however_fast(isolated_home: Path) -> None:
+    """A card missed a minute ago and answered in a second was suggested Easy, graduating it for days."""
+    db = exam_db(isolated_home)
+    clock = [T0]
+
+    class Fast(FakePrompter):
+        timed = True
+
+        def ask(self, card: CardSpec, number: int, total: int) -> str | None:
+            clock[0] += timedelta(minutes=2)  # the missed card's 1-minute step is due again
+            return super().ask(card, number, total)
+
+    fake = Fast(["99", "20 21", "20 21"])
+    seconds = iter([0.0, 1.0] * 10)  # every answer takes one second
+    session.run(db, fake, store.new_cards(db, 1), lambda: clock[0], seconds.__next__, Params(enable_fuzzing=False))
+    ratings = [r for (r,) in db.execute("SELECT rating FROM log ORDER BY id")]
+    assert ratings[0] == Rating.AGAIN and Rating.EASY not in ratings[1:] and ratings[1] == Rating.GOOD

@@ -8,6 +8,9 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 
 from trainer.errors import TrainerError
 
+# A learning step due within this is due now (Anki's learn-ahead limit): one rule for the session's queue, its
+# header, `stats` and `decks`, so a step due in five minutes is neither left for later nor counted apart.
+LEARN_AHEAD = timedelta(minutes=20)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 LATEST = datetime(2999, 12, 31, tzinfo=timezone.utc)
 

@@ -130,44 +130,22 @@ class TerminalPrompter:
                 cycle: list[Any] | None = None) -> Any:
         """Keys in `select` pick a value and Enter confirms it, so keys typed ahead never leak into the next
         card; keys in `immediate` act at once; the arrows move through `cycle`. Enter with nothing chosen does
-        nothing. Ctrl-C, Ctrl-D or end of input return None."""
+        nothing, and neither does Enter after more than one key (`161`, `udp` typed ahead for the next card):
+        the choice goes back to what it was and the line asks for one key. Ctrl-C, Ctrl-D or end of input
+        return None."""
         from prompt_toolkit.application import Application
-        from prompt_toolkit.key_binding import KeyBindings
         from prompt_toolkit.layout import Layout, Window
         from prompt_toolkit.layout.controls import FormattedTextControl
 
-        chosen = [initial]
-        kb = KeyBindings()
-        for key, value in select.items():
-            def pick(event: Any, value: Any = value) -> None:
-                chosen[0] = value
-            kb.add(key)(pick)
-        for key, value in (immediate or {}).items():
-            kb.add(key)(lambda event, value=value: event.app.exit(result=value))
-
-        if cycle:
-            def step(event: Any, by: int) -> None:
-                at = cycle.index(chosen[0]) if chosen[0] in cycle else (-1 if by > 0 else len(cycle))
-                chosen[0] = cycle[(at + by) % len(cycle)]
-            kb.add("down")(lambda event: step(event, 1))
-            kb.add("up")(lambda event: step(event, -1))
-
-        @kb.add("enter")
-        def _confirm(event: Any) -> None:
-            if chosen[0] is not None:
-                event.app.exit(result=chosen[0])
-
-        @kb.add("c-c")
-        @kb.add("c-d")
-        def _quit(event: Any) -> None:
-            event.app.exit(result=None)
+        state = _Choice(initial)
 
         def text() -> Any:
-            return render_line(chosen[0])
+            parts = render_line(state.chosen)
+            return parts + [("bold", "\n  One key, then Enter.")] if state.warned else parts
 
         app: Application[Any] = Application(
             layout=Layout(Window(FormattedTextControl(text), wrap_lines=True, dont_extend_height=True)),
-            key_bindings=kb, full_screen=False, erase_when_done=True,
+            key_bindings=state.bindings(select, immediate or {}, cycle), full_screen=False, erase_when_done=True,
         )
         try:
             return app.run()
@@ -229,3 +207,47 @@ class TerminalPrompter:
         if answer:
             self.console.print("  Suspended. `trainer unsuspend ID` brings it back.")
         return bool(answer)
+
+
+class _Choice:
+    """What a one-key prompt has chosen so far, and the keys typed since it opened."""
+
+    def __init__(self, initial: Any) -> None:
+        self.initial = self.chosen = initial
+        self.typed: list[str] = []
+        self.warned = False
+
+    def bindings(self, select: dict[str, Any], immediate: dict[str, Any], cycle: list[Any] | None) -> Any:
+        from prompt_toolkit.key_binding import KeyBindings
+        from prompt_toolkit.keys import Keys
+
+        kb = KeyBindings()
+        for key, value in select.items():
+            kb.add(key)(lambda event, key=key, value=value: self.pick(key, value))
+        for key, value in immediate.items():
+            kb.add(key)(lambda event, value=value: event.app.exit(result=value))
+        kb.add(Keys.Any)(lambda event: self.typed.append(event.data))  # a key meaning nothing here still counts
+        if cycle:
+            kb.add("down")(lambda event: self.step(cycle, 1))
+            kb.add("up")(lambda event: self.step(cycle, -1))
+        kb.add("enter")(self.confirm)
+        for key in ("c-c", "c-d"):
+            kb.add(key)(lambda event: event.app.exit(result=None))
+        return kb
+
+    def pick(self, key: str, value: Any) -> None:
+        self.typed.append(key)
+        self.chosen = value
+
+    def step(self, cycle: list[Any], by: int) -> None:
+        at = cycle.index(self.chosen) if self.chosen in cycle else (-1 if by > 0 else len(cycle))
+        self.chosen = cycle[(at + by) % len(cycle)]
+
+    def confirm(self, event: Any) -> None:
+        if len(self.typed) > 1:  # keys typed ahead for the next card: act on none of them
+            self.chosen, self.warned = self.initial, True
+            self.typed.clear()
+            return
+        self.typed.clear()
+        if self.chosen is not None:
+            event.app.exit(result=self.chosen)

@@ -12,14 +12,13 @@ from typing import Protocol
 from trainer import history, store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
-from trainer.clock import end_of_day, start_of_day
+from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade, normalise, with_accepted
 from trainer.scheduler import CardState, Params, Rating, State, fuzz_seed, review
 from trainer.settings import Settings
 
-LEARN_AHEAD = timedelta(minutes=20)
 UNDO = 0  # what choose_rating returns when the learner presses `u`
 ACCEPT = -1  # ... and `a`: accept this answer on this card from now on (the learner's own decks)
 
@@ -97,13 +96,25 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     done_reviews, done_new = store.counts_since(db, today)
     due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck,
                           end_of_day(now, tz, settings.day_starts_at))
-    allowed_new = (new_limit if new_limit is not None else settings.new_per_day - done_new)
-    skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
-    fresh = store.new_cards(db, max(allowed_new, 0) + extra, deck, skip_facts=skip,
-                            claimed_by_others=claimed_elsewhere(db, session, now))
+    fresh = new_for_today(db, now, settings, tz, deck, new_limit, extra, session, due)
     if session and fresh:
         store.claim(db, [c.id for c in fresh], session, now + timedelta(hours=CLAIM_HOURS))
     return due + fresh
+
+
+def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, deck: str | None = None,
+                  new_limit: int | None = None, extra: int = 0, session: str = "",
+                  due: list[store.CardRow] | None = None) -> list[store.CardRow]:
+    """The new cards a session started now hands out: what today's limit leaves (+ extra), one card per fact, none
+    of a fact already met today or due, none another live session holds. `stats` counts these too."""
+    today = start_of_day(now, tz, settings.day_starts_at)
+    done_new = store.counts_since(db, today)[1]
+    if due is None:
+        due = store.due_cards(db, now, 10**6, deck, end_of_day(now, tz, settings.day_starts_at))
+    allowed = new_limit if new_limit is not None else settings.new_per_day - done_new
+    skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
+    return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip,
+                           claimed_by_others=claimed_elsewhere(db, session, now))
 
 
 def new_session_id() -> str:
@@ -238,6 +249,14 @@ def _ask(prompter: Prompter, spec: CardSpec, number: int, total: int, timer: Cal
     return None if text is None else _Answer(text, timer() - started)
 
 
+def _ready_and_ahead(cards: list[store.CardRow], now: datetime) -> tuple[list[store.CardRow], list[store.CardRow]]:
+    """Cards due now, and learning steps due a little later (soonest first)."""
+    ahead = sorted((c for c in cards if c.reps and c.state.state != State.REVIEW and c.state.due
+                    and c.state.due > now), key=lambda c: c.state.due or now)
+    later = {c.id for c in ahead}
+    return [c for c in cards if c.id not in later], ahead
+
+
 class _Queue:
     """The session's cards in asking order: a card failed or in a learning step comes back as soon as its step
     is due, ahead of the rest; `refill` brings in cards that fell due while the session ran. Counts each card
@@ -245,8 +264,9 @@ class _Queue:
 
     def __init__(self, cards: list[store.CardRow], clock: Callable[[], datetime],
                  refill: Callable[[datetime], list[store.CardRow]] | None) -> None:
-        self.pending, self.total, self.clock, self.refill = list(cards), len(cards), clock, refill
-        self.steps: list[store.CardRow] = []  # cards due again within the session, soonest first
+        self.total, self.clock, self.refill = len(cards), clock, refill
+        # a learning step due within the learn-ahead limit is in the session, asked when its time comes
+        self.pending, self.steps = _ready_and_ahead(cards, clock())  # steps: soonest first
         self.numbers: dict[str, int] = {}
         self.repeats: set[str] = set()
         self.added = 0  # cards that fell due meanwhile, not yet announced
@@ -258,11 +278,12 @@ class _Queue:
         if self.refill and (not self.pending or (self.pending[0].state.due or now) > now):
             # before studying ahead (or stopping), take any card that has fallen due meanwhile
             queued = {c.id for c in [*self.pending, *self.steps]}
-            due = [c for c in self.refill(self.clock()) if c.id not in queued]
-            fresh = [c for c in due if c.id not in self.numbers]
-            repeats = [c for c in due if c.id in self.numbers]
-            self.repeats.update(c.id for c in repeats)
-            self.pending = fresh + repeats + self.pending
+            due, ahead = _ready_and_ahead([c for c in self.refill(self.clock()) if c.id not in queued], now)
+            fresh = [c for c in due + ahead if c.id not in self.numbers]
+            self.repeats.update(c.id for c in due + ahead if c.id in self.numbers)
+            self.pending = [c for c in due if c.id not in self.numbers] + [
+                c for c in due if c.id in self.numbers] + self.pending
+            self.steps = sorted(self.steps + ahead, key=lambda c: c.state.due or now)
             self.total += len(fresh)
             self.added += len(fresh)
         if self.pending:
@@ -283,8 +304,9 @@ class _Queue:
         return self.numbers.setdefault(card.id, len(self.numbers) + 1)
 
     def again(self, card: store.CardRow) -> None:
-        """An undone card: asked again at once, under its own number."""
-        self.pending.insert(0, card)
+        """An undone card: asked again at once, under its own number (and no longer waiting for a step)."""
+        self.steps = [c for c in self.steps if c.id != card.id]
+        self.pending = [card] + [c for c in self.pending if c.id != card.id]
 
     def later(self, card: store.CardRow) -> None:
         """A card due again within the session (a learning step): asked when its step is due, as `again`."""
@@ -292,10 +314,13 @@ class _Queue:
         self.steps.sort(key=lambda c: c.state.due or self.clock())
         self.repeats.add(card.id)
 
-    def due_left(self, current: store.CardRow) -> int:
-        """Studied cards of the session not yet asked (new cards simply wait for the next session)."""
-        left = {c.id: c for c in [current, *self.pending, *self.steps]}
-        return sum(1 for c in left.values() if c.reps > 0)
+    def due_left(self, current: store.CardRow | None) -> int:
+        """Cards of the session not yet asked that are due now (new cards simply wait for the next session; a
+        learning step due later is not due)."""
+        now = self.clock()
+        left = {c.id: c for c in [*([current] if current else []), *self.pending, *self.steps]}
+        return sum(1 for c in left.values() if c.reps > 0 and c.state.due is not None
+                   and (c.state.due <= now + LEARN_AHEAD or c.state.state == State.REVIEW))
 
 
 def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, base: object) -> CardSpec:
@@ -313,6 +338,40 @@ def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, ba
         return normalise(text) in named or check(spec, text, answers.known)[0]
 
     return with_choices(spec, card.fact, decks.facts(card.deck), rng, right)
+
+
+@dataclass(frozen=True)
+class _Last:
+    """The session's last answer, which `u` typed at the next question takes back."""
+
+    card: store.CardRow
+    review_id: int
+    counted_right: bool
+    missed: CardSpec | None
+
+
+def _suspended_leech(db: Database, prompter: Prompter, summary: Summary, spec: CardSpec, card: store.CardRow) -> bool:
+    """A card that has just become a leech: noted, and set aside at once if the learner says so."""
+    summary.leeches.append(spec)
+    if prompter.offer_suspend(spec):
+        store.set_suspended(db, [card.id], True)
+        return True
+    return False
+
+
+def _undo_last(db: Database, prompter: Prompter, cards: _Queue, summary: Summary, last: _Last | None,
+               now: datetime, params: Params) -> None:
+    """`u` typed as an answer takes back the session's last answer (the card asked now waits behind it)."""
+    if last is None:
+        prompter.notice("Nothing to undo yet in this session: type the answer.")
+        return
+    history.undo(db, params, now, last.review_id)
+    summary.answered -= 1
+    summary.correct -= int(last.counted_right)
+    if last.missed in summary.misses:
+        summary.misses.remove(last.missed)
+    cards.again(store.card_by_id(db, last.card.id) or last.card)
+    prompter.notice("Undone: your last answer is forgotten; that card comes again.")
 
 
 def _verdict(spec: CardSpec, given: _Answer, timed: bool, answers: DeckAnswers, usual: float | None,
@@ -389,6 +448,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     base = options.seed if options.seed is not None else random.random()
     cards = _Queue(queue, clock, refill)
     asked = 0
+    last: _Last | None = None
     while (card := cards.next()) is not None:
         asked += 1
         cards.announce(prompter)
@@ -399,8 +459,13 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if given is None:
             summary.ended_early, summary.left = True, cards.due_left(card)
             break
+        if given.text.strip().casefold() == "u" and given.self_rating is None:  # Anki's habit: undo the last one
+            cards.again(card)
+            _undo_last(db, prompter, cards, summary, last, clock(), params)
+            last = None
+            continue
         verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
-                           card.state.state == State.NEW)
+                           card.state.state != State.REVIEW)  # never Easy for a card still being learned
         now = clock()
         saved = _record(db, card, given, verdict, now, params, mode)
         after = saved.after
@@ -421,14 +486,12 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         summary.correct += int(final > Rating.AGAIN)  # overridden to Good: the learner knew it
         if final == Rating.AGAIN:
             summary.misses.append(spec)
+        last = _Last(card, saved.review_id, final > Rating.AGAIN, spec if final == Rating.AGAIN else None)
         if rating is None:  # the learner left at the rating prompt: the answer is saved
-            summary.ended_early = True
+            summary.ended_early, summary.left = True, cards.due_left(None)
             break
-        if saved.new_leech:
-            summary.leeches.append(spec)
-            if prompter.offer_suspend(spec):
-                store.set_suspended(db, [card.id], True)
-                continue
+        if saved.new_leech and _suspended_leech(db, prompter, summary, spec, card):
+            continue
         if options.requeue and reviewing and after.due is not None and after.due <= now + LEARN_AHEAD:
             cards.later(replace(card, state=after, reps=card.reps + 1))
     summary.next_due = store.next_due(db, deck, day_start)

@@ -56,9 +56,9 @@ def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Pa
             "average_seen": round(acc / len(seen), 4) if seen else None}
 
 
-def per_deck(db: Database, now: datetime, params: Params) -> dict[str, dict[str, Any]]:
+def per_deck(db: Database, now: datetime, params: Params, day_end: datetime | None = None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
-    for r in store.deck_counts(db, now):
+    for r in store.deck_counts(db, now, day_end):
         rec = average_recall(store.card_states(db, r.name), now, params)
         out[r.name] = {"cards": r.cards, "new": r.new, "learning": r.learning, "review": r.review, "due": r.due,
                        "suspended": r.suspended, "avg_retrievability": rec["average_seen"]}
@@ -153,11 +153,13 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict
     done, new_done = store.counts_since(db, start_of_day(now, tz, rollover))
     per_day = daily_reviews(db, now, tz, rollover, 182)
     today = study_day(now, tz, rollover)
+    from trainer.session import new_for_today
+
     data["today"] = {"done": done, "due": data["due"],
-                     "new_left": max(min(settings.new_per_day - new_done, data["new"]), 0)}
+                     "new_left": len(new_for_today(db, now, settings, tz))}  # what `review` would hand out now
     data["streak"] = streak(per_day, today)
     data["retention_30d"] = true_retention(db, now)
-    data["decks"] = per_deck(db, now, settings.params())
+    data["decks"] = per_deck(db, now, settings.params(), end_of_day(now, tz, rollover))
     data["forecast"] = forecast(db, now, tz, rollover)
     first = today - timedelta(days=181)
     data["heatmap"] = [{"date": (first + timedelta(days=i)).isoformat(),

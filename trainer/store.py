@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainer.answers import EMPTY_INDEX
 from trainer.cards import fact_id
-from trainer.clock import iso, parse_time
+from trainer.clock import LEARN_AHEAD, iso, parse_time
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
 from trainer.errors import StoreError
@@ -283,10 +283,11 @@ def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
 
 def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, list[Any]]:
     """The SQL condition for a studied card being due: a review card for the whole study day (until `day_end`),
-    a learning step by the minute (until `now`)."""
+    a learning step by the minute (within the learn-ahead limit of `now`)."""
+    steps = now + LEARN_AHEAD
     if day_end is None or day_end <= now:
-        return f"{c}due <= ?", [iso(now)]
-    return f"{c}due < ? AND ({c}state = {REVIEW_STATE} OR {c}due <= ?)", [iso(day_end), iso(now)]
+        return f"({c}due <= ? OR ({c}state != {REVIEW_STATE} AND {c}due <= ?))", [iso(now), iso(steps)]
+    return f"{c}due < ? AND ({c}state = {REVIEW_STATE} OR {c}due <= ?)", [iso(day_end), iso(steps)]
 
 
 def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None,
