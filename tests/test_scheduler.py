@@ -67,3 +67,26 @@ def test_a_card_met_for_the_first_time_is_never_suggested_easy() -> None:
     assert suggest_rating(True, False, 1.0, first_sight=True) == Rating.GOOD
     assert suggest_rating(True, False, 1.0) == Rating.EASY
     assert suggest_rating(True, False, 60.0, first_sight=True) == Rating.HARD
+
+
+def test_hard_good_and_easy_are_each_a_day_apart_whenever_they_schedule_days() -> None:
+    """The week trial saw `2 Hard 1d · 3 Good 1d · 4 Easy 1d` (a choice of nothing); Anki keeps them a day apart."""
+    import random
+
+    rng = random.Random(3)
+    fuzzy = Params(enable_fuzzing=True)
+    seen = 0
+    for card in range(200):
+        state, now = CardState(), T0
+        for _ in range(8):
+            seed = f"c{card}@{now.isoformat()}"
+            days = {r: (o.due - now).total_seconds() / 86400 for r in (Rating.HARD, Rating.GOOD, Rating.EASY)
+                    if (o := review(state, r, now, fuzzy, seed)).state == State.REVIEW and o.due}
+            for lower, higher in ((Rating.HARD, Rating.GOOD), (Rating.GOOD, Rating.EASY)):
+                if lower in days and higher in days:
+                    seen += 1
+                    assert round(days[higher]) >= round(days[lower]) + 1, (card, days)
+            state = review(state, rng.choice([1, 2, 3, 3, 4]), now, fuzzy, seed)
+            assert state.due is not None
+            now = state.due + timedelta(hours=rng.choice([0, 2, 40]))
+    assert seen > 1000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from enum import IntEnum
 from functools import lru_cache
@@ -111,7 +111,25 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     """The state after answering with `rating` at `now`; the input is never changed.
 
     With `seed` (the card and the time of the answer), FSRS's fuzz draws the same number for every rating:
-    the interval a prompt previews is the one applied, and Hard never lands after Good."""
+    the interval a prompt previews is the one applied. As in Anki, an answer that schedules days ahead is a
+    day past the lower button's (Hard 1d, Good 1d, Easy 1d was a choice of nothing)."""
+    out = _fuzzed(state, rating, now, params, seed)
+    if rating <= Rating.HARD or out.state != State.REVIEW or out.due is None:
+        return out
+    lower = _fuzzed(state, rating - 1, now, params, seed)
+    if lower.state == State.REVIEW and rating - 1 > Rating.HARD:
+        lower = review(state, rating - 1, now, params, seed)  # Good itself a day past Hard
+    floor = _days(lower, now) + 1 if lower.state == State.REVIEW else 1
+    if _days(out, now) < floor:
+        return replace(out, due=now.astimezone(timezone.utc) + timedelta(days=floor))
+    return out
+
+
+def _days(state: CardState, now: datetime) -> int:
+    return round((state.due - now).total_seconds() / 86400) if state.due else 0
+
+
+def _fuzzed(state: CardState, rating: int, now: datetime, params: Params, seed: str | None) -> CardState:
     if seed is None or not params.enable_fuzzing:
         return _review(state, rating, now, params)
     import random
