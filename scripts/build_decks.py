@@ -26,6 +26,7 @@ from trainer.registry_decks import (  # noqa: E402
     known_names,
     load_curated,
     registry_deck,
+    vocabulary,
 )
 from trainer.registry_files import parse_iana_csv, parse_nmap_services, parse_services  # noqa: E402
 
@@ -69,6 +70,8 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
     (out / "terms.txt").write_text("".join(n + "\n" for n in curated_terms(curated_path.parent / "terms.yaml")),
                                    encoding="utf-8")
     counts["known-names"] = len(terms)
+    words = vocabulary(registry_dir)
+    (out / "vocabulary.txt").write_text("".join(w + "\n" for w in words), encoding="utf-8")
     return counts
 
 

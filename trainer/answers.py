@@ -68,6 +68,22 @@ def curated_terms() -> frozenset[str]:
         return frozenset()
 
 
+@lru_cache(maxsize=1)
+def vocabulary() -> frozenset[str]:
+    """The words IANA describes services with (decks/vocabulary.txt): read on the first answer with extra words."""
+    from trainer.paths import bundled_decks_dir
+
+    try:
+        return frozenset((bundled_decks_dir() / "vocabulary.txt").read_text(encoding="utf-8").split())
+    except OSError:
+        return frozenset()
+
+
+class _Vocabulary:
+    def __contains__(self, word: object) -> bool:
+        return word in vocabulary()
+
+
 class _Strong:
     """Names that always mean something: the deck's own and the curated terms (`httpd`, `TLS`, `VNC`)."""
 
@@ -88,6 +104,7 @@ class KnownNames:
         self.deck_names = frozenset(deck_names)
         self.strong = _Strong(self.deck_names)
         self.labels = frozenset(labels)
+        self.plain = _Vocabulary()  # words that describe (IANA's descriptions), read only when needed
 
     def __contains__(self, name: object) -> bool:
         return name in self.deck_names or name in curated_terms() or name in registry_names()

@@ -346,6 +346,12 @@ class _Names:
         return frozenset().union(*self.words) if self.words else frozenset()
 
 
+# Words that may stand beside a name without naming anything else (`Microsoft Remote Desktop`, `the Windows SMB
+# service`); any other word makes the answer something else (`Oracle SQL`, `SQL injection`, `Secure Shell Banana`).
+_DESCRIBING = frozenset("microsoft ms windows linux unix apple cisco internet remote network networking system systems "
+                        "standard software engine database db client clients version new old plain unencrypted "
+                        "insecure cleartext web mail email file files and via implicit explicit resolver resolvers "
+                        "resolution lookup lookups".split())
 # Plain words some registry gives a service (Debian's `mail` for SMTP): beside an answer they only describe it
 # (`IMAP (mail on server)`), never name another service.
 _PLAIN_WORDS = frozenset("mail email web domain time file files news printer printing login directory database "
@@ -376,7 +382,8 @@ def judge_names(text: str, accepted: Iterable[str], known: Container[str] = (), 
     strong = getattr(known, "strong", known)
     deck: frozenset[str] = getattr(known, "deck_names", frozenset())
     labels: frozenset[str] = getattr(known, "labels", frozenset()) - names.whole - names.all_words
-    return _judge(_name_text(text), names, _Known(known, strong, labels, deck - names.whole), beside)
+    plain = getattr(known, "plain", ())
+    return _judge(_name_text(text), names, _Known(known, strong, labels, deck - names.whole, plain), beside)
 
 
 @dataclass(frozen=True)
@@ -385,6 +392,7 @@ class _Known:
     strong: Container[str]  # the deck's names and the curated terms: never plain words
     labels: frozenset[str]  # the names other facts of the deck go by (`telnet`, `ftp`): wrong anywhere
     others: frozenset[str]  # every name of the deck's other facts: never a qualifier (`993 (IMAP)` for IMAPS)
+    plain: Container[str] = ()  # words that describe a service (IANA's descriptions): `control`, `accounting`
 
 
 def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> bool | None:
@@ -404,7 +412,7 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return False
     groups = _groups(trimmed)
     if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
-        part = _Known(known.strong, known.strong, known.labels, known.others)
+        part = _Known(known.strong, known.strong, known.labels, known.others, known.plain)
         verdicts = [_judge(g.strip(), names, part, beside=True) for g in groups]
         return False if False in verdicts else True if True in verdicts else None
     words = _words(trimmed)
@@ -447,7 +455,11 @@ def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) ->
     if not words:
         return None
     for name_words in names.words:
-        if name_words and name_words <= words and not any(w in known.strong for w in words - name_words):
+        extra = words - name_words
+        if name_words and name_words <= words and not any(w in known.strong and w not in names.all_words
+                                                          for w in extra) and all(
+                w in _DESCRIBING or w in names.all_words or w in _TRANSPORT_WORDS or w == "ip" or w in known.plain
+                for w in extra):
             return True
     if words & known.labels:
         return False

@@ -339,6 +339,18 @@ def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> 
     return sorted(n for n in out if n and not n.isdigit())
 
 
+def vocabulary(registry_dir: Path) -> list[str]:
+    """The words IANA uses to describe services (`control`, `accounting`, `session`): beside a right name in an
+    answer they describe it; a word outside them (`banana`, `injection`) makes the answer something else."""
+    import csv
+
+    words: set[str] = set()
+    with open(registry_dir / "service-names-port-numbers.csv", newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            words.update(re.findall(r"[a-z]{3,}", (row.get("Description") or "").casefold()))
+    return sorted(words)
+
+
 def curated_terms(terms_path: Path) -> list[str]:
     """The daemon names and exam terms of decks/src/terms.yaml, normalised: names that always mean something."""
     import yaml
