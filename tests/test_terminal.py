@@ -6,6 +6,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -76,7 +77,8 @@ def screen_lines(child: object, text: str) -> list[str]:
     return [ANSI.sub("", ln).rstrip() for ln in text.split("\n")]
 
 
-@pytest.mark.parametrize("args", [["cards"], ["lookup", "kerberos"], ["decks"], ["stats"]])
+@pytest.mark.parametrize("args", [["cards"], ["lookup", "kerberos"], ["decks"], ["stats"], ["settings"],
+                                  ["plan", "--exam", (date.today() + timedelta(days=40)).isoformat()]])
 def test_every_screen_reads_at_80_columns(isolated_home: Path, tmp_path: Path, args: list[str]) -> None:
     subprocess.run([sys.executable, "-m", "trainer", "review"], input="21\n", capture_output=True, text=True,
                    env=env_for(isolated_home), timeout=60, cwd=tmp_path)

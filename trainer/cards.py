@@ -202,7 +202,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         return CardSpec(cid, kind, f"Which {word} does the secure version of {svc} use?", expected,
                         answers=tuple(n for t in targets for n in _secure_names(t, t.key == fact.key)),
                         port_sets=tuple(dict.fromkeys(sets)),
-                        note=note if same else (targets[0].note or targets[0].description),
+                        note=note if same or len(targets) > 1 else (targets[0].note or targets[0].description),
                         transports=tuple(dict.fromkeys(x for t in targets for x in transports_of(t))),
                         targets=tuple(t.key for t in targets), same=same, set_names=tuple(named))
     raise ValueError(f"unknown card kind {kind!r}")

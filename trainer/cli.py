@@ -616,7 +616,8 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         click.echo(json.dumps(d, indent=2))
         return
     for line in render.plan_lines(p, settings, target, buffer_days, new_rate if apply else None):
-        click.echo(line)
+        for part in render.wrap(line, _width(), indent="  "):  # at a terminal's width, between words
+            click.echo(part)
 
 
 @cli.command(short_help="Show or change a setting.")
@@ -630,8 +631,12 @@ def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> N
 
     if key is None:
         current = store.settings(_open(db_path, readonly=True))
+        from trainer import render
+
         for k, (_, meaning) in st.SETTABLE.items():
-            click.echo(f"{k} = {current.shown(k)}".ljust(30) + f"  # {meaning}")
+            for part in render.wrap(f"# {meaning}", _width(), indent=" " * 34,
+                                    first=f"{k} = {current.shown(k)}".ljust(30) + "  "):
+                click.echo(part)
         return
     if key not in st.SETTABLE:
         st.parse(key, "")  # raises: unknown setting
