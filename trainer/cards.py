@@ -146,7 +146,8 @@ def fact_line(fact: Fact) -> str:
     transport = "TCP and UDP" if fact.transport == "both" else (fact.transport or "tcp").upper()
     if also:
         transport += f" (also given: {', '.join(also)})"
-    where = (f"a {next(iter(cls))} port ({RANGE_BOUNDS[next(iter(cls))]})" if len(cls) == 1
+    where = ((f"a {next(iter(cls))} port" if len(fact.ports) == 1 else f"{next(iter(cls))} ports")
+             + f" ({RANGE_BOUNDS[next(iter(cls))]})" if len(cls) == 1
              else "ports in more than one range")
     return f"{fact.service}: {transport}; {where}."
 

@@ -112,7 +112,7 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
                     ", ".join(f"{n} ({p})" for p, n in zip(ports, names, strict=False)))
         note = _clean(item.get("note", ""))
         if label.casefold() not in {n.casefold() for n in names} and not any(n in note for n in names):
-            note = f"{note} IANA name: {registry}.".strip()
+            note = f"{note} IANA name{'s' if ',' in registry else ''}: {registry}.".strip()
         descriptions = _uniq(_clean(e.description) for e in entries)
         secure = item.get(Kind.SECURE) or ()
         facts.append(Fact(

@@ -111,7 +111,7 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
             lines.append(f"  ... and {len(unique) - 20} more")
     if summary.left:
         lines.append(f"{summary.left} due card{'s' if summary.left != 1 else ''} not yet asked: "
-                     "`trainer review` picks them up.")
+                     f"`trainer review` picks {'them' if summary.left != 1 else 'it'} up.")
     if summary.leeches:
         lines.append(f"New leeches (failed {LEECH_FAILS} times; `trainer review --leeches` drills them): "
                      + "; ".join(clean(c.question) for c in summary.leeches))
