@@ -109,6 +109,10 @@ class KnownNames:
     def __contains__(self, name: object) -> bool:
         return name in self.deck_names or name in curated_terms() or name in registry_names()
 
+    def only_curated(self, name: str) -> bool:
+        """A daemon's or a term's name that no service goes by (`sqlservr`, `httpd`)."""
+        return name in curated_terms() and name not in self.deck_names and name not in registry_names()
+
 
 class DeckAnswers:
     """A deck's answer index and the facts it names, loaded on demand through `load`."""
@@ -130,6 +134,7 @@ class DeckAnswers:
                 return replace(spec, answers=spec.answers + tuple(n for f in others for n in names_of(f)),
                                targets=spec.targets + tuple(f.key for f in others))
         if spec.kind == Kind.SERVICE_PORT and fact.service:
+            spec = self._beside_extra_ports(spec, fact)
             keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
             sharing = [k for t in transport_list(fact.transport)
                        for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
@@ -150,6 +155,21 @@ class DeckAnswers:
                                    t for f in others for t in transports_of(f)))),
                                targets=spec.targets + tuple(f.key for f in others))
         return spec
+
+    def _beside_extra_ports(self, spec: CardSpec, fact: Fact) -> CardSpec:
+        """A port set study lists also give (SMB: 139 and 445) may carry the names of the deck's facts on its
+        other ports: `445 (SMB), 139 (NetBIOS)`."""
+        extra_sets = [s for s, _ in spec.set_names if s - set(fact.ports)]
+        if not extra_sets:
+            return spec
+        owners = {k for s in extra_sets for key, keys in self.port_sets.items()
+                  if set(map(int, key.split(","))) & (s - set(fact.ports)) for k in keys if k != fact.key}
+        others = self._load(sorted(owners))
+        if not others:
+            return spec
+        return replace(spec, set_names=tuple(
+            (s, names + tuple(n for f in others if set(f.ports) & (s - set(fact.ports)) for n in names_of(f)))
+            if s - set(fact.ports) else (s, names) for s, names in spec.set_names))
 
     def owner(self, spec: CardSpec, readings: list[PortAnswer], answer: str) -> Fact | None:
         """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""

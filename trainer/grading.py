@@ -402,13 +402,17 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return None
     if n in names.whole or _one_name_right(text, names.whole):
         return True
-    if _another_name(n, names, known, beside):
+    curated = getattr(known.every, "only_curated", None)
+    slip = (" " in text.strip() and curated is not None and curated(n)  # `SQL Servr`: a slip, not the daemon
+            and is_typo(n, names.whole))
+    apart = len(re.split(r"[()\[\],;|&]", text)) > 1 and len(_groups(text)) > 1  # `(SQL Server) (browser)`
+    if _another_name(n, names, known, beside) and not slip and not apart:
         return False
     trimmed = _trim(text)
     t = normalise(trimmed)
     if t in names.whole or (trimmed != text and _one_name_right(trimmed, names.whole)):
         return True
-    if _another_name(t, names, known, beside):
+    if _another_name(t, names, known, beside) and not slip and not apart:
         return False
     groups = _groups(trimmed)
     if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
@@ -457,15 +461,17 @@ def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) ->
     for name_words in names.words:
         extra = words - name_words
         if name_words and name_words <= words and not any(w in known.strong and w not in names.all_words
-                                                          for w in extra) and all(
-                w in _DESCRIBING or w in names.all_words or w in _TRANSPORT_WORDS or w == "ip" or w in known.plain
+                                                          and w not in _PLAIN_WORDS for w in extra) and all(
+                w in _DESCRIBING or w in _PLAIN_WORDS or w in names.all_words or w in _TRANSPORT_WORDS or w == "ip"
+                or w in known.plain
                 for w in extra):
             return True
     if words & known.labels:
         return False
     if beside:
         return None
-    return False if any(w in known.strong and w not in names.all_words for w in words) else None
+    return False if any(w in known.strong and w not in names.all_words and w not in _PLAIN_WORDS
+                        for w in words) else None
 
 
 def name_right(given: str, accepted: Iterable[str]) -> bool:
@@ -548,6 +554,9 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     elif name_right(answer, card.answers) or list_right(answer, card.answers):
         return True, False
     given = normalise(answer)
+    curated = getattr(known, "only_curated", None)
+    if " " in answer.strip() and curated is not None and curated(given):
+        known = ()  # words that run into a daemon's name (`SQL Servr`: sqlservr) are still a slip
     typo = bool(given) and is_typo(given, {normalise(a) for a in card.answers if a}, known)
     return typo, typo
 

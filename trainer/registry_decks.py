@@ -313,9 +313,9 @@ def services_deck(path: Path, services: list[ServiceEntry]) -> Deck:
 
 
 def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> list[str]:
-    """Every name that means something, normalised and sorted: IANA's, Debian's, nmap's and Windows' services,
-    IANA's and Debian's protocol keywords, every name in the bundled decks, and the curated daemons and terms.
-    Grading never accepts a one-letter slip that lands on one of them."""
+    """Every name a registry or a bundled deck gives, normalised and sorted: IANA's, Debian's, nmap's and Windows'
+    services, IANA's and Debian's protocol keywords, every name in the bundled decks (the curated daemons and terms
+    are terms.txt). Grading never accepts a one-letter slip that lands on one of them."""
     import csv
 
     from trainer.cards import names_of
@@ -334,8 +334,7 @@ def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> 
         names.update(fields[:1] + fields[2:])
     for deck in decks:
         names.update(n for f in deck.facts for n in names_of(f))
-    names.update(curated_terms(terms_path))
-    out = {normalise(n) for n in names}
+    out = {normalise(n) for n in names}  # the curated daemons and terms ship apart (terms.txt)
     return sorted(n for n in out if n and not n.isdigit())
 
 
