@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -131,18 +132,38 @@ def test_trainer_undo_twice_restores_earlier_due_dates(isolated_home: Path) -> N
     assert result.exit_code == 1 and "nothing to undo" in result.output
 
 
-def test_a_card_failed_eight_times_is_a_leech_that_can_be_drilled_suspended_and_restored(isolated_home: Path) -> None:
-    out = run(["review", "--new", "1"], input="1\n" * 8).output
-    assert out.count("✗") == 8 and "! Leech: this card has failed 8 times." in out
-    listed = json.loads(run(["cards", "--leeches", "--json"]).output)
+def _lapse(card_answer: str, day: int, last: bool = False) -> str:
+    """On `day`, forget the card studied ahead (a lapse), then relearn it 15 minutes later; the output of the
+    lapse's session."""
+    at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc) + timedelta(days=day)
+    out = run(["review", "--new", "0", "--ahead", "1"], input="1\n", when=at).output
+    if not last:
+        run(["review", "--new", "0"], input=f"{card_answer}\n", when=at + timedelta(minutes=15))
+    return out
+
+
+def test_a_card_forgotten_eight_times_after_it_was_learned_is_a_leech_to_drill_suspend_and_restore(
+        isolated_home: Path) -> None:
+    out = run(["review", "--new", "1"], input="1\n" * 8).output  # eight misses while learning: not a leech
+    assert out.count("✗") == 8 and "Leech" not in out
+    run(["review", "--new", "0"], input="20 21\n20 21\n", when="2026-03-02T09:30:00+00:00")  # learned
+    for day in range(1, 8):
+        assert "Leech" not in _lapse("20 21", day)
+    assert "! Leech: forgotten 8 times after you had learned it." in _lapse("20 21", 8, last=True)
+    listed = json.loads(run(["cards", "--leeches", "--json"], when="2026-03-10T10:00:00+00:00").output)
     assert [c["id"] for c in listed] == ["exam/ftp/service-port"]
     drill = run(["review", "--leeches", "--count-as-review"], input="20 21\n20 21\n",
-                when="2026-03-02T10:00:00+00:00").output
-    assert "(1/1) Which ports does FTP use?" in drill and drill.count("✓") == 2  # through its relearning step
-    # the ninth fail offers nothing new; suspend from the terminal prompt when it first becomes a leech
-    with keys("1\r\r" * 8 + "s"):
-        result = run(["review", "--interactive", "--new", "1"], when="2026-03-02T11:00:00+00:00")
+                when="2026-03-10T10:00:00+00:00").output
+    assert "(1/1) Which ports does FTP use?" in drill and "✓ Right: 20, 21" in drill
+    # in a terminal, the prompt offers to set it aside the moment it becomes a leech (FTP out of the way)
+    assert "Suspended 1 card" in run(["suspend", "exam/ftp/service-port"]).output
+    run(["review", "--new", "1"], input="22\n22\n", when="2026-03-10T11:00:00+00:00")  # SSH learned
+    for day in range(9, 16):
+        _lapse("22", day)
+    with keys("1\r\r" "s"):
+        result = run(["review", "--interactive", "--new", "0", "--ahead", "1"], when="2026-03-18T09:00:00+00:00")
     assert "Suspended." in result.output
+    assert "Restored 1 card." in run(["unsuspend", "exam/ftp/service-port"]).output
     suspended = json.loads(run(["cards", "--suspended", "--json"]).output)
     assert [c["id"] for c in suspended] == ["exam/ssh/service-port"]
     assert "Restored 1 card." in run(["unsuspend", "exam/ssh/service-port"]).output

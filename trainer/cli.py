@@ -185,7 +185,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     elif leeches:
         queue = session.leech_queue(db, deck)
         if not queue:
-            out(f"No leeches: no active card has failed {store.LEECH_FAILS} times.")
+            out(f"No leeches: no active card has been forgotten {store.LEECH_FAILS} times after it was learned.")
             return
     else:
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra, session=run_id)

@@ -74,8 +74,8 @@ class PlainPrompter:
         return attempt, int(text) if text in ("1", "2", "3", "4") else 3
 
     def offer_suspend(self, card: CardSpec) -> bool:
-        self._say(f"! Leech: this card has failed {LEECH_FAILS} times. `trainer cards --leeches` lists leeches; "
-                  "`trainer suspend ID` sets one aside.")
+        self._say(f"! Leech: forgotten {LEECH_FAILS} times after you had learned it. `trainer cards --leeches` "
+                  "lists leeches; `trainer suspend ID` sets one aside.")
         return False
 
 
@@ -201,7 +201,7 @@ class TerminalPrompter:
         return attempt, int(rating)
 
     def offer_suspend(self, card: CardSpec) -> bool:
-        self.notice(f"  Leech: this card has failed {LEECH_FAILS} times. Read the note above; "
+        self.notice(f"  Leech: forgotten {LEECH_FAILS} times after you had learned it. Read the note above; "
                     "slow down on it, or set it aside.")
         answer = self._choose(lambda _: [("bold", "  s: suspend it · Enter: keep it")], False, {}, {"s": True})
         if answer:

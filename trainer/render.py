@@ -113,8 +113,8 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
         lines.append(f"{summary.left} due card{'s' if summary.left != 1 else ''} not yet asked: "
                      f"`trainer review` picks {'them' if summary.left != 1 else 'it'} up.")
     if summary.leeches:
-        lines.append(f"New leeches (failed {LEECH_FAILS} times; `trainer review --leeches` drills them): "
-                     + "; ".join(clean(c.question) for c in summary.leeches))
+        lines.append(f"New leeches (forgotten {LEECH_FAILS} times after learning; `trainer review --leeches` "
+                     "drills them): " + "; ".join(clean(c.question) for c in summary.leeches))
     lines.append(f"Next card due {when(summary.next_due, now)}.")
     return lines
 
@@ -294,7 +294,7 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
             con.print(Text(clean(f"  {c['a_name']} vs {c['b_name']}: {times}")))
     if data["leech_cards"]:
         con.print()
-        con.print(Text(f"Leeches (failed {LEECH_FAILS} times or more)", style="bold"))
+        con.print(Text(f"Leeches (forgotten {LEECH_FAILS} times or more)", style="bold"))
         for c in data["leech_cards"]:
             con.print(Text(clean(f"  {c['id']}")))
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from trainer.clock import iso, parse_time
 
-LEECH_FAILS = 8  # fails that make a card a leech; every message about leeches says this number
+LEECH_FAILS = 8  # lapses (forgotten after learning, as Anki counts) that make a leech; every message says it
 
 
 class State(IntEnum):

@@ -429,14 +429,16 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
         new_leech = False
         if mode != Mode.PRACTICE:
             _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=int(is_lapse(rating, before)))
-            if rating == Rating.AGAIN:
+            if rating == Rating.AGAIN and before.state == State.REVIEW:
                 new_leech = _mark_leech(db, card.id)
     return Recorded(review_id, new_leech, before, after)
 
 
 def _fails(db: Database, card_id: str) -> int:
+    """Lapses, as Anki counts leeches: a card forgotten after it was learned (Again on a card in review). Misses
+    while learning do not count: a new card missed eight times in its first session was a leech within a minute."""
     return db.execute(f"SELECT count(*) FROM log WHERE card_id = ? AND rating = {int(Rating.AGAIN)} "
-                      f"AND mode = {REVIEW_MODE}",
+                      f"AND mode = {REVIEW_MODE} AND json_extract(state_before, '$.state') = {REVIEW_STATE}",
                       [card_id]).fetchone()[0]
 
 
