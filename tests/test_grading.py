@@ -88,3 +88,13 @@ def test_punctuation_and_invisible_characters_do_not_decide_an_answer() -> None:
     assert check(cia, "confidentiality integrity availability") == (True, False)
     hidden = CardSpec("d/x/front-back", "front-back", "?", "abc\u202edef", answers=("abc\u202edef",))
     assert check(hidden, "abcdef") == (True, False)
+
+
+def test_a_quick_learner_is_not_marked_slow_at_twice_a_tiny_usual_time() -> None:
+    """With a usual time of 1.7 s, 3.4 s was 'slow' (Hard): a card answered right in under 4 s lapsed into
+    a learning loop in the week trial. Slow starts at 10 s at the earliest."""
+    assert suggest_rating(True, False, 3.4, usual=1.7) == Rating.GOOD
+    assert suggest_rating(True, False, 9.9, usual=1.7) == Rating.GOOD
+    assert suggest_rating(True, False, 10.5, usual=1.7) == Rating.HARD
+    assert suggest_rating(True, False, 25.0, usual=12.0) == Rating.HARD
+    assert suggest_rating(True, False, 1.0, usual=1.7) == Rating.EASY

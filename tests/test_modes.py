@@ -260,3 +260,11 @@ def test_a_multi_port_answer_is_not_the_only_multi_port_option(key: str) -> None
     spec = make_card("exam", BY_KEY[key], "service-port", BY_KEY)
     options = with_choices(spec, BY_KEY[key], EXAM.facts, random.Random(5), lambda t: check(spec, t)[0]).choices
     assert sum("," in o or "-" in o for o in options) >= 3, options
+
+
+def test_studying_ahead_comes_after_new_cards_never_instead_of_them(isolated_home: Path) -> None:
+    run(["review", "--new", "1"], input="20 21\n20 21\n")  # FTP learned: due in days
+    out = run(["review", "--new", "1", "--ahead", "1"], input="22\n20 21\n", when="2026-03-02T12:00:00+00:00").output
+    assert "Then studying the 1 card due soonest." in out
+    asked = [ln for ln in out.splitlines() if ln.startswith("(")]
+    assert [a.split(") ", 1)[1] for a in asked[:2]] == ["Which port does SSH use?", "Which ports does FTP use?"]

@@ -191,10 +191,13 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra, session=run_id)
         if queue:
             out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
-        elif ahead:
-            queue = session.ahead_queue(db, ahead, deck)
-            if queue:
-                out(f"Nothing due: studying the {len(queue)} card{'s' if len(queue) != 1 else ''} due soonest.")
+        if ahead:  # after what is due and new, never instead of it (a new card used to swallow --ahead silently)
+            asked = {c.id for c in queue}
+            early = [c for c in session.ahead_queue(db, ahead + len(queue), deck) if c.id not in asked][:ahead]
+            if early:
+                what = "Then" if queue else "Nothing due:"
+                out(f"{what} studying the {len(early)} card{'s' if len(early) != 1 else ''} due soonest.")
+            queue += early
     if not queue:
         nxt = store.next_due(db, deck, day_start)
         busy = session.claimed_elsewhere(db, run_id, t)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 FAST_SECONDS = 6.0
 SLOW_SECONDS = 20.0
+SLOW_FLOOR = 10.0  # never slow under this, however quick the learner's usual (1.7 s made 3.4 s a Hard)
 TYPO_MIN_LETTERS = 5
 
 
@@ -597,14 +598,14 @@ def suggest_rating(correct: bool, typo: bool, seconds: float | None, usual: floa
     """Wrong -> Again; typo or slow -> Hard; fast -> Easy; otherwise Good (also when untimed).
 
     Fast and slow are measured against the learner's own usual time for the kind of card when known
-    (under 0.8x -> Easy, over 2x -> Hard), else fixed bounds. Recognising an option is never Easy, nor is a
-    card met for the first time (a quick first answer is often a guess; Easy would push it out days).
+    (under 0.8x -> Easy, over 2x and over 10 s -> Hard), else fixed bounds. Recognising an option is never Easy,
+    nor is a card still being learned (a quick first answer is often a guess; Easy would push it out days).
     """
     if not correct:
         return Rating.AGAIN
     if seconds is None:  # untimed (answers read from a pipe): speed says nothing
         return Rating.HARD if typo else Rating.GOOD
-    fast, slow = (0.8 * usual, 2.0 * usual) if usual else (FAST_SECONDS, SLOW_SECONDS)
+    fast, slow = (0.8 * usual, max(2.0 * usual, SLOW_FLOOR)) if usual else (FAST_SECONDS, SLOW_SECONDS)
     if typo or seconds > slow:
         return Rating.HARD
     if choice or first_sight:

@@ -288,7 +288,7 @@ class _Queue:
             self.added += len(fresh)
         if self.pending:
             return self.pending.pop(0)
-        return self.steps.pop(0) if self.steps else None  # nothing else left: its step a little early
+        return self.steps.pop(0) if self.steps else None  # nothing else left: its step a little early (as Anki)
 
     def announce(self, prompter: Prompter) -> None:
         """Say why the count of the session's cards grew."""
