@@ -268,3 +268,13 @@ def test_studying_ahead_comes_after_new_cards_never_instead_of_them(isolated_hom
     assert "Then studying the 1 card due soonest." in out
     asked = [ln for ln in out.splitlines() if ln.startswith("(")]
     assert [a.split(") ", 1)[1] for a in asked[:2]] == ["Which port does SSH use?", "Which ports does FTP use?"]
+
+
+def test_an_enter_pressed_out_of_habit_is_not_an_answer(isolated_home: Path) -> None:
+    """In a drill there is no rating prompt, so the Enter pressed after every verdict used to answer the next
+    card with nothing (6 of 12 cards in the week trial). One Enter on an empty prompt only asks again."""
+    with keys("\r" "20 21\r" "\r" "\r" "\r" "\x03"):  # stray Enter; FTP; Enter accepts; SSH: two Enters, no answer
+        result = run(["review", "--interactive", "--new", "2"])
+    assert "Nothing typed: Enter again shows the answer." in result.output
+    rows = db(isolated_home).execute("SELECT card_id, answer FROM log ORDER BY id").fetchall()
+    assert rows == [("exam/ftp/service-port", "20 21"), ("exam/ssh/service-port", "")]

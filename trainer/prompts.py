@@ -93,11 +93,18 @@ class TerminalPrompter:
 
         if card.choices:
             return self._ask_choice(card, number, total)
-        try:
-            answer = questionary.text(render.clean(card.question), qmark=render.counter(number, total)).unsafe_ask()
-        except (KeyboardInterrupt, EOFError):
-            return None
-        return None if answer is None else str(answer)
+        for attempt in range(2):  # an Enter pressed out of habit (after a drill's verdict) is not an answer
+            try:
+                answer = questionary.text(render.clean(card.question),
+                                          qmark=render.counter(number, total)).unsafe_ask()
+            except (KeyboardInterrupt, EOFError):
+                return None
+            if answer is None:
+                return None
+            if str(answer).strip() or attempt:
+                return str(answer)
+            render.print_lines(self.console, ["  Nothing typed: Enter again shows the answer."])
+        return ""
 
     def _ask_choice(self, card: CardSpec, number: int, total: int) -> str | None:
         """Multiple choice with nothing chosen at first: a digit or the arrows choose, Enter confirms, and a
