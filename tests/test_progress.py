@@ -241,3 +241,14 @@ def test_the_plans_prediction_matches_a_simulated_learner_who_follows_it(isolate
     simulate_history(db, START, 20, exact, exact, seed=1, new_per_day=20)
     actual = average_recall(store.card_states(db), datetime(2026, 1, 25, 9, tzinfo=timezone.utc), exact)["average"]
     assert abs(predicted - actual) < 0.08, (predicted, actual)
+
+
+def test_plans_first_day_is_todays_study_day_as_stats_counts_it(history: Path) -> None:
+    """At noon, plan counted cards due tomorrow morning (before 11:00) as today's reviews: '8, 9, 5' where
+    stats' forecast said 0 today, 8 tomorrow."""
+    now = START + timedelta(days=90, hours=3)  # 12:00, study days start at 04:00
+    forecast = json.loads(run(["stats", "--json"], when=now).output)["forecast"]
+    p = plan_json((now + timedelta(days=10)).date().isoformat(), now)
+    new_today = min(p["unseen"], 20)  # each new card: its first answer and its learning step
+    assert p["reviews_per_day"][0] == forecast[0]["due"] + 2 * new_today
+    assert forecast[1]["due"] > 0  # cards due tomorrow exist, and plan's first day left them for tomorrow

@@ -607,7 +607,7 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     if deck and deck not in store.deck_names(db):
         raise TrainerError(f"no deck named '{deck}'")
     settings = store.settings(db)
-    p = st.plan(db, t, exam.date(), settings, deck, buffer_days, target)
+    p = st.plan(db, t, exam.date(), settings, deck, buffer_days, target, tz=local_tz())
     new_rate = max(p.new_per_day_needed, settings.new_per_day)  # advice never slows you down
     if apply:
         store.set_setting(db, "new_per_day", new_rate)

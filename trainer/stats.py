@@ -79,9 +79,10 @@ class Plan:
 
 
 def _simulate(states: list[CardState], new: int, start: datetime, days: int, new_per_day: int,
-              params: Params, seed: int = 0) -> tuple[list[int], float]:
+              params: Params, seed: int = 0, first_day_end: datetime | None = None) -> tuple[list[int], float]:
     """Keep studying until the exam: due cards passed with their predicted probability, new cards learned
-    `new_per_day` at a time. Returns reviews per day and the average recall on the last day."""
+    `new_per_day` at a time. Returns reviews per study day (the first ends at `first_day_end`, as `stats`
+    counts days) and the average recall on the last day."""
     import random
 
     rng = random.Random(seed)
@@ -92,8 +93,9 @@ def _simulate(states: list[CardState], new: int, start: datetime, days: int, new
     for d in range(days):
         now = start + timedelta(days=d)
         count = 0
+        day_end = (first_day_end or start + timedelta(hours=23)) + timedelta(days=d)
         for i, s in enumerate(cards):
-            if s.due is not None and s.due <= now + timedelta(hours=23):
+            if s.due is not None and s.due < day_end:
                 p = recall(s.stability or 0.1, max((now - s.last_review).days, 0), params) if s.last_review else 0.0
                 cards[i] = review(s, 3 if rng.random() < p else 1, max(now, s.due or now), params)
                 count += 1
@@ -110,7 +112,8 @@ def _simulate(states: list[CardState], new: int, start: datetime, days: int, new
 
 
 def plan(db: Database, now: datetime, exam: date, settings: Settings,
-         deck: str | None = None, buffer_days: int = 7, target: float = 0.9, sample: int = 400) -> Plan:
+         deck: str | None = None, buffer_days: int = 7, target: float = 0.9, sample: int = 400,
+         tz: tzinfo = timezone.utc) -> Plan:
     """Workload and predicted recall until the exam, and what it takes to know every card by then."""
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
     days_left = max((exam - now.date()).days, 0)
@@ -134,12 +137,14 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
         new = round(unseen / scale)
         keep_up = max(1, round(keep_up / scale)) if new else 0
         advised = max(1, round(advised / scale)) if new else 0
-    per_day, with_plan = _simulate(states, new, now, days_left, keep_up, params) if days_left else ([], stopped or 0)
+    day_end = end_of_day(now, tz, settings.day_starts_at)
+    per_day, with_plan = (_simulate(states, new, now, days_left, keep_up, params, first_day_end=day_end)
+                          if days_left else ([], stopped or 0))
     retention_needed = None
     for r in [x for x in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
               if x >= params.desired_retention]:
         p = replace(params, desired_retention=r)
-        if days_left and _simulate(states, new, now, days_left, advised, p)[1] >= target:
+        if days_left and _simulate(states, new, now, days_left, advised, p, first_day_end=day_end)[1] >= target:
             retention_needed = r
             break
     return Plan(exam, days_left, unseen, len(rows), stopped, round(with_plan, 4),
