@@ -46,7 +46,7 @@ def cached(db: Database, card_id: str) -> tuple[CardState, int, int]:
 def test_an_undo_is_an_event_and_the_answer_stays_in_the_database(isolated_home: Path) -> None:
     run(["review", "--new", "2"], input="20 21\n23\n")
     out = run(["undo"]).output
-    assert out.startswith("Undid '23' to: Which port does SSH use?")
+    assert out.startswith("Took back your answer '23' to: Which port does SSH use?")
     assert rows(isolated_home, "SELECT answer FROM reviews ORDER BY id") == [{"answer": "20 21"}, {"answer": "23"}]
     assert rows(isolated_home, "SELECT answer FROM log") == [{"answer": "20 21"}]  # the log as it now reads
     assert rows(isolated_home, "SELECT kind FROM events") == [{"kind": "undo"}]

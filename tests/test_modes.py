@@ -124,7 +124,7 @@ def test_trainer_undo_twice_restores_earlier_due_dates(isolated_home: Path) -> N
     ftp = "SELECT due, reps, state FROM cards WHERE id = 'exam/ftp/service-port'"
     assert con(isolated_home).execute(ftp).fetchone()[0] != first_due
     out = run(["undo"]).output
-    assert out.startswith("Undid '21' to: Which ports does FTP use?")
+    assert out.startswith("Took back your answer '21' to: Which ports does FTP use?")
     assert con(isolated_home).execute(ftp).fetchone()[:2] == (first_due, 1)
     run(["undo"])
     assert con(isolated_home).execute(ftp).fetchone() == (None, 0, 0)
@@ -251,7 +251,7 @@ def test_quiz_verdicts_show_no_rating_and_undo_passes_over_practice(isolated_hom
     verdicts = [ln for ln in quiz.splitlines() if ln[:1] in "✓✗"]
     assert verdicts and all("[" not in v for v in verdicts)  # practice moves nothing, so no interval
     out = run(["undo"]).output
-    assert out.startswith("Undid '20 21' to: Which ports does FTP use?")
+    assert out.startswith("Took back your answer '20 21' to: Which ports does FTP use?")
     assert db(isolated_home).execute("SELECT count(*) FROM reviews WHERE mode = 'practice'").fetchone()[0] == 2
 
 

@@ -264,8 +264,10 @@ def undo(db_path: Path | None) -> None:
         raise TrainerError("nothing to undo: no answers recorded")
     card = store.card_by_id(db, undone.card_id)
     question = render.clean(session_question(db, card)) if card else undone.card_id
-    due = render.when(undone.state.due, now()) if undone.state.due else "as a new card"
-    click.echo(f"Undid '{render.clean(undone.answer)}' to: {question} The card is due {due}.")
+    t = now()
+    due = (render.when_due(undone.state, t, end_of_day(t, local_tz(), store.settings(db).day_starts_at))
+           if undone.state.due else "as a new card")
+    click.echo(f"Took back your answer '{render.clean(undone.answer)}' to: {question} The card is due {due}.")
 
 
 def session_question(db: Any, card: Any) -> str:
@@ -299,7 +301,8 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     if not data:
         click.echo("No cards match.")
         return
-    body = [[str(d["id"]), str(d["state"]), render.when(c.state.due, t) if c.state.due else "-", str(d["question"])]
+    day_end = end_of_day(t, local_tz(), store.settings(db).day_starts_at)
+    body = [[str(d["id"]), str(d["state"]), render.when_due(c.state, t, day_end), str(d["question"])]
             for d, c in zip(data, rows, strict=True)]
     for line in render.table_lines(["id", "state", "due", "question"], [[render.clean(x) for x in r] for r in body],
                                    _width(), numeric_from=99):

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from trainer.cards import CardSpec
 from trainer.grading import Verdict
-from trainer.scheduler import LEECH_FAILS, CardState, Rating
+from trainer.scheduler import LEECH_FAILS, CardState, Rating, State
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -55,6 +55,16 @@ def when(due: datetime | None, now: datetime) -> str:
     if due <= now:
         return "now"
     return f"in {interval(due - now)} ({due.astimezone().strftime('%Y-%m-%d %H:%M')})"
+
+
+def when_due(state: CardState, now: datetime, day_end: datetime) -> str:
+    """When a card is due as review sees it: a review card is due for the whole study day (`today`), a learning
+    step by the minute."""
+    if state.due is None:
+        return "-"
+    if state.state == State.REVIEW and state.due < day_end:
+        return "now" if state.due <= now else "today"
+    return when(state.due, now)
 
 
 def counter(number: int, total: int) -> str:
