@@ -93,17 +93,19 @@ def make_anki_package(tmp_path: Path) -> Path:
 
 def test_a_package_from_current_anki_comes_in_with_its_history_both_ways_under_its_deck_name(
         isolated_home: Path, tmp_path: Path) -> None:
+    """Answers dated after the import (a clock gone wrong) would be left out: the import runs after Anki's."""
     apkg = make_anki_package(tmp_path)
     import zipfile
 
     assert "collection.anki21b" in zipfile.ZipFile(apkg).namelist()  # the zstd format, not the legacy one
-    result = run(["import", str(apkg)])
+    after = datetime.now(timezone.utc) + timedelta(hours=1)  # Anki answered at the wall clock's time
+    result = run(["import", str(apkg)], when=after)
     assert result.exit_code == 0, result.output
     assert "security-ports: 3 added" in result.output and "5 cards." in result.output  # 2 reversed notes: 4 + 1
     assert "4 past reviews kept, and the cards scheduled from them." in result.output
     studied = rows(isolated_home, "SELECT id, reps FROM cards WHERE reps > 0")
     assert len(studied) == 4 and all(r["reps"] == 1 for r in studied)
     assert rows(isolated_home, "SELECT title FROM decks")[0]["title"] == "Security+::Ports"
-    again = run(["import", str(apkg)])  # a second import brings no review twice
+    again = run(["import", str(apkg)], when=after)  # a second import brings no review twice
     assert "past reviews kept" not in again.output
     assert rows(isolated_home, "SELECT count(*) AS n FROM reviews")[0]["n"] == 4

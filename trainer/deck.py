@@ -14,6 +14,8 @@ from trainer.errors import DeckError, located
 
 FORMAT = 1
 MAX_BYTES = 20 * 1024 * 1024
+MAX_FACT_PORTS = 1024  # ports in one fact; a range to 65535 in a 5 KB deck once took gigabytes
+MAX_DECK_PORTS = 200_000  # ports in a whole deck (the registry deck has 6,373)
 
 
 class Kind(str, Enum):
@@ -296,7 +298,8 @@ def deck_from_records(records: list[tuple[dict[str, Any], int]], path: str | Pat
     path = Path(path)
     check_name(name, path)
     if not records:
-        raise DeckError(located(path, None, "no facts found"))
+        why = [w.split("warning: ", 1)[-1] for w in (warnings or []) if "skipped" in w]
+        raise DeckError(located(path, None, "no facts found" + (f" ({'; '.join(why)})" if why else "")))
     deck = _assemble(name, title or name, description, records, kinds, 1, path, list(warnings or []))
     return replace(deck, history=history) if history else deck
 
@@ -319,6 +322,9 @@ def _assemble(name: str, title: str, description: str, records: list[tuple[Any, 
     if not isinstance(raw_kinds, (list, tuple)) or not raw_kinds or not all(k in KINDS for k in raw_kinds):
         raise DeckError(located(path, kinds_at, f"kinds: must be a list drawn from {', '.join(KINDS)}"))
     kinds = tuple(dict.fromkeys(Kind(k) for k in raw_kinds))
+    total = sum(len(f.ports) + sum(len(a) for a in f.accept_ports) for f in facts)
+    if total > MAX_DECK_PORTS:
+        raise DeckError(located(path, None, f"{total} ports in all: decks are limited to {MAX_DECK_PORTS}"))
     for f, (_, fnode) in zip(facts, records, strict=False):
         for k in f.secure:
             if k not in keys:
@@ -374,6 +380,9 @@ def parse_ports(value: Any) -> tuple[int, ...]:
                 raise ValueError(f"{p} is not a port (0-65535)")
         if lo > hi:
             raise ValueError(f"{item!r}: range runs backwards")
+        if hi - lo + 1 + len(ports) > MAX_FACT_PORTS:
+            raise ValueError(f"more than {MAX_FACT_PORTS} ports: no one service holds that many (IANA's widest "
+                             "is 64)")
         ports.update(range(lo, hi + 1))
     if not ports:
         raise ValueError("no port given")

@@ -160,7 +160,7 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
     db.conn.executemany(
         f"UPDATE cards SET state = {NEW_STATE}, step = NULL, stability = NULL, difficulty = NULL, due = NULL, "
         "last_review = NULL, reps = 0, lapses = 0, leech = 0 WHERE id = ?", reset)
-    history = _import_history(db, imp)
+    history = _import_history(db, imp, now)
     db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
                [json.dumps(imp.index, separators=(",", ":")), deck.name])
     total = db.execute(f"SELECT count(*) FROM cards WHERE deck = ? AND suspended = {ACTIVE}", [deck.name]).fetchone()[0]
@@ -171,13 +171,14 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
                          len(dropped), studied_reset, studied_dropped, history)
 
 
-def _import_history(db: Database, imp: DeckImport) -> int:
+def _import_history(db: Database, imp: DeckImport, now: datetime) -> int:
     """Past answers become reviews of the cards not studied here yet (so importing a package twice adds
-    nothing twice); each card takes the state its replayed history leaves. Returns the reviews written."""
+    nothing twice); each card takes the state its replayed history leaves. Returns the reviews written.
+    Answers dated after `now` (a clock gone wrong elsewhere) are left out: they would count as today's."""
     if not imp.history:
         return 0
     fresh = {cid for (cid,) in db.execute("SELECT id FROM cards WHERE deck = ? AND reps = 0", [imp.deck.name])}
-    rows = [r for r in imp.history if r.card_id in fresh]
+    rows = [r for r in imp.history if r.card_id in fresh and r.at <= now]
     db.conn.executemany(
         "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, state_before, "
         "state_after) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?)",
