@@ -456,3 +456,16 @@ def test_a_read_only_folder_with_a_log_but_no_shm_reads_every_review(isolated_ho
         assert result.exit_code == 0 and json.loads(result.output)["reviews"] == 5
     finally:
         ro.chmod(0o755)
+
+
+def test_a_data_folder_with_a_hash_or_a_question_mark_in_its_name_is_read_as_it_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The path went into an SQLite URI unescaped: reading commands opened a new empty file `C` and said 0."""
+    import json
+
+    home = tmp_path / "C# notes?x"
+    monkeypatch.setenv("TRAINER_HOME", str(home))
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
+    data = json.loads(CliRunner().invoke(cli, ["stats", "--json"]).output)
+    assert data["reviews"] == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["C# notes?x"]

@@ -343,11 +343,16 @@ def open_for_reading(path: Path, missing_ok: bool = True) -> Database:
         raise
 
 
+def uri(path: Path, query: str) -> str:
+    """An SQLite URI for `path`: `#` and `?` in a folder's name are escaped (`C# notes` opened a file `C`)."""
+    return f"{path.resolve().as_uri()}?{query}"
+
+
 def _read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection that sees the log too: where SQLite cannot open the log read-only (a read-only
     folder without the `-shm` file), the database and its log are read from a private copy."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10, isolation_level=None)
+        conn = sqlite3.connect(uri(path, "mode=ro"), uri=True, timeout=10, isolation_level=None)
         conn.execute("PRAGMA busy_timeout = 10000")
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn

@@ -358,7 +358,9 @@ def _apkg_notes(path: Path, db_file: Path) -> _Package:
 
     con = None
     try:
-        con = sqlite3.connect(f"file:{db_file}?mode=ro", uri=True)
+        from trainer.db import uri
+
+        con = sqlite3.connect(uri(db_file, "mode=ro"), uri=True)
         con.set_progress_handler(budget, 10_000)
         if hasattr(con, "setlimit"):  # Python 3.11+: no value longer than 4 MB is read
             con.setlimit(getattr(sqlite3, "SQLITE_LIMIT_LENGTH"), 4 * 2**20)  # noqa: B009
