@@ -76,35 +76,65 @@ def test_undoing_a_later_days_answer_leaves_the_card_as_the_earlier_day_left_it(
 
 def test_any_mix_of_answers_undos_and_overrides_leaves_every_card_equal_to_a_replay_of_its_log(
         isolated_home: Path) -> None:
+    """What a learner can do, in any order: answer, undo the newest answer (again and again), override a card's
+    last rating. Each card then is what replaying its log gives, and never new with reviews."""
     db = exam_db(isolated_home)
     params = Params()  # fuzz on, as learners have it
     rng = random.Random(7)
     cards = [c.id for c in store.new_cards(db, 8)]
     now = T0
-    ids: list[tuple[int, str]] = []
     answered = 0
-    for _ in range(160):
+    for _ in range(200):
         now += timedelta(minutes=rng.choice([1, 10, 60, 60 * 24, 60 * 24 * 3]))
         step = rng.random()
-        if step < 0.15 and ids:
-            review_id, card_id = ids.pop(rng.randrange(len(ids)))  # any answer, not only the newest
-            history.undo(db, params, now, review_id)
-        elif step < 0.25 and ids:
-            review_id, card_id = rng.choice(ids)
-            history.override(db, params, now, review_id, card_id, rng.choice(list(Rating)))
+        newest = store.last_answer(db)
+        if step < 0.15 and newest is not None:
+            history.undo(db, params, now)
+        elif step < 0.25 and newest is not None:
+            history.override(db, params, now, newest.id, newest.card_id, rng.choice(list(Rating)))
         else:
-            card_id = rng.choice(cards)
-            ids.append((answer(db, card_id, rng.choice(list(Rating)), now, params), card_id))
+            answer(db, rng.choice(cards), rng.choice(list(Rating)), now, params)
             answered += 1
     for card_id in cards:
-        log = store.card_log(db, card_id)
-        replayed = history.replay(card_id, log, params)
+        replayed = history.replay(card_id, store.card_log(db, card_id), params)
         state, reps, lapses = cached(db, card_id)
         assert (state, reps, lapses) == (replayed.state, replayed.reps, replayed.lapses), card_id
         assert (state.state == State.NEW) == (reps == 0), card_id  # never a new card with reviews, nor the reverse
     kinds = {r["kind"] for r in rows(isolated_home, "SELECT DISTINCT kind FROM events")}
     assert kinds == {"undo", "rating"}
     assert rows(isolated_home, "SELECT count(*) AS n FROM reviews") == [{"n": answered}]  # nothing deleted
+
+
+def test_an_undo_puts_back_the_due_date_the_learner_saw_whatever_the_settings_are_now(isolated_home: Path) -> None:
+    """Undo used to replay the log with today's settings: after desired_retention 0.75 an undone answer moved
+    the card from 2026-01-30 to 2026-05-06."""
+    db = exam_db(isolated_home)
+    card = "exam/ftp/service-port"
+    for minutes in (0, 11):
+        answer(db, card, Rating.GOOD, T0 + timedelta(minutes=minutes), Params())
+    seen = cached(db, card)
+    store.set_setting(db, "desired_retention", 0.75)
+    later = T0 + timedelta(days=3)
+    answer(db, card, Rating.GOOD, later, store.settings(db).params())
+    history.undo(db, store.settings(db).params(), later + timedelta(minutes=1))
+    assert cached(db, card) == seen
+
+
+def test_an_undo_after_a_deck_update_reset_a_card_does_not_bring_its_old_answers_back(isolated_home: Path) -> None:
+    """A card whose answer changed in an update starts again as new; an answer to it and an undo gave back the
+    old history (review state, 4 reps, due in two months)."""
+    db = exam_db(isolated_home)
+    card = "exam/ftp/service-port"
+    for minutes in (0, 11):
+        answer(db, card, Rating.GOOD, T0 + timedelta(minutes=minutes), Params())
+    deck = load_deck(bundled_deck("exam"))  # the update: FTP's answer changed, so its card starts again
+    store.import_decks(db, [plan(deck, reset={card})], T0 + timedelta(hours=1))
+    assert cached(db, card) == (CardState(), 0, 0)
+    answer(db, card, Rating.GOOD, T0 + timedelta(hours=2), Params())
+    history.undo(db, Params(), T0 + timedelta(hours=2, minutes=1))
+    assert cached(db, card) == (CardState(), 0, 0)
+    history.rebuild_all(db, Params())  # optimize rebuilds from the log since the reset too
+    assert cached(db, card) == (CardState(), 0, 0)
 
 
 def test_the_due_dates_a_learner_saw_are_the_ones_a_replay_gives(isolated_home: Path) -> None:

@@ -1,6 +1,7 @@
 """The review log is the truth: an undo cancels a review, an override amends one, and a card's state is
-rebuilt by replaying what the log now reads through FSRS (each answer's fuzz drawn as it was, so the due
-dates are the ones the learner saw)."""
+what its log says. An undo or an override puts back the states the learner saw (recorded with each answer), so
+a change of settings since then moves nothing; `rebuild_all` replays every log through FSRS, for new parameters
+(each answer's fuzz drawn as it was)."""
 
 from __future__ import annotations
 
@@ -34,12 +35,15 @@ def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Repla
     return Replay(state, reps, lapses, afters)
 
 
-def rebuild(db: Database, card_id: str, params: Params) -> Replay:
-    """Set a card's cached state to what its log now says."""
-    result = replay(card_id, store.card_log(db, card_id), params)
-    store.set_card(db, card_id, result.state, result.reps, result.lapses)
+def restore(db: Database, card_id: str) -> CardState:
+    """Set a card's cached state to what its log records: the state after its last review since it was reset
+    (new when none is left), its reviews and lapses counted from the log."""
+    log = store.recorded_states(db, card_id)
+    state = log[-1][2] if log else CardState()
+    lapses = sum(int(is_lapse(rating, before)) for rating, before, _ in log)
+    store.set_card(db, card_id, state, len(log), lapses)
     store.refresh_leech(db, card_id)
-    return result
+    return state
 
 
 @dataclass(frozen=True)
@@ -50,25 +54,26 @@ class Undone:
 
 
 def undo(db: Database, params: Params, now: datetime, review_id: int | None = None) -> Undone | None:
-    """Cancel the newest review (or `review_id`) and rebuild its card from the reviews left; None when there is
-    nothing to undo. Practice answers changed nothing, so `trainer undo` passes over them."""
+    """Cancel the newest review (or `review_id`) and put the card back as the reviews left record it; None when
+    there is nothing to undo. Practice answers changed nothing, so `trainer undo` passes over them."""
     with writing(db):
         last = store.last_answer(db, review_id)
         if last is None:
             return None
         store.cancel_review(db, last.id, now)
-        state = rebuild(db, last.card_id, params).state
+        state = restore(db, last.card_id)
     return Undone(last.card_id, last.answer, state)
 
 
 def override(db: Database, params: Params, now: datetime, review_id: int, card_id: str, rating: int,
              correct: bool | None = None) -> CardState:
-    """The learner chose another rating for a review: an event amends it, and the card is rebuilt."""
+    """The learner chose another rating for a review: an event amends it, with the state that rating gives from
+    the state recorded before it (the interval the prompt previewed), and the card is restored from its log."""
     with writing(db):
         store.amend_review(db, review_id, now, rating, correct)
-        result = rebuild(db, card_id, params)
-        store.amend_state(db, review_id, result.afters[review_id])
-        return result.state
+        before, at = store.review_before(db, review_id)
+        store.amend_state(db, review_id, review(before, rating, at, params, fuzz_seed(card_id, at)))
+        return restore(db, card_id)
 
 
 def rebuild_all(db: Database, params: Params) -> int:

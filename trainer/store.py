@@ -160,6 +160,8 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
     db.conn.executemany(
         f"UPDATE cards SET state = {NEW_STATE}, step = NULL, stability = NULL, difficulty = NULL, due = NULL, "
         "last_review = NULL, reps = 0, lapses = 0, leech = 0 WHERE id = ?", reset)
+    for (cid,) in reset:  # the card starts again: an undo or a rebuild never brings its old answers back
+        _event(db, now, "reset", card_id=cid, deck=deck.name)
     history = _import_history(db, imp, now)
     db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
                [json.dumps(imp.index, separators=(",", ":")), deck.name])
@@ -482,12 +484,33 @@ def last_answer(db: Database, review_id: int | None = None) -> LoggedAnswer | No
                                                  int(row[4]), Mode(row[5]))
 
 
+# Reviews made before a card was last reset (its answer changed in a deck update) no longer make its state.
+_SINCE_RESET = ("reviewed_at > coalesce((SELECT max(e.at) FROM events e WHERE e.kind = 'reset' "
+                "AND e.card_id = log.card_id), '')")
+
+
 def card_log(db: Database, card_id: str) -> list[LoggedAnswer]:
-    """A card's reviews as the log now reads, oldest first: what its state is rebuilt from."""
+    """A card's reviews as the log now reads, oldest first, since it was last reset: what its state is rebuilt
+    from."""
     return [LoggedAnswer(rid, card_id, answer, parse_time(at) or datetime.min, int(r), Mode(m))
             for rid, answer, at, r, m in db.execute(
-                "SELECT id, answer, reviewed_at, rating, mode FROM log WHERE card_id = ? ORDER BY reviewed_at, id",
-                [card_id])]
+                f"SELECT id, answer, reviewed_at, rating, mode FROM log WHERE card_id = ? AND {_SINCE_RESET} "
+                "ORDER BY reviewed_at, id", [card_id])]
+
+
+def review_before(db: Database, review_id: int) -> tuple[CardState, datetime]:
+    """The card's state as recorded before a review, and when the review was made."""
+    before, at = db.execute("SELECT state_before, reviewed_at FROM reviews WHERE id = ?", [review_id]).fetchone()
+    return CardState.from_dict(json.loads(before)), parse_time(at) or datetime.min
+
+
+def recorded_states(db: Database, card_id: str) -> list[tuple[int, CardState, CardState]]:
+    """(rating, state before, state after) of each review of a card since it was last reset, oldest first, as
+    the learner saw them (an override's new state included)."""
+    return [(int(r), CardState.from_dict(json.loads(b)), CardState.from_dict(json.loads(a)))
+            for r, b, a in db.execute(
+                f"SELECT rating, state_before, state_after FROM log WHERE card_id = ? AND mode = {REVIEW_MODE} "
+                f"AND {_SINCE_RESET} ORDER BY reviewed_at, id", [card_id])]
 
 
 def _event(db: Database, now: datetime, kind: str, review_id: int | None = None, card_id: str | None = None,
@@ -689,8 +712,8 @@ def review_log(db: Database, mode: str | None = None) -> list[LoggedReview]:
     where, args = (" WHERE mode = ?", [mode]) if mode else ("", [])
     return [LoggedReview(rid, cid, parse_time(at), int(r), m)  # type: ignore[arg-type]
             for rid, cid, at, r, m in db.execute(
-                f"SELECT id, card_id, reviewed_at, rating, mode FROM log{where} ORDER BY card_id, reviewed_at, id",
-                args)]
+                f"SELECT id, card_id, reviewed_at, rating, mode FROM log WHERE {_SINCE_RESET}"
+                f"{where.replace(' WHERE ', ' AND ')} ORDER BY card_id, reviewed_at, id", args)]
 
 
 def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapses_delta: int) -> None:
