@@ -214,3 +214,14 @@ def test_a_session_whose_deck_is_removed_meanwhile_stops_with_one_line_and_saves
     else:
         raise AssertionError("the session went on answering cards of a removed deck")
     assert rows(isolated_home, "SELECT card_id FROM reviews") == [{"card_id": "exam/ftp/service-port"}]
+
+
+def test_two_sessions_at_once_share_one_daily_new_card_limit(isolated_home: Path) -> None:
+    """Both sessions said '20 new (of 20 a day)' and 40 new cards were met that day, six facts both ways."""
+    db = exam_db(isolated_home)
+    settings = Settings(new_per_day=12)
+    first = session.build_queue(db, T0, settings, timezone.utc, session="terminal-1")
+    second = session.build_queue(db, T0, settings, timezone.utc, session="terminal-2")
+    assert len(first) == 12 and second == []
+    store.release(db, "terminal-1")  # the first session ended having answered nothing: its cards are free again
+    assert len(session.build_queue(db, T0, settings, timezone.utc, session="terminal-2")) == 12

@@ -111,10 +111,11 @@ def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, d
     done_new = store.counts_since(db, today)[1]
     if due is None:
         due = store.due_cards(db, now, 10**6, deck, end_of_day(now, tz, settings.day_starts_at))
-    allowed = new_limit if new_limit is not None else settings.new_per_day - done_new
-    skip = {c.fact_id for c in due} | store.facts_started_since(db, today)
-    return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip,
-                           claimed_by_others=claimed_elsewhere(db, session, now))
+    elsewhere = claimed_elsewhere(db, session, now)  # another session's new cards count against today's limit
+    allowed = new_limit if new_limit is not None else settings.new_per_day - done_new - len(elsewhere)
+    skip = ({c.fact_id for c in due} | store.facts_started_since(db, today)
+            | {cid.rsplit("/", 1)[0] for cid in elsewhere})  # nor is their fact asked the other way round today
+    return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip, claimed_by_others=elsewhere)
 
 
 def new_session_id() -> str:
