@@ -355,15 +355,16 @@ def test_a_log_left_by_another_copy_is_refused_naming_both_files_and_changes_not
 
     CliRunner().invoke(cli, ["review", "--new", "2"], input="20 21\n22\n")
     older = (isolated_home / "trainer.db").read_bytes()  # a backup the learner keeps (closed cleanly: no log)
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="22\n")  # the database moves on from the backup
     held = open_db(isolated_home / "trainer.db")  # another terminal keeps the database open...
-    CliRunner().invoke(cli, ["review", "--new", "1"], input="22\n")  # ...so this answer stays in the log
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="23\n")  # ...so this answer stays in the log
     crashed = tmp_path / "crashed"
     crashed.mkdir()
     for name in ("trainer.db", "trainer.db-wal"):  # the folder copied as it was, log and all
         shutil.copyfile(isolated_home / name, crashed / name)
     held.close()
     ok = CliRunner().invoke(cli, ["stats", "--json", "--db", str(crashed / "trainer.db")])
-    assert ok.exit_code == 0 and json.loads(ok.output)["reviews"] == 3  # a log that belongs is read, as always
+    assert ok.exit_code == 0 and json.loads(ok.output)["reviews"] == 4  # a log that belongs is read, as always
 
     restored = tmp_path / "restored"
     shutil.copytree(crashed, restored)
@@ -469,3 +470,43 @@ def test_a_data_folder_with_a_hash_or_a_question_mark_in_its_name_is_read_as_it_
     data = json.loads(CliRunner().invoke(cli, ["stats", "--json"]).output)
     assert data["reviews"] == 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["C# notes?x"]
+
+
+def test_empty_files_and_empty_foreign_databases_are_not_taken_over_and_a_new_one_says_so(tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_bytes(b"")
+    empty_sqlite = tmp_path / "photos.sqlite"
+    sqlite3.connect(empty_sqlite).execute("PRAGMA user_version = 7").connection.commit()  # SQLite's, no tables
+    before = _files(tmp_path)
+    for path, says in ((notes, "an empty file, not a trainer database; nothing changed"),
+                       (empty_sqlite, "an SQLite database of another program (it has no tables yet); nothing changed")):
+        result = CliRunner().invoke(cli, ["settings", "new_per_day", "3", "--db", str(path)])
+        assert result.exit_code == 1 and result.output.strip().startswith(f"Error: {path}: {says}"), result.output
+    assert _files(tmp_path) == before
+    typo = tmp_path / "tranier.db"
+    result = CliRunner().invoke(cli, ["settings", "new_per_day", "3", "--db", str(typo)])
+    assert result.exit_code == 0 and f"Created a new database at {typo}." in result.output
+
+
+def test_reading_another_programs_wal_database_leaves_nothing_beside_it(tmp_path: Path) -> None:
+    other = tmp_path / "app.db"
+    con = sqlite3.connect(other)
+    con.execute("PRAGMA journal_mode = WAL")
+    con.execute("CREATE TABLE t (x)")
+    con.commit()
+    con.close()
+    before = _files(tmp_path)
+    for args in (["stats"], ["cards"], ["review"]):
+        assert CliRunner().invoke(cli, [*args, "--db", str(other)], input="").exit_code == 1
+    assert _files(tmp_path) == before  # no -shm, no -wal
+
+
+def test_a_refused_command_leaves_the_database_file_as_it_was(isolated_home: Path, tmp_path: Path) -> None:
+    """Opening used to stamp the log (and so the file) even when the command then refused: a name clash."""
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
+    db = isolated_home / "trainer.db"
+    before = db.read_bytes()
+    mine = tmp_path / "exam.yaml"
+    mine.write_text("name: exam\nfacts:\n- {service: Mine, ports: 1}\n")
+    assert CliRunner().invoke(cli, ["import", str(mine)]).exit_code == 1
+    assert db.read_bytes() == before and not (isolated_home / "trainer.db-wal").exists()

@@ -73,6 +73,8 @@ def _open(db_path: Path | None, readonly: bool = False, create: bool = True) -> 
         db = open_for_reading(path, missing_ok=db_path is None)
     else:
         db = open_db(path, create=create, make_dirs=db_path is None)
+        if db.created and db_path is not None:  # a mistyped --db is seen at once
+            click.echo(f"Created a new database at {_clean(str(path))}.", err=True)
         db.on_wait = lambda: click.echo("Waiting for another trainer command (an import?) to finish writing...",
                                         err=True)
     ctx = click.get_current_context(silent=True)

@@ -25,6 +25,8 @@ class Database:
         self.conn = conn
         self.path = path
         self.on_wait: Callable[[], None] | None = None  # told once when a write must wait for another process
+        self.created = False  # the file did not exist before this connection
+        self.stamped = False  # this connection has stamped the log (before its first write)
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -232,6 +234,9 @@ def writing(db: Database) -> Iterator[Database]:
         with db.atomic():  # nested: a savepoint inside the outer transaction
             yield db
         return
+    if not db.stamped and db.path is not None:  # a command that only reads, or fails first, changes nothing
+        dbfile.stamp(db.conn)
+        db.stamped = True
     _begin(db)
     try:
         yield db
@@ -286,14 +291,18 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise StoreError(f"{path.parent}: cannot create the data directory ({e.strerror or e})") from None
-    dbfile.check_sqlite(path)
+    fresh = not path.exists()
+    dbfile.check_sqlite(path, fresh)
     dbfile.check_wal(path)
     try:
+        if not fresh:
+            _check_trainer_untouched(path)
         conn = sqlite3.connect(str(path), timeout=BUSY_MS / 1000, isolation_level=None)  # explicit transactions
         db = Database(conn, path)
+        db.created = fresh
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_MS)}")
-        dbfile.check_trainer(conn, path, MIGRATION_SET)
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
+        db.execute("PRAGMA wal_autocheckpoint = 0")  # the log restarts only where trainer stamps it (dbfile)
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
         db.execute("PRAGMA foreign_keys = ON")
         _check_version(db, path)
@@ -304,10 +313,19 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
                 _check_version(db, path)
                 if _pending(db):
                     _migrate(db)
-        dbfile.stamp(conn)
     except sqlite3.DatabaseError as e:
         raise StoreError(f"{path}: cannot open the database ({e})") from None
     return db
+
+
+def _check_trainer_untouched(path: Path) -> None:
+    """Whose file this is, read without a lock or a log (`immutable`): another program's WAL database gets no
+    `-shm` or `-wal` beside it from a look."""
+    probe = sqlite3.connect(uri(path, "immutable=1"), uri=True, isolation_level=None)
+    try:
+        dbfile.check_trainer(probe, path, MIGRATION_SET)
+    finally:
+        probe.close()
 
 
 def open_for_reading(path: Path, missing_ok: bool = True) -> Database:
@@ -322,9 +340,12 @@ def open_for_reading(path: Path, missing_ok: bool = True) -> Database:
         return db
     dbfile.check_sqlite(path)
     dbfile.check_wal(path)
+    try:
+        _check_trainer_untouched(path)
+    except sqlite3.DatabaseError as e:
+        raise StoreError(f"{path}: cannot read the database ({e})") from None
     source = _read_only(path)
     try:
-        dbfile.check_trainer(source, path, MIGRATION_SET)
         db = Database(source, path)
         _check_version(db, path)
         if not _pending(db):

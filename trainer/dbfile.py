@@ -25,6 +25,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 WAL_MAGICS = (0x377F0682, 0x377F0683)
 _WAL_HEADER = 32
 _FRAME_HEADER = 24
+OWN_NAME = "trainer.db"  # the name trainer gives its database: an empty one there is a first start cut short
 MAX_FRAMES_READ = 200_000  # a log of 800 MB at 4 KB pages; past that, trust it (as SQLite would)
 
 
@@ -40,8 +41,9 @@ def check_regular(path: Path) -> None:
         raise StoreError(f"{path}: not a regular file; a trainer database is a file")
 
 
-def check_sqlite(path: Path) -> None:
-    """An existing file that is not SQLite's is refused before SQLite touches it."""
+def check_sqlite(path: Path, fresh: bool = False) -> None:
+    """An existing file that is not SQLite's is refused before SQLite touches it; so is an empty one (someone's
+    notes.txt), unless it is trainer's own `trainer.db` (a first start cut short)."""
     try:
         with path.open("rb") as f:
             head = f.read(len(SQLITE_MAGIC))
@@ -49,6 +51,9 @@ def check_sqlite(path: Path) -> None:
         return
     except OSError as e:
         raise StoreError(f"{path}: cannot read ({e.strerror or e})") from None
+    if not head and not fresh and path.name != OWN_NAME:
+        raise StoreError(f"{path}: an empty file, not a trainer database; nothing changed (give a path that does "
+                         "not exist yet for a new database)")
     if head and head != SQLITE_MAGIC:
         raise StoreError(f"{path}: not a trainer database (not an SQLite file); nothing changed")
 
@@ -58,6 +63,9 @@ def check_trainer(conn: sqlite3.Connection, path: Path, migration_set: str) -> N
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'view') "
                                          "AND name NOT LIKE 'sqlite_%' ORDER BY name")]
     if not tables:
+        if path.name != OWN_NAME and path.exists() and path.stat().st_size > 0 and not wal_path(path).exists():
+            raise StoreError(f"{path}: an SQLite database of another program (it has no tables yet); nothing "
+                             "changed")
         return
     if "_sqlite_migrations" in tables:
         mine = conn.execute("SELECT count(*) FROM _sqlite_migrations WHERE migration_set = ?",
