@@ -301,3 +301,19 @@ def test_hostile_anki_packages_give_one_line_and_write_nothing(isolated_home: Pa
     db = isolated_home / "trainer.db"
     decks = sqlite3.connect(db).execute("SELECT count(*) FROM decks").fetchone()[0] if db.exists() else 0
     assert decks == imported  # a refused package wrote nothing
+
+
+@pytest.mark.parametrize("args,says", [
+    (["review", "--new", "0", "--ahead", str(2**63)], "is not in the range 1<=x<=100000"),  # overflowed SQLite
+    (["quiz", "--count", str(2**63)], "is not in the range 1<=x<=100000"),
+    (["plan", "--exam", "2027-01-01", "--target", "nan"], "nan is not in the range 0.5<=x<=0.99"),
+])
+def test_counts_and_targets_are_bounded(isolated_home: Path, args: list[str], says: str) -> None:
+    result = CliRunner().invoke(cli, args, env={"TRAINER_NOW": "2026-03-02T09:00:00+00:00"}, input="")
+    assert result.exit_code == 2 and says in result.output, result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_last_day_trainer_accepts_is_the_whole_of_2999_12_31(isolated_home: Path) -> None:
+    result = CliRunner().invoke(cli, ["stats"], env={"TRAINER_NOW": "2999-12-31T12:00:00+00:00"})
+    assert result.exit_code == 0 and result.output.startswith("Today: 0 reviewed")

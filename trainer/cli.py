@@ -59,6 +59,7 @@ def db_option(f: Callable[..., Any]) -> Callable[..., Any]:
                         help="Database file (default: $TRAINER_HOME/trainer.db or the user data dir).")(f)
 
 
+MAX_COUNT = 100_000  # cards in one command: more than any deck asks in a day (2**63 overflowed SQLite)
 PLAN_MAX_DAYS = 3650  # plan simulates every day until the exam: ten years take 0.6 s
 
 
@@ -147,9 +148,9 @@ plain_option = click.option("--plain/--interactive", default=None,
 
 @cli.command(short_help="Study what is due, then new cards.")
 @click.option("--deck", help="Study only this deck.")
-@click.option("--new", "new", type=click.IntRange(min=0), help="New cards today (overrides the daily limit).")
-@click.option("--extra", type=click.IntRange(min=0), default=0, help="New cards beyond today's limit.")
-@click.option("--ahead", type=click.IntRange(min=1), help="When nothing is due, study the N cards due soonest.")
+@click.option("--new", "new", type=click.IntRange(0, MAX_COUNT), help="New cards today (overrides the daily limit).")
+@click.option("--extra", type=click.IntRange(0, MAX_COUNT), default=0, help="New cards beyond today's limit.")
+@click.option("--ahead", type=click.IntRange(1, MAX_COUNT), help="Then study the N cards due soonest.")
 @click.option("--choice/--typed", default=None, help="Multiple choice (four options) instead of typing.")
 @click.option("--confusions", is_flag=True, help="Drill the pairs you confuse most, side by side.")
 @click.option("--leeches", is_flag=True, help="Drill the cards you keep failing.")
@@ -224,7 +225,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
 
 @cli.command(short_help="Take an exam-style practice test.")
 @click.option("--deck", help="Quiz on this deck (default: all).")
-@click.option("--count", type=click.IntRange(min=1), default=20, show_default=True, help="Questions.")
+@click.option("--count", type=click.IntRange(1, MAX_COUNT), default=20, show_default=True, help="Questions.")
 @click.option("--kind", type=click.Choice([k.value for k in KINDS]), help="Only this kind of question.")
 @click.option("--choice", is_flag=True, help="Multiple choice.")
 @click.option("--seed", type=int, help="Same seed, same questions in the same order.")
@@ -602,6 +603,8 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     from trainer import render, store
     from trainer import stats as st
 
+    if not 0.5 <= target <= 0.99:  # click's range lets `nan` through
+        raise click.BadParameter(f"{target} is not in the range 0.5<=x<=0.99", param_hint="'--target'")
     db = _open(db_path, readonly=not apply)
     t = now()
     if exam.date() <= t.date():

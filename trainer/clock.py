@@ -12,7 +12,7 @@ from trainer.errors import TrainerError
 # header, `stats` and `decks`, so a step due in five minutes is neither left for later nor counted apart.
 LEARN_AHEAD = timedelta(minutes=20)
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2999, 12, 31, tzinfo=timezone.utc)
+LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=timezone.utc)
 
 
 def now() -> datetime:
