@@ -12,7 +12,7 @@ from trainer.deck import load_deck, transport_list
 from trainer.errors import DeckError
 from trainer.paths import bundled_deck
 from trainer.registry_decks import Registry, exam_deck, load_curated
-from trainer.registry_files import parse_iana_csv, parse_services
+from trainer.registry_files import parse_iana_csv, parse_protocol_numbers, parse_services
 
 ROOT = Path(__file__).resolve().parent.parent
 CURATED = ROOT / "decks" / "src" / "exam-ports.yaml"
@@ -28,12 +28,12 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
     proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "build_decks.py"), "--registry-dir",
                            str(REGISTRY_DIR), "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
-    assert "exam.yaml: 34 facts" in proc.stdout
+    assert "exam.yaml: 41 facts" in proc.stdout and "protocols.yaml: 141 facts" in proc.stdout
     return out
 
 
 @pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json",
-                                  "known-names.txt"])
+                                  "known-names.txt", "protocols.yaml", "icmp.yaml", "vocabulary.txt", "terms.txt"])
 def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: str) -> None:
     assert (built / name).read_bytes() == (ROOT / "decks" / name).read_bytes()
 
@@ -41,7 +41,11 @@ def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: st
 def test_every_exam_fact_agrees_with_iana_or_says_why_not(registry_dir: Path) -> None:
     iana = parse_iana_csv(registry_dir / "service-names-port-numbers.csv")
     rows = {(e.service, e.port_low, e.transport) for e in iana if e.port_low == e.port_high}
+    protocols = {(e.keyword, e.number) for e in parse_protocol_numbers(registry_dir / "protocol-numbers-1.csv")}
     for fact in load_deck(bundled_deck("exam")).facts:
+        if fact.numbering:
+            assert fact.numbering == "ip-protocol" and (fact.registry, fact.number) in protocols, fact.key
+            continue
         names = [n.split("(")[0].strip() for n in (fact.registry or "").split(",")]
         if len(names) == 1:
             names *= len(fact.ports)

@@ -96,8 +96,11 @@ def test_bundled_exam_deck_is_valid_and_complete() -> None:
     objective_1_4 = {20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 123, 161, 162, 389, 443, 445, 514, 587, 636,
                      1433, 3389, 5060, 5061}
     security_plus = {49, 88, 110, 143, 137, 138, 139, 465, 500, 989, 990, 993, 995, 1812, 1813, 3306, 5432, 6514}
-    assert objective_1_4 | security_plus <= ports
-    assert set(deck.kinds) == {"service-port", "port-service", "transport", "range", "secure"}
+    assert objective_1_4 | security_plus | {4500} <= ports
+    ip_types = {f.service: f.number for f in deck.facts if f.numbering == "ip-protocol"}
+    assert ip_types == {"ICMP": 1, "TCP": 6, "UDP": 17, "GRE": 47, "ESP": 50, "AH": 51}  # objective 1.4's IP types
+    assert set(deck.kinds) == {"service-port", "port-service", "transport", "range", "secure", "service-number",
+                               "number-service"}
 
 
 def test_port_ranges_survive_the_round_trip_through_storage(tmp_path: Path) -> None:

@@ -89,7 +89,7 @@ def test_a_file_of_yours_called_exam_yaml_does_not_replace_the_bundled_deck(isol
         "Error: 'exam' is a deck that comes with trainer: --deck NAME imports exam.yaml as a new deck, --replace "
         "puts it in the bundled deck's place")
     con = sqlite3.connect(isolated_home / "trainer.db")
-    assert con.execute("SELECT count(*) FROM facts WHERE deck = 'exam'").fetchone()[0] == 34
+    assert con.execute("SELECT count(*) FROM facts WHERE deck = 'exam'").fetchone()[0] == 41
     assert run(["import", str(mine), "--deck", "mine"]).exit_code == 0
 
 

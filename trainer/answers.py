@@ -29,18 +29,23 @@ def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
     labels: set[str] = set()
     port_sets: dict[str, list[str]] = {}
     by_ports: dict[str, list[str]] = {}
+    numbers: dict[str, list[str]] = {}
     for f in facts:
-        if not f.is_port:
+        if not f.is_port and not f.is_number:
             continue
         for n in names_of(f):
             keys = names.setdefault(normalise(n), [])
             if f.key not in keys:
                 keys.append(f.key)
-        port_sets.setdefault(port_key(f.ports), []).append(f.key)
         labels.add(normalise(f.service or ""))
+        if f.is_number:
+            numbers.setdefault(f"{f.numbering}:{f.number}", []).append(f.key)
+            continue
+        port_sets.setdefault(port_key(f.ports), []).append(f.key)
         for t in transport_list(f.transport):
             by_ports.setdefault(f"{port_key(f.ports)}/{t}", []).append(f.key)
-    return {"names": names, "port_sets": port_sets, "by_ports": by_ports, "labels": sorted(labels - {""})}
+    return {"names": names, "port_sets": port_sets, "by_ports": by_ports, "labels": sorted(labels - {""}),
+            **({"numbers": numbers} if numbers else {})}
 
 
 @lru_cache(maxsize=1)
@@ -121,6 +126,7 @@ class DeckAnswers:
         self.names: dict[str, list[str]] = index.get("names", {})
         self.port_sets: dict[str, list[str]] = index.get("port_sets", {})
         self.by_ports: dict[str, list[str]] = index.get("by_ports", {})
+        self.numbers: dict[str, list[str]] = index.get("numbers", {})
         self._load = load
         self.known = KnownNames(self.names, index.get("labels", ()))
 
@@ -174,10 +180,13 @@ class DeckAnswers:
     def owner(self, spec: CardSpec, readings: list[PortAnswer], answer: str) -> Fact | None:
         """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
         keys: list[str] = []
-        if spec.port_sets:
+        if spec.numbering and spec.port_sets:
+            for r in readings:
+                keys += [k for n in r.ports for k in self.numbers.get(f"{spec.numbering}:{n}", [])]
+        elif spec.port_sets:
             for r in readings:
                 keys += self.port_sets.get(port_key(r.ports), []) if r.ports else []
-        elif spec.kind == Kind.PORT_SERVICE:
+        elif spec.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
             keys = self.names.get(normalise(answer), [])
         own = spec.id.split("/")[-2]
         keys = [k for k in keys if k not in spec.targets and k != own]

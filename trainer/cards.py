@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from trainer.deck import KINDS, Deck, Fact, Kind, compact_ports, transports_of
+from trainer.deck import KINDS, NUMBER_KINDS, Deck, Fact, Kind, compact_ports, transports_of
 
 RANGE_BOUNDS = {"well-known": "0-1023", "registered": "1024-49151", "dynamic": "49152-65535"}
 TRANSPORT_LABELS = {"tcp": "TCP", "udp": "UDP", "both": "both TCP and UDP"}
@@ -30,6 +30,7 @@ class CardSpec:
     targets: tuple[str, ...] = ()  # keys of the facts this card asks for: a wrong answer is never one of theirs
     same: bool = False  # the fact is its own secure version: "the same ports" is an answer
     set_names: tuple[tuple[frozenset[int], tuple[str, ...]], ...] = ()  # the names that may stand beside each set
+    numbering: str = ""  # a numbered fact's registry (ip-protocol, icmp-type): its numbers are not ports
 
 
 PROSE_WORDS = 6
@@ -84,6 +85,8 @@ def informative(fact: Fact, kind: str) -> bool:
 def applicable(fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> bool:
     if fact.kinds and kind not in fact.kinds:
         return False
+    if fact.is_number:
+        return kind in NUMBER_KINDS
     if kind in (Kind.FRONT_BACK, Kind.BACK_FRONT):
         return not fact.is_port
     if not fact.is_port:
@@ -108,6 +111,10 @@ def question_key(fact: Fact, kind: str) -> tuple[object, ...]:
         return (kind, fact.ports, fact.transport)
     if kind == Kind.SERVICE_PORT:
         return (kind, (fact.service or "").casefold())
+    if kind == Kind.NUMBER_SERVICE:
+        return (kind, fact.numbering, fact.number)
+    if kind == Kind.SERVICE_NUMBER:
+        return (kind, fact.numbering, (fact.service or "").casefold())
     return (kind, fact.key)
 
 
@@ -165,6 +172,8 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         return CardSpec(cid, kind, fact.back or "", front, answers=(front,), note=note, self_graded=is_prose(front),
                         targets=(fact.key,))
     svc = fact.service or ""
+    if kind in NUMBER_KINDS:
+        return _number_card(cid, fact, kind, note)
     taught = f"{fact_line(fact)} {note}".strip()
     if kind == Kind.SERVICE_PORT:
         verb = "port does" if len(fact.ports) == 1 else "ports does"
@@ -209,6 +218,28 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
     raise ValueError(f"unknown card kind {kind!r}")
 
 
+# What each numbering asks, both ways: {svc} the name, {n} the number.
+NUMBER_QUESTIONS = {
+    "ip-protocol": ("Which IP protocol number does {svc} use?", "Which protocol is IP protocol {n}?"),
+    "icmp-type": ("Which ICMP type is {svc}?", "What is ICMP type {n}?"),
+    "icmp-unreachable-code": ("Which code of ICMP Destination Unreachable (type 3) means {svc}?",
+                              "What does code {n} of ICMP Destination Unreachable (type 3) mean?"),
+}
+
+
+def _number_card(cid: str, fact: Fact, kind: str, note: str) -> CardSpec:
+    """A numbered fact's card: its number from its name (graded as a port answer is, `47 (GRE)`), or its name
+    from its number (graded as a port's service is)."""
+    to_number, to_name = NUMBER_QUESTIONS[fact.numbering or ""]
+    svc, n = fact.service or "", fact.number if fact.number is not None else -1
+    if kind == Kind.SERVICE_NUMBER:
+        return CardSpec(cid, kind, to_number.format(svc=svc, n=n), str(n), answers=names_of(fact),
+                        port_sets=(frozenset({n}),), note=note, transports=("tcp", "udp"), targets=(fact.key,),
+                        set_names=((frozenset({n}), names_of(fact)),), numbering=fact.numbering or "")
+    return CardSpec(cid, kind, to_name.format(svc=svc, n=n), svc, answers=names_of(fact), note=note,
+                    targets=(fact.key,), numbering=fact.numbering or "")
+
+
 def _secure_names(target: Fact, itself: bool) -> tuple[str, ...]:
     """The names that may stand beside the secure version's ports. A service that is its own secure version
     (SNMP: SNMPv3 on the same ports) is secure only in its newest version: `161/162 (SNMPv2c)` is wrong."""
@@ -235,6 +266,8 @@ def _answer_text(kind: str, fact: Fact) -> str:
     """What a fact would answer to a card of `kind`: the text shown as its multiple-choice option."""
     if kind in (Kind.SERVICE_PORT, Kind.SECURE):
         return port_list(fact.ports)
+    if kind == Kind.SERVICE_NUMBER:
+        return str(fact.number) if fact.number is not None else ""
     if kind == Kind.FRONT_BACK:
         return fact.back or ""
     if kind == Kind.BACK_FRONT:
@@ -243,6 +276,8 @@ def _answer_text(kind: str, fact: Fact) -> str:
 
 
 def _closeness(fact: Fact, other: Fact) -> int:
+    if fact.number is not None and other.number is not None:
+        return abs(fact.number - other.number)
     return min(abs(a - b) for a in fact.ports for b in other.ports) if fact.ports and other.ports else 10**6
 
 
@@ -263,13 +298,14 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
         target = by_key.get(fact.secure[0], fact) if fact.secure else fact
     right = _answer_text(spec.kind, target)
     others = [f for f in facts if f.key != target.key and (f.key != fact.key or spec.kind == Kind.SECURE)
-              and f.is_port == fact.is_port]
+              and f.is_port == fact.is_port and f.numbering == fact.numbering]
     rng.shuffle(others)
     twins = {fact.key, *fact.secure} | {f.key for f in others if fact.key in f.secure}
     family = set(fact.tags) | set(target.tags)
     several = len(target.ports) > 1 and spec.kind in (Kind.SERVICE_PORT, Kind.SECURE)
     ranked = sorted(others, key=lambda f: (f.key not in twins, several and len(f.ports) == 1,
-                                            not (family & set(f.tags)), _closeness(target, f) if fact.is_port else 0))
+                                            not (family & set(f.tags)),
+                                            _closeness(target, f) if fact.is_port or fact.is_number else 0))
     options = [right]
     seen = {right.casefold()}
     for f in ranked:
@@ -279,10 +315,12 @@ def with_choices(spec: CardSpec, fact: Fact, facts: Sequence[Fact], rng: random.
             options.append(text)
         if len(options) == n:
             break
-    if spec.kind in (Kind.SERVICE_PORT, Kind.SECURE) and len(options) < n:
-        for delta in (1, -1, 2, -2, 10, -10, 100, -100):  # a tiny deck: near-miss port numbers
-            p = target.ports[0] + delta
-            if 0 <= p <= 65535 and str(p) not in seen and not is_right(str(p)):
+    if spec.kind in (Kind.SERVICE_PORT, Kind.SECURE, Kind.SERVICE_NUMBER) and len(options) < n:
+        first = target.number if target.number is not None else target.ports[0]
+        top = 255 if target.number is not None else 65535
+        for delta in (1, -1, 2, -2, 10, -10, 100, -100):  # a tiny deck: near-miss numbers
+            p = first + delta
+            if 0 <= p <= top and str(p) not in seen and not is_right(str(p)):
                 seen.add(str(p))
                 options.append(str(p))
             if len(options) == n:

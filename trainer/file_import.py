@@ -22,8 +22,9 @@ from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
 LIST_FIELDS = {"aliases", "accept", "tags", "secure", "accept_transport", "kinds"}
-CSV_FIELDS = ("key", "front", "back", "accept", "service", "aliases", "ports", "transport", "accept_transport",
-              "accept_ports", "registry", "secure", "description", "note", "source", "tags", "kinds")
+CSV_FIELDS = ("key", "front", "back", "accept", "service", "aliases", "number", "numbering", "ports", "transport",
+              "accept_transport", "accept_ports", "registry", "secure", "description", "note", "source", "tags",
+              "kinds")
 # The deck's own fields, in the first data row only (a CSV has no other place for them): an exported deck
 # imports back as it was, title and question kinds included.
 DECK_FIELDS = ("deck", "deck_title", "deck_description", "deck_kinds")
@@ -105,6 +106,8 @@ def _table_row(header: list[str], row: list[str]) -> dict[str, Any]:
             fact[col] = split_list(cell)
         elif col == "ports":
             fact[col] = [p for p in re.split(r"[|,;\s]+", cell) if p]
+        elif col == "number":  # a numbered fact's number: plain ASCII decimal, as a YAML deck's must be
+            fact[col] = int(cell) if cell.isascii() and cell.isdigit() and len(cell) <= 9 else cell
         elif col == "accept_ports":  # `1433,1434|139,445`: sets apart with `|`
             fact[col] = [[p for p in re.split(r"[,;\s]+", s) if p] for s in split_list(cell)]
         else:

@@ -541,6 +541,8 @@ def is_typo(given: str, accepted: Iterable[str], known: Container[str] = ()) -> 
 def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool, bool]:
     """(correct, typo). `known` holds names that mean something (the deck's, the registries', daemons'):
     a slip never turns one of them into the right answer."""
+    if card.numbering and card.port_sets:
+        return _number_right(card, answer, known), False
     if card.port_sets or card.same:
         return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
     if card.kind == Kind.TRANSPORT:
@@ -548,7 +550,7 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     if card.kind == Kind.RANGE:
         cls, typo = read_range(answer)
         return cls in card.answers, cls in card.answers and typo
-    if card.kind == Kind.PORT_SERVICE:
+    if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
         verdict = judge_names(answer, card.answers, known)
         if verdict is not None:
             return verdict, False
@@ -573,10 +575,29 @@ def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
 
 
 def confusion_line(card: CardSpec, other: Fact) -> str:
-    """What the wrong answer was instead: `993 is IMAPS.`"""
-    if card.kind == Kind.PORT_SERVICE:
-        return f"{other.service} uses {port_list(other.ports)}; this one is {card.expected}."
-    return f"{port_list(other.ports)} is {other.service}."
+    """What the wrong answer was instead: `993 is IMAPS.`, `50 is ESP.`"""
+    where = str(other.number) if other.number is not None else port_list(other.ports)
+    if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
+        return f"{other.service} {'is' if other.number is not None else 'uses'} {where}; this one is {card.expected}."
+    return f"{where} is {other.service}."
+
+
+# Words around a number that say what it numbers: `IP protocol 47`, `ICMP type 8`, `code 3`.
+_NUMBER_WORDS = {"ip-protocol": r"ip|protocol|proto|number|num|no|nr",
+                 "icmp-type": r"icmp|type|number|num|no|nr",
+                 "icmp-unreachable-code": r"icmp|code|number|num|no|nr"}
+
+
+def _number_right(card: CardSpec, answer: str, known: Container[str]) -> bool:
+    """A numbered fact's number, maybe with its name beside it (`47 (GRE)`); TCP and UDP beside a number are
+    names here, not transports (`6 (UDP)` is wrong for TCP)."""
+    text = re.sub(rf"(?<![\w-])(?:{_NUMBER_WORDS.get(card.numbering, 'number')})(?![\w-])|#", " ", _plain(answer))
+    own = {normalise(a) for a in card.answers}
+    for r in read_ports(text):
+        if r.ports in card.port_sets and r.transports <= own and judge_names(r.rest, card.answers, known,
+                                                                          beside=True) is not False:
+            return True
+    return False
 
 
 def with_accepted(card: CardSpec, accepted: Iterable[str]) -> CardSpec:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from trainer.answers import build_index
-from trainer.cards import PlannedCard, make_card, plan_cards
+from trainer.cards import PlannedCard, applicable, make_card, plan_cards
 from trainer.deck import KINDS, Deck, Fact, Kind, PastAnswer
 from trainer.errors import TrainerError
 from trainer.grading import check, read_range, read_transport
@@ -72,7 +72,9 @@ def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool 
 def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:
     """`service-port,port-service,transport` -> the kinds, each one a deck of this sort can ask."""
     kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
-    allowed = [k for k in KINDS if any(f.is_port == (k not in (Kind.FRONT_BACK, Kind.BACK_FRONT)) for f in deck.facts)]
+    by_key = {f.key: f for f in deck.facts}
+    allowed = [k for k in KINDS if any(applicable(f, k, by_key) or (k in (Kind.TRANSPORT, Kind.RANGE) and f.is_port)
+                                       for f in deck.facts)]  # what some fact can be asked
     bad = [k for k in kinds if k not in allowed]
     if not kinds or bad:
         raise TrainerError(f"--kinds: {bad[0] + ' is not' if bad else 'give'} one of {', '.join(allowed)} "

@@ -10,9 +10,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from trainer.deck import DEFAULT_PORT_KINDS, PORT_KINDS, Deck, Fact, Kind, slug, transport_list
+from trainer.deck import DEFAULT_PORT_KINDS, NUMBER_KINDS, PORT_KINDS, Deck, Fact, Kind, slug, transport_list
 from trainer.errors import DeckError, located
-from trainer.registry_files import IanaEntry, NmapEntry, ServiceEntry, iana_assignments
+from trainer.registry_files import IanaEntry, NmapEntry, NumberEntry, ServiceEntry, iana_assignments
 
 Progress = Callable[[int], None]
 
@@ -76,7 +76,7 @@ def load_curated(path: Path) -> list[dict[str, Any]]:
 
 
 def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[ServiceEntry],
-              source: str = "decks/src/exam-ports.yaml") -> Deck:
+              source: str = "decks/src/exam-ports.yaml", numbered: Iterable[Fact] = ()) -> Deck:
     """Each curated fact is checked against IANA: its names on its ports, for the transport its RFC gives."""
     svc_alias = _services_aliases(services)
     facts = []
@@ -123,13 +123,14 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
             description="; ".join(descriptions), note=note, source=_clean(item["source"]),
             tags=tuple(item.get("tags", ())),
         ))
-    facts = _secure_names(facts, curated)
+    facts = _secure_names(facts, curated) + list(numbered)
     return Deck(name="exam", title="Ports for Network+ N10-009 and Security+ SY0-701",
                 description=("The ports in CompTIA Network+ N10-009 objective 1.4, under the objective's labels, "
                              "and those on Security+ SY0-701 study lists. Each fact's `source` says where it comes "
                              "from; every port and name is checked against the IANA registry (`registry` gives the "
-                             "IANA name); transports follow the protocol's RFC."),
-                kinds=PORT_KINDS, facts=tuple(facts))
+                             "IANA name); transports follow the protocol's RFC. Objective 1.4's IP types (ICMP, TCP, "
+                             "UDP, GRE, ESP, AH) are asked by their IANA protocol numbers."),
+                kinds=PORT_KINDS + NUMBER_KINDS, facts=tuple(facts))
 
 
 def _secure_names(facts: list[Fact], curated: list[dict[str, Any]]) -> list[Fact]:
@@ -358,3 +359,72 @@ def curated_terms(terms_path: Path) -> list[str]:
 
     curated = yaml.safe_load(terms_path.read_text(encoding="utf-8"))
     return sorted({normalise(str(n)) for group in curated.values() for n in group} - {""})
+
+
+def _number_fact(key: str, label: str, iana_names: list[str], number: int, numbering: str, curated: dict[str, Any],
+                 source: str, note: str = "", tags: tuple[str, ...] = ()) -> Fact:
+    """`registry` is IANA's keyword or name for the number, as a port fact's is IANA's service name."""
+    return Fact(key=key, service=curated.get("label") or label,
+                aliases=_uniq([*curated.get("aliases", []), *iana_names], drop=[curated.get("label") or label]),
+                number=number, numbering=numbering, source=source, note=note, tags=tags, registry=iana_names[0])
+
+
+def protocols_deck(entries: list[NumberEntry], names: dict[str, Any]) -> Deck:
+    """Every assigned IANA protocol number that has a keyword (`61, any host internal protocol` has none: there
+    is no name to learn), both ways."""
+    curated = names.get("ip-protocol", {})
+    facts: list[Fact] = []
+    used: set[str] = set()
+    for e in entries:
+        if not e.keyword or not e.assigned:
+            continue
+        c = curated.get(e.keyword, {})
+        key = _unique_key(slug(e.keyword), used)
+        facts.append(_number_fact(key, e.keyword, [e.keyword, e.name], e.number, "ip-protocol", c,
+                                  f"IANA Assigned Internet Protocol Numbers: {e.number} {e.keyword}"))
+    return Deck(name="protocols", title="IP protocol numbers (IANA)",
+                description=("Every assigned IP protocol number with a keyword, from IANA's Assigned Internet Protocol "
+                             "Numbers registry: 1 ICMP, 6 TCP, 17 UDP, 47 GRE, 50 ESP, 51 AH, ..."),
+                kinds=NUMBER_KINDS, facts=tuple(facts))
+
+
+def icmp_deck(types: list[NumberEntry], codes: list[NumberEntry], names: dict[str, Any]) -> Deck:
+    """ICMP's assigned types (deprecated and unassigned ones left out) and Destination Unreachable's codes."""
+    facts: list[Fact] = []
+    used: set[str] = set()
+    for entries, numbering, prefix in ((types, "icmp-type", "type"), (codes, "icmp-unreachable-code", "code")):
+        curated = names.get(numbering, {})
+        for e in entries:
+            if not e.assigned:
+                continue
+            c = curated.get(e.number, {})
+            key = _unique_key(f"{prefix}-{e.number}-{slug(c.get('label') or e.name)}"[:60], used)
+            facts.append(_number_fact(key, e.name, [e.name], e.number, numbering, c,
+                                      f"IANA ICMP {'Type Numbers' if prefix == 'type' else 'Type 3 Codes'}: "
+                                      f"{e.number} {e.name}"))
+    return Deck(name="icmp", title="ICMP types and codes (IANA)",
+                description=("ICMP message types (0 Echo Reply, 8 Echo Request: ping; 3 Destination Unreachable; "
+                             "11 Time Exceeded: traceroute; 5 Redirect) and Destination Unreachable's codes, from "
+                             "IANA's ICMP Parameters registry; deprecated and unassigned entries left out."),
+                kinds=NUMBER_KINDS, facts=tuple(facts))
+
+
+def exam_numbers(curated: list[dict[str, Any]], entries: list[NumberEntry], names: dict[str, Any],
+                 source: str = "decks/src/exam-ports.yaml") -> list[Fact]:
+    """The exam deck's numbered facts (`protocol: GRE`): the number always IANA's, checked by keyword."""
+    by_keyword = {e.keyword: e for e in entries if e.keyword}
+    facts = []
+    for item in curated:
+        if "protocol" not in item:
+            continue
+        e = by_keyword.get(item["protocol"])
+        if e is None:
+            raise DeckError(located(source, None, f"{item['key']}: IANA has no IP protocol `{item['protocol']}`"))
+        if not item.get("source"):
+            raise DeckError(located(source, None, f"{item['key']}: `source` must say where the fact comes from"))
+        c = dict(names.get("ip-protocol", {}).get(e.keyword, {}))
+        c["aliases"] = [*item.get("aliases", []), *c.get("aliases", [])]
+        facts.append(_number_fact(item["key"], item.get("label") or e.keyword, [e.keyword, e.name], e.number,
+                                  "ip-protocol", c, _clean(item["source"]), _clean(item.get("note", "")),
+                                  tuple(item.get("tags", ()))))
+    return facts

@@ -289,3 +289,55 @@ def detect_format(path: str | Path) -> str:
         if all(_SERVICES_LINE.fullmatch(line.rstrip()) for line in sample):
             return "services"
     raise RegistryError(located(path, None, "not a recognised registry file"))
+
+
+@dataclass(frozen=True)
+class NumberEntry:
+    """One row of an IANA numbers registry (IP protocol numbers, ICMP types, ICMP codes): a number, its keyword
+    where the registry gives one, and its name."""
+
+    number: int
+    keyword: str
+    name: str
+    line: int
+
+    @property
+    def assigned(self) -> bool:
+        """Unassigned, reserved, experimental and deprecated rows teach nothing a candidate is asked."""
+        lower = self.name.casefold()
+        return not any(w in lower for w in ("unassigned", "reserved", "deprecated", "experiment"))
+
+
+def _numbers_csv(path: str | Path, number_col: str, name_col: str, keyword_col: str | None) -> list[NumberEntry]:
+    """Rows with a single number (ranges such as `146-252` are unassigned blocks), fields unwrapped: IANA's
+    exports wrap long names over lines inside quotes."""
+    path = Path(path)
+    text = _decode_utf8(path, _read_bytes(path))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    missing = [c for c in (number_col, name_col, keyword_col) if c and c not in (reader.fieldnames or [])]
+    if missing:
+        raise RegistryError(located(path, 1, f"not an IANA numbers registry: no `{missing[0]}` column"))
+    out = []
+    for row in reader:
+        raw = (row.get(number_col) or "").strip()
+        if not (raw.isascii() and raw.isdigit()):
+            continue
+        name = re.sub(r"\s+", " ", row.get(name_col) or "").strip()
+        keyword = re.sub(r"\s+", " ", row.get(keyword_col) or "").strip() if keyword_col else ""
+        out.append(NumberEntry(int(raw), keyword, name, reader.line_num))
+    return out
+
+
+def parse_protocol_numbers(path: str | Path) -> list[NumberEntry]:
+    """IANA's Assigned Internet Protocol Numbers (protocol-numbers-1.csv): 1 ICMP, 6 TCP, 17 UDP, 47 GRE, ..."""
+    return _numbers_csv(path, "Decimal", "Protocol", "Keyword")
+
+
+def parse_icmp_types(path: str | Path) -> list[NumberEntry]:
+    """IANA's ICMP type numbers (icmp-parameters-types.csv): 0 Echo Reply, 8 Echo Request, ..."""
+    return _numbers_csv(path, "Type", "Name", None)
+
+
+def parse_icmp_codes(path: str | Path) -> list[NumberEntry]:
+    """IANA's codes of one ICMP type (icmp-parameters-codes-3.csv: Destination Unreachable's)."""
+    return _numbers_csv(path, "Codes", "Description", None)

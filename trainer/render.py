@@ -334,11 +334,18 @@ def plan_lines(p: Plan, settings: Settings, target: float, buffer_days: int, app
         f"{pct(p.recall_with_plan)} if you keep up with reviews and {plural(limit, 'new card')} a day "
         "(unseen cards count as not known).",
     ]
+    late = p.days_left <= buffer_days  # the buffer is gone: no pace meets every card that early
     if not p.unseen:
         lines.append("Every card has been seen: reviews are all that is left.")
+    elif late and p.new_per_day_needed <= limit:
+        lines.append(f"Your {limit} new cards a day meet every card before the exam ({p.new_per_day_needed} a day "
+                     "would do; plan never lowers your limit).")
     elif p.new_per_day_needed <= limit:
         lines.append(f"Your {limit} new cards a day meet every card {plural(buffer_days, 'day')} before the exam "
                      f"({p.new_per_day_needed} a day would do; plan never lowers your limit).")
+    elif late:
+        lines.append(f"To meet every card before the exam: {plural(p.new_per_day_needed, 'new card')} a day (now "
+                     f"{limit}); --apply sets it.")
     else:
         lines.append(f"To meet every card {plural(buffer_days, 'day')} before the exam: "
                      f"{plural(p.new_per_day_needed, 'new card')} a day (now {limit}); --apply sets it.")
