@@ -26,6 +26,7 @@ from trainer.registry_decks import (  # noqa: E402
     exam_numbers,
     icmp_deck,
     known_names,
+    known_versions,
     load_curated,
     protocols_deck,
     registry_deck,
@@ -89,6 +90,8 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
     (out / "terms.txt").write_text("".join(n + "\n" for n in curated_terms(curated_path.parent / "terms.yaml")),
                                    encoding="utf-8")
     counts["known-names"] = len(terms)
+    versions = known_versions(curated_path.parent / "versions.yaml")
+    (out / "versions.txt").write_text("".join(line + "\n" for line in versions), encoding="utf-8")
     words = vocabulary(registry_dir)
     (out / "vocabulary.txt").write_text("".join(w + "\n" for w in words), encoding="utf-8")
     return counts

@@ -33,7 +33,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json",
-                                  "known-names.txt", "protocols.yaml", "icmp.yaml", "vocabulary.txt", "terms.txt"])
+                                  "known-names.txt", "protocols.yaml", "icmp.yaml", "vocabulary.txt", "terms.txt",
+                                  "versions.txt"])
 def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: str) -> None:
     assert (built / name).read_bytes() == (ROOT / "decks" / name).read_bytes()
 

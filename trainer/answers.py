@@ -84,6 +84,18 @@ def vocabulary() -> frozenset[str]:
         return frozenset()
 
 
+@lru_cache(maxsize=1)
+def versions() -> dict[str, frozenset[str]]:
+    """The versions each protocol has had (decks/versions.txt, from decks/src/versions.yaml): `ssh` -> {1, 2}."""
+    from trainer.paths import bundled_decks_dir
+
+    try:
+        lines = (bundled_decks_dir() / "versions.txt").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return {}
+    return {parts[0]: frozenset(parts[1:]) for parts in (ln.split() for ln in lines) if parts}
+
+
 class _Vocabulary:
     def __contains__(self, word: object) -> bool:
         return word in vocabulary()
@@ -110,6 +122,10 @@ class KnownNames:
         self.strong = _Strong(self.deck_names)
         self.labels = frozenset(labels)
         self.plain = _Vocabulary()  # words that describe (IANA's descriptions), read only when needed
+
+    @property
+    def versions(self) -> dict[str, frozenset[str]]:
+        return versions()
 
     def __contains__(self, name: object) -> bool:
         return name in self.deck_names or name in curated_terms() or name in registry_names()

@@ -267,6 +267,9 @@ def read_range(text: str) -> tuple[str | None, bool]:
         if near and not negated:
             classes.add(near[0])
             typo = True
+    pairs = re.findall(r"(\d+)\s*(?:-|to|through|thru)\s*(\d+)", t)
+    if not classes and len(pairs) == 1:  # `1024-49151`: the bounds alone name their class
+        classes = {c for c, b in RANGE_BOUNDS.items() if set(pairs[0]) == b}
     if len(classes) != 1:
         return None, False
     cls = next(iter(classes))
@@ -289,13 +292,22 @@ def _one_name_right(text: str, names: Container[str]) -> bool:
     if normalise(text) in names:
         return True
     sides = [x for x in re.split(r"(?<!tcp)/(?!ip)", text) if normalise(x)]
-    if len(sides) > 1 and all(normalise(x) in names for x in sides):
+    if len(sides) > 1 and all(normalise(x) in names for x in _versions_spelled_out(sides)):
         return True
     m = re.search(r"(\S+?)(?<!tcp)/(?!ip)(\S+)", text)
     if not m:
         return False
     variants = [text[: m.start()] + side + text[m.end():] for side in (m.group(1), m.group(2))]
     return all(normalise(v) in names for v in variants)
+
+
+def _versions_spelled_out(sides: list[str]) -> list[str]:
+    """`SNMPv1/v2c/v3` -> SNMPv1, SNMPv2c, SNMPv3: a bare version after a slash belongs to the name before it."""
+    m = re.match(r"^(.*?[^\W\d_])[\s\-]*v?\d", sides[0].strip())
+    if not m:
+        return sides
+    base = m.group(1)
+    return [sides[0]] + [base + s.strip() if re.fullmatch(r"v?\d[\w.]*", s.strip()) else s for s in sides[1:]]
 
 
 # How people write the same name: `HTTP with TLS` = `HTTP over TLS` = `HTTP + TLS`; spelled-out acronyms.
@@ -352,13 +364,16 @@ class _Names:
 _DESCRIBING = frozenset("microsoft ms windows linux unix apple cisco internet remote network networking system systems "
                         "standard software engine database db client clients version new old plain unencrypted "
                         "insecure cleartext web mail email file files and via implicit explicit resolver resolvers "
-                        "resolution lookup lookups".split())
+                        "resolution lookup lookups config configuration backup backups direct host ad active "
+                        "controller 802 1x wireless vpn auth authentication login logins accounting kdc ticket "
+                        "tickets device devices admin administration monitoring management".split())
 # Plain words some registry gives a service (Debian's `mail` for SMTP): beside an answer they only describe it
 # (`IMAP (mail on server)`), never name another service.
 _PLAIN_WORDS = frozenset("mail email web domain time file files news printer printing login directory database "
                          "remote voice video chat".split())
 # Words that say an answer is secure: never right for a service that is not (`Secure FTP` is not FTP).
 _SECURE_WORDS = frozenset("secure secured encrypted ssl tls".split())
+_TRANSPORT_NAMES = frozenset({"tcp", "udp", "tcpip", "tcpudp", "udptcp"})
 # Words that set a name against the answer (`FTPS, not SFTP`, `SSH (replaced Telnet)`): that part names nothing.
 _CONTRAST = _NEGATIONS | frozenset("vs versus replaced replaces replacing successor predecessor formerly".split())
 
@@ -381,8 +396,8 @@ def judge_names(text: str, accepted: Iterable[str], known: Container[str] = (), 
     service that is not. `beside`: the words beside a port answer, which only annotate it."""
     names = _names_of(tuple(accepted))
     strong = getattr(known, "strong", known)
-    deck: frozenset[str] = getattr(known, "deck_names", frozenset())
-    labels: frozenset[str] = getattr(known, "labels", frozenset()) - names.whole - names.all_words
+    deck: frozenset[str] = getattr(known, "deck_names", frozenset()) - _TRANSPORT_NAMES
+    labels: frozenset[str] = getattr(known, "labels", frozenset()) - names.whole - names.all_words - _TRANSPORT_NAMES
     plain = getattr(known, "plain", ())
     return _judge(_name_text(text), names, _Known(known, strong, labels, deck - names.whole, plain), beside)
 
@@ -403,6 +418,8 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return None
     if n in names.whole or _one_name_right(text, names.whole):
         return True
+    if beside and n in _TRANSPORT_NAMES:
+        return None  # `Syslog (UDP)`: beside a name, a transport is said of it, not a protocol number's fact
     curated = getattr(known.every, "only_curated", None)
     slip = (" " in text.strip() and curated is not None and curated(n)  # `SQL Servr`: a slip, not the daemon
             and is_typo(n, names.whole))
@@ -415,6 +432,9 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return True
     if _another_name(t, names, known, beside) and not slip and not apart:
         return False
+    sides = [x for x in re.split(r"(?<!tcp)/(?!ip)", trimmed) if normalise(x)]
+    if len(sides) > 1 and all(_judge(x.strip(), names, known, beside) is True for x in _versions_spelled_out(sides)):
+        return True  # `SMB 2/3`, `SNMPv1/v2c/v3`
     groups = _groups(trimmed)
     if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
         part = _Known(known.strong, known.strong, known.labels, known.others, known.plain)
@@ -425,7 +445,7 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return None
     if words & _SECURE_WORDS and not names.all_words & _SECURE_WORDS:
         return False
-    version = _version_right(trimmed, names, known.every)
+    version = _version_right(trimmed, names, known.every, getattr(known.every, "versions", {}))
     if version is not None:
         return version
     return _judge_words(words, names, known, beside)
@@ -439,13 +459,17 @@ def _another_name(name: str, names: _Names, known: _Known, beside: bool) -> bool
     return name in known.every and not (beside and name in names.all_words and name not in known.others)
 
 
-def _version_right(text: str, names: _Names, every: Container[str]) -> bool | None:
+def _version_right(text: str, names: _Names, every: Container[str],
+                   existing: dict[str, frozenset[str]] | None = None) -> bool | None:
     """`SSHv2`, `SNMP version 3`, `LDAPv2` name the protocol; `POP v2`, `IMAP version 3`, `DHCP version 6` name
     another one that has a name of its own (POP2, IMAP3, DHCPv6), and `IKEv3` (past the newest) none."""
     m = _VERSION.match(text)
     if not m or normalise(m.group(1)) not in names.whole:
         return None
     base, number = normalise(m.group(1)), m.group(2)
+    had = (existing or {}).get(base)
+    if had is not None and str(int(number)) not in had:
+        return False  # `SSHv3`, `HTTP/4`, `FTPv2`: a version that never was (decks/src/versions.yaml)
     given = [int(v.group(1)) for w in names.whole if w.startswith(base)
              for v in [re.fullmatch(r"(?:v|ver|version)?(\d+)[a-z]?", w[len(base):])] if v]
     if given and int(number) > max(given):
@@ -462,9 +486,10 @@ def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) ->
     for name_words in names.words:
         extra = words - name_words
         if name_words and name_words <= words and not any(w in known.strong and w not in names.all_words
-                                                          and w not in _PLAIN_WORDS for w in extra) and all(
+                                                          and w not in _PLAIN_WORDS and w not in _TRANSPORT_NAMES
+                                                          for w in extra) and all(
                 w in _DESCRIBING or w in _PLAIN_WORDS or w in names.all_words or w in _TRANSPORT_WORDS or w == "ip"
-                or w in known.plain
+                or w in known.plain or w.removesuffix("s") in known.plain
                 for w in extra):
             return True
     if words & known.labels:
@@ -472,7 +497,7 @@ def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) ->
     if beside:
         return None
     return False if any(w in known.strong and w not in names.all_words and w not in _PLAIN_WORDS
-                        for w in words) else None
+                        and w not in _TRANSPORT_NAMES for w in words) else None
 
 
 def name_right(given: str, accepted: Iterable[str]) -> bool:
@@ -567,6 +592,8 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
 def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
     """Some but not all of a multi-port answer: say so, it is nearer than a plain miss."""
     for r in readings[:1]:
+        if r.ports in card.port_sets:
+            return None  # the ports are an accepted answer (445 of SMB's `139, 445`): something else was wrong
         for want in card.port_sets:
             if r.ports and r.ports < want:
                 part = ", ".join(map(str, sorted(r.ports)))

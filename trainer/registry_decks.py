@@ -351,6 +351,14 @@ def vocabulary(registry_dir: Path) -> list[str]:
     return sorted(words)
 
 
+def known_versions(path: Path) -> list[str]:
+    """decks/src/versions.yaml as lines `ssh 1 2`: the versions each protocol has had."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return [" ".join([str(name), *map(str, versions)]) for name, versions in sorted(data.items())]
+
+
 def curated_terms(terms_path: Path) -> list[str]:
     """The daemon names and exam terms of decks/src/terms.yaml, normalised: names that always mean something."""
     import yaml
