@@ -103,6 +103,21 @@ def test_a_csv_with_a_million_unknown_columns_warns_once(isolated_home: Path, tm
     assert warnings == [f"{deck}:1: warning: unknown columns `c0`, `c1`, `c2`, `c3`, `c4` and 999995 more ignored"]
 
 
+@pytest.mark.parametrize("name,text,line", [
+    ("nul.csv", "front,back\0junk\nq,a\n", 1),
+    ("nul.tsv", "front\tback\nq\ta\0\n", 2),
+    ("nul.yaml", "name: x\nfacts:\n- front: a\0\n  back: b\n", 3),
+    ("services", "ssh 22/tcp\nevil\0 1/tcp\n", 2),
+])
+def test_a_nul_byte_is_named_with_its_line_and_nothing_is_imported(isolated_home: Path, tmp_path: Path,
+                                                                    name: str, text: str, line: int) -> None:
+    deck = tmp_path / name
+    deck.write_bytes(text.encode())
+    result = run(["import", str(deck)])
+    assert result.exit_code != 0 and result.output.strip() == f"Error: {deck}:{line}: a NUL byte: this is not a text file"
+    assert db_bytes(isolated_home) is None
+
+
 # Numbers and dates at the edge --------------------------------------------------------------------------
 
 @pytest.mark.parametrize("args,when,says", [

@@ -166,6 +166,11 @@ def load_deck(path: str | Path) -> Deck:
     """Read and validate a deck; any problem raises DeckError `FILE:LINE: message`."""
 
     path = Path(path)
+    return parse_deck(read_text(path), path)
+
+
+def read_text(path: Path) -> str:
+    """A deck file's text, or DeckError naming what makes it no text file (size, encoding, a NUL byte and its line)."""
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
@@ -175,7 +180,10 @@ def load_deck(path: str | Path) -> Deck:
         raise DeckError(located(path, None, f"not UTF-8 text (byte {e.start})")) from None
     except OSError as e:
         raise DeckError(located(path, None, e.strerror or str(e))) from None
-    return parse_deck(text, path)
+    nul = text.find("\0")
+    if nul >= 0:
+        raise DeckError(located(path, text.count("\n", 0, nul) + 1, "a NUL byte: this is not a text file"))
+    return text
 
 
 def parse_deck(text: str, path: str | Path = "<deck>") -> Deck:

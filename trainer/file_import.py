@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from trainer.deck import MAX_BYTES, Deck, PastAnswer, check_name, deck_from_records, load_deck, slug
+from trainer.deck import MAX_BYTES, Deck, PastAnswer, check_name, deck_from_records, load_deck, read_text, slug
 from trainer.errors import DeckError, located
 
 YAML_SUFFIXES = {".yaml", ".yml"}
@@ -118,10 +118,7 @@ def _table_row(header: list[str], row: list[str]) -> dict[str, Any]:
 def read_table(path: Path, name: str, delimiter: str, named_by_file: bool = True) -> Deck:
     """CSV or TSV with a header row: `front,back` plus optional `accept,note,tags` (lists split on `|`),
     or port facts with `service,ports` and the YAML fields."""
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        raise DeckError(located(path, None, f"not UTF-8 text (byte {e.start})")) from None
+    text = read_text(path)
     csv.field_size_limit(MAX_BYTES)  # a long note is a field like any other (Python's default stops at 128 KB)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:

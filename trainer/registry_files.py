@@ -93,10 +93,14 @@ class NmapEntry:
 def _read_bytes(path: Path) -> bytes:
     """Turn I/O failures into the one-line error the CLI shows instead of a traceback."""
     try:
-        return path.read_bytes()
+        data = path.read_bytes()
     except OSError as exc:
         message = f"cannot read file: {exc.strerror or exc}"
         raise RegistryError(located(path, None, message)) from exc
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise RegistryError(located(path, data.count(b"\n", 0, nul) + 1, "a NUL byte: this is not a text file"))
+    return data
 
 
 def _decode_utf8(path: Path, data: bytes) -> str:
