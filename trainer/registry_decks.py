@@ -76,7 +76,8 @@ def load_curated(path: Path) -> list[dict[str, Any]]:
 
 
 def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[ServiceEntry],
-              source: str = "decks/src/exam-ports.yaml", numbered: Iterable[Fact] = ()) -> Deck:
+              source: str = "decks/src/exam-ports.yaml", numbered: Iterable[Fact] = (),
+              concepts: Iterable[Fact] = ()) -> Deck:
     """Each curated fact is checked against IANA: its names on its ports, for the transport its RFC gives."""
     svc_alias = _services_aliases(services)
     facts = []
@@ -123,14 +124,15 @@ def exam_deck(curated: list[dict[str, Any]], reg: Registry, services: list[Servi
             description="; ".join(descriptions), note=note, source=_clean(item["source"]),
             tags=tuple(item.get("tags", ())),
         ))
-    facts = _secure_names(facts, curated) + list(numbered)
+    facts = _secure_names(facts, curated) + list(numbered) + list(concepts)
     return Deck(name="exam", title="Ports for Network+ N10-009 and Security+ SY0-701",
                 description=("The ports in CompTIA Network+ N10-009 objective 1.4, under the objective's labels, "
                              "and those on Security+ SY0-701 study lists. Each fact's `source` says where it comes "
                              "from; every port and name is checked against the IANA registry (`registry` gives the "
                              "IANA name); transports follow the protocol's RFC. Objective 1.4's IP types (ICMP, TCP, "
-                             "UDP, GRE, ESP, AH) are asked by their IANA protocol numbers."),
-                kinds=PORT_KINDS + NUMBER_KINDS, facts=tuple(facts))
+                             "UDP, GRE, ESP, AH) are asked by their IANA protocol numbers, and its traffic types "
+                             "(unicast, multicast, anycast, broadcast) as questions."),
+                kinds=PORT_KINDS + NUMBER_KINDS + (Kind.FRONT_BACK,), facts=tuple(facts))
 
 
 def _secure_names(facts: list[Fact], curated: list[dict[str, Any]]) -> list[Fact]:
