@@ -8,6 +8,8 @@ from click.testing import CliRunner
 from conftest import import_deck, run
 
 from trainer.cli import cli
+from trainer.deck import load_deck
+from trainer.paths import bundled_deck
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registry"
 
@@ -46,17 +48,24 @@ def test_registry_files_that_are_not_decks_are_refused_cleanly(isolated_home: Pa
 
 
 def test_each_fact_is_met_first_by_its_port_question(isolated_home: Path) -> None:
-    out = run(["review", "--new", "50"], input="x\n" * 41).output
-    questions = [ln.split(") ", 1)[1] for ln in out.splitlines() if ln.startswith("(")][:41]  # the 42nd: a requeued one
-    assert len(questions) == 41 and len(set(questions)) == 41  # one card per fact today: siblings wait
-    assert all(q.startswith(("Which port does ", "Which ports does ", "Which IP protocol number does "))
-               for q in questions), questions  # each fact's first card asks for its number
+    from trainer.deck import load_deck
+    from trainer.paths import bundled_deck
+
+    facts = load_deck(bundled_deck("exam")).facts
+    n = len(facts)
+    out = run(["review", "--new", str(n + 10)], input="x\n" * n).output
+    questions = [ln.split(") ", 1)[1] for ln in out.splitlines() if ln.startswith("(")][:n]  # then a requeued one
+    assert len(questions) == n and len(set(questions)) == n  # one card per fact today: siblings wait
+    fronts = tuple(f.front for f in facts if f.front)
+    assert fronts and all(q.startswith(("Which port does ", "Which ports does ", "Which IP protocol number does "))
+                          or q in fronts for q in questions), questions  # each fact's first card asks for its number
     from trainer import store
     from trainer.db import open_db
 
     db = open_db(isolated_home / "trainer.db")
     kinds = [c.kind for c in store.find_cards(db, "exam")]  # in the order they are met
-    order = ["service-port", "port-service", "transport", "range", "secure", "service-number", "number-service"]
+    order = ["service-port", "port-service", "transport", "range", "secure", "service-number", "number-service",
+             "front-back"]
     assert kinds == sorted(kinds, key=order.index) and set(kinds) == set(order)
 
 
@@ -89,7 +98,8 @@ def test_a_deck_named_like_an_existing_one_from_another_file_is_refused(isolated
     assert result.exit_code == 1 and "'exam' is a deck that comes with trainer" in result.output
     assert "mine: 1 added" in run(["import", str(clash), "--deck", "mine"]).output
     con = sqlite3.connect(isolated_home / "trainer.db")
-    assert con.execute("SELECT count(*) FROM facts WHERE deck = 'exam' AND suspended = 0").fetchone()[0] == 41
+    exam = len(load_deck(bundled_deck("exam")).facts)
+    assert con.execute("SELECT count(*) FROM facts WHERE deck = 'exam' AND suspended = 0").fetchone()[0] == exam
 
 
 def test_new_cards_come_deck_by_deck_in_the_order_added(isolated_home: Path) -> None:

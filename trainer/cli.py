@@ -683,26 +683,35 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 
-@cli.command(short_help="Look up a port, a service or a word.")
+@cli.command(short_help="Look up a port, a protocol number, an ICMP type, a service or a word.")
 @click.argument("query")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (each hit's `registry` says where it is from).")
 def lookup(query: str, as_json: bool) -> None:
-    """Look up a port (143, 143/tcp), a service or alias (imap, RDP), or a word (kerberos)."""
+    """Look up a port (143, 143/tcp), an IP protocol number (gre, 'protocol 50'), an ICMP type or code ('icmp 8',
+    'code 3', ping), a service or alias (imap, RDP), or a word (kerberos). A bare number (50) is looked up in every
+    registry, each under its own heading."""
     from trainer import lookup as lk
     from trainer.paths import bundled_deck, data_dir
 
+    asked = lk.numbered_query(query)
     port = query.strip().split("/")[0]
+    if asked is not None and asked[0] is not None and asked[1] > 255:
+        raise TrainerError(f"{asked[1]} is not an {lk._WHICH[asked[0]]} number (0-255)")
     if port.isascii() and port.isdigit() and int(port) > 65535:
         raise TrainerError(f"{port} is not a port (0-65535)")
-    hits = lk.search(lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
+    hits = [] if asked is not None and asked[0] is not None else lk.search(
+        lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
+    numbers = [] if "/" in query else lk.search_numbers(
+        lk.number_facts([bundled_deck(n) for n in lk.NUMBER_DECKS]), query)
+    found = lk.groups(hits, numbers, query)
     if as_json:
-        click.echo(json.dumps([h.to_dict() for h in hits], indent=2, ensure_ascii=True))
+        click.echo(json.dumps([h.to_dict() for _, group in found for h in group], indent=2, ensure_ascii=True))
     else:
-        for line in lk.format_hits(hits, width=_width()):
+        for line in lk.format_groups(found, width=_width()):
             click.echo(line)
-    if not hits:
+    if not found:
         if not as_json:
-            click.echo(f"No port, service or description matches '{query}'.", err=True)
+            click.echo(f"No port, protocol number, ICMP type, service or description matches '{query}'.", err=True)
         sys.exit(1)
 
 

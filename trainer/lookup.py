@@ -1,4 +1,5 @@
-"""`trainer lookup`: answer from the bundled registry deck, fast, via a JSON cache of the parsed deck."""
+"""`trainer lookup`: answer from the bundled registry decks (ports via a JSON digest of the 6,000-fact deck, fast;
+IP protocol numbers and ICMP types and codes from their small decks), each hit labelled with its registry."""
 
 from __future__ import annotations
 
@@ -15,6 +16,20 @@ from trainer.deck import transport_list
 _PORT = re.compile(r"([0-9]{1,5})(?:/(tcp|udp))?", re.IGNORECASE | re.ASCII)  # `²` is not a port
 
 
+# the registries a hit can come from, as `--json` names them, and the heading text shows over each group
+REGISTRIES = {
+    "port": "Ports (IANA Service Name and Transport Protocol Port Number Registry)",
+    "ip-protocol": "IP protocol numbers (IANA Assigned Internet Protocol Numbers)",
+    "icmp-type": "ICMP types (IANA ICMP Parameters)",
+    "icmp-unreachable-code": "ICMP Destination Unreachable (type 3) codes (IANA ICMP Parameters)",
+}
+NUMBER_DECKS = ("protocols", "icmp")  # the bundled decks that hold the numbered registries
+_WHICH = {"ip-protocol": "IP protocol", "icmp-type": "ICMP type", "icmp-unreachable-code": "ICMP code"}
+# `protocol 50`, `IP protocol 50`, `proto 50`; `icmp 8`, `icmp type 8`, `type 8`; `code 3`, `icmp code 3`
+_NUMBERED = re.compile(r"(?:(?P<proto>(?:ip\s*)?proto(?:col)?(?:\s*(?:number|no\.?))?)|(?P<type>icmp(?:\s*type)?|type)"
+                       r"|(?P<code>(?:icmp\s*|unreachable\s*)?code))\s*#?\s*(?P<n>[0-9]{1,5})", re.IGNORECASE | re.ASCII)
+
+
 @dataclass(frozen=True)
 class Hit:
     service: str
@@ -27,7 +42,83 @@ class Hit:
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["aliases"] = list(self.aliases)
+        d["registry"] = "port"
         return d
+
+
+@dataclass(frozen=True)
+class NumberHit:
+    """An IP protocol number or an ICMP type or code: a number that is not a port."""
+    registry: str
+    number: int
+    service: str
+    description: str
+    aliases: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"registry": self.registry, "number": self.number, "service": self.service,
+                "description": self.description, "aliases": list(self.aliases)}
+
+
+def number_facts(paths: list[Path]) -> list[NumberHit]:
+    """Every numbered fact of the given decks, as hits; a deck that is missing adds nothing."""
+    from trainer.deck import load_deck
+
+    out = []
+    for path in paths:
+        if path.exists():
+            for f in load_deck(path).facts:
+                if f.number is not None and f.numbering:
+                    # a protocol keyword (GRE) reads better with its name spelled out; ICMP's names are already words
+                    spelled = f.aliases[0] if f.aliases and f.numbering == "ip-protocol" else ""
+                    out.append(NumberHit(f.numbering, f.number, f.service or "", f.description or spelled, f.aliases))
+    return out
+
+
+def numbered_query(query: str) -> tuple[str | None, int] | None:
+    """(registry, number) for a query that asks for a number outside the port table (`protocol 50`: ip-protocol,
+    50); (None, n) for a bare number, which every registry may hold; None for anything else."""
+    q = query.strip()
+    if q.isascii() and q.isdigit():
+        return None, int(q)
+    m = _NUMBERED.fullmatch(q)
+    if not m:
+        return None
+    registry = "ip-protocol" if m.group("proto") else "icmp-type" if m.group("type") else "icmp-unreachable-code"
+    return registry, int(m.group("n"))
+
+
+def search_numbers(hits: list[NumberHit], query: str) -> list[NumberHit]:
+    """By number (`50`, `protocol 50`, `icmp 8`, `code 3`), keyword or name (`gre`, `esp`, `ping`), or a word of
+    the name (`unreachable`): exact names first."""
+    asked = numbered_query(query)
+    if asked is not None:
+        registry, n = asked
+        return [h for h in hits if h.number == n and (registry is None or h.registry == registry)]
+    key = _norm(query)
+    if not key:
+        return []
+    word = re.compile(rf"\b{re.escape(query.strip().casefold())}\b")
+    named = [h for h in hits if key in {_norm(h.service), *(_norm(a) for a in h.aliases)}]
+    described = [h for h in hits if h not in named and any(
+        word.search(t.casefold()) for t in (h.service, h.description, *h.aliases))]
+    return named + described
+
+
+def groups(hits: list[Hit], numbers: list[NumberHit], query: str) -> list[tuple[str, list[Any]]]:
+    """The hits by registry, in the order to show them: a registry holding the exact name asked first (`gre` is IP
+    protocol 47 before it is a word in `gre-in-udp`), else ports first."""
+    out: list[tuple[str, list[Any]]] = [("port", list(hits))] if hits else []
+    for registry in REGISTRIES:
+        mine = [h for h in numbers if h.registry == registry]
+        if mine:
+            out.append((registry, mine))
+    key = _norm(query)
+
+    def exact(group: tuple[str, list[Any]]) -> bool:
+        return any(key in {_norm(h.service), *(_norm(a) for a in h.aliases)} for h in group[1])
+
+    return sorted(out, key=lambda g: not exact(g))
 
 
 def _rows_from_deck(path: Path) -> list[list[Any]]:
@@ -127,20 +218,34 @@ def search(rows: list[list[Any]], query: str) -> list[Hit]:
     return hits
 
 
-def format_hits(hits: list[Hit], limit: int = 40, width: int = 10**6) -> list[str]:
+def format_hits(hits: list[Any], limit: int = 40, width: int = 10**6) -> list[str]:
     """Aligned plain text, wrapped at words under the description column to fit `width`; names and
     descriptions are registry data, cleaned of control characters."""
     from trainer.render import clean, wrap
 
     shown = hits[:limit]
-    pw = max((len(f"{h.ports}/{h.transport}") for h in shown), default=0)
+    where = [f"{h.ports}/{h.transport}" if isinstance(h, Hit) else f"{_WHICH[h.registry]} {h.number}" for h in shown]
+    pw = max((len(w) for w in where), default=0)
     sw = max((len(h.service) for h in shown), default=0)
     lines = []
-    for h in shown:
-        also = f"  (also: {', '.join(h.aliases)})" if h.aliases else ""
-        lead = f"{(h.ports + '/' + h.transport).ljust(pw)}  {h.service.ljust(sw)}  "
+    for h, w in zip(shown, where, strict=True):
+        others = [a for a in h.aliases if a != h.description]
+        also = f"  (also: {', '.join(others)})" if others else ""
+        lead = f"{w.ljust(pw)}  {h.service.ljust(sw)}  "
         indent = " " * (len(lead) if width - len(lead) >= 30 else 4)
-        lines += wrap(clean(f"{h.description}{also}"), width, indent, clean(lead))
+        lines += [ln.rstrip() for ln in wrap(clean(f"{h.description}{also}".strip()), width, indent, clean(lead))]
     if len(hits) > limit:
         lines.append(f"... and {len(hits) - limit} more (use --json for all)")
+    return lines
+
+
+def format_groups(found: list[tuple[str, list[Any]]], width: int = 10**6) -> list[str]:
+    """Ports alone print as before; hits from more than one registry, or numbers, each under their heading."""
+    if len(found) == 1 and found[0][0] == "port":
+        return format_hits(found[0][1], width=width)
+    lines: list[str] = []
+    for registry, hits in found:
+        if lines:
+            lines.append("")
+        lines += [f"{REGISTRIES[registry]}:", *("  " + ln for ln in format_hits(hits, width=width - 2))]
     return lines
