@@ -79,6 +79,22 @@ def env_for(home: Path) -> dict[str, str]:
     return env
 
 
+def exam_cards(kinds: tuple[str, ...] | None = None) -> list[Any]:
+    """The cards the bundled exam deck gets (with `kinds`: only those), so tests follow the deck as it grows."""
+    from trainer.cards import plan_cards
+    from trainer.deck import load_deck
+    from trainer.paths import bundled_deck
+
+    return plan_cards(load_deck(bundled_deck("exam")), kinds)
+
+
+def exam_facts() -> int:
+    from trainer.deck import load_deck
+    from trainer.paths import bundled_deck
+
+    return len(load_deck(bundled_deck("exam")).facts)
+
+
 def import_deck(folder: Path, name: str, text: str) -> Path:
     """A deck file `NAME.yaml` holding `text`, imported as a learner would (`trainer import`)."""
     path = folder / f"{name}.yaml"

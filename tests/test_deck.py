@@ -95,12 +95,15 @@ def test_bundled_exam_deck_is_valid_and_complete() -> None:
     ports = {p for f in deck.facts for p in f.ports}
     objective_1_4 = {20, 21, 22, 23, 25, 53, 67, 68, 69, 80, 123, 161, 162, 389, 443, 445, 514, 587, 636,
                      1433, 3389, 5060, 5061}
-    security_plus = {49, 88, 110, 143, 137, 138, 139, 465, 500, 989, 990, 993, 995, 1812, 1813, 3306, 5432, 6514}
-    assert objective_1_4 | security_plus | {4500} <= ports
+    security_plus = {49, 88, 110, 143, 137, 138, 139, 465, 500, 989, 990, 993, 995, 1812, 1813, 3306, 5432, 6514,
+                     1701, 1723, 179, 135, 5900}
+    assert objective_1_4 | security_plus | {4500, 853} <= ports  # 853: DoT, N10-009 3.4
     ip_types = {f.service: f.number for f in deck.facts if f.numbering == "ip-protocol"}
     assert ip_types == {"ICMP": 1, "TCP": 6, "UDP": 17, "GRE": 47, "ESP": 50, "AH": 51}  # objective 1.4's IP types
+    traffic = " ".join(f"{f.back} {' '.join(f.accept)}".casefold() for f in deck.facts if f.front)
+    assert all(t in traffic for t in ("unicast", "multicast", "anycast", "broadcast"))  # objective 1.4's traffic types
     assert set(deck.kinds) == {"service-port", "port-service", "transport", "range", "secure", "service-number",
-                               "number-service"}
+                               "number-service", "front-back"}
 
 
 def test_port_ranges_survive_the_round_trip_through_storage(tmp_path: Path) -> None:

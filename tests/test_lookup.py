@@ -42,7 +42,8 @@ def test_port_and_transport_filters_and_descriptions_match_words() -> None:
 
 def test_no_match_says_so_and_exits_1() -> None:
     result = run("zzznothing")
-    assert result.exit_code == 1 and "No port, protocol number, ICMP type, service or description matches 'zzznothing'" in result.output
+    says = "No port, protocol number, ICMP type, service or description matches 'zzznothing'"
+    assert result.exit_code == 1 and says in result.output
 
 
 def test_the_parsed_deck_is_cached_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import run
+from conftest import exam_cards, run
 
 from trainer import store
 from trainer.cli import cli
@@ -88,7 +88,7 @@ def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
                              due=parse_time(due), last_review=parse_time(last))
             total += sch.get_card_retrievability(card, at)
     assert out["recall_if_stopped"] == pytest.approx(total / len(rows), abs=1e-4)
-    assert out["unseen"] == sum(1 for r in rows if not r[6]) == 110 - 90 and out["days_left"] == 15
+    assert out["unseen"] == sum(1 for r in rows if not r[6]) == len(exam_cards()) - 90 and out["days_left"] == 15
     assert len(out["reviews_per_day"]) == 15
     assert out["new_per_day_needed"] == -(-out["unseen"] // (15 - 7))
     assert out["recall_with_plan"] > out["recall_if_stopped"]
@@ -97,14 +97,17 @@ def test_plan_recall_matches_a_direct_calculation(history: Path) -> None:
 def test_plan_apply_sets_the_limits(isolated_home: Path) -> None:
     now = START
     run(["review", "--new", "0"], when=now)
+    n = len(exam_cards())
+    assert -(-n // 8) < 20, "the exam deck outgrew this test's dates"
     calm = run(["plan", "--exam", "2026-01-20"], when=now).output
-    assert "Your 20 new cards a day meet every card 7 days before the exam (14 a day would do; plan never " \
-           "lowers your limit)." in calm  # 110 cards over 15 - 7 days
+    assert (f"Your 20 new cards a day meet every card 7 days before the exam ({-(-n // 8)} a day would do; plan "
+            "never lowers your limit).") in calm  # n cards over 15 - 7 days
     assert run(["plan", "--exam", "2026-01-20"], when=now).output == calm  # the same plan every time
     out = run(["plan", "--exam", "2026-01-15", "--apply"], when=now).output
-    assert "110 not seen yet" in out and "37 new cards a day (now 20); --apply sets it" in out  # 110 over 10 - 7 days
-    assert "Applied: new_per_day = 37" in out
-    assert store.settings(open_db(isolated_home / "trainer.db")).new_per_day == 37
+    need = -(-n // 3)  # n cards over 10 - 7 days
+    assert f"{n} not seen yet" in out and f"{need} new cards a day (now 20); --apply sets it" in out
+    assert f"Applied: new_per_day = {need}" in out
+    assert store.settings(open_db(isolated_home / "trainer.db")).new_per_day == need
     assert run(["settings", "new_per_day", "20"], when=now).output.strip() == "new_per_day = 20"
     assert "new_per_day = 20" in run(["settings"], when=now).output
     never_lowered = run(["plan", "--exam", "2026-01-20", "--apply"], when=now).output
@@ -207,10 +210,11 @@ def plan_json(exam: str, when: datetime, *extra: str) -> dict:
 
 
 def test_plan_adds_up_when_the_exam_is_close(isolated_home: Path) -> None:
-    run(["review", "--new", "0"], when=START)  # 110 cards, none seen
+    run(["review", "--new", "0"], when=START)  # the exam deck, none seen
+    n = len(exam_cards())
     tomorrow = plan_json("2026-01-06", START)
-    assert tomorrow["days_left"] == 1 and tomorrow["unseen"] == 110
-    assert tomorrow["recall_with_plan"] <= 20 / 110 + 0.01  # at 20 new cards a day, only 20 can be known by then
+    assert tomorrow["days_left"] == 1 and tomorrow["unseen"] == n
+    assert tomorrow["recall_with_plan"] <= 20 / n + 0.01  # at 20 new cards a day, only 20 can be known by then
     text = run(["plan", "--exam", "2026-01-06"], when=START).output
     assert "(1 day)" in text and "1 days" not in text
 
@@ -222,10 +226,11 @@ def test_a_reachable_target_is_not_called_out_of_reach(isolated_home: Path) -> N
     db = open_db(isolated_home / "trainer.db")
     store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], START)
     exact = Params(enable_fuzzing=False)
-    simulate_history(db, START, 5, exact, exact, seed=2, new_per_day=19)  # 95 cards met, 15 not yet
+    simulate_history(db, START, 5, exact, exact, seed=2, new_per_day=19)  # 95 cards met
     later = START + timedelta(days=5)
     out = run(["plan", "--exam", (later + timedelta(days=6)).date().isoformat(), "--target", "0.97"], when=later).output
-    assert "15 not seen yet" in out and "Your 20 new cards a day meet every card before the exam" in out
+    assert f"{len(exam_cards()) - 95} not seen yet" in out
+    assert "Your 20 new cards a day meet every card before the exam" in out
     assert "7 days before" not in out  # six days left: the week's buffer is gone, and plan says so only once
     assert "out of reach" not in out and "To reach 97% recall on the day: desired retention 0.9" in out
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import DAY1, keys, rows, run
+from conftest import DAY1, exam_cards, exam_facts, keys, rows, run
 
 from trainer.cli import cli
 
@@ -47,7 +47,7 @@ def test_stats_json_counts_the_reviews(isolated_home: Path) -> None:
     run(["review"], input="20 21\n22\n22\nnope\n")
     data = json.loads(run(["stats", "--json"]).output)
     assert (data["reviews"], data["correct"]) == (4, 3)
-    assert data["cards"] == 110 and data["new"] == 106
+    assert data["cards"] == len(exam_cards()) and data["new"] == len(exam_cards()) - 4
     assert data["due"] == 4  # each card answered a moment ago: its learning step falls within the 20 minutes ahead
 
 
@@ -93,15 +93,18 @@ def test_unknown_deck_is_one_line_and_nonzero(isolated_home: Path) -> None:
     result = CliRunner().invoke(cli, ["review", "--deck", "nope"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: no deck named 'nope' (yours: none yet; bundled: common, exam, icmp, protocols, registry)"]
+        "Error: no deck named 'nope' (yours: none yet; bundled: common, concepts, exam, icmp, protocols, registry)"]
 
 
 def test_decks_lists_counts(isolated_home: Path) -> None:
     run(["review"], input="20 21\n")
     out = run(["decks"]).output
-    assert out.splitlines()[0].split() == ["deck", "facts", "cards", "new", "learning", "due", "suspended", "title"]
+    assert out.splitlines()[0].split() == ["deck", "facts", "cards", "new", "new/day", "learning", "due", "suspended",
+                                           "title"]
     row = json.loads(run(["decks", "--json"]).output)[0]
-    assert (row["name"], row["facts"], row["cards"], row["new"]) == ("exam", 41, 110, 109)
+    n = len(exam_cards())
+    assert (row["name"], row["facts"], row["cards"], row["new"], row["new_per_day"]) == ("exam", exam_facts(), n,
+                                                                                          n - 1, None)
 
 
 # Interactive: questionary and the rating key, fed through a prompt_toolkit pipe.
@@ -178,4 +181,5 @@ def test_stats_decks_and_json_count_due_cards_the_same_way(isolated_home: Path) 
     assert data["due"] == data["today"]["due"] == data["decks"]["exam"]["due"] == 1
     assert run(["stats"], when=at).output.startswith("Today: 1 reviewed · 1 due · 19 new left")
     row = run(["decks"], when=at).output.splitlines()[1].split()
-    assert row[:6] == ["exam", "41", "110", "109", "1", "1"]  # deck, facts, cards, new, learning, due
+    n = len(exam_cards())  # deck, facts, cards, new, new/day, learning, due
+    assert row[:7] == ["exam", str(exam_facts()), str(n), str(n - 1), "shared", "1", "1"]

@@ -123,6 +123,26 @@ def _prompter(plain: bool, con: Any) -> Any:
     return TerminalPrompter(con)
 
 
+def source_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--source", metavar="TEXT",
+                        help="Only facts whose source starts with TEXT: N10-009, 'N10-009 1.4', Security+, RFC.")(f)
+
+
+def _scope(db: Any, deck: str | None, source: str | None) -> Any:
+    """What a command works on: a deck name, or a Scope when --source narrows it; a source no fact has is an
+    error that lists the ones there are."""
+    from trainer import store
+
+    if source is None:
+        return deck
+    scope = store.Scope(deck, source.strip())
+    if not scope.source or not store.find_cards(db, scope, with_suspended=True, limit=1):
+        known = ", ".join(f"{w} ({n} facts)" for w, n in list(store.source_prefixes(db).items())[:8])
+        raise TrainerError(f"no card's fact has a source starting with '{source}'"
+                           + (f" (sources start with: {known})" if known else ""))
+    return scope
+
+
 def _ensure_deck(db: Any, deck: str | None, out: Callable[[str], None]) -> None:
     """A bundled deck is imported on first use (an empty database gets the exam deck), and brought up to
     date when trainer was upgraded since."""
@@ -157,17 +177,19 @@ plain_option = click.option("--plain/--interactive", default=None,
 @click.option("--seed", type=int, help="Fix the order of multiple-choice options.")
 @click.option("--count-as-review", is_flag=True,
               help="In a --confusions or --leeches drill, let cards that are not due move the schedule too.")
+@source_option
 @plain_option
 @db_option
 def review(deck: str | None, new: int | None, extra: int, ahead: int | None, choice: bool | None,
-           confusions: bool, leeches: bool, seed: int | None, count_as_review: bool, plain: bool | None,
-           db_path: Path | None) -> None:
+           confusions: bool, leeches: bool, seed: int | None, count_as_review: bool, source: str | None,
+           plain: bool | None, db_path: Path | None) -> None:
     """Study the cards that are due, then new ones."""
     from trainer import render, session, store
 
     plain, con, out = _session_io(plain)
     db = _open(db_path)
     _ensure_deck(db, deck, out)
+    deck = _scope(db, deck, source)
     settings = store.settings(db)
     t = now()
 
@@ -230,10 +252,11 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
 @click.option("--choice", is_flag=True, help="Multiple choice.")
 @click.option("--seed", type=int, help="Same seed, same questions in the same order.")
 @click.option("--count-as-review", is_flag=True, help="Let the answers move the FSRS schedule.")
+@source_option
 @plain_option
 @db_option
 def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int | None,
-         count_as_review: bool, plain: bool | None, db_path: Path | None) -> None:
+         count_as_review: bool, source: str | None, plain: bool | None, db_path: Path | None) -> None:
     """An exam-style practice test: N questions, a score and your misses; the schedule is left alone."""
     import random
 
@@ -242,6 +265,7 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
     plain, con, out = _session_io(plain)
     db = _open(db_path)
     _ensure_deck(db, deck, out)
+    deck = _scope(db, deck, source)
     rng = random.Random(seed)
     queue = session.quiz_queue(db, count, rng, deck, kind)
     if not queue:
@@ -284,15 +308,17 @@ def session_question(db: Any, card: Any) -> str:
 @click.option("--suspended", is_flag=True, help="Suspended cards.")
 @click.option("--leeches", is_flag=True, help="Cards failed often (leeches).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@source_option
 @db_option
-def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_path: Path | None) -> None:
+def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, source: str | None,
+          db_path: Path | None) -> None:
     """List cards: their id (for suspend/unsuspend), question, state and due date."""
     from trainer import render, store
     from trainer.clock import iso
     from trainer.scheduler import State
 
     db = _open(db_path, readonly=True)
-    rows = store.find_cards(db, deck, suspended=suspended, with_suspended=True, leeches=leeches)
+    rows = store.find_cards(db, _scope(db, deck, source), suspended=suspended, with_suspended=True, leeches=leeches)
     t = now()
     data = [{"id": c.id, "question": session_question(db, c),
              "state": {int(store.Suspension.SET_ASIDE): "suspended", int(store.Suspension.REMOVED): "not in file"}.get(
@@ -307,6 +333,9 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, db_pa
     day_end = end_of_day(t, local_tz(), store.settings(db).day_starts_at)
     body = [[str(d["id"]), str(d["state"]), render.when_due(c.state, t, day_end), str(d["question"])]
             for d, c in zip(data, rows, strict=True)]
+    if sum(max(len(r[i]) for r in body) for i in range(3)) + 6 > _width():  # a long id: `in 59s` without the date
+        for r in body:
+            r[2] = r[2].split(" (")[0]
     for line in render.table_lines(["id", "state", "due", "question"], [[render.clean(x) for x in r] for r in body],
                                    _width(), numeric_from=99):
         click.echo(line)
@@ -477,14 +506,15 @@ def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
     t = now()
     rows = store.deck_counts(db, t, end_of_day(t, local_tz(), store.settings(db).day_starts_at))
     if as_json:
-        click.echo(json.dumps([asdict(r) for r in rows], indent=2))
+        limits = store.deck_new_limits(db)
+        click.echo(json.dumps([{**asdict(r), "new_per_day": limits.get(r.name)} for r in rows], indent=2))
         return
     if not rows:
         click.echo("No decks yet: `trainer review` imports the exam deck, `trainer import FILE` adds yours.")
         return
     from trainer import render
 
-    for line in render.deck_table(rows, _width()):
+    for line in render.deck_table(rows, _width(), store.deck_new_limits(db), store.settings(db).new_per_day):
         click.echo(line)
 
 
@@ -527,23 +557,43 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
 
 @decks.command(name="set")
 @click.argument("name")
-@click.option("--kinds", required=True,
+@click.option("--kinds",
               help="Question kinds to ask, comma-separated: service-port,port-service,transport,range,secure.")
+@click.option("--new-per-day", metavar="N|shared",
+              help="New cards a day from this deck at most (`shared`: no limit of its own, the global one).")
 @db_option
-def decks_set(name: str, kinds: str, db_path: Path | None) -> None:
-    """Choose which kinds of question a deck asks; cards switched off are set aside with their history."""
+def decks_set(name: str, kinds: str | None, new_per_day: str | None, db_path: Path | None) -> None:
+    """Choose which kinds of question a deck asks (cards switched off are set aside with their history), or its
+    own daily new-card limit."""
     from trainer import store
     from trainer.import_plan import parse_kinds, plan
 
+    if kinds is None and new_per_day is None:
+        raise TrainerError("say what to set: --kinds K,K or --new-per-day N")
     db = _open(db_path, create=False)
     deck = store.deck_of(db, name)
     if deck is None:
         raise TrainerError(f"no deck named '{name}'")
+    if new_per_day is not None:
+        limit = _deck_limit(new_per_day)
+        store.set_deck_new_limit(db, name, limit)
+        said = "shares the daily new-card limit" if limit is None else f"at most {limit} new cards a day"
+        click.echo(f"{name}: {said}.")
+    if kinds is None:
+        return
     chosen = parse_kinds(kinds, deck)
     s = store.import_decks(db, [plan(deck, chosen, choose=True, bundled_sha1=store.bundled_decks(db).get(name))],
                            now())[0]
     aside = f" {s.cards_set_aside} set aside, their history kept." if s.cards_set_aside else ""
     click.echo(f"{name}: asks {', '.join(chosen)}; {s.cards} cards.{aside}")
+
+
+def _deck_limit(text: str) -> int | None:
+    if text.strip().casefold() in ("shared", "none", "default"):
+        return None
+    if not (text.strip().isascii() and text.strip().isdigit()) or int(text) > MAX_COUNT:
+        raise TrainerError(f"--new-per-day {text!r}: give a whole number from 0 to {MAX_COUNT:,}, or `shared`")
+    return int(text)
 
 
 @decks.command(name="remove")
@@ -569,14 +619,19 @@ def decks_remove(name: str, yes: bool, db_path: Path | None) -> None:
 
 @cli.command(short_help="Progress: today, streak, forecast, heatmap.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--deck", help="With --source: only this deck's facts.")
+@source_option
 @db_option
-def stats(as_json: bool, db_path: Path | None) -> None:
-    """Today, streak, retention, decks, the 14-day forecast, a review heatmap, confusions and leeches."""
+def stats(as_json: bool, deck: str | None, source: str | None, db_path: Path | None) -> None:
+    """Today, streak, retention, decks, the 14-day forecast, a review heatmap, confusions and leeches; with
+    --source, how the facts of that source stand."""
     from trainer import stats as st
     from trainer import store
 
     db = _open(db_path, readonly=True)
     data = st.collect(db, now(), local_tz(), store.settings(db))
+    if source is not None:
+        data["scope"] = st.scoped(db, _scope(db, deck, source), now(), local_tz(), store.settings(db))
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=True))
         return
@@ -685,7 +740,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
 
 @cli.command(short_help="Look up a port, a protocol number, an ICMP type, a service or a word.")
 @click.argument("query")
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (each hit's `registry` says where it is from).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list (each hit's `registry` says where from).")
 def lookup(query: str, as_json: bool) -> None:
     """Look up a port (143, 143/tcp), an IP protocol number (gre, 'protocol 50'), an ICMP type or code ('icmp 8',
     'code 3', ping), a service or alias (imap, RDP), or a word (kerberos). A bare number (50) is looked up in every

@@ -196,9 +196,14 @@ def m008_index_labels(db: sqlite_utils.Database) -> None:
         db.execute("UPDATE decks SET answer_index = ? WHERE name = ?", [json.dumps(data), name])
 
 
+def m009_deck_new_limits(db: sqlite_utils.Database) -> None:
+    """A deck may have a daily new-card limit of its own (NULL: it shares the global one)."""
+    db.table("decks").add_column("new_per_day", int)
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
                                            m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
-                                           m007_events, m008_index_labels]
+                                           m007_events, m008_index_labels, m009_deck_new_limits]
 
 
 def _applied(db: Database) -> list[str]:

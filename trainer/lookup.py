@@ -27,7 +27,8 @@ NUMBER_DECKS = ("protocols", "icmp")  # the bundled decks that hold the numbered
 _WHICH = {"ip-protocol": "IP protocol", "icmp-type": "ICMP type", "icmp-unreachable-code": "ICMP code"}
 # `protocol 50`, `IP protocol 50`, `proto 50`; `icmp 8`, `icmp type 8`, `type 8`; `code 3`, `icmp code 3`
 _NUMBERED = re.compile(r"(?:(?P<proto>(?:ip\s*)?proto(?:col)?(?:\s*(?:number|no\.?))?)|(?P<type>icmp(?:\s*type)?|type)"
-                       r"|(?P<code>(?:icmp\s*|unreachable\s*)?code))\s*#?\s*(?P<n>[0-9]{1,5})", re.IGNORECASE | re.ASCII)
+                       r"|(?P<code>(?:icmp\s*|unreachable\s*)?code))\s*#?\s*(?P<n>[0-9]{1,5})",
+                       re.IGNORECASE | re.ASCII)
 
 
 @dataclass(frozen=True)

@@ -196,11 +196,17 @@ def table_lines(header: list[str], rows: list[list[str]], width: int, numeric_fr
     return out
 
 
-def deck_table(rows: list[DeckCounts], width: int) -> list[str]:
-    header = ["deck", "facts", "cards", "new", "learning", "due", "suspended", "title"]
-    body = [[clean(r.name), str(r.facts), str(r.cards), str(r.new), str(r.learning), str(r.due),
-             str(r.suspended), clean(r.title)] for r in rows]
-    return table_lines(header, body, width)
+def deck_table(rows: list[DeckCounts], width: int, limits: dict[str, int], new_per_day: int) -> list[str]:
+    """Decks in the order their new cards are handed out (the exam deck first), with each one's daily limit."""
+    header = ["deck", "facts", "cards", "new", "new/day", "learning", "due", "suspended", "title"]
+    order = sorted(rows, key=lambda r: r.name != "exam")
+    body = [[clean(r.name), str(r.facts), str(r.cards), str(r.new),
+             str(limits[r.name]) if r.name in limits else "shared", str(r.learning), str(r.due),
+             str(r.suspended), clean(r.title)] for r in order]
+    shared = (f"New cards: {new_per_day} a day across decks (`trainer settings new_per_day N`), the exam deck's "
+              "first, then each deck in the order it was added; `shared` decks take what is left, a deck with its "
+              "own limit never more than it (`trainer decks set NAME --new-per-day N`).")
+    return [*table_lines(header, body, width), "", *wrap(shared, width, "")]
 
 
 HEAT_GLYPHS = "·░▒▓█"
@@ -248,6 +254,17 @@ def month_header(days: list[dict[str, Any]]) -> str:
     return "".join(line[:weeks])
 
 
+def scope_line(d: dict[str, Any]) -> str:
+    """`stats --source`: how the facts of one source stand, in one line."""
+    seen = d["cards"] - d["new"]
+    memory = f", memory now {100 * d['avg_retrievability']:.0f}%" if d["avg_retrievability"] is not None else ""
+    kept = (f", {100 * d['passed_30d'] / d['reviews_30d']:.0f}% kept in {d['reviews_30d']} reviews (30 days)"
+            if d["reviews_30d"] else "")
+    where = f" in deck {clean(d['deck'])}" if d.get("deck") else ""
+    return (f"Facts whose source starts with '{clean(d['source'])}'{where}: {d['cards']} cards, {seen} studied, "
+            f"{d['new']} new, {d['due']} due{memory}{kept}.")
+
+
 def print_stats(con: Console, data: dict[str, Any]) -> None:
     """The stats screen; every picture also reads in plain text (glyphs, numbers) under NO_COLOR or a pipe."""
     from rich.text import Text
@@ -261,6 +278,8 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
                  else "no reviews of cards in review yet"))
     for line in stats_lines(data):
         con.print(line)
+    if "scope" in data:
+        con.print(Text(scope_line(data["scope"]), style="bold"))
     con.print()
     header = ["deck", "new", "learning", "review", "due", "suspended", "memory now"]
     body = [[clean(name), str(d["new"]), str(d["learning"]), str(d["review"]), str(d["due"]), str(d["suspended"]),

@@ -88,7 +88,7 @@ CLAIM_HOURS = 6
 
 
 def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
-                deck: str | None = None, new_limit: int | None = None, extra: int = 0,
+                deck: str | store.Scope | None = None, new_limit: int | None = None, extra: int = 0,
                 session: str = "") -> list[store.CardRow]:
     """Due cards first (most overdue first), then new cards up to what today's limit leaves (+ extra); the new
     cards are claimed for `session`, so a second session open at the same time hands out others."""
@@ -102,7 +102,7 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     return due + fresh
 
 
-def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, deck: str | None = None,
+def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, deck: str | store.Scope | None = None,
                   new_limit: int | None = None, extra: int = 0, session: str = "",
                   due: list[store.CardRow] | None = None) -> list[store.CardRow]:
     """The new cards a session started now hands out: what today's limit leaves (+ extra), one card per fact, none
@@ -115,7 +115,14 @@ def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, d
     allowed = new_limit if new_limit is not None else settings.new_per_day - done_new - len(elsewhere)
     skip = ({c.fact_id for c in due} | store.facts_started_since(db, today)
             | {cid.rsplit("/", 1)[0] for cid in elsewhere})  # nor is their fact asked the other way round today
-    return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip, claimed_by_others=elsewhere)
+    room = None
+    if new_limit is None:  # --new N overrides every limit; --extra goes beyond them
+        met = store.new_by_deck_since(db, today)
+        for cid in elsewhere:
+            met[cid.split("/", 1)[0]] = met.get(cid.split("/", 1)[0], 0) + 1
+        room = {name: own - met.get(name, 0) + extra for name, own in store.deck_new_limits(db).items()}
+    return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip, claimed_by_others=elsewhere,
+                           room=room)
 
 
 def new_session_id() -> str:
@@ -155,16 +162,17 @@ def queue_counts(queue: list[store.CardRow]) -> tuple[int, int, int]:
     return due, len(queue) - due - new, new
 
 
-def ahead_queue(db: Database, count: int, deck: str | None = None) -> list[store.CardRow]:
+def ahead_queue(db: Database, count: int, deck: str | store.Scope | None = None) -> list[store.CardRow]:
     """The cards due soonest, for studying ahead when nothing is due."""
     return store.find_cards(db, deck, studied=True, soonest_first=True, limit=count)
 
 
-def leech_queue(db: Database, deck: str | None = None) -> list[store.CardRow]:
+def leech_queue(db: Database, deck: str | store.Scope | None = None) -> list[store.CardRow]:
     return store.find_cards(db, deck, leeches=True)
 
 
-def confusion_queue(db: Database, deck: str | None = None, pairs: int = 10) -> list[tuple[str, list[store.CardRow]]]:
+def confusion_queue(db: Database, deck: str | store.Scope | None = None,
+                    pairs: int = 10) -> list[tuple[str, list[store.CardRow]]]:
     """The worst confused pairs, each as (heading, [the card failed, the other fact's card of that kind])."""
     out = []
     for a, b, times, card_id in store.worst_confusions(db, pairs, deck):
@@ -180,7 +188,7 @@ def confusion_queue(db: Database, deck: str | None = None, pairs: int = 10) -> l
     return out
 
 
-def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | None = None,
+def quiz_queue(db: Database, count: int, rng: random.Random, deck: str | store.Scope | None = None,
                kind: str | None = None) -> list[store.CardRow]:
     """N cards across the deck, at most one per fact while facts last, in random order."""
     cards = store.find_cards(db, deck, kind)
@@ -436,7 +444,7 @@ def _mode(card: store.CardRow, options: Options, now: datetime,
 
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
-        deck: str | None = None, headings: dict[int, str] | None = None,
+        deck: str | store.Scope | None = None, headings: dict[int, str] | None = None,
         refill: Callable[[datetime], list[store.CardRow]] | None = None,
         day_start: Callable[[datetime], datetime] | None = None) -> Summary:
     """Ask, grade, schedule, record (committed at once), show; then the learner may override or undo.

@@ -122,7 +122,8 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
     unseen = len(rows) - len(seen_states)
     params = replace(settings.params(), enable_fuzzing=False)  # the same plan every time it is asked
     stopped = average_recall(rows, exam_at, params)["average"]
-    study_days = max(days_left - buffer_days, 1)
+    # meet every card `buffer_days` before the exam; once fewer days are left, over the days there are
+    study_days = days_left - buffer_days if days_left > buffer_days else max(days_left, 1)
     needed = math.ceil(unseen / study_days) if unseen else 0
     keep_up = settings.new_per_day if unseen else 0  # what happens at the learner's own pace
     advised = max(needed, settings.new_per_day) if unseen else 0  # the pace the advice assumes
@@ -149,6 +150,15 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
             break
     return Plan(exam, days_left, unseen, len(rows), stopped, round(with_plan, 4),
                 [round(n * scale) for n in per_day], needed, retention_needed)
+
+
+def scoped(db: Database, scope: store.Scope, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
+    """How the cards of one source stand (`stats --source N10-009`): counts, memory now, 30-day retention."""
+    data: dict[str, Any] = {"source": scope.source, "deck": scope.deck}
+    data.update(store.scope_totals(db, scope, now, end_of_day(now, tz, settings.day_starts_at),
+                                   now - timedelta(days=30)))
+    data["avg_retrievability"] = average_recall(store.card_states(db, scope), now, settings.params())["average_seen"]
+    return data
 
 
 def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:

@@ -273,15 +273,49 @@ def deck_counts(db: Database, now: datetime, day_end: datetime | None = None) ->
              coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state = {REVIEW_STATE}), 0),
              coalesce(d.source, '')
            FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended < {REMOVED}
-           WHERE d.removed_at IS NULL GROUP BY d.name ORDER BY d.name""",
+           WHERE d.removed_at IS NULL GROUP BY d.name ORDER BY d.name != 'exam', d.rowid""",
         due_args,
     ).fetchall()
     return [DeckCounts(*r) for r in rows]
 
 
-def _deck_filter(deck: str | None) -> tuple[str, list[Any]]:
-    """The SQL condition (on cards `c`) and argument limiting a query to one deck, or to all."""
-    return (" AND c.deck = ?", [deck]) if deck else ("", [])
+@dataclass(frozen=True)
+class Scope:
+    """The cards a command works on: one deck (or all), and only the facts whose `source` starts with `source`
+    (`N10-009`, `Security+`, `RFC 6335`), case ignored."""
+    deck: str | None = None
+    source: str | None = None
+
+
+def _deck_filter(deck: str | Scope | None, c: str = "c.") -> tuple[str, list[Any]]:
+    """The SQL condition (on cards `c`) and arguments limiting a query to one deck or scope, or to all."""
+    scope = deck if isinstance(deck, Scope) else Scope(deck)
+    where, args = (f" AND {c}deck = ?", [scope.deck]) if scope.deck else ("", [])
+    if scope.source:
+        pattern = scope.source.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where += (f" AND {c}fact_id IN (SELECT id FROM facts WHERE json_extract(data, '$.source') LIKE ? "
+                  "ESCAPE '\\')")
+        args.append(pattern)
+    return where, args
+
+
+def deck_new_limits(db: Database) -> dict[str, int]:
+    """The decks with a daily new-card limit of their own."""
+    return dict(db.execute("SELECT name, new_per_day FROM decks WHERE new_per_day IS NOT NULL "
+                           "AND removed_at IS NULL").fetchall())
+
+
+def set_deck_new_limit(db: Database, name: str, limit: int | None) -> None:
+    with writing(db):
+        db.execute("UPDATE decks SET new_per_day = ? WHERE name = ?", [limit, name])
+
+
+def new_by_deck_since(db: Database, since: datetime) -> dict[str, int]:
+    """New cards met since `since`, per deck: what each deck's own limit has left today."""
+    return dict(db.execute(
+        "SELECT c.deck, count(*) FROM log r JOIN cards c ON c.id = r.card_id WHERE r.reviewed_at >= ? "
+        f"AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = {NEW_STATE} GROUP BY c.deck",
+        [iso(since)]).fetchall())
 
 
 def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, list[Any]]:
@@ -293,7 +327,7 @@ def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, l
     return f"{c}due < ? AND ({c}state = {REVIEW_STATE} OR {c}due <= ?)", [iso(day_end), iso(steps)]
 
 
-def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None,
+def due_cards(db: Database, now: datetime, limit: int, deck: str | Scope | None = None,
               day_end: datetime | None = None) -> list[CardRow]:
     """Cards already studied that are due (today's reviews, learning steps whose time has come), most overdue
     first."""
@@ -307,25 +341,29 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | None = None,
     return [_row_to_card(r) for r in rows]
 
 
-def new_cards(db: Database, limit: int, deck: str | None = None, skip_facts: Iterable[str] = (),
-              claimed_by_others: Iterable[str] = ()) -> list[CardRow]:
-    """Unseen cards, deck by deck in the order they were added (the exam deck first), at most one per fact
-    so a card never gives away its sibling, none another session holds."""
+def new_cards(db: Database, limit: int, deck: str | Scope | None = None, skip_facts: Iterable[str] = (),
+              claimed_by_others: Iterable[str] = (), room: dict[str, int] | None = None) -> list[CardRow]:
+    """Unseen cards: the exam deck's first, then deck by deck in the order they were added; at most one per fact
+    so a card never gives away its sibling, none another session holds, and no more from a deck than its own
+    limit leaves (`room`)."""
     where, args = _deck_filter(deck)
     seen = set(skip_facts)
     taken = set(claimed_by_others)
+    room = dict(room or {})
     out: list[CardRow] = []
     cursor = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id JOIN decks d ON d.name = c.deck "
-        f"WHERE c.suspended = {ACTIVE} AND c.reps = 0{where} ORDER BY d.rowid, c.position",  # decks in the order added
+        f"WHERE c.suspended = {ACTIVE} AND c.reps = 0{where} ORDER BY d.name != 'exam', d.rowid, c.position",
         args,
     )
     for row in cursor:
         if len(out) >= limit:
             break
-        if row[2] in seen or row[0] in taken:
+        if row[2] in seen or row[0] in taken or room.get(row[1], 1) <= 0:
             continue
         seen.add(row[2])
+        if row[1] in room:
+            room[row[1]] -= 1
         out.append(_row_to_card(row))
     return out
 
@@ -561,7 +599,7 @@ def _cards_where(db: Database, where: str, args: list[Any], order: str = "c.deck
     return [_row_to_card(r) for r in rows]
 
 
-def find_cards(db: Database, deck: str | None = None, kind: str | None = None, *, studied: bool = False,
+def find_cards(db: Database, deck: str | Scope | None = None, kind: str | None = None, *, studied: bool = False,
                leeches: bool = False, suspended: bool = False, with_suspended: bool = False,
                soonest_first: bool = False, limit: int = -1) -> list[CardRow]:
     """Cards for listings, drills and quizzes: active ones (`with_suspended`: and those set aside), or
@@ -569,10 +607,9 @@ def find_cards(db: Database, deck: str | None = None, kind: str | None = None, *
     leeches, soonest due first."""
     where = [f"c.suspended IN ({SET_ASIDE}, {REMOVED})" if suspended else
              f"c.suspended IN ({ACTIVE}, {SET_ASIDE})" if with_suspended else f"c.suspended = {ACTIVE}"]
-    args: list[Any] = []
-    if deck:
-        where.append("c.deck = ?")
-        args.append(deck)
+    scoped, args = _deck_filter(deck)
+    if scoped:
+        where.append(scoped.removeprefix(" AND "))
     if kind:
         where.append("c.kind = ?")
         args.append(kind)
@@ -600,9 +637,15 @@ def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int
     return n
 
 
-def worst_confusions(db: Database, limit: int = 10, deck: str | None = None) -> list[tuple[str, str, int, str]]:
+def worst_confusions(db: Database, limit: int = 10, deck: str | Scope | None = None) -> list[tuple[str, str, int, str]]:
     """(fact, other fact, times, card last failed) for the most frequent confusions, either way round."""
-    where, args = (" AND substr(card_id, 1, ?) = ?", [len(deck) + 1, deck + "/"]) if deck else ("", [])
+    scope = deck if isinstance(deck, Scope) else Scope(deck)
+    where, args = ((" AND substr(card_id, 1, ?) = ?", [len(scope.deck) + 1, scope.deck + "/"]) if scope.deck
+                   else ("", []))
+    if scope.source:
+        more, more_args = _deck_filter(Scope(source=scope.source))
+        where += f" AND card_id IN (SELECT c.id FROM cards c WHERE 1{more})"
+        args += more_args
     rows = db.execute(
         "SELECT min(fact_id, other_fact_id) AS a, max(fact_id, other_fact_id) AS b, count(*) AS n, "
         "max(card_id) FROM confusions WHERE review_id NOT IN (SELECT review_id FROM amends WHERE cancelled = 1)"
@@ -668,11 +711,11 @@ def accepted_answers(db: Database, deck: str, card_id: str | None = None) -> dic
     return out
 
 
-def card_states(db: Database, deck: str | None = None) -> list[tuple[CardState, int]]:
+def card_states(db: Database, deck: str | Scope | None = None) -> list[tuple[CardState, int]]:
     """(memory state, reps) of every active card, for recall averages and the exam plan."""
-    where, args = (" AND deck = ?", [deck]) if deck else ("", [])
-    rows = db.execute("SELECT state, step, stability, difficulty, due, last_review, reps FROM cards "
-                      f"WHERE suspended = {ACTIVE}{where}", args).fetchall()
+    where, args = _deck_filter(deck)
+    rows = db.execute("SELECT c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, c.reps FROM cards c "
+                      f"WHERE c.suspended = {ACTIVE}{where}", args).fetchall()
     return [(CardState(state=r[0] or State.NEW, step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
                        last_review=parse_time(r[5])), int(r[6])) for r in rows]
 
@@ -725,7 +768,7 @@ def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapse
     )
 
 
-def next_due(db: Database, deck: str | None = None,
+def next_due(db: Database, deck: str | Scope | None = None,
              day_start: Callable[[datetime], datetime] | None = None) -> datetime | None:
     """When the next card falls due: a learning step at its minute, a review card when its study day starts
     (`day_start` of its due time)."""
@@ -738,6 +781,32 @@ def next_due(db: Database, deck: str | None = None,
     if review_at is not None and day_start is not None:
         review_at = day_start(review_at)
     return min((t for t in (review_at, learning_at) if t is not None), default=None)
+
+
+def scope_totals(db: Database, scope: Scope, now: datetime, day_end: datetime | None, since: datetime
+                 ) -> dict[str, int]:
+    """Counts for the cards of one scope (`stats --source`): cards, new, due today, and the true-retention
+    sample of the reviews since `since`."""
+    where, args = _deck_filter(scope)
+    due, due_args = _due(now, day_end)
+    cards, new, due_now = db.execute(
+        f"SELECT count(*), coalesce(sum(c.reps = 0), 0), coalesce(sum(c.reps > 0 AND {due}), 0) FROM cards c "
+        f"WHERE c.suspended = {ACTIVE}{where}", [*due_args, *args]).fetchone()
+    reviews, passed = db.execute(
+        f"SELECT count(*), coalesce(sum(r.rating > {int(Rating.AGAIN)}), 0) FROM log r JOIN cards c "
+        f"ON c.id = r.card_id WHERE r.mode = {REVIEW_MODE} AND r.reviewed_at >= ? AND "
+        f"json_extract(r.state_before, '$.state') = {REVIEW_STATE}{where}", [iso(since), *args]).fetchone()
+    return {"cards": cards, "new": new, "due": due_now, "reviews_30d": reviews, "passed_30d": passed}
+
+
+def source_prefixes(db: Database) -> dict[str, int]:
+    """The first word of every active fact's source, with how many facts: what `--source` can be given."""
+    out: dict[str, int] = {}
+    for (source,) in db.execute(f"SELECT json_extract(data, '$.source') FROM facts WHERE suspended = {ACTIVE}"):
+        if source:
+            word = source.split()[0]
+            out[word] = out.get(word, 0) + 1
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
 def totals(db: Database, now: datetime, day_end: datetime | None = None) -> dict[str, int]:
