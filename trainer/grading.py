@@ -582,6 +582,9 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     elif name_right(answer, card.answers) or list_right(answer, card.answers):
         return True, False
     given = normalise(answer)
+    if (" " in answer.strip() and given.endswith("s") and given not in known
+            and given[:-1] in {normalise(a) for a in card.answers}):
+        return True, False  # the plural of a name of several words (Router Advertisements) names it
     curated = getattr(known, "only_curated", None)
     if " " in answer.strip() and curated is not None and curated(given):
         known = ()  # words that run into a daemon's name (`SQL Servr`: sqlservr) are still a slip
@@ -615,11 +618,30 @@ _NUMBER_WORDS = {"ip-protocol": r"ip|protocol|proto|number|num|no|nr",
                  "icmp-unreachable-code": r"icmp|code|number|num|no|nr"}
 
 
+# words that say the number is something else: a port, or the other ICMP field (`code 8` is not type 8)
+_OTHER_NUMBER_WORDS = {"ip-protocol": r"ports?|type|code", "icmp-type": r"ports?|code|protocol",
+                       "icmp-unreachable-code": r"ports?|type|protocol"}
+
+
 def _number_right(card: CardSpec, answer: str, known: Container[str]) -> bool:
-    """A numbered fact's number, maybe with its name beside it (`47 (GRE)`); TCP and UDP beside a number are
-    names here, not transports (`6 (UDP)` is wrong for TCP)."""
-    text = re.sub(rf"(?<![\w-])(?:{_NUMBER_WORDS.get(card.numbering, 'number')})(?![\w-])|#", " ", _plain(answer))
+    """A numbered fact's number, maybe with its name beside it (`47 (GRE)`, `41 (6in4)`); TCP and UDP beside a
+    number are names here, not transports (`6 (UDP)` is wrong for TCP), and `port 47` is a port, not GRE."""
+    text = _plain(answer)
+    if card.numbering == "icmp-unreachable-code":  # every such code is type 3's: `type 3 code 3` says it whole
+        text = re.sub(r"(?<![\w-])(?:icmp\s*)?type\s*3\s*,?\s*(?=(?:icmp\s*)?code\b)", " ", text, flags=re.I)
+    bare = text  # the words around the number, its own names (`Port Unreachable`) taken out
+    for name in sorted(card.answers, key=len, reverse=True):
+        bare = re.sub(re.escape(name), " ", bare, flags=re.I) if name else bare
+    if re.search(rf"(?<![\w-])(?:{_OTHER_NUMBER_WORDS.get(card.numbering, 'ports?')})(?![\w-])", bare, re.I):
+        return False
+    text = re.sub(rf"(?<![\w-])(?:{_NUMBER_WORDS.get(card.numbering, 'number')})(?![\w-])|#", " ", text)
     own = {normalise(a) for a in card.answers}
+    whole = re.fullmatch(r"\s*([0-9]{1,3})\s*(?:\((.+)\)|[-:,]?\s+(.+))?\s*", text)
+    if whole and int(whole[1]) in {p for ports in card.port_sets for p in ports}:  # a name with digits: `6in4`
+        name = whole[2] or whole[3]
+        if name is None or (normalise(name) not in {"tcp", "udp"} - own
+                            and judge_names(name, card.answers, known, beside=True) is True):
+            return True
     for r in read_ports(text):
         if r.ports in card.port_sets and r.transports <= own and judge_names(r.rest, card.answers, known,
                                                                           beside=True) is not False:
