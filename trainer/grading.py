@@ -581,6 +581,8 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
             return verdict, False
     elif name_right(answer, card.answers) or list_right(answer, card.answers):
         return True, False
+    if any(re.search(r"(?:^|\s)--?[A-Za-z]", a) for a in card.answers if a):
+        return False, False  # a command's flags: one letter off is another command (`ss -lnp` is not `ss -tlnp`)
     given = normalise(answer)
     if (" " in answer.strip() and given.endswith("s") and given not in known
             and given[:-1] in {normalise(a) for a in card.answers}):
