@@ -70,3 +70,19 @@ def test_every_exam_fact_says_where_it_comes_from() -> None:
     for f in EXAM.facts:
         assert f.source.startswith(("N10-009 1.4: ", "N10-009 4.1 ", "N10-009 3.4: ", "N10-009 1.4 lists",
                                     "Security+ SY0-701")), f.key
+
+
+def test_the_concepts_deck_teaches_the_rfc_where_the_seed_pages_are_wrong() -> None:
+    """Two seed pages are wrong: one starts the dynamic range at 49151, one calls SSH, Telnet and SMTP registered
+    ports. RFC 6335 section 6: Dynamic Ports are 49152-65535; 0-1023 are the System (well-known) Ports."""
+    concepts = load_deck(bundled_deck("concepts"))
+    by_key = {f.key: f for f in concepts.facts}
+
+    def verdict(key: str, answer: str) -> bool:
+        return check(make_card("concepts", by_key[key], "front-back"), answer)[0]
+
+    assert verdict("range-dynamic-start", "49152") and not verdict("range-dynamic-start", "49151")
+    for port in (22, 23, 25):
+        key = f"range-port-{port}"
+        assert verdict(key, "well-known") and verdict(key, "System") and not verdict(key, "registered"), port
+    assert all(f.source for f in concepts.facts)  # every card names where it comes from
