@@ -118,3 +118,9 @@ def test_every_numbered_hit_matches_the_iana_registry(registry_dir: Path) -> Non
         if entry.number in (1, 4, 6, 17, 41, 47, 50, 51, 58, 89, 112, 132):
             data = json.loads(run(f"protocol {entry.number}", "--json").output)
             assert len(data) == 1 and entry.keyword in (data[0]["service"], *data[0]["aliases"]), entry
+
+
+def test_a_bare_number_is_not_read_as_an_icmp_code_unless_asked() -> None:
+    registries = {h["registry"] for h in json.loads(run("3", "--json").output)}
+    assert registries == {"port", "ip-protocol", "icmp-type"}  # type 3 Destination Unreachable, not code 3
+    assert json.loads(run("code 3", "--json").output)[0]["service"] == "Port Unreachable"

@@ -57,3 +57,13 @@ def test_study_and_stats_limited_to_a_source(isolated_home: Path) -> None:
     assert bad.exit_code == 1 and bad.output.startswith("Error: no card's fact has a source starting with 'CCNA' "
                                                         "(sources start with: ")
     assert "N10-009" in bad.output and "Security+" in bad.output
+
+
+def test_the_protocols_deck_starts_with_the_numbers_candidates_are_asked() -> None:
+    from trainer.deck import load_deck
+    from trainer.paths import bundled_deck
+
+    first = [f.service for f in load_deck(bundled_deck("protocols")).facts[:7]]
+    assert first == ["ICMP", "IGMP", "TCP", "UDP", "GRE", "ESP", "AH"]  # not HOPOPT 0, GGP 3, ST 5 ...
+    icmp = [(f.numbering, f.number) for f in load_deck(bundled_deck("icmp")).facts[:3]]
+    assert icmp == [("icmp-type", 8), ("icmp-type", 0), ("icmp-type", 3)]  # ping's pair, then unreachable

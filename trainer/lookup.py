@@ -94,8 +94,9 @@ def search_numbers(hits: list[NumberHit], query: str) -> list[NumberHit]:
     the name (`unreachable`): exact names first."""
     asked = numbered_query(query)
     if asked is not None:
-        registry, n = asked
-        return [h for h in hits if h.number == n and (registry is None or h.registry == registry)]
+        registry, n = asked  # a bare number is a port, a protocol or an ICMP type; a code is asked as `code N`
+        return [h for h in hits if h.number == n and (h.registry == registry if registry is not None
+                                                      else h.registry != "icmp-unreachable-code")]
     key = _norm(query)
     if not key:
         return []

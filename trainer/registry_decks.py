@@ -392,10 +392,18 @@ def protocols_deck(entries: list[NumberEntry], names: dict[str, Any]) -> Deck:
         key = _unique_key(slug(e.keyword), used)
         facts.append(_number_fact(key, e.keyword, [e.keyword, e.name], e.number, "ip-protocol", c,
                                   f"IANA Assigned Internet Protocol Numbers: {e.number} {e.keyword}"))
+    facts = _curated_first(facts, [list(curated)], lambda f: f.registry)
     return Deck(name="protocols", title="IP protocol numbers (IANA)",
                 description=("Every assigned IP protocol number with a keyword, from IANA's Assigned Internet Protocol "
                              "Numbers registry: 1 ICMP, 6 TCP, 17 UDP, 47 GRE, 50 ESP, 51 AH, ..."),
                 kinds=NUMBER_KINDS, facts=tuple(facts))
+
+
+def _curated_first(facts: list[Fact], orders: list[list[Any]], key: Any) -> list[Fact]:
+    """New cards are met in deck order: the entries candidates are asked about (those number-names.yaml names, in
+    its order: ICMP, TCP, UDP, GRE, ESP, AH ...; echo, unreachable ...) before the registry's long tail."""
+    rank = {k: i for i, k in enumerate(k for order in orders for k in order)}
+    return sorted(facts, key=lambda f: (key(f) not in rank, rank.get(key(f), 0)))  # stable: the tail by number
 
 
 def icmp_deck(types: list[NumberEntry], codes: list[NumberEntry], names: dict[str, Any]) -> Deck:
@@ -412,6 +420,8 @@ def icmp_deck(types: list[NumberEntry], codes: list[NumberEntry], names: dict[st
             facts.append(_number_fact(key, e.name, [e.name], e.number, numbering, c,
                                       f"IANA ICMP {'Type Numbers' if prefix == 'type' else 'Type 3 Codes'}: "
                                       f"{e.number} {e.name}"))
+    facts = _curated_first(facts, [[(n, k) for k in names.get(n, {})] for n in ("icmp-type", "icmp-unreachable-code")],
+                           lambda f: (f.numbering, f.number))
     return Deck(name="icmp", title="ICMP types and codes (IANA)",
                 description=("ICMP message types (0 Echo Reply, 8 Echo Request: ping; 3 Destination Unreachable; "
                              "11 Time Exceeded: traceroute; 5 Redirect) and Destination Unreachable's codes, from "

@@ -269,6 +269,9 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     """The stats screen; every picture also reads in plain text (glyphs, numbers) under NO_COLOR or a pipe."""
     from rich.text import Text
 
+    if "scope" in data:  # what was asked for first; the rest of the screen is every deck's
+        con.print(Text(scope_line(data["scope"]), style="bold"))
+        con.print(Text("All decks:", style="dim"))
     t = data["today"]
     ret = data["retention_30d"]
     con.print(Text(f"Today: {t['done']} reviewed · {t['due']} due · {t['new_left']} new left    "
@@ -278,8 +281,6 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
                  else "no reviews of cards in review yet"))
     for line in stats_lines(data):
         con.print(line)
-    if "scope" in data:
-        con.print(Text(scope_line(data["scope"]), style="bold"))
     con.print()
     header = ["deck", "new", "learning", "review", "due", "suspended", "memory now"]
     body = [[clean(name), str(d["new"]), str(d["learning"]), str(d["review"]), str(d["due"]), str(d["suspended"]),
