@@ -24,6 +24,8 @@ def test_the_exam_decks_new_cards_come_first_and_each_deck_keeps_its_own_limit(i
     listing = run(["decks"]).output.splitlines()
     assert listing[1].split()[:5] == ["exam", *listing[1].split()[1:4], "5"]  # the exam deck first, its limit shown
     assert listing[2].split()[0] == "common" and listing[2].split()[4] == "3"
+    assert " ".join(listing).endswith("Bundled, not studied yet: concepts, icmp, protocols, registry (`trainer "
+                                      "review --deck NAME` starts one).")
     run(["review"], input="x\n" * 40)
     decks = [d for d, _ in _asked(isolated_home)]
     firsts = list(dict.fromkeys(decks))

@@ -517,6 +517,13 @@ def decks(ctx: click.Context, as_json: bool, db_path: Path | None) -> None:
 
     for line in render.deck_table(rows, _width(), store.deck_new_limits(db), store.settings(db).new_per_day):
         click.echo(line)
+    from trainer.paths import bundled_deck_names
+
+    waiting = [n for n in bundled_deck_names() if n not in {r.name for r in rows}]
+    if waiting:
+        for line in render.wrap(f"Bundled, not studied yet: {', '.join(waiting)} (`trainer review --deck NAME` "
+                                "starts one).", _width()):
+            click.echo(line)
 
 
 @decks.command(name="show")
