@@ -379,7 +379,7 @@ def _suspend(card_ids: tuple[str, ...], on: bool, db_path: Path | None) -> None:
     removed = [c for c, r in rows.items() if r is not None and r.suspended >= store.Suspension.REMOVED]
     if removed and not on:
         raise TrainerError(f"'{removed[0]}' left its deck's file: put the fact back in the file and import it again")
-    n = store.set_suspended(db, card_ids, on)
+    n = store.set_suspended(db, card_ids, on, now())
     click.echo(f"{'Suspended' if on else 'Restored'} {n} card{'s' if n != 1 else ''}.")
 
 
@@ -681,9 +681,9 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     p = st.plan(db, t, exam.date(), settings, deck, buffer_days, target, tz=local_tz())
     new_rate = max(p.new_per_day_needed, settings.new_per_day)  # advice never slows you down
     if apply:
-        store.set_setting(db, "new_per_day", new_rate)
+        store.set_setting(db, "new_per_day", new_rate, t)
         if p.retention_needed:
-            store.set_setting(db, "desired_retention", p.retention_needed)
+            store.set_setting(db, "desired_retention", p.retention_needed, t)
     if as_json:
         d = asdict(p)
         d["exam"] = p.exam.isoformat()
@@ -719,7 +719,7 @@ def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> N
         return
     parsed = st.parse(key, " ".join(value))
     db = _open(db_path)
-    store.set_setting(db, key, st.stored(key, parsed))
+    store.set_setting(db, key, st.stored(key, parsed), now())
     click.echo(f"{key} = {store.settings(db).shown(key)}")
 
 
@@ -742,7 +742,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     from trainer.db import backup
 
     backup(db, "optimize")
-    n = opt.adopt(db, fit.weights, store.settings(db).params())
+    n = opt.adopt(db, fit.weights, store.settings(db).params(), now())
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 

@@ -201,9 +201,29 @@ def m009_deck_new_limits(db: sqlite_utils.Database) -> None:
     db.table("decks").add_column("new_per_day", int)
 
 
+def m010_sync(db: sqlite_utils.Database) -> None:
+    """Sync: every review and event gets an id unique across devices (`DEVICE.rN`, `DEVICE.eN`), made where it
+    happened and kept when it travels; `local` holds what never travels (this device's id, the sync folder)."""
+    import uuid
+
+    db.execute("CREATE TABLE local (key TEXT PRIMARY KEY, value TEXT)")
+    device = uuid.uuid4().hex[:12]
+    db.execute("INSERT INTO local (key, value) VALUES ('device', ?)", [device])
+    for table, tag in (("reviews", "r"), ("events", "e")):
+        db.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
+        db.execute(f"UPDATE {table} SET uid = ? || '.{tag}' || id", [device])
+        db.execute(f"CREATE UNIQUE INDEX {table}_uid ON {table}(uid)")
+    db.execute("DROP VIEW log")
+    db.execute("CREATE VIEW log AS SELECT r.id, r.card_id, r.reviewed_at, r.answer, "
+               "coalesce(a.correct, r.correct) AS correct, coalesce(a.rating, r.rating) AS rating, r.duration_ms, "
+               "r.mode, r.state_before, coalesce(a.state_after, r.state_after) AS state_after, r.uid "
+               "FROM reviews r LEFT JOIN amends a ON a.review_id = r.id WHERE a.cancelled IS NOT 1")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
                                            m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
-                                           m007_events, m008_index_labels, m009_deck_new_limits]
+                                           m007_events, m008_index_labels, m009_deck_new_limits,
+                                           m010_sync]
 
 
 def _applied(db: Database) -> list[str]:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from trainer import store
 from trainer.db import Database, writing
+from trainer.errors import StoreError
 from trainer.scheduler import CardState, Params, fuzz_seed, is_lapse, review
 
 
@@ -60,6 +61,9 @@ def undo(db: Database, params: Params, now: datetime, review_id: int | None = No
         last = store.last_answer(db, review_id)
         if last is None:
             return None
+        if store.reviewed_elsewhere_since(db, last.card_id, last.at):
+            raise StoreError(f"another device has reviewed {last.card_id} since your answer '{last.answer}' "
+                             "(synced here): it stays")
         store.cancel_review(db, last.id, now)
         state = restore(db, last.card_id)
     return Undone(last.card_id, last.answer, state)

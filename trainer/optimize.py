@@ -72,11 +72,11 @@ def fit(db: Database, params: Params) -> Fit:
                (before.log_loss, before.rmse_bins), (after.log_loss, after.rmse_bins), tuple(fitted))
 
 
-def adopt(db: Database, weights: tuple[float, ...], params: Params) -> int:
+def adopt(db: Database, weights: tuple[float, ...], params: Params, now: datetime | None = None) -> int:
     """Keep the fitted parameters and rebuild every card from its log with them, in one transaction: a kill
     or a full disk leaves the old parameters with the old states, never one without the other."""
     from dataclasses import replace
 
     with writing(db):
-        store.set_setting(db, "weights", list(weights))
+        store.set_setting(db, "weights", list(weights), now)
         return history.rebuild_all(db, replace(params, weights=weights))

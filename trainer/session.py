@@ -359,11 +359,12 @@ class _Last:
     missed: CardSpec | None
 
 
-def _suspended_leech(db: Database, prompter: Prompter, summary: Summary, spec: CardSpec, card: store.CardRow) -> bool:
+def _suspended_leech(db: Database, prompter: Prompter, summary: Summary, spec: CardSpec, card: store.CardRow,
+                     now: datetime) -> bool:
     """A card that has just become a leech: noted, and set aside at once if the learner says so."""
     summary.leeches.append(spec)
     if prompter.offer_suspend(spec):
-        store.set_suspended(db, [card.id], True)
+        store.set_suspended(db, [card.id], True, now)
         return True
     return False
 
@@ -499,7 +500,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         if rating is None:  # the learner left at the rating prompt: the answer is saved
             summary.ended_early, summary.left = True, cards.due_left(None)
             break
-        if saved.new_leech and _suspended_leech(db, prompter, summary, spec, card):
+        if saved.new_leech and _suspended_leech(db, prompter, summary, spec, card, clock()):
             continue
         if options.requeue and reviewing and after.due is not None and after.due <= now + LEARN_AHEAD:
             cards.later(replace(card, state=after, reps=card.reps + 1))

@@ -101,12 +101,23 @@ def _row_to_card(row: tuple) -> CardRow:
                    suspended=suspended)
 
 
-def import_decks(db: Database, imports: Sequence[DeckImport], now: datetime) -> list[ImportSummary]:
+def import_decks(db: Database, imports: Sequence[DeckImport], now: datetime,
+                 record: bool = True) -> list[ImportSummary]:
     """Write planned deck imports in one transaction: all of them or none. Cards keep their reviews when
     their fact key stays; cards no longer planned are set aside with their history; `reset` cards start
-    again as new (their reviews stay in the log)."""
+    again as new (their reviews stay in the log). `record`: an event says so, for other devices (not when the
+    import came from one)."""
+    from trainer.deck import dump_deck
+
     with writing(db):
-        return [_import_one(db, imp, now) for imp in imports]
+        out = []
+        for imp in imports:
+            out.append(_import_one(db, imp, now))
+            if record:
+                _event(db, now, "import", deck=imp.deck.name, data={
+                    "bundled": imp.bundled_sha1 is not None, "kinds": list(imp.kinds) if imp.choose_kinds else None,
+                    "yaml": None if imp.bundled_sha1 is not None else dump_deck(imp.deck)})
+        return out
 
 
 def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
@@ -186,6 +197,7 @@ def _import_history(db: Database, imp: DeckImport, now: datetime) -> int:
         "state_after) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?)",
         [(r.card_id, iso(r.at), int(r.rating > Rating.AGAIN), r.rating, r.duration_ms, Mode.REVIEW,
           json.dumps(r.before.to_dict()), json.dumps(r.after.to_dict())) for r in rows])
+    db.execute("UPDATE reviews SET uid = ? || '.r' || id WHERE uid IS NULL", [device_id(db)])
     last: dict[str, tuple[CardState, int, int]] = {}
     for r in rows:
         _, reps, lapses = last.get(r.card_id, (r.after, 0, 0))
@@ -464,6 +476,7 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
              json.dumps(before.to_dict()), json.dumps(after.to_dict())],
         )
         review_id = int(cur.lastrowid or 0)
+        db.execute("UPDATE reviews SET uid = ? || '.r' || id WHERE id = ?", [device_id(db), review_id])
         if confused_with:
             db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
                        [review_id, card.id, card.fact_id, confused_with, iso(now)])
@@ -516,8 +529,9 @@ def last_answer(db: Database, review_id: int | None = None) -> LoggedAnswer | No
     """The newest review still in the log (practice answers changed nothing: passed over), or `review_id`."""
     row = db.execute(
         "SELECT id, card_id, answer, reviewed_at, rating, mode FROM log "
-        + ("WHERE id = ?" if review_id is not None else f"WHERE mode = {REVIEW_MODE} ORDER BY id DESC LIMIT 1"),
-        [review_id] if review_id is not None else []).fetchone()
+        + ("WHERE id = ?" if review_id is not None else  # this device's: another's answers are theirs to undo
+           f"WHERE mode = {REVIEW_MODE} AND uid LIKE ? ORDER BY id DESC LIMIT 1"),
+        [review_id] if review_id is not None else [device_id(db) + ".%"]).fetchone()
     return None if row is None else LoggedAnswer(row[0], row[1], row[2], parse_time(row[3]) or datetime.min,
                                                  int(row[4]), Mode(row[5]))
 
@@ -527,13 +541,20 @@ _SINCE_RESET = ("reviewed_at > coalesce((SELECT max(e.at) FROM events e WHERE e.
                 "AND e.card_id = log.card_id), '')")
 
 
+def reviewed_elsewhere_since(db: Database, card_id: str, at: datetime) -> bool:
+    """Another device has reviewed this card after `at` (synced here): undoing the earlier answer would rewrite
+    a history that device built on."""
+    return db.execute(f"SELECT 1 FROM log WHERE card_id = ? AND reviewed_at > ? AND mode = {REVIEW_MODE} "
+                      "AND uid NOT LIKE ? LIMIT 1", [card_id, iso(at), device_id(db) + ".%"]).fetchone() is not None
+
+
 def card_log(db: Database, card_id: str) -> list[LoggedAnswer]:
     """A card's reviews as the log now reads, oldest first, since it was last reset: what its state is rebuilt
     from."""
     return [LoggedAnswer(rid, card_id, answer, parse_time(at) or datetime.min, int(r), Mode(m))
             for rid, answer, at, r, m in db.execute(
                 f"SELECT id, answer, reviewed_at, rating, mode FROM log WHERE card_id = ? AND {_SINCE_RESET} "
-                "ORDER BY reviewed_at, id", [card_id])]
+                "ORDER BY reviewed_at, uid", [card_id])]
 
 
 def review_before(db: Database, review_id: int) -> tuple[CardState, datetime]:
@@ -548,13 +569,35 @@ def recorded_states(db: Database, card_id: str) -> list[tuple[int, CardState, Ca
     return [(int(r), CardState.from_dict(json.loads(b)), CardState.from_dict(json.loads(a)))
             for r, b, a in db.execute(
                 f"SELECT rating, state_before, state_after FROM log WHERE card_id = ? AND mode = {REVIEW_MODE} "
-                f"AND {_SINCE_RESET} ORDER BY reviewed_at, id", [card_id])]
+                f"AND {_SINCE_RESET} ORDER BY reviewed_at, uid", [card_id])]
+
+
+def device_id(db: Database) -> str:
+    """This database's device id: names the events made here, and its folder in a sync folder."""
+    row = db.execute("SELECT value FROM local WHERE key = 'device'").fetchone()
+    return str(row[0])
+
+
+def local_value(db: Database, key: str) -> str | None:
+    """What stays on this device (the sync folder, where the database lives): never synced."""
+    row = db.execute("SELECT value FROM local WHERE key = ?", [key]).fetchone()
+    return None if row is None else str(row[0])
+
+
+def set_local_value(db: Database, key: str, value: str | None) -> None:
+    with writing(db):
+        if value is None:
+            db.execute("DELETE FROM local WHERE key = ?", [key])
+        else:
+            db.execute("INSERT INTO local (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                       "value = excluded.value", [key, value])
 
 
 def _event(db: Database, now: datetime, kind: str, review_id: int | None = None, card_id: str | None = None,
            deck: str | None = None, data: Any = None) -> None:
-    db.execute("INSERT INTO events (at, kind, review_id, card_id, deck, data) VALUES (?, ?, ?, ?, ?, ?)",
-               [iso(now), kind, review_id, card_id, deck, None if data is None else json.dumps(data)])
+    cur = db.execute("INSERT INTO events (at, kind, review_id, card_id, deck, data) VALUES (?, ?, ?, ?, ?, ?)",
+                     [iso(now), kind, review_id, card_id, deck, None if data is None else json.dumps(data)])
+    db.execute("UPDATE events SET uid = ? || '.e' || id WHERE id = ?", [device_id(db), cur.lastrowid])
 
 
 def cancel_review(db: Database, review_id: int, now: datetime) -> None:
@@ -627,13 +670,17 @@ def card_ids_matching(db: Database, pattern: str) -> list[str]:
                                       "ORDER BY deck, position", [pattern, REMOVED])]
 
 
-def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool) -> int:
-    """Suspend or restore cards by id; returns how many changed (removed-from-deck cards are left alone)."""
+def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool, now: datetime | None = None) -> int:
+    """Suspend or restore cards by id; returns how many changed (removed-from-deck cards are left alone). With
+    `now`, each change is an event other devices apply."""
     with writing(db):
         n = 0
         for cid in card_ids:
-            n += db.execute("UPDATE cards SET suspended = ? WHERE id = ? AND suspended = ?",
-                            [int(suspended), cid, int(not suspended)]).rowcount
+            changed = db.execute("UPDATE cards SET suspended = ? WHERE id = ? AND suspended = ?",
+                                 [int(suspended), cid, int(not suspended)]).rowcount
+            if changed and now is not None:
+                _event(db, now, "suspend" if suspended else "unsuspend", card_id=cid)
+            n += changed
     return n
 
 
@@ -756,7 +803,7 @@ def review_log(db: Database, mode: str | None = None) -> list[LoggedReview]:
     return [LoggedReview(rid, cid, parse_time(at), int(r), m)  # type: ignore[arg-type]
             for rid, cid, at, r, m in db.execute(
                 f"SELECT id, card_id, reviewed_at, rating, mode FROM log WHERE {_SINCE_RESET}"
-                f"{where.replace(' WHERE ', ' AND ')} ORDER BY card_id, reviewed_at, id", args)]
+                f"{where.replace(' WHERE ', ' AND ')} ORDER BY card_id, reviewed_at, uid", args)]
 
 
 def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapses_delta: int) -> None:
@@ -832,7 +879,134 @@ def settings(db: Database) -> Settings:
     return Settings.from_stored({key: json.loads(value) for key, value in rows})
 
 
-def set_setting(db: Database, key: str, value: Any) -> None:
+def set_setting(db: Database, key: str, value: Any, now: datetime | None = None) -> None:
+    """With `now`, the change is an event other devices apply (`choice`, a terminal preference, stays here)."""
     with writing(db):
         db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, json.dumps(value)])
+        if now is not None and key in TRAVELLING_SETTINGS:
+            _event(db, now, "setting", data={"key": key, "value": value})
+
+
+# Settings that follow the learner to every device; the rest (multiple choice or typing) belongs to a terminal.
+TRAVELLING_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "desired_retention", "day_starts_at",
+                                 "learning_steps", "relearning_steps", "maximum_interval", "fuzz", "weights"})
+
+
+# Sync: what travels between devices ------------------------------------------------------------------------------
+
+def own_events(db: Database, device: str) -> list[dict[str, Any]]:
+    """Every review and event made on this device, as the lines its sync folder holds (format 1); resets stay
+    here (each device resets a card when its own copy of a bundled deck changes the answer)."""
+    like = device + ".%"
+    out: list[dict[str, Any]] = []
+    for uid, cid, at, answer, correct, rating, ms, mode, before, after, other in db.execute(
+            "SELECT r.uid, r.card_id, r.reviewed_at, r.answer, r.correct, r.rating, r.duration_ms, r.mode, "
+            "r.state_before, r.state_after, (SELECT min(other_fact_id) FROM confusions c WHERE c.review_id = r.id) "
+            "FROM reviews r WHERE r.uid LIKE ? ORDER BY r.id", [like]):
+        out.append({"v": 1, "uid": uid, "type": "review", "at": at, "card": cid, "answer": answer,
+                    "correct": correct, "rating": rating, "ms": ms, "mode": mode, "before": json.loads(before),
+                    "after": json.loads(after), "confused": other})
+    for uid, at, kind, review, cid, deck, data in db.execute(
+            "SELECT e.uid, e.at, e.kind, (SELECT r.uid FROM reviews r WHERE r.id = e.review_id), e.card_id, "
+            "e.deck, e.data FROM events e WHERE e.uid LIKE ? AND e.kind != 'reset' ORDER BY e.id", [like]):
+        out.append({"v": 1, "uid": uid, "type": "event", "kind": kind, "at": at, "review": review, "card": cid,
+                    "deck": deck, "data": None if data is None else json.loads(data)})
+    return out
+
+
+def known_uids(db: Database) -> set[str]:
+    """Every review and event this database holds, from any device."""
+    return {u for (u,) in db.execute("SELECT uid FROM reviews UNION ALL SELECT uid FROM events") if u}
+
+
+def add_remote_review(db: Database, ev: dict[str, Any]) -> None:
+    """A review made on another device, as it was made there (its states are replayed afterwards)."""
+    cur = db.execute(
+        "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, state_before, "
+        "state_after, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [ev["card"], ev["at"], ev.get("answer") or "", int(ev.get("correct") or 0), int(ev["rating"]),
+         int(ev.get("ms") or 0), ev.get("mode") or Mode.REVIEW, json.dumps(ev.get("before") or {}),
+         json.dumps(ev.get("after") or {}), ev["uid"]])
+    if ev.get("confused"):
+        db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
+                   [cur.lastrowid, ev["card"], ev["card"].rsplit("/", 1)[0], ev["confused"], ev["at"]])
+
+
+def review_id_of(db: Database, uid: str) -> int | None:
+    row = db.execute("SELECT id FROM reviews WHERE uid = ?", [uid]).fetchone()
+    return None if row is None else int(row[0])
+
+
+def add_remote_event(db: Database, ev: dict[str, Any], review_id: int | None) -> None:
+    """An event made on another device, kept with its id (what it does is applied by the caller)."""
+    db.execute("INSERT INTO events (at, kind, review_id, card_id, deck, data, uid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+               [ev["at"], ev["kind"], review_id, ev.get("card"), ev.get("deck"),
+                None if ev.get("data") is None else json.dumps(ev["data"]), ev["uid"]])
+    if ev["kind"] == "undo" and review_id is not None:
+        db.execute("INSERT INTO amends (review_id, cancelled) VALUES (?, 1) "
+                   "ON CONFLICT(review_id) DO UPDATE SET cancelled = 1", [review_id])
+    elif ev["kind"] == "rating" and review_id is not None:
+        data = ev.get("data") or {}
+        correct = data.get("correct")
+        db.execute("INSERT INTO amends (review_id, rating, correct) VALUES (?, ?, ?) ON CONFLICT(review_id) DO UPDATE "
+                   "SET rating = excluded.rating, correct = coalesce(excluded.correct, amends.correct)",
+                   [review_id, int(data["rating"]), None if correct is None else int(correct)])
+    elif ev["kind"] == "accept" and ev.get("card"):
+        db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) VALUES (?, ?, ?)",
+                   [ev["card"], (ev.get("data") or {}).get("answer", ""), ev["at"]])
+
+
+def is_latest(db: Database, kinds: Sequence[str], at: str, uid: str, *, card: str | None = None,
+              deck: str | None = None, key: str | None = None) -> bool:
+    """No event of these kinds about the same card, deck or setting is later than (at, uid): the last word,
+    by time and then device, is the one every device keeps."""
+    where, args = [f"kind IN ({', '.join('?' * len(kinds))})"], list(kinds)
+    if card is not None:
+        where.append("card_id = ?")
+        args.append(card)
+    if deck is not None:
+        where.append("deck = ?")
+        args.append(deck)
+    if key is not None:
+        where.append("json_extract(data, '$.key') = ?")
+        args.append(key)
+    return db.execute(f"SELECT 1 FROM events WHERE {' AND '.join(where)} AND (at > ? OR (at = ? AND uid > ?)) "
+                      "LIMIT 1", [*args, at, at, uid]).fetchone() is None
+
+
+def apply_setting(db: Database, key: str, value: Any) -> None:
+    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+               [key, json.dumps(value)])
+
+
+def apply_removal(db: Database, deck: str | None, fact: str | None, at: str) -> None:
+    """Another device removed a deck or pruned a fact: hidden here too (its reviews stay)."""
+    if fact:
+        db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE id = ?", [fact])
+        db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE fact_id = ?", [fact])
+    elif deck:
+        db.execute("UPDATE decks SET removed_at = ? WHERE name = ?", [at, deck])
+        db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE deck = ?", [deck])
+        db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE deck = ?", [deck])
+
+
+def apply_suspension(db: Database, card_id: str, suspended: bool) -> None:
+    db.execute(f"UPDATE cards SET suspended = ? WHERE id = ? AND suspended IN ({ACTIVE}, {SET_ASIDE})",
+               [int(suspended), card_id])
+
+
+def cards_exist(db: Database, card_ids: Iterable[str]) -> list[str]:
+    return [cid for cid in card_ids if db.execute("SELECT 1 FROM cards WHERE id = ?", [cid]).fetchone()]
+
+
+def relabel_unsent(db: Database, old: str, new: str, sent: set[str]) -> int:
+    """A copied database takes a new device id: what it made that the original's folder does not hold is its
+    own, so it travels under the new id (what both copies share keeps the old one)."""
+    n = 0
+    for table, tag in (("reviews", "r"), ("events", "e")):
+        for rid, uid in db.execute(f"SELECT id, uid FROM {table} WHERE uid LIKE ?", [old + ".%"]).fetchall():
+            if uid not in sent:
+                db.execute(f"UPDATE {table} SET uid = ? WHERE id = ?", [f"{new}.{tag}{rid}", rid])
+                n += 1
+    return n
