@@ -18,9 +18,9 @@ def sha1_of(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 
 
-def install(db: Database, name: str, now: datetime) -> store.ImportSummary:
+def install(db: Database, name: str, now: datetime, record: bool = True) -> store.ImportSummary:
     path = bundled_deck(name)
-    return store.import_decks(db, [plan(load_deck(path), bundled_sha1=sha1_of(path))], now)[0]
+    return store.import_decks(db, [plan(load_deck(path), bundled_sha1=sha1_of(path))], now, record)[0]
 
 
 def refresh(db: Database, now: datetime) -> list[str]:

@@ -746,6 +746,44 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 
+@cli.command(short_help="Sync with your other devices through a folder you already sync.")
+@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--status", is_flag=True, help="Devices seen, their latest events, what is waiting either way.")
+@db_option
+def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
+    """Write this device's answers to its own subfolder of FOLDER and take in the other devices'. FOLDER is
+    remembered (it stays on this device); the database file itself never goes there."""
+    from trainer import store
+    from trainer import sync as sy
+
+    db = _open(db_path, readonly=status, create=not status)
+    if folder is None:
+        saved = store.local_value(db, "sync_dir")
+        if saved is None:
+            raise TrainerError("no sync folder yet: `trainer sync DIR` names one (a folder Syncthing, Dropbox or git "
+                               "already syncs)")
+        folder = Path(saved)
+    root = folder.expanduser().resolve()
+    if status:
+        rows, out, incoming = sy.status(db, root)
+        for r in rows:
+            when = r.last_at[:16].replace("T", " ") if r.last_at else "-"
+            click.echo(f"{r.device}{' (this device)' if r.this else ''}: {r.events} events, latest {when}")
+        click.echo(f"Waiting: {out} to send, {incoming} to take in.")
+        return
+    sy.check_folder(root)
+    if store.local_value(db, "sync_dir") != str(root):
+        store.set_local_value(db, "sync_dir", str(root))
+    result = sy.sync(db, root, now(), lambda: store.settings(db).params())
+    for note in result.notes:
+        click.echo(note)
+    others = len(result.devices)
+    click.echo(f"Synced with {root}: sent {result.sent} event{'s' if result.sent != 1 else ''}, took in "
+               f"{result.received} from {others} other device{'s' if others != 1 else ''}; "
+               f"{result.rebuilt} card{'s' if result.rebuilt != 1 else ''} rebuilt from the merged log."
+               + (f" {result.waiting} wait for earlier files." if result.waiting else ""))
+
+
 @cli.command(short_help="Look up a port, a protocol number, an ICMP type, a service or a word.")
 @click.argument("query")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list (each hit's `registry` says where from).")

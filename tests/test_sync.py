@@ -1,0 +1,228 @@
+"""Study on every machine: devices sharing one synced folder end with the same cards, reviews and stats,
+whatever order they sync in, and nothing a file-sync engine does loses an answer."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import sqlite3
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from trainer.cli import cli
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+ANSWERS = ["20 21", "22", "23", "x", "25", "53", "67 68", "69", "80", "nope", "123"]
+
+
+def trainer(device: Path, args: list[str], input: str | None = None, when: datetime = START) -> Result:
+    """`trainer ARGS --db DEVICE/trainer.db` at a pinned time: one device of the learner's."""
+    device.mkdir(parents=True, exist_ok=True)
+    return CliRunner().invoke(cli, [*args, "--db", str(device / "trainer.db")], input=input,
+                              env={"TRAINER_NOW": when.isoformat()}, catch_exceptions=False)
+
+
+def study(device: Path, when: datetime, answers: list[str], new: int = 3) -> None:
+    result = trainer(device, ["review", "--new", str(new)], "\n".join(answers) + "\n", when)
+    assert result.exit_code == 0, result.output
+
+
+def sync(device: Path, folder: Path, when: datetime = START) -> str:
+    result = trainer(device, ["sync", str(folder)], when=when)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def cards(device: Path) -> list[tuple]:
+    con = sqlite3.connect(device / "trainer.db")
+    try:
+        return con.execute("SELECT id, state, step, round(stability, 9), round(difficulty, 9), due, last_review, "
+                           "reps, lapses, suspended FROM cards ORDER BY id").fetchall()
+    finally:
+        con.close()
+
+
+def reviews(device: Path) -> list[tuple]:
+    con = sqlite3.connect(device / "trainer.db")
+    try:
+        return con.execute("SELECT uid, card_id, reviewed_at, rating FROM log ORDER BY uid").fetchall()
+    finally:
+        con.close()
+
+
+def stats(device: Path, when: datetime) -> dict:
+    return json.loads(trainer(device, ["stats", "--json"], when=when).output)
+
+
+def assert_same(devices: list[Path], when: datetime) -> None:
+    first = devices[0]
+    for other in devices[1:]:
+        assert reviews(other) == reviews(first)
+        assert cards(other) == cards(first)
+        assert stats(other, when) == stats(first, when)
+
+
+def test_two_devices_studying_offline_on_different_days_end_equal_in_either_order(tmp_path: Path) -> None:
+    folder = tmp_path / "Sync"
+    folder.mkdir()
+    for order in ("ab", "ba"):
+        a, b = tmp_path / order / "laptop", tmp_path / order / "desktop"
+        shared = folder / order
+        shared.mkdir()
+        study(a, START, ANSWERS[:3])
+        study(b, START + timedelta(days=1), ANSWERS[3:7], new=4)  # offline: the same first cards, other answers
+        study(a, START + timedelta(days=2, hours=1), ANSWERS[7:10])
+        first, second = (a, b) if order == "ab" else (b, a)
+        sync(first, shared, START + timedelta(days=3))
+        sync(second, shared, START + timedelta(days=3))
+        sync(first, shared, START + timedelta(days=3))
+        assert_same([a, b], START + timedelta(days=3))
+        assert len(reviews(a)) == 3 + 4 + 3  # every answer from both devices, none twice
+
+
+def test_three_devices_converge_whatever_order_they_sync_in(tmp_path: Path) -> None:
+    when = START + timedelta(days=2)
+    for n, order in enumerate(itertools.permutations(range(3))):
+        devices = [tmp_path / str(n) / name for name in ("laptop", "desktop", "phone")]
+        shared = tmp_path / str(n) / "Sync"
+        shared.mkdir(parents=True)
+        for i, d in enumerate(devices):
+            study(d, START + timedelta(hours=5 * i), ANSWERS[i:i + 3])
+        for i in order:
+            sync(devices[i], shared, when)
+        for i in order:
+            sync(devices[i], shared, when)
+        assert_same(devices, when)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.integers(0, 2), st.booleans(), st.integers(0, len(ANSWERS) - 3)), min_size=2,
+                max_size=7))
+def test_any_interleaving_of_study_and_sync_converges(tmp_path_factory: pytest.TempPathFactory,
+                                                       steps: list[tuple[int, bool, int]]) -> None:
+    base = tmp_path_factory.mktemp("interleaving")
+    devices = [base / f"device{i}" for i in range(3)]
+    shared = base / "Sync"
+    shared.mkdir()
+    when = START
+    for i, studies, pick in steps:
+        when += timedelta(hours=7)
+        if studies:
+            study(devices[i], when, ANSWERS[pick:pick + 3], new=2)
+        else:
+            sync(devices[i], shared, when)
+    when += timedelta(hours=1)
+    for _ in range(2):
+        for d in devices:
+            sync(d, shared, when)
+    assert_same(devices, when)
+
+
+def test_a_torn_line_waits_and_a_duplicated_or_deleted_folder_loses_nothing(tmp_path: Path) -> None:
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ANSWERS[:3])
+    sync(a, shared)
+    (log,) = [p for p in shared.rglob("*.jsonl")]
+    whole = log.read_bytes()
+    log.write_bytes(whole[: len(whole) - 40])  # the engine has copied most of the file so far
+    out = sync(b, shared)
+    assert "line(s) still being written, read next time" in out
+    log.write_bytes(whole)  # the rest arrives
+    sync(b, shared)
+    assert reviews(b) == reviews(a)
+    shutil.copytree(log.parent, shared / f"{log.parent.name}.sync-conflict")  # a whole folder duplicated
+    shutil.copy(log, log.with_name("2026-03.sync-conflict-20260302.jsonl"))  # and a conflict copy of a file
+    sync(b, shared)
+    assert reviews(b) == reviews(a)  # the same events, not twice
+    shutil.rmtree(log.parent)  # the laptop's folder deleted on some device
+    study(b, START + timedelta(days=1), ANSWERS[3:6])
+    sync(b, shared, START + timedelta(days=1))
+    sync(a, shared, START + timedelta(days=1))
+    again = {json.loads(line)["uid"] for p in (shared / log.parent.name).glob("*.jsonl")
+             for line in p.read_text().splitlines()}
+    assert {uid for uid, *_ in reviews(a) if uid.startswith(log.parent.name)} <= again  # written again from a
+    c = tmp_path / "c"
+    sync(c, shared, START + timedelta(days=1))  # a new device gets everything
+    assert reviews(c) == reviews(a) == reviews(b)
+
+
+def test_a_deck_of_your_own_imported_on_one_device_is_studied_on_another(tmp_path: Path) -> None:
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    deck = tmp_path / "acronyms.yaml"
+    deck.write_text("name: acronyms\nfacts:\n- front: What does CIA stand for?\n  back: confidentiality integrity "
+                    "availability\n- front: What does AAA stand for?\n  back: authentication authorization "
+                    "accounting\n", encoding="utf-8")
+    assert trainer(a, ["import", str(deck)]).exit_code == 0
+    sync(a, shared)
+    sync(b, shared)
+    out = trainer(b, ["review", "--deck", "acronyms"], "authentication authorization accounting\n",
+                  START + timedelta(hours=1)).output
+    assert "What does" in out
+    sync(b, shared, START + timedelta(hours=1))
+    sync(a, shared, START + timedelta(hours=1))
+    assert_same([a, b], START + timedelta(hours=1))
+
+
+def test_settings_suspensions_and_undo_follow_the_learner(tmp_path: Path) -> None:
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ["20 21"], new=1)  # FTP
+    assert trainer(a, ["settings", "desired_retention", "0.85"]).exit_code == 0
+    assert trainer(a, ["settings", "choice", "true"]).exit_code == 0  # this terminal's preference: stays here
+    assert trainer(a, ["suspend", "exam/telnet/service-port"]).exit_code == 0
+    sync(a, shared)
+    sync(b, shared)
+    shown = trainer(b, ["settings"]).output
+    assert "desired_retention = 0.85" in shown and "choice = false" in shown
+    assert [c for c in cards(b) if c[0] == "exam/telnet/service-port"][0][-1] == 1
+    # b reviews FTP after a did: a may no longer take its FTP answer back
+    study(b, START + timedelta(minutes=30), ["20 21"], new=0)
+    sync(b, shared, START + timedelta(minutes=31))
+    sync(a, shared, START + timedelta(minutes=31))
+    refused = trainer(a, ["undo"], when=START + timedelta(minutes=32))
+    assert refused.exit_code == 1 and refused.output.startswith("Error: another device has reviewed "
+                                                                 "exam/ftp/service-port since your answer '20 21'")
+    assert trainer(b, ["undo"], when=START + timedelta(minutes=32)).output.startswith("Took back your answer '20 21'")
+    sync(b, shared, START + timedelta(minutes=33))
+    sync(a, shared, START + timedelta(minutes=33))
+    assert_same([a, b], START + timedelta(minutes=33))  # the undo travelled: both read FTP's one answer
+
+
+def test_a_copied_database_becomes_a_device_of_its_own(tmp_path: Path) -> None:
+    a, shared = tmp_path / "a", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ANSWERS[:2])
+    sync(a, shared)
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    shutil.copy(a / "trainer.db", copy / "trainer.db")  # the folder copied to a second machine
+    study(copy, START + timedelta(hours=2), ANSWERS[2:4], new=2)
+    out = sync(copy, shared, START + timedelta(hours=2))
+    assert "This database was copied or moved" in out
+    assert len([p for p in shared.iterdir() if p.is_dir()]) == 2
+    sync(a, shared, START + timedelta(hours=2))
+    assert_same([a, copy], START + timedelta(hours=2))
+
+
+def test_sync_without_a_folder_and_with_a_wrong_one_is_one_line(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    study(a, START, ANSWERS[:1])
+    none_yet = trainer(a, ["sync"])
+    assert none_yet.exit_code == 1 and none_yet.output.startswith("Error: no sync folder yet")
+    missing = trainer(a, ["sync", str(tmp_path / "nowhere")])
+    assert missing.exit_code == 1 and "no such folder" in missing.output
+    (tmp_path / "Sync").mkdir()
+    (tmp_path / "Sync" / "trainer.db").write_bytes((a / "trainer.db").read_bytes())  # copied in by mistake
+    out = sync(a, tmp_path / "Sync")
+    assert "a database file in the sync folder is never read" in out
+    assert trainer(a, ["sync"]).exit_code == 0  # the folder is remembered
+    status = trainer(a, ["sync", "--status"]).output
+    assert "(this device)" in status and "Waiting: 0 to send, 0 to take in." in status
