@@ -176,6 +176,27 @@ def peak_rss_mb(home: Path, now: datetime, answers: int) -> float:
     return usage.ru_maxrss / 1024
 
 
+def sync_merge(large: Path, tmp: Path, now: datetime) -> tuple[float, float, int]:
+    """Another device (with the same deck) takes in the large database's whole history through a sync folder:
+    seconds and peak MB of that `trainer sync` process (rebuilding every card the events touch included), and the
+    events."""
+    folder, other = tmp / "Sync", tmp / "other-device"
+    folder.mkdir()
+    other.mkdir()
+    subprocess.run(trainer_cmd() + ["review", "--deck", "registry", "--new", "0"], env=env_for(other, now), cwd=other,
+                   capture_output=True, check=True)  # the other device has the deck: what is timed is the merge
+    subprocess.run(trainer_cmd() + ["sync", str(folder)], env=env_for(large, now), cwd=large, capture_output=True,
+                   check=True)
+    events = sum(1 for p in folder.rglob("*.jsonl") for _ in p.open("rb"))
+    t = time.perf_counter()
+    p = subprocess.Popen(trainer_cmd() + ["sync", str(folder)], env=env_for(other, now), cwd=other,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(p.pid, 0)
+    p.returncode = 0
+    assert status == 0, "sync failed"
+    return time.perf_counter() - t, usage.ru_maxrss / 1024, events
+
+
 def open_checks_ms(home: Path, runs: int, frames: int) -> tuple[list[float], list[float]]:
     """The checks made before SQLite opens the database (a regular file, SQLite's, a log that belongs to it), with
     a log of `frames` pages left beside it as a killed session leaves one: (the log is this database's, the log is
@@ -279,6 +300,10 @@ def main(tiny: bool, reviews: int, runs: int, answers: int, anki_python: str | N
         figures["open_checks_stranger_log_ms"] = stranger
         results["figures"] = {k: summary(v) for k, v in figures.items()}
         results["figures"]["review_peak_rss_mb"] = {"median": peak_rss_mb(large, now, min(answers, 200)), "n": 1}
+        merge_s, merge_mb, events = sync_merge(large, tmp, now)
+        results["figures"]["sync_merge_all_s"] = {"median": merge_s, "n": 1}  # target: under 3 s for 100,000
+        results["figures"]["sync_merge_peak_mb"] = {"median": merge_mb, "n": 1}  # target: under 100 MB
+        results["sync_events"] = events
         if anki_python:
             click.echo("running Anki's baseline...", err=True)
             results["anki"] = anki_baseline(anki_python, tmp, 3 if not tiny else 2)
@@ -294,6 +319,8 @@ def main(tiny: bool, reviews: int, runs: int, answers: int, anki_python: str | N
     f = results["figures"]
     ratio = f["answer_large_ms"]["median"] / f["answer_small_ms"]["median"]
     click.echo(f"answer cost, large / small database: {ratio:.2f}x")
+    click.echo(f"sync: a new device took in {results['sync_events']} events (the large database's whole history) in "
+               f"{f['sync_merge_all_s']['median']:.2f} s, peak {f['sync_merge_peak_mb']['median']:.0f} MB")
     if "anki" in results:
         a = results["anki"]
         pick = lambda *names: next((a[n]["median"] for n in names if n in a), None)  # noqa: E731

@@ -18,7 +18,7 @@ def test_bench_smoke_run_prints_every_figure(tmp_path: Path) -> None:
     figures = json.loads(out.read_text())["figures"]
     expected = {"first_question_large_s", "first_question_small_s", "answer_large_ms", "answer_small_ms",
                 "import_registry_s", "reimport_registry_s", "lookup_443_s", "stats_json_large_s", "review_peak_rss_mb",
-                "open_checks_own_log_ms", "open_checks_stranger_log_ms"}
+                "open_checks_own_log_ms", "open_checks_stranger_log_ms", "sync_merge_all_s", "sync_merge_peak_mb"}
     assert set(figures) == expected
     assert all(f["median"] > 0 for f in figures.values())
     for name in expected:

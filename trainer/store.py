@@ -905,8 +905,8 @@ def own_events(db: Database, device: str) -> list[dict[str, Any]]:
             "r.state_before, r.state_after, (SELECT min(other_fact_id) FROM confusions c WHERE c.review_id = r.id) "
             "FROM reviews r WHERE r.uid LIKE ? ORDER BY r.id", [like]):
         out.append({"v": 1, "uid": uid, "type": "review", "at": at, "card": cid, "answer": answer,
-                    "correct": correct, "rating": rating, "ms": ms, "mode": mode, "before": json.loads(before),
-                    "after": json.loads(after), "confused": other})
+                    "correct": correct, "rating": rating, "ms": ms, "mode": mode, "before": before,
+                    "after": after, "confused": other})  # the states as stored (JSON text): copied, never re-encoded
     for uid, at, kind, review, cid, deck, data in db.execute(
             "SELECT e.uid, e.at, e.kind, (SELECT r.uid FROM reviews r WHERE r.id = e.review_id), e.card_id, "
             "e.deck, e.data FROM events e WHERE e.uid LIKE ? AND e.kind != 'reset' ORDER BY e.id", [like]):
@@ -920,17 +920,73 @@ def known_uids(db: Database) -> set[str]:
     return {u for (u,) in db.execute("SELECT uid FROM reviews UNION ALL SELECT uid FROM events") if u}
 
 
-def add_remote_review(db: Database, ev: dict[str, Any]) -> None:
-    """A review made on another device, as it was made there (its states are replayed afterwards)."""
-    cur = db.execute(
+def add_remote_reviews(db: Database, evs: Sequence[dict[str, Any]]) -> None:
+    """Reviews made on another device, as they were made there (the cards are rebuilt afterwards)."""
+    rows = [(ev["card"], str(ev["at"]), str(ev.get("answer") or ""), int(ev.get("correct") or 0), int(ev["rating"]),
+             int(ev.get("ms") or 0), str(ev.get("mode") or Mode.REVIEW), _state_text(ev.get("before")),
+             _state_text(ev.get("after")), ev["uid"]) for ev in evs]
+    db.conn.executemany(
         "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, state_before, "
-        "state_after, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [ev["card"], ev["at"], ev.get("answer") or "", int(ev.get("correct") or 0), int(ev["rating"]),
-         int(ev.get("ms") or 0), ev.get("mode") or Mode.REVIEW, json.dumps(ev.get("before") or {}),
-         json.dumps(ev.get("after") or {}), ev["uid"]])
-    if ev.get("confused"):
-        db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
-                   [cur.lastrowid, ev["card"], ev["card"].rsplit("/", 1)[0], ev["confused"], ev["at"]])
+        "state_after, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+    confused = [(ev["uid"], ev["card"], ev["card"].rsplit("/", 1)[0], ev["confused"], ev["at"])
+                for ev in evs if ev.get("confused")]
+    db.conn.executemany("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) "
+                        "SELECT id, ?, ?, ?, ? FROM reviews WHERE uid = ?",
+                        [(c, f, o, at, uid) for uid, c, f, o, at in confused])
+
+
+def _state_text(value: Any) -> str:
+    """A card state as it travels (the JSON text this database stores), checked to be an object."""
+    text = value if isinstance(value, str) else json.dumps(value or {})
+    if not text.startswith("{"):
+        raise ValueError("a card state is a JSON object")
+    return text
+
+
+def mixed_origin(db: Database, card_ids: Iterable[str]) -> set[str]:
+    """Of these cards, those whose log holds reviews from more than one device: only their states need an FSRS
+    replay (a single device's chain of recorded states is already what a replay gives)."""
+    ids = list(card_ids)
+    out: set[str] = set()
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        out |= {c for (c,) in db.execute(
+            f"SELECT card_id FROM log WHERE card_id IN ({', '.join('?' * len(part))}) AND mode = {REVIEW_MODE} "
+            "GROUP BY card_id HAVING count(DISTINCT substr(uid, 1, instr(uid, '.'))) > 1", part)}
+    return out
+
+
+def restore_many(db: Database, card_ids: Iterable[str]) -> int:
+    """Set each card's cached state to what its log records (its last review's state since it was reset, its
+    reviews and lapses counted), in a few statements: taking in a device's whole history stays fast."""
+    ids = list(card_ids)
+    n = 0
+    with writing(db):
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            marks = ", ".join("?" * len(part))
+            rows = db.execute(
+                f"""SELECT card_id, state_after, n, lapses FROM (
+                      SELECT card_id, state_after, count(*) OVER w AS n,
+                        sum(rating = {int(Rating.AGAIN)} AND json_extract(state_before, '$.state') = {REVIEW_STATE})
+                          OVER w AS lapses,
+                        row_number() OVER (PARTITION BY card_id ORDER BY reviewed_at DESC, uid DESC) AS rk
+                      FROM log WHERE card_id IN ({marks}) AND mode = {REVIEW_MODE} AND {_SINCE_RESET}
+                      WINDOW w AS (PARTITION BY card_id)) WHERE rk = 1""", part).fetchall()
+            blank = json.dumps(CardState().to_dict())  # every review undone: new again
+            rows += [(cid, blank, 0, 0) for cid in set(part) - {r[0] for r in rows}]
+            updates = []
+            for cid, after, reps, lapses in rows:
+                s = CardState.from_dict(json.loads(after))
+                updates.append((int(s.state), s.step, s.stability, s.difficulty, iso(s.due) if s.due else None,
+                                iso(s.last_review) if s.last_review else None, reps, lapses, cid))
+            db.conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
+                                "last_review = ?, reps = ?, lapses = ? WHERE id = ?", updates)
+            n += len(updates)
+            db.execute(f"UPDATE cards SET leech = (SELECT count(*) >= {LEECH_FAILS} FROM log l "
+                       f"WHERE l.card_id = cards.id AND l.rating = {int(Rating.AGAIN)} AND l.mode = {REVIEW_MODE} "
+                       f"AND json_extract(l.state_before, '$.state') = {REVIEW_STATE}) WHERE id IN ({marks})", part)
+    return n
 
 
 def review_id_of(db: Database, uid: str) -> int | None:

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -33,12 +34,55 @@ class SyncError(TrainerError):
 
 @dataclass(frozen=True)
 class Folder:
-    """What one device's folder holds: its events by id, and what was odd about it."""
+    """What one device's folder holds: its events' ids, and what was odd about it."""
 
     device: str
-    events: dict[str, dict[str, Any]]
+    uids: set[str]
     torn: int = 0  # lines cut off mid-write (the file-sync engine has not finished): read next time
     last_at: str = ""
+
+
+_UID = re.compile(rb'"uid":"([^"\\]+)"')
+_AT = re.compile(rb'"at":"([^"\\]+)"')
+
+
+def _lines(folder: Path) -> Iterator[tuple[bytes, bool]]:
+    """Every line of a device's files, and whether it is whole (a last line with no newline yet is not)."""
+    for path in sorted(folder.glob("*.jsonl")):
+        try:
+            with path.open("rb") as f:  # a line at a time: a year of answers is tens of MB
+                for raw in f:
+                    if raw.strip():
+                        yield raw.rstrip(b"\r\n"), raw.endswith(b"\n")
+        except OSError:
+            continue
+
+
+def _event(raw: bytes) -> dict[str, Any] | None:
+    """One line as an event, or None: half a line, or a format this version does not read."""
+    try:
+        ev = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(ev, dict) or ev.get("v") != FORMAT or not isinstance(ev.get("uid"), str):
+        return None
+    return ev
+
+
+def read_folder(folder: Path, device: str) -> Folder:
+    """The ids of the events in one device's folder (read from the line without parsing it all)."""
+    uids: set[str] = set()
+    torn = 0
+    last = b""
+    for raw, whole in _lines(folder):
+        m = _UID.search(raw)
+        if not whole or m is None or (not raw.rstrip().endswith(b"}")):
+            torn += 1
+            continue
+        uids.add(m.group(1).decode())
+        at = _AT.search(raw)
+        last = max(last, at.group(1) if at else b"")
+    return Folder(device, uids, torn, last.decode())
 
 
 @dataclass(frozen=True)
@@ -59,36 +103,6 @@ def _home(db: Database) -> str:
     except OSError:
         inode = 0
     return f"{socket.gethostname()}:{path}:{inode}"
-
-
-def read_folder(folder: Path, device: str) -> Folder:
-    """Every event in one device's folder; a torn last line (no newline yet, or half a JSON object) is skipped
-    and read on a later sync, a line of an unknown format version too."""
-    events: dict[str, dict[str, Any]] = {}
-    torn = 0
-    last = ""
-    for path in sorted(folder.glob("*.jsonl")):
-        try:
-            data = path.read_bytes()
-        except OSError:
-            continue
-        lines = data.split(b"\n")
-        for i, raw in enumerate(lines):
-            if not raw.strip():
-                continue
-            try:
-                ev = json.loads(raw)
-            except ValueError:
-                torn += 1
-                continue
-            if i == len(lines) - 1:  # no newline after it: still being written
-                torn += 1
-                continue
-            if not isinstance(ev, dict) or ev.get("v") != FORMAT or not isinstance(ev.get("uid"), str):
-                continue
-            events.setdefault(ev["uid"], ev)
-            last = max(last, str(ev.get("at", "")))
-    return Folder(device, events, torn, last)
 
 
 def _devices(root: Path) -> list[str]:
@@ -127,7 +141,7 @@ def this_device(db: Database, root: Path) -> tuple[str, list[str]]:
     if was == home:
         return device, []
     new = uuid.uuid4().hex[:12]
-    sent = set(read_folder(root / device, device).events) if (root / device).is_dir() else set()
+    sent = read_folder(root / device, device).uids if (root / device).is_dir() else set()
     with writing(db):
         moved = store.relabel_unsent(db, device, new, sent)
         db.execute("UPDATE local SET value = ? WHERE key = 'device'", [new])
@@ -143,34 +157,66 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
     notes += [f"{p}: a database file in the sync folder is never read (trainer syncs events, not the database)"
               for p in _stray_databases(root)]
     mine = root / device
-    sent_before = read_folder(mine, device) if mine.is_dir() else Folder(device, {})
-    out = [e for e in store.own_events(db, device) if e["uid"] not in sent_before.events]
+    sent_before = read_folder(mine, device).uids if mine.is_dir() else set()
+    out = [e for e in store.own_events(db, device) if e["uid"] not in sent_before]
     if out:
-        try:
-            mine.mkdir(parents=True, exist_ok=True)
-            with (mine / f"{now:%Y-%m}.jsonl").open("ab") as f:
-                if f.tell() and not _ends_with_newline(mine / f"{now:%Y-%m}.jsonl"):
-                    f.write(b"\n")  # a line torn by a crash before: never glue a new event to it
-                f.write(b"".join(json.dumps(e, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
-                                 for e in out))
-                f.flush()
-                os.fsync(f.fileno())
-        except OSError as e:
-            raise SyncError(f"{mine}: cannot write ({e.strerror or e})") from None
-    others = [read_folder(root / d, d) for d in _devices(root) if d != device]
+        _append(mine / f"{now:%Y-%m}.jsonl", out)
+    others = [d for d in _devices(root) if d != device]
     known = store.known_uids(db)
-    incoming: dict[str, dict[str, Any]] = {}
-    for folder in others:
-        for uid, ev in folder.events.items():
-            if uid not in known:
-                incoming.setdefault(uid, ev)
-        if folder.torn:
-            notes.append(f"{folder.device}: {folder.torn} line(s) still being written, read next time")
-    received, waiting, touched = _apply(db, sorted(incoming.values(), key=lambda e: (str(e.get("at")), e["uid"])),
-                                        now)
-    touched |= {e["card"] for e in out if e["type"] == "review"}  # replayed here as everywhere else
-    rebuilt = _rebuild(db, touched, params())
-    return Outcome(len(out), received, waiting, tuple(f.device for f in others), rebuilt, tuple(notes))
+    received = waiting = 0
+    touched: set[str] = set()
+    later: dict[str, dict[str, Any]] = {}
+    batch: list[dict[str, Any]] = []
+    with writing(db):  # all of it or nothing: a kill mid-sync leaves the database as it was
+        for d in others:
+            torn = 0
+            for raw, whole in _lines(root / d):
+                m = _UID.search(raw)
+                if m is None or m.group(1).decode() in known:
+                    continue
+                ev = _event(raw) if whole else None
+                if ev is None:
+                    torn += 1
+                    continue
+                known.add(ev["uid"])
+                if ev.get("type") == "review":  # reviews go in as they come: their order is the log's, by time
+                    batch.append(ev)
+                    touched.add(str(ev.get("card")))
+                    if len(batch) >= 5000:
+                        received += _add_reviews(db, batch)
+                        batch = []
+                else:
+                    later[ev["uid"]] = ev
+            if torn:
+                notes.append(f"{d}: {torn} line(s) still being written, read next time")
+        received += _add_reviews(db, batch)
+        added, waiting, more = _apply(db, sorted(later.values(), key=lambda e: (str(e.get("at")), e["uid"])), now)
+        received += added
+        touched |= more
+        rebuilt = _rebuild(db, touched, params())
+    return Outcome(len(out), received, waiting, tuple(others), rebuilt, tuple(notes))
+
+
+def _add_reviews(db: Database, batch: list[dict[str, Any]]) -> int:
+    good = [ev for ev in batch if isinstance(ev.get("card"), str) and isinstance(ev.get("rating"), int)
+            and isinstance(ev.get("at"), str)]
+    store.add_remote_reviews(db, good)
+    return len(good)
+
+
+def _append(path: Path, events: list[dict[str, Any]]) -> None:
+    """This device's new events at the end of its month's file, flushed to disk before the sync goes on."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("ab") as f:
+            if f.tell() and not _ends_with_newline(path):
+                f.write(b"\n")  # a line torn by a crash before: never glue a new event to it
+            f.write(b"".join(json.dumps(e, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
+                             for e in events))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as e:
+        raise SyncError(f"{path.parent}: cannot write ({e.strerror or e})") from None
 
 
 def _ends_with_newline(path: Path) -> bool:
@@ -196,11 +242,7 @@ def _apply(db: Database, events: list[dict[str, Any]], now: datetime) -> tuple[i
 def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str], added: int,
                waiting: int) -> tuple[int, int]:
     """One event from another device: kept with its id, and what it says done here (the last word wins)."""
-    kind = ev["type"] if ev["type"] == "review" else ev["kind"]
-    if kind == "review":
-        store.add_remote_review(db, ev)
-        touched.add(ev["card"])
-        return added + 1, waiting
+    kind = ev["kind"]
     review_id = store.review_id_of(db, ev["review"]) if ev.get("review") else None
     if kind in ("undo", "rating") and review_id is None:
         return added, waiting + 1  # its review is in a file that has not arrived yet
@@ -257,10 +299,13 @@ def _latest(db: Database, kind: str, ev: dict[str, Any]) -> bool:
 
 
 def _rebuild(db: Database, cards: Iterable[str], params: Any) -> int:
-    """The touched cards' states, replayed from their merged logs (the same on every device)."""
+    """The touched cards' states from their merged logs, the same on every device: a card only one device has
+    reviewed takes that device's recorded states; one reviewed on several is replayed through FSRS in time order."""
     ids = store.cards_exist(db, {c for c in cards if c})
+    mixed = store.mixed_origin(db, ids)
+    store.restore_many(db, [c for c in ids if c not in mixed])
     with writing(db):
-        for cid in ids:
+        for cid in mixed:
             result = history.replay(cid, store.card_log(db, cid), params)
             store.set_card(db, cid, result.state, result.reps, result.lapses)
             store.refresh_leech(db, cid)
@@ -281,10 +326,10 @@ def status(db: Database, root: Path) -> tuple[list[DeviceStatus], int, int]:
     device = store.device_id(db)
     folders = [read_folder(root / d, d) for d in _devices(root)]
     known = store.known_uids(db)
-    mine = next((f for f in folders if f.device == device), Folder(device, {}))
-    out = sum(1 for e in store.own_events(db, device) if e["uid"] not in mine.events)
-    incoming = {u for f in folders if f.device != device for u in f.events if u not in known}
-    rows = [DeviceStatus(f.device, len(f.events), f.last_at, f.device == device) for f in folders]
+    mine = next((f for f in folders if f.device == device), Folder(device, set()))
+    out = sum(1 for e in store.own_events(db, device) if e["uid"] not in mine.uids)
+    incoming = {u for f in folders if f.device != device for u in f.uids if u not in known}
+    rows = [DeviceStatus(f.device, len(f.uids), f.last_at, f.device == device) for f in folders]
     if device not in {f.device for f in folders}:
         rows.append(DeviceStatus(device, 0, "", True))
     return rows, out, len(incoming)
