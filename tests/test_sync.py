@@ -226,3 +226,22 @@ def test_sync_without_a_folder_and_with_a_wrong_one_is_one_line(tmp_path: Path) 
     assert trainer(a, ["sync"]).exit_code == 0  # the folder is remembered
     status = trainer(a, ["sync", "--status"]).output
     assert "(this device)" in status and "Waiting: 0 to send, 0 to take in." in status
+
+
+def test_an_undo_whose_review_is_in_a_file_that_has_not_arrived_yet_waits_for_it(tmp_path: Path) -> None:
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    march = datetime(2026, 3, 31, 20, tzinfo=timezone.utc)
+    study(a, march, ["20 21"], new=1)
+    sync(a, shared, march)  # the review: 2026-03.jsonl
+    april = march + timedelta(days=1)
+    assert trainer(a, ["undo"], when=april).exit_code == 0
+    sync(a, shared, april)  # the undo: 2026-04.jsonl
+    (device,) = [p for p in shared.iterdir() if p.is_dir()]
+    held = tmp_path / "held"
+    (device / "2026-03.jsonl").rename(held)  # the engine delivers April's file first
+    assert "1 wait for earlier files" in sync(b, shared, april)
+    held.rename(device / "2026-03.jsonl")
+    sync(b, shared, april)
+    assert_same([a, b], april)
+    assert [c[7] for c in cards(b) if c[0] == "exam/ftp/service-port"] == [0]  # undone everywhere: new again
