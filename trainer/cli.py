@@ -229,6 +229,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
             if nxt else f"Nothing to study here: another trainer session is studying today's next {len(busy)} new "
                         "cards (--extra N adds others)." if busy
+            else "Nothing due, and --new 0 asks for no new cards." if new == 0
             else f"Nothing to study: today's {settings.new_per_day} new cards, shared by every deck, are met "
                  "(--extra N adds more; `trainer decks` shows how decks share them).")
         return
