@@ -245,3 +245,36 @@ def test_an_undo_whose_review_is_in_a_file_that_has_not_arrived_yet_waits_for_it
     sync(b, shared, april)
     assert_same([a, b], april)
     assert [c[7] for c in cards(b) if c[0] == "exam/ftp/service-port"] == [0]  # undone everywhere: new again
+
+
+def test_an_undo_or_a_setting_on_a_card_both_devices_studied_leaves_them_equal(tmp_path: Path) -> None:
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ["20 21"], new=1)  # both meet FTP offline
+    study(b, START + timedelta(minutes=5), ["20 21"], new=1)
+    for d in (a, b, a):
+        sync(d, shared, START + timedelta(minutes=6))
+    assert stats(a, START + timedelta(minutes=6))["today"]["new_left"] == 19  # one new card met on two devices
+    day3 = START + timedelta(days=2)
+    assert trainer(a, ["settings", "desired_retention", "0.85"], when=day3).exit_code == 0
+    assert "✗ Wrong" in trainer(a, ["review", "--new", "0", "--ahead", "1"], "x\n", day3).output  # FTP, then undone
+    assert trainer(a, ["undo"], when=day3).output.startswith("Took back your answer 'x'")
+    for d in (a, b, a):
+        sync(d, shared, day3)
+    assert_same([a, b], day3)
+
+
+def test_a_damaged_line_written_again_is_not_announced_forever_and_a_file_is_no_folder(tmp_path: Path) -> None:
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ANSWERS[:2], new=2)
+    sync(a, shared)
+    (log,) = list(shared.rglob("*.jsonl"))
+    log.write_bytes(log.read_bytes()[:-30])  # a crash cut the last line
+    sync(a, shared)  # a writes the cut event again after a newline
+    out = sync(b, shared)
+    assert "still being written" not in out and reviews(b) == reviews(a)
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    result = trainer(a, ["sync", str(afile)])
+    assert result.exit_code == 1 and result.output == f"Error: {afile}: not a folder\n"

@@ -685,6 +685,9 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         store.set_setting(db, "new_per_day", new_rate, t)
         if p.retention_needed:
             store.set_setting(db, "desired_retention", p.retention_needed, t)
+            from trainer.history import rebuild_mixed
+
+            rebuild_mixed(db, store.settings(db).params())
     if as_json:
         d = asdict(p)
         d["exam"] = p.exam.isoformat()
@@ -721,6 +724,10 @@ def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> N
     parsed = st.parse(key, " ".join(value))
     db = _open(db_path)
     store.set_setting(db, key, st.stored(key, parsed), now())
+    if key in store.TRAVELLING_SETTINGS:  # cards several devices reviewed are replayed with it, as the others do
+        from trainer.history import rebuild_mixed
+
+        rebuild_mixed(db, store.settings(db).params())
     click.echo(f"{key} = {store.settings(db).shown(key)}")
 
 
@@ -748,7 +755,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
 
 
 @cli.command(short_help="Sync with your other devices through a folder you already sync.")
-@click.argument("folder", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
 @click.option("--status", is_flag=True, help="Devices seen, their latest events, what is waiting either way.")
 @db_option
 def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
@@ -766,14 +773,20 @@ def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
         folder = Path(saved)
     root = folder.expanduser().resolve()
     if status:
-        rows, out, incoming = sy.status(db, root)
+        rows, out, incoming, arriving = sy.status(db, root)
+        click.echo(f"Sync folder: {root}")
         for r in rows:
             when = r.last_at[:16].replace("T", " ") if r.last_at else "-"
             click.echo(f"{r.device}{' (this device)' if r.this else ''}: {r.events} events, latest {when}")
-        click.echo(f"Waiting: {out} to send, {incoming} to take in.")
+        click.echo(f"Waiting: {out} to send, {incoming} to take in"
+                   + (f", {arriving} line(s) still arriving." if arriving else "."))
         return
     sy.check_folder(root)
-    if store.local_value(db, "sync_dir") != str(root):
+    was = store.local_value(db, "sync_dir")
+    if was != str(root):
+        if was is not None:
+            click.echo(f"The sync folder is now {root} (it was {was}): devices syncing only there see this one's "
+                       "answers no more.")
         store.set_local_value(db, "sync_dir", str(root))
     result = sy.sync(db, root, now(), lambda: store.settings(db).params())
     for note in result.notes:

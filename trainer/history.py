@@ -36,9 +36,15 @@ def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Repla
     return Replay(state, reps, lapses, afters)
 
 
-def restore(db: Database, card_id: str) -> CardState:
+def restore(db: Database, card_id: str, params: Params | None = None) -> CardState:
     """Set a card's cached state to what its log records: the state after its last review since it was reset
-    (new when none is left), its reviews and lapses counted from the log."""
+    (new when none is left), its reviews and lapses counted from the log. A card reviewed on several devices is
+    replayed instead, as every other device computes it (a recorded state there predates the merge)."""
+    if params is not None and store.mixed_origin(db, [card_id]):
+        result = replay(card_id, store.card_log(db, card_id), params)
+        store.set_card(db, card_id, result.state, result.reps, result.lapses)
+        store.refresh_leech(db, card_id)
+        return result.state
     log = store.recorded_states(db, card_id)
     state = log[-1][2] if log else CardState()
     lapses = sum(int(is_lapse(rating, before)) for rating, before, _ in log)
@@ -65,7 +71,7 @@ def undo(db: Database, params: Params, now: datetime, review_id: int | None = No
             raise StoreError(f"another device has reviewed {last.card_id} since your answer '{last.answer}' "
                              "(synced here): it stays")
         store.cancel_review(db, last.id, now)
-        state = restore(db, last.card_id)
+        state = restore(db, last.card_id, params)
     return Undone(last.card_id, last.answer, state)
 
 
@@ -77,7 +83,18 @@ def override(db: Database, params: Params, now: datetime, review_id: int, card_i
         store.amend_review(db, review_id, now, rating, correct)
         before, at = store.review_before(db, review_id)
         store.amend_state(db, review_id, review(before, rating, at, params, fuzz_seed(card_id, at)))
-        return restore(db, card_id)
+        return restore(db, card_id, params)
+
+
+def rebuild_mixed(db: Database, params: Params) -> int:
+    """After a setting that shapes schedules changed (here or on another device): every card reviewed on several
+    devices is replayed with it, as every device does, so they agree; a card one device reviewed keeps the states
+    that device recorded."""
+    cards = store.all_mixed_origin(db)
+    with writing(db):
+        for cid in cards:
+            restore(db, cid, params)
+    return len(cards)
 
 
 def rebuild_all(db: Database, params: Params) -> int:

@@ -426,8 +426,9 @@ def facts(db: Database, deck: str) -> list[Fact]:
 def counts_since(db: Database, since: datetime) -> tuple[int, int]:
     """(reviews, new cards introduced) since `since`, for today's limits."""
     row = db.execute(
-        f"SELECT count(*), coalesce(sum(json_extract(state_before, '$.state') = {NEW_STATE}), 0) "
-        f"FROM log WHERE reviewed_at >= ? AND mode = {REVIEW_MODE}",
+        f"SELECT count(*), count(DISTINCT CASE WHEN json_extract(state_before, '$.state') = {NEW_STATE} "
+        f"THEN card_id END) FROM log WHERE reviewed_at >= ? AND mode = {REVIEW_MODE}",  # a card met on two devices
+                                                                                         # is one new card
         [iso(since)],
     ).fetchone()
     return int(row[0]), int(row[1])
@@ -941,6 +942,13 @@ def _state_text(value: Any) -> str:
     if not text.startswith("{"):
         raise ValueError("a card state is a JSON object")
     return text
+
+
+def all_mixed_origin(db: Database) -> set[str]:
+    """Every card whose log holds reviews from more than one device."""
+    return {c for (c,) in db.execute(
+        f"SELECT card_id FROM log WHERE mode = {REVIEW_MODE} GROUP BY card_id "
+        "HAVING count(DISTINCT substr(uid, 1, instr(uid, '.'))) > 1")}
 
 
 def mixed_origin(db: Database, card_ids: Iterable[str]) -> set[str]:

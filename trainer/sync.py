@@ -76,9 +76,11 @@ def read_folder(folder: Path, device: str) -> Folder:
     last = b""
     for raw, whole in _lines(folder):
         m = _UID.search(raw)
-        if not whole or m is None or (not raw.rstrip().endswith(b"}")):
-            torn += 1
+        if not whole:
+            torn += 1  # still arriving
             continue
+        if m is None or not raw.rstrip().endswith(b"}"):
+            continue  # a line damaged by a crash long ago: its event was written again after it
         uids.add(m.group(1).decode())
         at = _AT.search(raw)
         last = max(last, at.group(1) if at else b"")
@@ -154,7 +156,8 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
     """Send this device's new events, take in every other device's, rebuild the cards they touch."""
     check_folder(root)
     device, notes = this_device(db, root)
-    notes += [f"{p}: a database file in the sync folder is never read (trainer syncs events, not the database)"
+    notes += [f"{p}: a database file in the sync folder is never read (trainer syncs events, not the database): "
+              "delete it"
               for p in _stray_databases(root)]
     mine = root / device
     sent_before = read_folder(mine, device).uids if mine.is_dir() else set()
@@ -162,6 +165,7 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
     if out:
         _append(mine / f"{now:%Y-%m}.jsonl", out)
     others = [d for d in _devices(root) if d != device]
+    seen: set[str] = set()  # the devices whose events the folders hold (a conflict copy of a folder is no device)
     known = store.known_uids(db)
     received = waiting = 0
     touched: set[str] = set()
@@ -172,11 +176,14 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
             torn = 0
             for raw, whole in _lines(root / d):
                 m = _UID.search(raw)
-                if m is None or m.group(1).decode() in known:
+                if m is None:
+                    continue
+                seen.add(m.group(1).decode().split(".")[0])
+                if m.group(1).decode() in known:
                     continue
                 ev = _event(raw) if whole else None
                 if ev is None:
-                    torn += 1
+                    torn += int(not whole)  # a whole line that does not read was damaged, and written again after
                     continue
                 known.add(ev["uid"])
                 if ev.get("type") == "review":  # reviews go in as they come: their order is the log's, by time
@@ -194,7 +201,7 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
         received += added
         touched |= more
         rebuilt = _rebuild(db, touched, params())
-    return Outcome(len(out), received, waiting, tuple(others), rebuilt, tuple(notes))
+    return Outcome(len(out), received, waiting, tuple(sorted(seen - {device})), rebuilt, tuple(notes))
 
 
 def _add_reviews(db: Database, batch: list[dict[str, Any]]) -> int:
@@ -255,6 +262,7 @@ def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str
         store.apply_suspension(db, ev["card"], kind == "suspend")
     elif kind == "setting" and latest and data.get("key") in store.TRAVELLING_SETTINGS:
         store.apply_setting(db, data["key"], data.get("value"))
+        touched.add(_SCHEDULES)
     elif kind == "import" and latest:
         _import(db, ev["deck"], data, now)
     elif kind == "remove_deck" and latest:
@@ -298,9 +306,16 @@ def _latest(db: Database, kind: str, ev: dict[str, Any]) -> bool:
     return True
 
 
+_SCHEDULES = "\0settings"  # among the touched cards: a setting changed, so every card of several devices
+
+
 def _rebuild(db: Database, cards: Iterable[str], params: Any) -> int:
     """The touched cards' states from their merged logs, the same on every device: a card only one device has
-    reviewed takes that device's recorded states; one reviewed on several is replayed through FSRS in time order."""
+    reviewed takes that device's recorded states; one reviewed on several is replayed through FSRS in time order
+    (all of those when a setting changed)."""
+    cards = set(cards)
+    if _SCHEDULES in cards:
+        cards = (cards - {_SCHEDULES}) | store.all_mixed_origin(db)
     ids = store.cards_exist(db, {c for c in cards if c})
     mixed = store.mixed_origin(db, ids)
     store.restore_many(db, [c for c in ids if c not in mixed])
@@ -320,7 +335,7 @@ class DeviceStatus:
     this: bool
 
 
-def status(db: Database, root: Path) -> tuple[list[DeviceStatus], int, int]:
+def status(db: Database, root: Path) -> tuple[list[DeviceStatus], int, int, int]:
     """Devices seen in the folder, each one's events and latest; events waiting to go out and to come in."""
     check_folder(root)
     device = store.device_id(db)
@@ -329,7 +344,10 @@ def status(db: Database, root: Path) -> tuple[list[DeviceStatus], int, int]:
     mine = next((f for f in folders if f.device == device), Folder(device, set()))
     out = sum(1 for e in store.own_events(db, device) if e["uid"] not in mine.uids)
     incoming = {u for f in folders if f.device != device for u in f.uids if u not in known}
-    rows = [DeviceStatus(f.device, len(f.uids), f.last_at, f.device == device) for f in folders]
-    if device not in {f.device for f in folders}:
-        rows.append(DeviceStatus(device, 0, "", True))
-    return rows, out, len(incoming)
+    by_device: dict[str, set[str]] = {device: set()}
+    for f in folders:  # by the ids the events carry: a conflict copy of a folder is not another device
+        for u in f.uids:
+            by_device.setdefault(u.split(".")[0], set()).add(u)
+    last = {f.device: f.last_at for f in folders}
+    rows = [DeviceStatus(d, len(u), last.get(d, ""), d == device) for d, u in sorted(by_device.items())]
+    return rows, out, len(incoming), sum(f.torn for f in folders if f.device != device)
