@@ -8,14 +8,14 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
 from trainer import __version__
-from trainer.clock import end_of_day, local_tz, now, start_of_day
+from trainer.clock import end_of_day, local_tz, now, start_of_day, study_day
 from trainer.deck import KINDS
 from trainer.errors import TrainerError
 
@@ -143,6 +143,17 @@ def _scope(db: Any, deck: str | None, source: str | None) -> Any:
     return scope
 
 
+def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None]) -> None:
+    """What today's session holds, and the exam it aims at."""
+    from trainer import render, session
+    from trainer.stats import exam_status
+
+    out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
+    exam = exam_status(db, t, local_tz(), settings)
+    if exam is not None and not exam["past"]:
+        out(render.exam_lines(exam, short=True)[0])
+
+
 def _ensure_deck(db: Any, deck: str | None, out: Callable[[str], None]) -> None:
     """A bundled deck is imported on first use (an empty database gets the exam deck), and brought up to
     date when trainer was upgraded since."""
@@ -215,7 +226,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     else:
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra, session=run_id)
         if queue:
-            out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
+            _header(db, queue, settings, t, out)
         if ahead:  # after what is due and new, never instead of it (a new card used to swallow --ahead silently)
             asked = {c.id for c in queue}
             early = [c for c in session.ahead_queue(db, ahead + len(queue), deck) if c.id not in asked][:ahead]
@@ -239,7 +250,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     refill = None if (confusions or leeches) else (
         lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
     try:
-        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, settings.params(),
+        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, store.schedule_params(db),
                              options, deck, headings, refill, day_start)
     finally:
         store.release(db, run_id)
@@ -276,7 +287,7 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
                               requeue=False,
                               rate=False, seed=rng.randrange(2**32))
     result = session.run(db, _prompter(plain, con), queue, now, time.monotonic,
-                         store.settings(db).params(), options, deck)
+                         store.schedule_params(db), options, deck)
     for line in render.quiz_lines(result, len(queue)):
         out(line)
 
@@ -288,7 +299,7 @@ def undo(db_path: Path | None) -> None:
     from trainer import history, render, store
 
     db = _open(db_path, create=False)
-    undone = history.undo(db, store.settings(db).params(), now())
+    undone = history.undo(db, store.schedule_params(db), now())
     if undone is None:
         raise TrainerError("nothing to undo: no answers recorded")
     card = store.card_by_id(db, undone.card_id)
@@ -649,8 +660,55 @@ def stats(as_json: bool, deck: str | None, source: str | None, db_path: Path | N
     render.print_stats(render.console(), data)
 
 
+@cli.command(short_help="Set the exam date: new cards and reviews aim at it.")
+@click.argument("day", required=False)
+@click.option("--deck", "decks", multiple=True, help="The exam's decks (default: exam); repeat for several.")
+@click.option("--source", metavar="TEXT", help="Only the exam decks' facts whose source starts with TEXT.")
+@click.option("--clear", is_flag=True, help="Forget the exam: plain FSRS again.")
+@db_option
+def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: bool, db_path: Path | None) -> None:
+    """Store the exam date (YYYY-MM-DD): new cards are paced to meet every exam card 7 days before it, and each
+    card's last review before it falls in the final days; without DATE, show the exam."""
+    from trainer import render, store
+    from trainer.stats import exam_status
+
+    writing = day is not None or clear
+    db = _open(db_path, readonly=not writing, create=writing)
+    t = now()
+    if clear:
+        store.set_setting(db, "exam_date", None, t)
+        click.echo("Exam cleared: scheduling is plain FSRS again (dates already set stay as they are).")
+        return
+    if day is not None:
+        try:
+            when = date.fromisoformat(day.strip())
+        except ValueError:
+            raise TrainerError(f"{day!r} is not a date: give the exam day as YYYY-MM-DD") from None
+        today = study_day(t, local_tz(), store.settings(db).day_starts_at)
+        if when <= today:
+            raise TrainerError(f"{when} is not in the future")
+        if (when - today).days > PLAN_MAX_DAYS:
+            raise TrainerError(f"{when} is more than {PLAN_MAX_DAYS // 365} years away")
+        chosen = decks or ("exam",)
+        for name in chosen:
+            _ensure_deck(db, name, click.echo)
+        if source is not None and not store.find_cards(db, store.Scope(source=source, decks=chosen), limit=1):
+            raise TrainerError(f"no card of {', '.join(chosen)} has a source starting with '{source}'")
+        store.set_setting(db, "exam_date", when.isoformat(), t)
+        store.set_setting(db, "exam_decks", list(chosen), t)
+        store.set_setting(db, "exam_source", source, t)
+    status = exam_status(db, t, local_tz(), store.settings(db))
+    if status is None:
+        click.echo("No exam date yet: `trainer exam YYYY-MM-DD` sets one.")
+        return
+    for line in render.exam_lines(status):
+        for part in render.wrap(line, _width(), indent="  "):
+            click.echo(part)
+
+
 @cli.command(short_help="Plan your study until the exam date.")
-@click.option("--exam", "exam", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Exam date, YYYY-MM-DD.")
+@click.option("--exam", "exam", type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="Exam date, YYYY-MM-DD (default: the one `trainer exam` stored; given, a what-if).")
 @click.option("--deck", help="Plan for this deck (default: all).")
 @click.option("--target", type=click.FloatRange(0.5, 0.99), default=0.9, show_default=True,
               help="Recall to reach on exam day.")
@@ -659,7 +717,7 @@ def stats(as_json: bool, deck: str | None, source: str | None, db_path: Path | N
 @click.option("--apply", is_flag=True, help="Set the daily new-card limit and retention it recommends.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @db_option
-def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, apply: bool, as_json: bool,
+def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: int, apply: bool, as_json: bool,
          db_path: Path | None) -> None:
     """Reviews per day until the exam, predicted recall on the day, and the new cards and retention it takes."""
     from dataclasses import asdict
@@ -671,6 +729,11 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
         raise click.BadParameter(f"{target} is not in the range 0.5<=x<=0.99", param_hint="'--target'")
     db = _open(db_path, readonly=not apply)
     t = now()
+    if exam is None:
+        stored = store.settings(db).exam_date
+        if stored is None:
+            raise TrainerError("no exam date: `trainer exam YYYY-MM-DD` stores one, or give --exam YYYY-MM-DD")
+        exam = datetime.fromisoformat(stored)
     if exam.date() <= t.date():
         raise TrainerError(f"--exam {exam.date()} is not in the future")
     if (exam.date() - t.date()).days > PLAN_MAX_DAYS:
@@ -679,7 +742,8 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
     if deck and deck not in store.deck_names(db):
         raise TrainerError(f"no deck named '{deck}'")
     settings = store.settings(db)
-    p = st.plan(db, t, exam.date(), settings, deck, buffer_days, target, tz=local_tz())
+    scope = deck or (store.exam_scope(settings) if settings.exam_date == exam.date().isoformat() else None)
+    p = st.plan(db, t, exam.date(), settings, scope, buffer_days, target, tz=local_tz())
     new_rate = max(p.new_per_day_needed, settings.new_per_day)  # advice never slows you down
     if apply:
         store.set_setting(db, "new_per_day", new_rate, t)
@@ -687,7 +751,7 @@ def plan(exam: datetime, deck: str | None, target: float, buffer_days: int, appl
             store.set_setting(db, "desired_retention", p.retention_needed, t)
             from trainer.history import rebuild_mixed
 
-            rebuild_mixed(db, store.settings(db).params())
+            rebuild_mixed(db, store.schedule_params(db))
     if as_json:
         d = asdict(p)
         d["exam"] = p.exam.isoformat()
@@ -727,7 +791,7 @@ def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> N
     if key in store.TRAVELLING_SETTINGS:  # cards several devices reviewed are replayed with it, as the others do
         from trainer.history import rebuild_mixed
 
-        rebuild_mixed(db, store.settings(db).params())
+        rebuild_mixed(db, store.schedule_params(db))
     click.echo(f"{key} = {store.settings(db).shown(key)}")
 
 
@@ -740,7 +804,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     from trainer import store
 
     db = _open(db_path, create=False)
-    fit = opt.fit(db, store.settings(db).params())
+    fit = opt.fit(db, store.schedule_params(db))
     click.echo(f"{fit.reviews} reviews; fitted on {fit.train_items} items, judged on {fit.test_items} held out.")
     click.echo(f"Held-out log loss {fit.before[0]:.4f} -> {fit.after[0]:.4f}; "
                f"RMSE {fit.before[1]:.4f} -> {fit.after[1]:.4f}.")
@@ -750,7 +814,7 @@ def optimize(yes: bool, db_path: Path | None) -> None:
     from trainer.db import backup
 
     backup(db, "optimize")
-    n = opt.adopt(db, fit.weights, store.settings(db).params(), now())
+    n = opt.adopt(db, fit.weights, store.schedule_params(db), now())
     click.echo(f"Saved your parameters and rebuilt {n} cards from their reviews.")
 
 
@@ -788,7 +852,7 @@ def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
             click.echo(f"The sync folder is now {root} (it was {was}): devices syncing only there see this one's "
                        "answers no more.")
         store.set_local_value(db, "sync_dir", str(root))
-    result = sy.sync(db, root, now(), lambda: store.settings(db).params())
+    result = sy.sync(db, root, now(), lambda: store.schedule_params(db))
     for note in result.notes:
         click.echo(note)
     others = len(result.devices)

@@ -25,6 +25,7 @@ class Replay:
 def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Replay:
     """A card's reviews replayed in order; practice answers never moved the schedule."""
     state, reps, lapses, afters = CardState(), 0, 0, {}
+    params = params.for_card(card_id)
     for r in log:
         if r.mode != store.Mode.REVIEW:
             continue
@@ -82,7 +83,7 @@ def override(db: Database, params: Params, now: datetime, review_id: int, card_i
     with writing(db):
         store.amend_review(db, review_id, now, rating, correct)
         before, at = store.review_before(db, review_id)
-        store.amend_state(db, review_id, review(before, rating, at, params, fuzz_seed(card_id, at)))
+        store.amend_state(db, review_id, review(before, rating, at, params.for_card(card_id), fuzz_seed(card_id, at)))
         return restore(db, card_id, params)
 
 

@@ -82,6 +82,28 @@ def header_line(due: int, learning: int, new: int, new_per_day: int) -> str:
     return f"Today: {due} due, {learning} learning, {new} new (of {new_per_day} a day)."
 
 
+def exam_lines(e: dict[str, Any], short: bool = False) -> list[str]:
+    """The stored exam: days left, cards not met, the pace of new cards, the final window, recall on the day.
+    `short`: the one line `review` starts with."""
+    if e["past"]:
+        return [f"The exam on {e['date']} is past: scheduling is plain FSRS again (`trainer exam --clear` forgets it)."]
+    days = plural(e["days_left"], "day")
+    meet = (f"{e['new_per_day_needed']} a day meet{'s' if e['new_per_day_needed'] == 1 else ''} them all by "
+            f"{e['cutoff']}" if e["new_per_day_needed"] <= e["new_per_day"] else
+            f"{e['new_per_day_needed']} new a day are needed to meet them all by {e['cutoff']} (your limit is "
+            f"{e['new_per_day']}: `trainer plan --apply` raises it)")
+    if short:
+        return [f"Exam in {days} ({e['date']}): {e['unseen']} of {e['cards']} exam cards not met yet; "
+                + (f"new cards: {meet}." if e["unseen"] else "every one met.")]
+    scope = ", ".join(e["decks"]) + (f", facts whose source starts with '{e['source']}'" if e["source"] else "")
+    recall = "-" if e["recall_if_stopped"] is None else f"{100 * e['recall_if_stopped']:.0f}%"
+    return [f"Exam on {e['date']}, in {days}: {e['cards']} cards ({scope}), {e['unseen']} not met yet.",
+            (f"New cards: {meet}." if e["unseen"] else "Every exam card has been met."),
+            f"Each exam card's last review before the exam falls in the final window, {e['window_start']} to the "
+            f"day before; after the exam, plain FSRS again.",
+            f"Predicted recall on the day if you stopped studying now: {recall}."]
+
+
 def choice_line(card: CardSpec) -> str:
     return "   ".join(f"{i}) {clean(c)}" for i, c in enumerate(card.choices, 1))
 
@@ -265,6 +287,15 @@ def scope_line(d: dict[str, Any]) -> str:
             f"{d['new']} new, {d['due']} due{memory}{kept}.")
 
 
+def _exam_mark(exam: dict[str, Any] | None, day: str) -> tuple[str, str]:
+    """The forecast's note on a day: the exam, or its final window."""
+    if not exam or exam["past"]:
+        return "", ""
+    if day == exam["date"]:
+        return "  <- exam", "bold"
+    return ("  final window", "dim") if exam["window_start"] <= day < exam["date"] else ("", "")
+
+
 def print_stats(con: Console, data: dict[str, Any]) -> None:
     """The stats screen; every picture also reads in plain text (glyphs, numbers) under NO_COLOR or a pipe."""
     from rich.text import Text
@@ -279,8 +310,8 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     con.print("True retention, last 30 days: "
               + (f"{100 * ret['rate']:.1f}% of {ret['reviews']} reviews of cards in review" if ret["reviews"]
                  else "no reviews of cards in review yet"))
-    for line in stats_lines(data):
-        con.print(line)
+    for line in [*stats_lines(data), *(exam_lines(data["exam"]) if data.get("exam") else [])]:
+        con.print(Text(line) if isinstance(line, str) else line)
     con.print()
     header = ["deck", "new", "learning", "review", "due", "suspended", "memory now"]
     body = [[clean(name), str(d["new"]), str(d["learning"]), str(d["review"]), str(d["due"]), str(d["suspended"]),
@@ -291,7 +322,7 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     con.print(Text("memory now: FSRS's estimate of how likely you are to recall a studied card right now "
                    "(right after studying it is near 100%; it falls until the card is due).", style="dim"))
     con.print()
-    con.print(Text("Due in the next 14 days", style="bold"))
+    con.print(Text(f"Due in the next {len(data['forecast'])} days", style="bold"))
     top = max([f["due"] for f in data["forecast"]] + [1])
     width = max(min(40, con.width - 20), 5)
     from datetime import date
@@ -302,6 +333,7 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
         bar_line = Text(f"  {d.strftime('%a %d')}  ")
         bar_line.append(bar, style="cyan")
         bar_line.append(f" {f['due']}")
+        bar_line.append(*_exam_mark(data.get("exam"), f["date"]))
         con.print(bar_line)
     con.print()
     con.print(Text("Reviews, last 6 months", style="bold"))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from enum import IntEnum
 from functools import lru_cache
 from typing import Any
@@ -51,6 +52,17 @@ def is_lapse(rating: int, before: CardState) -> bool:
 
 
 @dataclass(frozen=True)
+class ExamAim:
+    """Exam mode: a card of the exam whose next review would fall on or after the exam day is brought forward
+    into the final window (the `window` days before it), on a day its seed picks, so every exam card is reviewed
+    shortly before the exam without an eve-of-exam pile; a review inside the window is the card's last."""
+
+    day: date
+    window: int = 4
+    cards: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
 class Params:
     """The scheduler's knobs, read from settings; fuzz is off in tests so intervals are exact."""
 
@@ -60,6 +72,13 @@ class Params:
     maximum_interval: int = 36500
     enable_fuzzing: bool = True
     weights: tuple[float, ...] | None = None
+    exam: ExamAim | None = None
+
+    def for_card(self, card_id: str) -> Params:
+        """These knobs as they schedule one card: exam mode only for the exam's cards."""
+        if self.exam is None or card_id in self.exam.cards:
+            return self
+        return replace(self, exam=None)
 
 
 @dataclass(frozen=True)
@@ -90,10 +109,17 @@ class CardState:
         )
 
 
-@lru_cache(maxsize=8)
 def _scheduler(params: Params) -> Any:
+    return _fsrs(params.desired_retention, params.learning_steps, params.relearning_steps, params.maximum_interval,
+                 params.enable_fuzzing, params.weights)
+
+
+@lru_cache(maxsize=8)
+def _fsrs(desired_retention: float, learning_steps: tuple[int, ...], relearning_steps: tuple[int, ...],
+          maximum_interval: int, enable_fuzzing: bool, weights: tuple[float, ...] | None) -> Any:
     import fsrs
 
+    params = Params(desired_retention, learning_steps, relearning_steps, maximum_interval, enable_fuzzing, weights)
     kwargs: dict[str, Any] = dict(
         desired_retention=params.desired_retention,
         learning_steps=tuple(timedelta(seconds=s) for s in params.learning_steps),
@@ -115,14 +141,29 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     day past the lower button's (Hard 1d, Good 1d, Easy 1d was a choice of nothing)."""
     out = _fuzzed(state, rating, now, params, seed)
     if rating <= Rating.HARD or out.state != State.REVIEW or out.due is None:
-        return out
+        return _aimed(out, now, params.exam, seed)
     lower = _fuzzed(state, rating - 1, now, params, seed)
     if lower.state == State.REVIEW and rating - 1 > Rating.HARD:
-        lower = review(state, rating - 1, now, params, seed)  # Good itself a day past Hard
+        lower = review(state, rating - 1, now, replace(params, exam=None), seed)  # Good itself a day past Hard
     floor = _days(lower, now) + 1 if lower.state == State.REVIEW else 1
     if _days(out, now) < floor:
-        return replace(out, due=now.astimezone(timezone.utc) + timedelta(days=floor))
-    return out
+        out = replace(out, due=now.astimezone(timezone.utc) + timedelta(days=floor))
+    return _aimed(out, now, params.exam, seed)
+
+
+def _aimed(out: CardState, now: datetime, exam: ExamAim | None, seed: str | None) -> CardState:
+    """Exam mode: a next review on or after the exam day moves into the final window (deterministic: the day is
+    drawn from the seed, so a replay or another device computes the same)."""
+    if exam is None or out.state != State.REVIEW or out.due is None or exam.window < 1:
+        return out
+    first = exam.day - timedelta(days=exam.window)
+    today = now.astimezone(timezone.utc).date()
+    if today >= first or out.due.astimezone(timezone.utc).date() < exam.day:
+        return out  # the final review is this one, or the next one comes before the exam anyway
+    pick = int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16) % exam.window
+    day = max(first + timedelta(days=pick), today + timedelta(days=1))
+    at = now.astimezone(timezone.utc)
+    return replace(out, due=datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tzinfo=timezone.utc))
 
 
 def _days(state: CardState, now: datetime) -> int:

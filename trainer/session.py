@@ -121,8 +121,17 @@ def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, d
         for cid in elsewhere:
             met[cid.split("/", 1)[0]] = met.get(cid.split("/", 1)[0], 0) + 1
         room = {name: own - met.get(name, 0) + extra for name, own in store.deck_new_limits(db).items()}
+    paced = None
+    if new_limit is None:  # exam mode: the exam's new cards at the pace that meets them all by the cut-off
+        from trainer.stats import exam_status
+
+        exam = exam_status(db, now, tz, settings)
+        if exam is not None and not exam["past"]:
+            cards = store.schedule_params(db, settings).exam
+            if cards is not None:
+                paced = (cards.cards, min(exam["new_per_day_needed"], settings.new_per_day) - exam["met_today"] + extra)
     return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip, claimed_by_others=elsewhere,
-                           room=room)
+                           room=room, paced=paced)
 
 
 def new_session_id() -> str:
@@ -477,7 +486,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
                            card.state.state != State.REVIEW)  # never Easy for a card still being learned
         now = clock()
-        saved = _record(db, card, given, verdict, now, params, mode)
+        saved = _record(db, card, given, verdict, now, params.for_card(card.id), mode)
         after = saved.after
         summary.answered += 1
         if given.self_rating is None:
@@ -487,7 +496,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         rating: int | None = verdict.rating
         if options.rate and reviewing and given.self_rating is None:
             offer = decks.own(card.deck) and not verdict.correct and not spec.choices and bool(verdict.answer.strip())
-            rating, after, saved = _rate(db, prompter, card, verdict, saved, now, params, offer)
+            rating, after, saved = _rate(db, prompter, card, verdict, saved, now, params.for_card(card.id), offer)
             if rating == UNDO:
                 summary.answered -= 1
                 cards.again(card)

@@ -25,6 +25,11 @@ class Settings:
     choice: bool = False
     fuzz: bool = True
     weights: tuple[float, ...] | None = None  # fitted by `trainer optimize`, never typed in
+    exam_date: str | None = None  # `trainer exam DATE`: YYYY-MM-DD
+    exam_decks: tuple[str, ...] = ("exam",)
+    exam_source: str | None = None  # only the exam decks' facts whose source starts with this
+    exam_cutoff: int = 7  # every exam card met this many days before the exam
+    exam_window: int = 4  # each exam card's last review falls in these days before the exam
 
     def params(self) -> Params:
         return Params(desired_retention=self.desired_retention, learning_steps=self.learning_steps,

@@ -112,7 +112,7 @@ def _simulate(states: list[CardState], new: int, start: datetime, days: int, new
 
 
 def plan(db: Database, now: datetime, exam: date, settings: Settings,
-         deck: str | None = None, buffer_days: int = 7, target: float = 0.9, sample: int = 400,
+         deck: str | store.Scope | None = None, buffer_days: int = 7, target: float = 0.9, sample: int = 400,
          tz: tzinfo = timezone.utc) -> Plan:
     """Workload and predicted recall until the exam, and what it takes to know every card by then."""
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
@@ -161,6 +161,31 @@ def scoped(db: Database, scope: store.Scope, now: datetime, tz: tzinfo, settings
     return data
 
 
+def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any] | None:
+    """The stored exam as `review`, `stats` and `plan` show it: days left, the exam's cards and those not met yet,
+    the pace of new cards that meets them all by the cut-off, and recall on the day if study stopped now."""
+    scope = store.exam_scope(settings)
+    if scope is None or not settings.exam_date:
+        return None
+    exam = date.fromisoformat(settings.exam_date)
+    today = study_day(now, tz, settings.day_starts_at)
+    days_left = (exam - today).days
+    rows = store.card_states(db, scope)
+    unseen = sum(1 for _, reps in rows if not reps)
+    met_today = store.new_in_scope_since(db, scope, start_of_day(now, tz, settings.day_starts_at))
+    cutoff = exam - timedelta(days=settings.exam_cutoff)
+    days_to_cutoff = (cutoff - today).days
+    spread = days_to_cutoff if days_to_cutoff > 0 else max(days_left, 1)  # late: over the days there are
+    pace = math.ceil((unseen + met_today) / spread) if unseen else 0
+    exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
+    recall = average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]
+    return {"date": exam.isoformat(), "days_left": days_left, "decks": list(settings.exam_decks),
+            "source": settings.exam_source, "cards": len(rows), "unseen": unseen, "met_today": met_today,
+            "cutoff": cutoff.isoformat(), "window_start": (exam - timedelta(days=settings.exam_window)).isoformat(),
+            "new_per_day_needed": pace, "new_per_day": settings.new_per_day, "recall_if_stopped": recall,
+            "past": days_left < 0}
+
+
 def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
     """Everything `trainer stats` shows, as plain data (the --json output)."""
     rollover = settings.day_starts_at
@@ -173,9 +198,12 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict
     data["today"] = {"done": done, "due": data["due"],
                      "new_left": len(new_for_today(db, now, settings, tz))}  # what `review` would hand out now
     data["streak"] = streak(per_day, today)
+    data["exam"] = exam_status(db, now, tz, settings)
     data["retention_30d"] = true_retention(db, now)
     data["decks"] = per_deck(db, now, settings.params(), end_of_day(now, tz, rollover))
-    data["forecast"] = forecast(db, now, tz, rollover)
+    exam = data["exam"]
+    ahead = exam["days_left"] + 1 if exam and not exam["past"] and exam["days_left"] < 60 else 0
+    data["forecast"] = forecast(db, now, tz, rollover, max(14, ahead))  # through the exam day when it is near
     first = today - timedelta(days=181)
     data["heatmap"] = [{"date": (first + timedelta(days=i)).isoformat(),
                         "reviews": per_day.get(first + timedelta(days=i), 0)} for i in range(182)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
@@ -15,7 +15,7 @@ from trainer.clock import LEARN_AHEAD, iso, parse_time
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
 from trainer.errors import StoreError
-from trainer.scheduler import LEECH_FAILS, CardState, Rating, State, is_lapse
+from trainer.scheduler import LEECH_FAILS, CardState, Params, Rating, State, is_lapse
 from trainer.settings import Settings
 
 if TYPE_CHECKING:
@@ -293,16 +293,20 @@ def deck_counts(db: Database, now: datetime, day_end: datetime | None = None) ->
 
 @dataclass(frozen=True)
 class Scope:
-    """The cards a command works on: one deck (or all), and only the facts whose `source` starts with `source`
-    (`N10-009`, `Security+`, `RFC 6335`), case ignored."""
+    """The cards a command works on: one deck (or all, or those in `decks`), and only the facts whose `source`
+    starts with `source` (`N10-009`, `Security+`, `RFC 6335`), case ignored."""
     deck: str | None = None
     source: str | None = None
+    decks: tuple[str, ...] = ()
 
 
 def _deck_filter(deck: str | Scope | None, c: str = "c.") -> tuple[str, list[Any]]:
     """The SQL condition (on cards `c`) and arguments limiting a query to one deck or scope, or to all."""
     scope = deck if isinstance(deck, Scope) else Scope(deck)
     where, args = (f" AND {c}deck = ?", [scope.deck]) if scope.deck else ("", [])
+    if scope.decks:
+        where += f" AND {c}deck IN ({', '.join('?' * len(scope.decks))})"
+        args += list(scope.decks)
     if scope.source:
         pattern = scope.source.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         where += (f" AND {c}fact_id IN (SELECT id FROM facts WHERE json_extract(data, '$.source') LIKE ? "
@@ -320,6 +324,15 @@ def deck_new_limits(db: Database) -> dict[str, int]:
 def set_deck_new_limit(db: Database, name: str, limit: int | None) -> None:
     with writing(db):
         db.execute("UPDATE decks SET new_per_day = ? WHERE name = ?", [limit, name])
+
+
+def new_in_scope_since(db: Database, scope: Scope, since: datetime) -> int:
+    """New cards of a scope (the exam's) met since `since`."""
+    where, args = _deck_filter(scope)
+    return int(db.execute(
+        "SELECT count(DISTINCT r.card_id) FROM log r JOIN cards c ON c.id = r.card_id WHERE r.reviewed_at >= ? "
+        f"AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = {NEW_STATE}{where}",
+        [iso(since), *args]).fetchone()[0])
 
 
 def new_by_deck_since(db: Database, since: datetime) -> dict[str, int]:
@@ -354,7 +367,8 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | Scope | None 
 
 
 def new_cards(db: Database, limit: int, deck: str | Scope | None = None, skip_facts: Iterable[str] = (),
-              claimed_by_others: Iterable[str] = (), room: dict[str, int] | None = None) -> list[CardRow]:
+              claimed_by_others: Iterable[str] = (), room: dict[str, int] | None = None,
+              paced: tuple[frozenset[str], int] | None = None) -> list[CardRow]:
     """Unseen cards: the exam deck's first, then deck by deck in the order they were added; at most one per fact
     so a card never gives away its sibling, none another session holds, and no more from a deck than its own
     limit leaves (`room`)."""
@@ -373,6 +387,10 @@ def new_cards(db: Database, limit: int, deck: str | Scope | None = None, skip_fa
             break
         if row[2] in seen or row[0] in taken or room.get(row[1], 1) <= 0:
             continue
+        if paced is not None and row[0] in paced[0]:  # exam mode: the exam's cards at the pace that meets them
+            if paced[1] <= 0:
+                continue
+            paced = (paced[0], paced[1] - 1)
         seen.add(row[2])
         if row[1] in room:
             room[row[1]] -= 1
@@ -891,7 +909,31 @@ def set_setting(db: Database, key: str, value: Any, now: datetime | None = None)
 
 # Settings that follow the learner to every device; the rest (multiple choice or typing) belongs to a terminal.
 TRAVELLING_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "desired_retention", "day_starts_at",
-                                 "learning_steps", "relearning_steps", "maximum_interval", "fuzz", "weights"})
+                                 "learning_steps", "relearning_steps", "maximum_interval", "fuzz", "weights",
+                                 "exam_date", "exam_decks", "exam_source", "exam_cutoff", "exam_window"})
+
+
+def exam_scope(s: Settings) -> Scope | None:
+    """The exam's cards: its decks, limited to a source; None without an exam date."""
+    if not s.exam_date:
+        return None
+    return Scope(source=s.exam_source, decks=tuple(s.exam_decks))
+
+
+def schedule_params(db: Database, s: Settings | None = None) -> Params:
+    """The scheduler's knobs, with exam mode aimed at the exam's cards while the exam is ahead."""
+    from datetime import date
+
+    from trainer.scheduler import ExamAim
+
+    s = s or settings(db)
+    params = s.params()
+    scope = exam_scope(s)
+    if scope is None or s.exam_date is None:
+        return params
+    where, args = _deck_filter(scope)
+    cards = frozenset(c for (c,) in db.execute(f"SELECT c.id FROM cards c WHERE 1{where}", args))
+    return replace(params, exam=ExamAim(date.fromisoformat(s.exam_date), s.exam_window, cards))
 
 
 # Sync: what travels between devices ------------------------------------------------------------------------------
