@@ -58,7 +58,7 @@ class ExamAim:
     shortly before the exam without an eve-of-exam pile; a review inside the window is the card's last."""
 
     day: date
-    window: int = 4
+    window: int = 6
     cards: frozenset[str] = frozenset()
 
 
@@ -160,8 +160,11 @@ def _aimed(out: CardState, now: datetime, exam: ExamAim | None, seed: str | None
     today = now.astimezone(timezone.utc).date()
     if today >= first or out.due.astimezone(timezone.utc).date() < exam.day:
         return out  # the final review is this one, or the next one comes before the exam anyway
-    pick = int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16) % exam.window
-    day = max(first + timedelta(days=pick), today + timedelta(days=1))
+    # a card that will still be strong on the day (stability of a window or more) may take any day of the window;
+    # a shaky one only its last days, so it is reviewed close enough to the exam to hold
+    span = min(exam.window, max(1, int(out.stability or 1)))
+    pick = int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16) % span
+    day = max(exam.day - timedelta(days=span) + timedelta(days=pick), today + timedelta(days=1))
     at = now.astimezone(timezone.utc)
     return replace(out, due=datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tzinfo=timezone.utc))
 

@@ -29,7 +29,7 @@ class Settings:
     exam_decks: tuple[str, ...] = ("exam",)
     exam_source: str | None = None  # only the exam decks' facts whose source starts with this
     exam_cutoff: int = 7  # every exam card met this many days before the exam
-    exam_window: int = 4  # each exam card's last review falls in these days before the exam
+    exam_window: int = 6  # each exam card's last review falls in these days before the exam
 
     def params(self) -> Params:
         return Params(desired_retention=self.desired_retention, learning_steps=self.learning_steps,

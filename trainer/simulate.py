@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 
 from trainer import store
 from trainer.db import Database, writing
@@ -54,3 +55,63 @@ def simulate_history(db: Database, start: datetime, days: int, params: Params, t
                     if again:
                         passes.append(again)
     return written
+
+
+@dataclass(frozen=True)
+class ExamRun:
+    """One simulated preparation: recall of the exam's cards on the day, and the reviews it took."""
+
+    mean_recall: float
+    share_above_90: float
+    reviews: int
+    reviews_per_day: tuple[int, ...]
+
+    @property
+    def day_before(self) -> int:
+        return self.reviews_per_day[-1] if self.reviews_per_day else 0
+
+
+TRUE_MEMORY = Params(enable_fuzzing=False)  # FSRS's own memory model, default parameters
+
+
+def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: int = 7,
+                     true_params: Params = TRUE_MEMORY) -> ExamRun:
+    """A learner preparing `cards` new cards for an exam `days` away, studying once a day (18:00): new cards at
+    the pace that meets them all `cutoff` days before the exam, then whatever the scheduler (`params`) says is
+    due, with same-day learning steps; recall succeeds with the *true* memory model's probability (FSRS's own,
+    default parameters). In memory, without a database: fast enough for many seeds."""
+    rng = random.Random(seed)
+    start = datetime(2027, 1, 1, 18, tzinfo=timezone.utc)
+    exam_at = start + timedelta(days=days, hours=-9)  # 09:00 on the exam day
+    app = {f"c{i}": CardState() for i in range(cards)}
+    truth = dict(app)
+    pace = -(-cards // max(days - cutoff, 1))
+    unseen = list(app)
+    per_day = []
+    for day in range(days):
+        now = start + timedelta(days=day)
+        end = now + timedelta(hours=5)
+        fresh, unseen = unseen[:pace], unseen[pace:]
+        queue = [c for c, s in app.items() if s.state != State.NEW and s.due is not None  # due today: any hour
+                 and s.due.date() <= now.date()] + fresh
+        done = 0
+        while queue:
+            for cid in queue:
+                now += timedelta(seconds=rng.uniform(4, 12))
+                real = truth[cid]
+                if real.state == State.NEW:
+                    rating = rng.choices([Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY], [0.3, 0.1, 0.5, 0.1])[0]
+                elif rng.random() < retrievability(real, now, true_params):
+                    rating = rng.choices([Rating.HARD, Rating.GOOD, Rating.EASY], [0.1, 0.8, 0.1])[0]
+                else:
+                    rating = Rating.AGAIN
+                app[cid] = review(app[cid], rating, now, params.for_card(cid), fuzz_seed(cid, now))
+                truth[cid] = review(real, rating, now, true_params)
+                done += 1
+            now += timedelta(minutes=10)
+            queue = [c for c, s in app.items() if s.state in (State.LEARNING, State.RELEARNING)
+                     and s.due is not None and s.due <= now] if now < end else []
+        per_day.append(done)
+    recalls = [retrievability(s, exam_at, true_params) if s.state != State.NEW else 0.0 for s in truth.values()]
+    return ExamRun(sum(recalls) / len(recalls), sum(r > 0.9 for r in recalls) / len(recalls), sum(per_day),
+                   tuple(per_day))

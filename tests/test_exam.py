@@ -1,0 +1,97 @@
+"""Exam mode: the scheduler aims at the exam date (new cards paced to a cut-off, last reviews in a final window),
+shown by simulation with FSRS's own memory model, and usable from the command line day by day."""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+from conftest import exam_cards, run
+
+from trainer.scheduler import CardState, ExamAim, Params, Rating, State, fuzz_seed, review
+from trainer.simulate import exam_preparation
+
+DAY = datetime(2026, 12, 1, 9, tzinfo=timezone.utc)
+
+
+def test_exam_mode_beats_plain_fsrs_at_095_on_the_day_with_fewer_reviews_and_a_lower_peak() -> None:
+    cards, days = 40, 30
+    exam_day = (datetime(2027, 1, 1, 18, tzinfo=timezone.utc) + timedelta(days=days)).date()
+    ids = frozenset(f"c{i}" for i in range(cards))
+    plain = [exam_preparation(cards, days, Params(desired_retention=0.95), seed) for seed in range(3)]
+    aimed = [exam_preparation(cards, days, Params(exam=ExamAim(exam_day, 6, ids)), seed) for seed in range(3)]
+
+    def mean(runs: list, f) -> float:  # type: ignore[no-untyped-def]
+        return sum(f(r) for r in runs) / len(runs)
+
+    assert mean(aimed, lambda r: r.mean_recall) > mean(plain, lambda r: r.mean_recall)
+    assert mean(aimed, lambda r: r.reviews) <= mean(plain, lambda r: r.reviews)
+    assert mean(aimed, lambda r: max(r.reviews_per_day)) < mean(plain, lambda r: max(r.reviews_per_day))
+
+
+def _graduated(at: datetime) -> CardState:
+    """A card answered well for weeks: its next interval runs far past an exam a fortnight away."""
+    state = CardState()
+    for days in (0, 1, 4, 12, 30):
+        state = review(state, Rating.GOOD, at + timedelta(days=days), Params(enable_fuzzing=False))
+    return state
+
+
+def test_a_next_review_past_the_exam_moves_into_the_final_window_the_same_way_every_time() -> None:
+    at = DAY - timedelta(days=40)
+    state = _graduated(at)
+    now = DAY
+    exam = ExamAim(date(2026, 12, 15), 6, frozenset({"exam/ftp/service-port"}))
+    plain = review(state, Rating.GOOD, now, Params(), fuzz_seed("exam/ftp/service-port", now))
+    assert plain.state == State.REVIEW and plain.due and plain.due.date() > exam.day  # FSRS alone: after the exam
+    params = Params(exam=exam)
+    aimed = review(state, Rating.GOOD, now, params.for_card("exam/ftp/service-port"),
+                   fuzz_seed("exam/ftp/service-port", now))
+    assert aimed.due and exam.day - timedelta(days=6) <= aimed.due.date() < exam.day
+    again = review(state, Rating.GOOD, now, params.for_card("exam/ftp/service-port"),
+                   fuzz_seed("exam/ftp/service-port", now))
+    assert again == aimed  # a replay, an undo, another device: the same day
+    other = review(state, Rating.GOOD, now, params.for_card("common/nfs/service-port"),
+                   fuzz_seed("common/nfs/service-port", now))
+    assert other.due and other.due.date() > exam.day  # not an exam card: plain FSRS
+    inside = review(state, Rating.GOOD, datetime(2026, 12, 12, 9, tzinfo=timezone.utc), params.for_card(
+        "exam/ftp/service-port"), "x")
+    assert inside.due and inside.due.date() > exam.day  # a review in the window is the last before the exam
+    days = {review(state, Rating.GOOD, now, params.for_card("exam/ftp/service-port"), f"seed{i}").due.date()
+            for i in range(60)}  # type: ignore[union-attr]
+    assert len(days) >= 4  # spread over the window, not piled on the eve
+
+
+def test_trainer_exam_paces_new_cards_and_shows_the_exam_everywhere(isolated_home: Path) -> None:
+    assert run(["exam"], when=DAY).output.startswith("No exam date yet")
+    out = run(["exam", "2026-12-29"], when=DAY).output
+    n = len(exam_cards())
+    pace = math.ceil(n / 21)  # 28 days left, met by the cut-off 7 days before
+    assert f"Exam on 2026-12-29, in 28 days: {n} cards (exam), {n} not met yet." in out
+    assert f"New cards: {pace} a day meet them all by 2026-12-22." in out
+    review_out = run(["review"], input="x\n" * 40, when=DAY).output
+    assert f"Today: 0 due, 0 learning, {pace} new (of 20 a day)." in review_out  # the pace, not the 20 allowed
+    assert f"Exam in 28 days (2026-12-29): {n} of {n} exam cards not met yet" in review_out
+    data = json.loads(run(["stats", "--json"], when=DAY).output)
+    assert data["exam"]["date"] == "2026-12-29" and data["exam"]["unseen"] == n - pace
+    assert data["exam"]["window_start"] == "2026-12-23" and len(data["forecast"]) == 29  # through the exam day
+    text = run(["stats"], when=DAY).output
+    assert "final window" in text and "<- exam" in text
+    plan = json.loads(run(["plan", "--json"], when=DAY).output)  # the stored exam, its cards
+    assert plan["exam"] == "2026-12-29" and plan["cards"] == n
+    assert run(["exam", "--clear"], when=DAY).output.startswith("Exam cleared")
+    assert json.loads(run(["stats", "--json"], when=DAY).output)["exam"] is None
+
+
+def test_a_cap_too_low_for_the_pace_is_said_and_a_bad_date_is_one_line(isolated_home: Path) -> None:
+    run(["settings", "new_per_day", "3"], when=DAY)
+    run(["exam", "2026-12-12"], when=DAY)
+    out = run(["review"], input="", when=DAY).output
+    assert "new a day are needed to meet them all by 2026-12-05 (your limit is 3: `trainer plan --apply` raises it)" \
+        in out
+    for bad, says in (("2026-11-30", "Error: 2026-11-30 is not in the future"),
+                      ("someday", "Error: 'someday' is not a date: give the exam day as YYYY-MM-DD")):
+        result = run(["exam", bad], when=DAY)
+        assert result.exit_code == 1 and result.output.strip() == says
