@@ -95,3 +95,52 @@ def test_a_cap_too_low_for_the_pace_is_said_and_a_bad_date_is_one_line(isolated_
                       ("someday", "Error: 'someday' is not a date: give the exam day as YYYY-MM-DD")):
         result = run(["exam", bad], when=DAY)
         assert result.exit_code == 1 and result.output.strip() == says
+
+
+def _history(home: Path, days: int = 20) -> None:
+    from trainer import store
+    from trainer.db import open_db
+    from trainer.deck import load_deck
+    from trainer.import_plan import plan
+    from trainer.paths import bundled_deck
+    from trainer.simulate import simulate_history
+
+    db = open_db(home / "trainer.db")
+    start = DAY - timedelta(days=days)
+    store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], start)
+    simulate_history(db, start, days, Params(), Params(enable_fuzzing=False), seed=3, new_per_day=8)
+    db.close()
+
+
+def _dues(home: Path) -> dict[str, str]:
+    import sqlite3
+
+    con = sqlite3.connect(home / "trainer.db")
+    try:
+        return dict(con.execute(f"SELECT id, due FROM cards WHERE state = {int(State.REVIEW)}").fetchall())
+    finally:
+        con.close()
+
+
+def test_a_break_moves_the_reviews_due_in_it_to_the_day_before_and_new_answers_avoid_it(isolated_home: Path) -> None:
+    _history(isolated_home)
+    first, last = date(2026, 12, 4), date(2026, 12, 9)
+    before = _dues(isolated_home)
+    inside = {c for c, d in before.items() if first.isoformat() <= d[:10] <= last.isoformat()}
+    assert inside  # the history leaves reviews due in those days
+    out = run(["break", first.isoformat(), last.isoformat()], when=DAY).output
+    assert out.startswith(f"Break 2026-12-04 to 2026-12-09: {len(inside)} reviews due then move out of it "
+                          "(to 2026-12-03)")
+    after = _dues(isolated_home)
+    assert all(after[c][:10] == "2026-12-03" for c in inside)
+    assert not any(first.isoformat() <= d[:10] <= last.isoformat() for d in after.values())
+    assert {c: d for c, d in after.items() if c not in inside} == {c: d for c, d in before.items() if c not in inside}
+    assert run(["break"], when=DAY).output == "Break: 2026-12-04 to 2026-12-09\n"
+    state = _graduated(DAY - timedelta(days=40))
+    plain = review(state, Rating.GOOD, DAY, Params(enable_fuzzing=False))
+    assert plain.due is not None
+    breaks = ((plain.due.date() - timedelta(days=1), plain.due.date() + timedelta(days=3)),)
+    moved = review(state, Rating.GOOD, DAY, Params(enable_fuzzing=False, breaks=breaks))
+    assert moved.due is not None and moved.due.date() == breaks[0][0] - timedelta(days=1)
+    bad = run(["break", "2026-12-09", "2026-12-04"], when=DAY)
+    assert bad.exit_code == 1 and bad.output == "Error: the break ends (2026-12-04) before it starts (2026-12-09)\n"

@@ -278,3 +278,29 @@ def test_a_damaged_line_written_again_is_not_announced_forever_and_a_file_is_no_
     afile.write_text("x")
     result = trainer(a, ["sync", str(afile)])
     assert result.exit_code == 1 and result.output == f"Error: {afile}: not a folder\n"
+
+
+def test_a_break_set_on_one_device_moves_the_same_reviews_on_the_other(tmp_path: Path) -> None:
+    from trainer import store
+    from trainer.db import open_db
+    from trainer.deck import load_deck
+    from trainer.import_plan import plan
+    from trainer.paths import bundled_deck
+    from trainer.scheduler import Params
+    from trainer.simulate import simulate_history
+
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    a.mkdir()
+    db = open_db(a / "trainer.db")
+    store.import_decks(db, [plan(load_deck(bundled_deck("exam")))], START)
+    simulate_history(db, START, 20, Params(), Params(enable_fuzzing=False), seed=5, new_per_day=8)
+    db.close()
+    later = START + timedelta(days=20)
+    sync(a, shared, later)
+    sync(b, shared, later)
+    assert "reviews due then move out of it" in trainer(a, ["break", "2026-03-25", "2026-03-29"], when=later).output
+    sync(a, shared, later)
+    sync(b, shared, later)
+    assert_same([a, b], later)
+    assert not any("2026-03-25" <= (c[5] or "")[:10] <= "2026-03-29" for c in cards(b) if c[1] == 2)

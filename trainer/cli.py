@@ -706,6 +706,50 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
             click.echo(part)
 
 
+@cli.command(name="break", short_help="Days off (a holiday, a trip): reviews move out of them.")
+@click.argument("first", required=False)
+@click.argument("last", required=False)
+@click.option("--clear", is_flag=True, help="Forget every break.")
+@db_option
+def break_(first: str | None, last: str | None, clear: bool, db_path: Path | None) -> None:
+    """Take FIRST to LAST (YYYY-MM-DD) off: reviews due then move to the day before, where it is still ahead
+    (else the day after); without dates, list the breaks."""
+    from trainer import store
+
+    writing = first is not None or clear
+    db = _open(db_path, readonly=not writing, create=False)
+    t = now()
+    settings = store.settings(db)
+    if clear:
+        store.set_setting(db, "breaks", [], t)
+        click.echo("Breaks cleared (reviews already moved stay where they are).")
+        return
+    if first is None:
+        for start, end in settings.breaks:
+            click.echo(f"Break: {start} to {end}")
+        if not settings.breaks:
+            click.echo("No breaks: `trainer break FROM TO` takes days off.")
+        return
+    try:
+        a, b = date.fromisoformat(first.strip()), date.fromisoformat((last or first).strip())
+    except ValueError:
+        raise TrainerError("give the break as FROM TO, each YYYY-MM-DD (one date: a single day)") from None
+    today = study_day(t, local_tz(), settings.day_starts_at)
+    if b < a:
+        raise TrainerError(f"the break ends ({b}) before it starts ({a})")
+    if b < today:
+        raise TrainerError(f"the break {a} to {b} is over")
+    if (b - a).days > 366:
+        raise TrainerError("a break is at most a year long")
+    breaks = [list(x) for x in settings.breaks] + [[a.isoformat(), b.isoformat()]]
+    store.set_setting(db, "breaks", breaks, t)
+    moved = store.move_out_of_breaks(db, store.schedule_params(db))
+    days = sorted({m[2][:10] for m in moved})
+    click.echo(f"Break {a} to {b}: {len(moved)} review{'s' if len(moved) != 1 else ''} due then move out of it"
+               + (f" (to {', '.join(days)})" if days else "") + "; each is reviewed a little early, so its next "
+               "interval is a little shorter: about as many extra reviews over the following weeks.")
+
+
 @cli.command(short_help="Plan your study until the exam date.")
 @click.option("--exam", "exam", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Exam date, YYYY-MM-DD (default: the one `trainer exam` stored; given, a what-if).")

@@ -11,7 +11,7 @@ from datetime import datetime
 from trainer import store
 from trainer.db import Database, writing
 from trainer.errors import StoreError
-from trainer.scheduler import CardState, Params, fuzz_seed, is_lapse, review
+from trainer.scheduler import CardState, Params, around_breaks, fuzz_seed, is_lapse, review
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ def restore(db: Database, card_id: str, params: Params | None = None) -> CardSta
         return result.state
     log = store.recorded_states(db, card_id)
     state = log[-1][2] if log else CardState()
+    if params is not None:
+        state = around_breaks(state, params.breaks)  # recorded before a break was set
     lapses = sum(int(is_lapse(rating, before)) for rating, before, _ in log)
     store.set_card(db, card_id, state, len(log), lapses)
     store.refresh_leech(db, card_id)

@@ -73,6 +73,7 @@ class Params:
     enable_fuzzing: bool = True
     weights: tuple[float, ...] | None = None
     exam: ExamAim | None = None
+    breaks: tuple[tuple[date, date], ...] = ()  # `trainer break FROM TO`: days with no study
 
     def for_card(self, card_id: str) -> Params:
         """These knobs as they schedule one card: exam mode only for the exam's cards."""
@@ -141,14 +142,31 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     day past the lower button's (Hard 1d, Good 1d, Easy 1d was a choice of nothing)."""
     out = _fuzzed(state, rating, now, params, seed)
     if rating <= Rating.HARD or out.state != State.REVIEW or out.due is None:
-        return _aimed(out, now, params.exam, seed)
+        return around_breaks(_aimed(out, now, params.exam, seed), params.breaks)
     lower = _fuzzed(state, rating - 1, now, params, seed)
     if lower.state == State.REVIEW and rating - 1 > Rating.HARD:
         lower = review(state, rating - 1, now, replace(params, exam=None), seed)  # Good itself a day past Hard
     floor = _days(lower, now) + 1 if lower.state == State.REVIEW else 1
     if _days(out, now) < floor:
         out = replace(out, due=now.astimezone(timezone.utc) + timedelta(days=floor))
-    return _aimed(out, now, params.exam, seed)
+    return around_breaks(_aimed(out, now, params.exam, seed), params.breaks)
+
+
+def around_breaks(state: CardState, breaks: tuple[tuple[date, date], ...]) -> CardState:
+    """A review card due on a day of a break is due the day before it instead (after it, when that day is not
+    after its last review): a pure function of the state, so every device and every replay moves the same cards."""
+    if not breaks or state.state != State.REVIEW or state.due is None:
+        return state
+    due = state.due.astimezone(timezone.utc)
+    for first, last in breaks:
+        if first <= due.date() <= last:
+            before = first - timedelta(days=1)
+            after = last + timedelta(days=1)
+            floor = state.last_review.astimezone(timezone.utc).date() if state.last_review else before
+            day = before if before > floor else after
+            return replace(state, due=datetime(day.year, day.month, day.day, due.hour, due.minute, due.second,
+                                               tzinfo=timezone.utc))
+    return state
 
 
 def _aimed(out: CardState, now: datetime, exam: ExamAim | None, seed: str | None) -> CardState:

@@ -30,11 +30,15 @@ class Settings:
     exam_source: str | None = None  # only the exam decks' facts whose source starts with this
     exam_cutoff: int = 7  # every exam card met this many days before the exam
     exam_window: int = 6  # each exam card's last review falls in these days before the exam
+    breaks: tuple[tuple[str, str], ...] = ()  # `trainer break FROM TO`: YYYY-MM-DD pairs
 
     def params(self) -> Params:
+        from datetime import date
+
         return Params(desired_retention=self.desired_retention, learning_steps=self.learning_steps,
                       relearning_steps=self.relearning_steps, maximum_interval=self.maximum_interval,
-                      enable_fuzzing=self.fuzz, weights=self.weights)
+                      enable_fuzzing=self.fuzz, weights=self.weights,
+                      breaks=tuple((date.fromisoformat(a), date.fromisoformat(b)) for a, b in self.breaks))
 
     @classmethod
     def from_stored(cls, stored: dict[str, Any]) -> Settings:

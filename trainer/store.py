@@ -910,7 +910,30 @@ def set_setting(db: Database, key: str, value: Any, now: datetime | None = None)
 # Settings that follow the learner to every device; the rest (multiple choice or typing) belongs to a terminal.
 TRAVELLING_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "desired_retention", "day_starts_at",
                                  "learning_steps", "relearning_steps", "maximum_interval", "fuzz", "weights",
-                                 "exam_date", "exam_decks", "exam_source", "exam_cutoff", "exam_window"})
+                                 "exam_date", "exam_decks", "exam_source", "exam_cutoff", "exam_window",
+                                 "breaks"})
+
+
+def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str]]:
+    """Every review card due on a day of a break moves out of it (the day before, as `around_breaks` says);
+    returns (card, was, now) for each card moved."""
+    from trainer.scheduler import around_breaks
+
+    if not params.breaks:
+        return []
+    first = min(a for a, _ in params.breaks).isoformat()
+    moved = []
+    with writing(db):
+        for cid, state, step, stab, diff, due, last in db.execute(
+                "SELECT id, state, step, stability, difficulty, due, last_review FROM cards "
+                f"WHERE state = {REVIEW_STATE} AND due >= ?", [first]).fetchall():
+            s = CardState(state=state, step=step, stability=stab, difficulty=diff, due=parse_time(due),
+                          last_review=parse_time(last))
+            out = around_breaks(s, params.breaks)
+            if out.due != s.due and out.due is not None:
+                db.execute("UPDATE cards SET due = ? WHERE id = ?", [iso(out.due), cid])
+                moved.append((cid, due, iso(out.due)))
+    return moved
 
 
 def exam_scope(s: Settings) -> Scope | None:

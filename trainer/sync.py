@@ -324,6 +324,7 @@ def _rebuild(db: Database, cards: Iterable[str], params: Any) -> int:
             result = history.replay(cid, store.card_log(db, cid), params)
             store.set_card(db, cid, result.state, result.reps, result.lapses)
             store.refresh_leech(db, cid)
+        store.move_out_of_breaks(db, params)  # recorded states may predate a break set since
     return len(ids)
 
 
