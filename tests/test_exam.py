@@ -144,3 +144,17 @@ def test_a_break_moves_the_reviews_due_in_it_to_the_day_before_and_new_answers_a
     assert moved.due is not None and moved.due.date() == breaks[0][0] - timedelta(days=1)
     bad = run(["break", "2026-12-09", "2026-12-04"], when=DAY)
     assert bad.exit_code == 1 and bad.output == "Error: the break ends (2026-12-04) before it starts (2026-12-09)\n"
+
+
+def test_load_smoothing_flattens_the_daily_reviews_once_new_cards_stop() -> None:
+    import statistics
+
+    cards, days, cutoff = 200, 120, 80  # new cards for 40 days, then 70 days of reviews alone (from day 50)
+
+    def spread(smoothing: bool) -> tuple[float, float]:
+        runs = [exam_preparation(cards, days, Params(), seed, cutoff=cutoff, smoothing=smoothing) for seed in range(2)]
+        tail = [r.reviews_per_day[50:] for r in runs]
+        return sum(statistics.pstdev(t) for t in tail) / 2, sum(max(t) for t in tail) / 2
+
+    plain, smooth = spread(False), spread(True)
+    assert smooth[0] < plain[0] and smooth[1] < plain[1]  # a steadier day-to-day load, a lower peak

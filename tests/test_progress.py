@@ -192,7 +192,7 @@ def test_settings_lists_exactly_what_can_be_set_and_refuses_bad_values(isolated_
     listed = run(["settings"], when=START).output.splitlines()
     assert [ln.split(" = ")[0] for ln in listed] == ["new_per_day", "reviews_per_day", "desired_retention",
                                                    "day_starts_at", "learning_steps", "relearning_steps",
-                                                   "maximum_interval", "choice", "fuzz"]
+                                                   "maximum_interval", "choice", "fuzz", "smoothing"]
     assert "null" not in " ".join(listed) and "learning_steps = 1m 10m" in " ".join(listed)
     assert run(["settings", "learning_steps", "30s", "5m"], when=START).output.strip() == "learning_steps = 30s 5m"
     assert store.settings(open_db(isolated_home / "trainer.db")).params().learning_steps == (30, 300)

@@ -143,6 +143,20 @@ def _scope(db: Any, deck: str | None, source: str | None) -> Any:
     return scope
 
 
+def _session_params(db: Any, settings: Any, t: datetime) -> Any:
+    """The scheduler's knobs for a session: exam mode, breaks, and (smoothing) the reviews due on each day ahead,
+    so the fuzz range's least loaded day is taken."""
+    from dataclasses import replace
+
+    from trainer import store
+    from trainer.clock import day_modifier
+
+    params = store.schedule_params(db, settings)
+    if settings.smoothing:
+        params = replace(params, load=store.load_by_day(db, day_modifier(t, local_tz(), settings.day_starts_at)))
+    return params
+
+
 def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None]) -> None:
     """What today's session holds, and the exam it aims at."""
     from trainer import render, session
@@ -250,7 +264,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     refill = None if (confusions or leeches) else (
         lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
     try:
-        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, store.schedule_params(db),
+        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, _session_params(db, settings, t),
                              options, deck, headings, refill, day_start)
     finally:
         store.release(db, run_id)

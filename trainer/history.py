@@ -5,7 +5,7 @@ a change of settings since then moves nothing; `rebuild_all` replays every log t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from trainer import store
@@ -25,7 +25,7 @@ class Replay:
 def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Replay:
     """A card's reviews replayed in order; practice answers never moved the schedule."""
     state, reps, lapses, afters = CardState(), 0, 0, {}
-    params = params.for_card(card_id)
+    params = replace(params.for_card(card_id), load=None)  # a replay draws the seeded fuzz: the same everywhere
     for r in log:
         if r.mode != store.Mode.REVIEW:
             continue

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, replace
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from enum import IntEnum
 from functools import lru_cache
@@ -74,6 +76,7 @@ class Params:
     weights: tuple[float, ...] | None = None
     exam: ExamAim | None = None
     breaks: tuple[tuple[date, date], ...] = ()  # `trainer break FROM TO`: days with no study
+    load: Mapping[date, int] | None = field(default=None, compare=False)  # smoothing: reviews due per day
 
     def for_card(self, card_id: str) -> Params:
         """These knobs as they schedule one card: exam mode only for the exam's cards."""
@@ -140,7 +143,7 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     With `seed` (the card and the time of the answer), FSRS's fuzz draws the same number for every rating:
     the interval a prompt previews is the one applied. As in Anki, an answer that schedules days ahead is a
     day past the lower button's (Hard 1d, Good 1d, Easy 1d was a choice of nothing)."""
-    out = _fuzzed(state, rating, now, params, seed)
+    out = _smoothed(state, rating, now, params, seed, _fuzzed(state, rating, now, params, seed))
     if rating <= Rating.HARD or out.state != State.REVIEW or out.due is None:
         return around_breaks(_aimed(out, now, params.exam, seed), params.breaks)
     lower = _fuzzed(state, rating - 1, now, params, seed)
@@ -150,6 +153,36 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     if _days(out, now) < floor:
         out = replace(out, due=now.astimezone(timezone.utc) + timedelta(days=floor))
     return around_breaks(_aimed(out, now, params.exam, seed), params.breaks)
+
+
+def fuzz_range(days: int, maximum: int = 36500) -> tuple[int, int]:
+    """The days FSRS's fuzz may pick for an interval of `days` (py-fsrs's own ranges: 15%, 10%, 5%)."""
+    delta = 1.0
+    for start, end, factor in ((2.5, 7.0, 0.15), (7.0, 20.0, 0.1), (20.0, math.inf, 0.05)):
+        delta += factor * max(min(float(days), end) - start, 0.0)
+    low, high = max(2, round(days - delta)), min(round(days + delta), maximum)
+    return min(low, high), high
+
+
+def _smoothed(state: CardState, rating: int, now: datetime, params: Params, seed: str | None,
+              out: CardState) -> CardState:
+    """Load smoothing: instead of a random day of the fuzz range, the day of it with the fewest reviews due
+    (ties: the seed's pick). Only where a session knows the load; a replay draws the seeded fuzz."""
+    if params.load is None or out.state != State.REVIEW or out.due is None or not params.enable_fuzzing:
+        return out
+    exact = _fuzzed(state, rating, now, replace(params, enable_fuzzing=False, load=None), None)
+    if exact.due is None or exact.state != State.REVIEW:
+        return out
+    days = (exact.due - now).days
+    if days < 3:
+        return out
+    low, high = fuzz_range(days, params.maximum_interval)
+    high = min(high, days)  # never later than FSRS's own interval: evening out the load costs no recall
+    today = now.astimezone(timezone.utc).date()
+    tie = int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16)
+    load = params.load
+    best = min(range(low, high + 1), key=lambda d: (load.get(today + timedelta(days=d), 0), (d * 7919 + tie) % 101))
+    return replace(out, due=now.astimezone(timezone.utc) + timedelta(days=best))
 
 
 def around_breaks(state: CardState, breaks: tuple[tuple[date, date], ...]) -> CardState:

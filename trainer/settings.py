@@ -24,6 +24,7 @@ class Settings:
     maximum_interval: int = 36500  # days
     choice: bool = False
     fuzz: bool = True
+    smoothing: bool = True  # fuzz picks the least loaded day of its range
     weights: tuple[float, ...] | None = None  # fitted by `trainer optimize`, never typed in
     exam_date: str | None = None  # `trainer exam DATE`: YYYY-MM-DD
     exam_decks: tuple[str, ...] = ("exam",)
@@ -119,6 +120,7 @@ SETTABLE: dict[str, tuple[Callable[[str], Any], str]] = {
     "maximum_interval": (_int(1, 36500), "the longest interval, in days"),
     "choice": (_bool, "multiple choice by default in review"),
     "fuzz": (_bool, "spread due dates a little so cards learned together part"),
+    "smoothing": (_bool, "within that spread, pick the day with the fewest reviews due"),
 }
 
 

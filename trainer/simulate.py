@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from trainer import store
 from trainer.db import Database, writing
@@ -75,11 +76,12 @@ TRUE_MEMORY = Params(enable_fuzzing=False)  # FSRS's own memory model, default p
 
 
 def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: int = 7,
-                     true_params: Params = TRUE_MEMORY) -> ExamRun:
+                     true_params: Params = TRUE_MEMORY, smoothing: bool = False) -> ExamRun:
     """A learner preparing `cards` new cards for an exam `days` away, studying once a day (18:00): new cards at
     the pace that meets them all `cutoff` days before the exam, then whatever the scheduler (`params`) says is
     due, with same-day learning steps; recall succeeds with the *true* memory model's probability (FSRS's own,
-    default parameters). In memory, without a database: fast enough for many seeds."""
+    default parameters). `smoothing`: each day's answers see the reviews due on every day ahead, as a session
+    does. In memory, without a database: fast enough for many seeds."""
     rng = random.Random(seed)
     start = datetime(2027, 1, 1, 18, tzinfo=timezone.utc)
     exam_at = start + timedelta(days=days, hours=-9)  # 09:00 on the exam day
@@ -95,6 +97,14 @@ def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: i
         queue = [c for c, s in app.items() if s.state != State.NEW and s.due is not None  # due today: any hour
                  and s.due.date() <= now.date()] + fresh
         done = 0
+        if smoothing:
+            load: dict[Any, int] = {}
+            for s in app.values():
+                if s.due is not None and s.state == State.REVIEW:
+                    load[s.due.date()] = load.get(s.due.date(), 0) + 1
+            day_params = replace(params, load=load)
+        else:
+            day_params = params
         while queue:
             for cid in queue:
                 now += timedelta(seconds=rng.uniform(4, 12))
@@ -105,7 +115,11 @@ def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: i
                     rating = rng.choices([Rating.HARD, Rating.GOOD, Rating.EASY], [0.1, 0.8, 0.1])[0]
                 else:
                     rating = Rating.AGAIN
-                app[cid] = review(app[cid], rating, now, params.for_card(cid), fuzz_seed(cid, now))
+                before = app[cid]
+                app[cid] = review(before, rating, now, day_params.for_card(cid), fuzz_seed(cid, now))
+                if smoothing and app[cid].due is not None and app[cid].state == State.REVIEW:
+                    due = app[cid].due.date()  # type: ignore[union-attr]
+                    load[due] = load.get(due, 0) + 1
                 truth[cid] = review(real, rating, now, true_params)
                 done += 1
             now += timedelta(minutes=10)

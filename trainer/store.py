@@ -911,7 +911,7 @@ def set_setting(db: Database, key: str, value: Any, now: datetime | None = None)
 TRAVELLING_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "desired_retention", "day_starts_at",
                                  "learning_steps", "relearning_steps", "maximum_interval", "fuzz", "weights",
                                  "exam_date", "exam_decks", "exam_source", "exam_cutoff", "exam_window",
-                                 "breaks"})
+                                 "breaks", "smoothing"})
 
 
 def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str]]:
@@ -934,6 +934,13 @@ def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str
                 db.execute("UPDATE cards SET due = ? WHERE id = ?", [iso(out.due), cid])
                 moved.append((cid, due, iso(out.due)))
     return moved
+
+
+def load_by_day(db: Database, day_modifier: str) -> dict[Any, int]:
+    """Reviews due on each study day ahead: what load smoothing evens out."""
+    from datetime import date
+
+    return {date.fromisoformat(d): n for d, n in due_per_day(db, day_modifier) if d}
 
 
 def exam_scope(s: Settings) -> Scope | None:
