@@ -81,6 +81,7 @@ def test_trainer_exam_paces_new_cards_and_shows_the_exam_everywhere(isolated_hom
     assert "final window" in text and "<- exam" in text
     plan = json.loads(run(["plan", "--json"], when=DAY).output)  # the stored exam, its cards
     assert plan["exam"] == "2026-12-29" and plan["cards"] == n
+    assert plan["exam_mode"]["window_start"] == "2026-12-23" and plan["exam_mode"]["cutoff"] == "2026-12-22"
     assert run(["exam", "--clear"], when=DAY).output.startswith("Exam cleared")
     assert json.loads(run(["stats", "--json"], when=DAY).output)["exam"] is None
 

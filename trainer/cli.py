@@ -813,6 +813,9 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
     if as_json:
         d = asdict(p)
         d["exam"] = p.exam.isoformat()
+        from trainer.stats import exam_status
+
+        d["exam_mode"] = exam_status(db, t, local_tz(), settings)  # the stored exam: pace, window, cut-off
         click.echo(json.dumps(d, indent=2))
         return
     for line in render.plan_lines(p, settings, target, buffer_days, new_rate if apply else None):
