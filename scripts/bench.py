@@ -105,6 +105,11 @@ class Answerer:
     def choose_rating(self, suggested: int, previews: Any, now: Any, offer_accept: bool = False) -> int:
         return suggested
 
+    def ask_text(self, mark: str) -> str | None:
+
+        return None
+
+
     def notice(self, line: str) -> None:
         pass
 

@@ -41,6 +41,11 @@ class FakePrompter:
         chosen = self.ratings.pop(0) if self.ratings else suggested
         return suggested if chosen == -1 else chosen
 
+    def ask_text(self, mark: str) -> str | None:
+
+        return None
+
+
     def notice(self, line: str) -> None:
         self.notices.append(line)
 

@@ -8,7 +8,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -199,6 +199,7 @@ plain_option = click.option("--plain/--interactive", default=None,
 @click.option("--choice/--typed", default=None, help="Multiple choice (four options) instead of typing.")
 @click.option("--confusions", is_flag=True, help="Drill the pairs you confuse most, side by side.")
 @click.option("--leeches", is_flag=True, help="Drill the cards you keep failing.")
+@click.option("--missed", is_flag=True, help="Practise what drills and quizzes found forgotten (last 14 days).")
 @click.option("--seed", type=int, help="Fix the order of multiple-choice options.")
 @click.option("--count-as-review", is_flag=True,
               help="In a --confusions or --leeches drill, let cards that are not due move the schedule too.")
@@ -206,8 +207,8 @@ plain_option = click.option("--plain/--interactive", default=None,
 @plain_option
 @db_option
 def review(deck: str | None, new: int | None, extra: int, ahead: int | None, choice: bool | None,
-           confusions: bool, leeches: bool, seed: int | None, count_as_review: bool, source: str | None,
-           plain: bool | None, db_path: Path | None) -> None:
+           confusions: bool, leeches: bool, missed: bool, seed: int | None, count_as_review: bool,
+           source: str | None, plain: bool | None, db_path: Path | None) -> None:
     """Study the cards that are due, then new ones."""
     from trainer import render, session, store
 
@@ -232,10 +233,12 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         if not queue:
             out("No confusions recorded yet: they are noted when a wrong answer is another card's answer.")
             return
-    elif leeches:
-        queue = session.leech_queue(db, deck)
+    elif leeches or missed:
+        queue = session.leech_queue(db, deck) if leeches else store.missed_in_practice(db, t - timedelta(days=14), deck)
         if not queue:
-            out(f"No leeches: no active card has been forgotten {store.LEECH_FAILS} times after it was learned.")
+            out(f"No leeches: no active card has been forgotten {store.LEECH_FAILS} times after it was learned."
+                if leeches else "Nothing missed in drills or quizzes in the last 14 days that review has not asked "
+                                "since.")
             return
     else:
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra, session=run_id)
@@ -259,9 +262,9 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
                  "(--extra N adds more; `trainer decks` shows how decks share them).")
         return
     use_choice = settings.choice if choice is None else choice
-    drill = confusions or leeches
+    drill = confusions or leeches or missed
     options = session.Options(choice=use_choice, seed=seed, practice_unless_due=drill and not count_as_review)
-    refill = None if (confusions or leeches) else (
+    refill = None if drill else (
         lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
     try:
         result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, _session_params(db, settings, t),
@@ -304,6 +307,61 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
                          store.schedule_params(db), options, deck)
     for line in render.quiz_lines(result, len(queue)):
         out(line)
+
+
+@cli.command(short_help="Exam-shaped drills: match, choose all, brain dump.")
+@click.argument("kind", required=False, type=click.Choice(["match", "choose", "dump"]))
+@click.option("--deck", default="exam", show_default=True, help="The deck whose port facts the drills use.")
+@click.option("--count", type=click.IntRange(1, 100), default=3, show_default=True, help="Drills in a row.")
+@click.option("--family", help="dump: the family to write down (mail, remote-access, ...).")
+@click.option("--seed", type=int, help="Same seed, same drills.")
+@plain_option
+@db_option
+def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int | None, plain: bool | None,
+          db_path: Path | None) -> None:
+    """Drills shaped like the exam's performance-based questions, from a deck's port facts. Their answers are
+    practice (the schedule does not move) but what they find forgotten comes first in the next review.
+
+    \b
+    match:  a) SMTP   1) 993/tcp      answer: a3 b1 c6 ...
+            b) IMAPS  2) 389/tcp
+    choose: Which of these are encrypted?  1) LDAPS 2) Telnet 3) SSH ...   answer: 1 3
+    dump:   Write every port of the mail family.   answer: SMTP 25, POP3 110, IMAP 143, ...
+    """
+    import random
+
+    from trainer import drill as dr
+    from trainer import render, store
+
+    plain, con, out = _session_io(plain)
+    db = _open(db_path)
+    _ensure_deck(db, deck, out)
+    facts = store.facts(db, deck)
+    if not [f for f in facts if f.is_port]:
+        raise TrainerError(f"deck '{deck}' has no port facts to drill")
+    fams = dr.families(facts)
+    if family is not None and family not in fams:
+        raise TrainerError(f"no family '{family}' in {deck} (families: {', '.join(fams)})")
+    rng = random.Random(seed)
+    prompter = _prompter(plain, con)
+    score = total = 0
+    for n in range(1, count + 1):
+        d = dr.make(kind or rng.choice(dr.KINDS), facts, rng, family)
+        for line in [f"({n}/{count}) {d.title}", *d.lines, f"  ({d.how})"]:
+            out(render.clean(line))
+        answer = prompter.ask_text(">")
+        if answer is None:
+            break
+        g = dr.grade(d, answer, facts)
+        for line in g.lines:
+            out(render.clean(line))
+        confused = dict(g.confused)
+        store.record_drill(db, now(), d.kind, deck, g.score, g.total,
+                           [(f.key, f.key not in g.missed, confused.get(f.key)) for f in d.facts], answer)
+        score, total = score + g.score, total + g.total
+    if total:
+        out(f"Drills: {score} of {total} ({100 * score // total}%). What they found forgotten comes first in your "
+            "next review (`trainer review --missed` practises it now).")
 
 
 @cli.command(short_help="Take back the last answer.")

@@ -220,10 +220,16 @@ def m010_sync(db: sqlite_utils.Database) -> None:
                "FROM reviews r LEFT JOIN amends a ON a.review_id = r.id WHERE a.cancelled IS NOT 1")
 
 
+def m011_drills(db: sqlite_utils.Database) -> None:
+    """Each drill's score, for `stats` (the facts a drill touched are practice rows in the log)."""
+    db.execute("CREATE TABLE drills (id INTEGER PRIMARY KEY, at TEXT NOT NULL, kind TEXT NOT NULL, deck TEXT, "
+               "score INTEGER NOT NULL, total INTEGER NOT NULL)")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
                                            m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
                                            m007_events, m008_index_labels, m009_deck_new_limits,
-                                           m010_sync]
+                                           m010_sync, m011_drills]
 
 
 def _applied(db: Database) -> list[str]:

@@ -46,6 +46,14 @@ class PlainPrompter:
             return card.choices[int(picked) - 1]
         return answer
 
+    def ask_text(self, mark: str) -> str | None:
+        """A free answer (a drill's): one line; None at the end of input."""
+        try:
+            line = self.stdin.readline()
+        except KeyboardInterrupt:
+            return None
+        return None if line == "" else line.rstrip("\r\n")
+
     def show_verdict(self, card: CardSpec, verdict: Verdict, after: CardState | None, now: datetime,
                      extra: list[str]) -> None:
         for line in render.verdict_lines(card, verdict, after, now, extra):
@@ -105,6 +113,16 @@ class TerminalPrompter:
                 return str(answer)
             render.print_lines(self.console, ["  Nothing typed: Enter again shows the answer."])
         return ""
+
+    def ask_text(self, mark: str) -> str | None:
+        """A free answer (a drill's), typed on one line."""
+        import questionary
+
+        try:
+            answer = questionary.text("", qmark=mark).unsafe_ask()
+        except (KeyboardInterrupt, EOFError):
+            return None
+        return None if answer is None else str(answer)
 
     def _ask_choice(self, card: CardSpec, number: int, total: int) -> str | None:
         """Multiple choice with nothing chosen at first: a digit or the arrows choose, Enter confirms, and a

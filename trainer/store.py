@@ -360,7 +360,9 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | Scope | None 
     due, due_args = _due(now, day_end)
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
-        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY c.due LIMIT ?",
+        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY EXISTS (SELECT 1 FROM reviews p "
+        f"WHERE p.card_id = c.id AND p.mode = '{Mode.PRACTICE}' AND p.correct = 0 AND p.reviewed_at > c.last_review) "
+        "DESC, c.due LIMIT ?",  # what a drill or a quiz found forgotten comes first
         [*due_args, *args, max(limit, 0)],
     ).fetchall()
     return [_row_to_card(r) for r in rows]
@@ -1146,3 +1148,36 @@ def relabel_unsent(db: Database, old: str, new: str, sent: set[str]) -> int:
                 db.execute(f"UPDATE {table} SET uid = ? WHERE id = ?", [f"{new}.{tag}{rid}", rid])
                 n += 1
     return n
+
+
+# Drills -----------------------------------------------------------------------------------------------------------
+
+def record_drill(db: Database, now: datetime, kind: str, deck: str, score: int, total: int,
+                 touched: Sequence[tuple[str, bool, str | None]], answer: str) -> None:
+    """A drill's score, and a practice row for each fact it touched (`fact key`, right, the fact it was confused
+    with): the schedule does not move, but the misses are asked first in the next review."""
+    with writing(db):
+        db.execute("INSERT INTO drills (at, kind, deck, score, total) VALUES (?, ?, ?, ?, ?)",
+                   [iso(now), kind, deck, score, total])
+        for key, right, other in touched:
+            card = card_by_id(db, f"{deck}/{key}/service-port")
+            if card is not None:
+                record_review(db, card, now, answer[:200], right, Rating.GOOD if right else Rating.AGAIN, 0,
+                              lambda s: s, Mode.PRACTICE, fact_id(deck, other) if other else None)
+
+
+def drill_scores(db: Database, limit: int = 10) -> list[dict[str, Any]]:
+    return [{"at": at, "kind": kind, "deck": deck, "score": score, "total": total}
+            for at, kind, deck, score, total in db.execute(
+                "SELECT at, kind, deck, score, total FROM drills ORDER BY id DESC LIMIT ?", [limit])]
+
+
+def missed_in_practice(db: Database, since: datetime, deck: str | Scope | None = None) -> list[CardRow]:
+    """Cards a drill or a quiz found forgotten since (and not reviewed since): `review --missed` practises them."""
+    where, args = _deck_filter(deck)
+    rows = db.execute(
+        f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id WHERE c.suspended = {ACTIVE}{where} "
+        f"AND EXISTS (SELECT 1 FROM log p WHERE p.card_id = c.id AND p.mode = '{Mode.PRACTICE}' AND p.correct = 0 "
+        "AND p.reviewed_at >= ? AND p.reviewed_at > coalesce(c.last_review, '')) ORDER BY c.deck, c.position",
+        [*args, iso(since)]).fetchall()
+    return [_row_to_card(r) for r in rows]
