@@ -68,7 +68,7 @@ def test_trainer_exam_paces_new_cards_and_shows_the_exam_everywhere(isolated_hom
     assert run(["exam"], when=DAY).output.startswith("No exam date yet")
     out = run(["exam", "2026-12-29"], when=DAY).output
     n = len(exam_cards())
-    pace = math.ceil(n / 21)  # 28 days left, met by the cut-off 7 days before
+    pace = math.ceil(n / (21 - 2))  # 28 days left, met by the cut-off 7 days before, with two days to spare
     assert f"Exam on 2026-12-29, in 28 days: {n} cards (exam), {n} not met yet." in out
     assert f"New cards: {pace} a day meet them all by 2026-12-22." in out
     review_out = run(["review"], input="x\n" * 40, when=DAY).output
@@ -159,3 +159,28 @@ def test_load_smoothing_flattens_the_daily_reviews_once_new_cards_stop() -> None
 
     plain, smooth = spread(False), spread(True)
     assert smooth[0] < plain[0] and smooth[1] < plain[1]  # a steadier day-to-day load, a lower peak
+
+
+def test_every_exam_card_is_met_by_the_cut_off_even_when_siblings_keep_falling_due(isolated_home: Path) -> None:
+    from trainer import session, store
+    from trainer.db import open_db
+
+    start = datetime(2026, 12, 20, 18, tzinfo=timezone.utc)  # 9 days to the cut-off, 2026-12-29: a tight pace
+    run(["exam", "2027-01-05"], when=start)
+    db = open_db(isolated_home / "trainer.db")
+    settings = store.settings(db)
+    params = store.schedule_params(db)
+    ratings = [Rating.GOOD, Rating.GOOD, Rating.GOOD, Rating.GOOD, Rating.AGAIN]  # misses: siblings due again
+    n = 0
+    for day in range(10):
+        now = start + timedelta(days=day)
+        for _ in range(4):  # the session, and its learning steps as they come due
+            for card in session.build_queue(db, now, settings, timezone.utc):
+                rating = ratings[n % len(ratings)]
+                n += 1
+                store.record_review(db, card, now, "", rating > Rating.AGAIN, rating, 4000,
+                                    lambda s, r=rating, c=card.id, t=now: review(s, r, t, params.for_card(c),
+                                                                                 fuzz_seed(c, t)))
+            now += timedelta(minutes=11)
+    unmet = db.execute("SELECT count(*) FROM cards WHERE deck = 'exam' AND suspended = 0 AND reps = 0").fetchone()[0]
+    assert n > 136 and unmet == 0

@@ -822,6 +822,18 @@ def break_(first: str | None, last: str | None, clear: bool, db_path: Path | Non
                "interval is a little shorter: about as many extra reviews over the following weeks.")
 
 
+def _stored_exam(db: Any, t: datetime) -> datetime:
+    """`plan` without --exam: the exam `trainer exam` stored, while it is ahead."""
+    from trainer import store
+
+    stored = store.settings(db).exam_date
+    if stored is None:
+        raise TrainerError("no exam date: `trainer exam YYYY-MM-DD` stores one, or give --exam YYYY-MM-DD")
+    if date.fromisoformat(stored) <= t.date():
+        raise TrainerError(f"the exam on {stored} is past: `trainer exam YYYY-MM-DD` stores the next one")
+    return datetime.fromisoformat(stored)
+
+
 @cli.command(short_help="Plan your study until the exam date.")
 @click.option("--exam", "exam", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="Exam date, YYYY-MM-DD (default: the one `trainer exam` stored; given, a what-if).")
@@ -836,7 +848,7 @@ def break_(first: str | None, last: str | None, clear: bool, db_path: Path | Non
 def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: int, apply: bool, as_json: bool,
          db_path: Path | None) -> None:
     """Reviews per day until the exam, predicted recall on the day, and the new cards and retention it takes."""
-    from dataclasses import asdict
+    from dataclasses import asdict, replace
 
     from trainer import render, store
     from trainer import stats as st
@@ -845,11 +857,7 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
         raise click.BadParameter(f"{target} is not in the range 0.5<=x<=0.99", param_hint="'--target'")
     db = _open(db_path, readonly=not apply)
     t = now()
-    if exam is None:
-        stored = store.settings(db).exam_date
-        if stored is None:
-            raise TrainerError("no exam date: `trainer exam YYYY-MM-DD` stores one, or give --exam YYYY-MM-DD")
-        exam = datetime.fromisoformat(stored)
+    exam = exam or _stored_exam(db, t)
     if exam.date() <= t.date():
         raise TrainerError(f"--exam {exam.date()} is not in the future")
     if (exam.date() - t.date()).days > PLAN_MAX_DAYS:
@@ -858,8 +866,12 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
     if deck and deck not in store.deck_names(db):
         raise TrainerError(f"no deck named '{deck}'")
     settings = store.settings(db)
-    scope = deck or (store.exam_scope(settings) if settings.exam_date == exam.date().isoformat() else None)
-    p = st.plan(db, t, exam.date(), settings, scope, buffer_days, target, tz=local_tz())
+    stored = settings.exam_date == exam.date().isoformat()
+    scope = deck or (store.exam_scope(settings) if stored else None)
+    status = st.exam_status(db, t, local_tz(), settings) if stored else None
+    pace = settings if status is None else replace(  # exam mode hands out the pace, not the whole limit
+        settings, new_per_day=min(settings.new_per_day, max(status["new_per_day_needed"], 1)))
+    p = st.plan(db, t, exam.date(), pace, scope, buffer_days, target, tz=local_tz())
     new_rate = max(p.new_per_day_needed, settings.new_per_day)  # advice never slows you down
     if apply:
         store.set_setting(db, "new_per_day", new_rate, t)
@@ -876,7 +888,7 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
         d["exam_mode"] = exam_status(db, t, local_tz(), settings)  # the stored exam: pace, window, cut-off
         click.echo(json.dumps(d, indent=2))
         return
-    for line in render.plan_lines(p, settings, target, buffer_days, new_rate if apply else None):
+    for line in render.plan_lines(p, pace, target, buffer_days, new_rate if apply else None):
         for part in render.wrap(line, _width(), indent="  "):  # at a terminal's width, between words
             click.echo(part)
 

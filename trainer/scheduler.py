@@ -209,8 +209,13 @@ def _aimed(out: CardState, now: datetime, exam: ExamAim | None, seed: str | None
         return out
     first = exam.day - timedelta(days=exam.window)
     today = now.astimezone(timezone.utc).date()
-    if today >= first or out.due.astimezone(timezone.utc).date() < exam.day:
-        return out  # the final review is this one, or the next one comes before the exam anyway
+    due = out.due.astimezone(timezone.utc)
+    if today >= exam.day or due.date() < exam.day:
+        return out  # after the exam: plain FSRS; or the next review comes before the exam anyway
+    if today >= first:  # in the final window this review is the last before the exam: the next comes after it
+        if due.date() == exam.day:
+            return replace(out, due=due + timedelta(days=1))
+        return out
     # a card that will still be strong on the day (stability of a window or more) may take any day of the window;
     # a shaky one only its last days, so it is reviewed close enough to the exam to hold
     span = min(exam.window, max(1, int(out.stability or 1)))

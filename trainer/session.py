@@ -12,7 +12,7 @@ from typing import Protocol
 from trainer import history, store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
-from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day
+from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day, study_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade, normalise, with_accepted
@@ -132,6 +132,9 @@ def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, d
             cards = store.schedule_params(db, settings).exam
             if cards is not None:
                 paced = (cards.cards, min(exam["new_per_day_needed"], settings.new_per_day) - exam["met_today"] + extra)
+                if exam["cutoff"] <= study_day(now, tz, settings.day_starts_at).isoformat():  # late: a card whose
+                    skip = store.facts_started_since(db, today) | {  # sibling is due waits no longer
+                        cid.rsplit("/", 1)[0] for cid in elsewhere}
     return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip, claimed_by_others=elsewhere,
                            room=room, paced=paced)
 

@@ -173,15 +173,23 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> 
     rows = store.card_states(db, scope)
     unseen = sum(1 for _, reps in rows if not reps)
     met_today = store.new_in_scope_since(db, scope, start_of_day(now, tz, settings.day_starts_at))
-    cutoff = exam - timedelta(days=settings.exam_cutoff)
-    days_to_cutoff = (cutoff - today).days
-    spread = days_to_cutoff if days_to_cutoff > 0 else max(days_left, 1)  # late: over the days there are
+    cutoff = max(exam - timedelta(days=settings.exam_cutoff), today)  # set late: as soon as can be
+    breaks = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in settings.breaks]
+
+    def study_days(until: date) -> int:  # the days from today to `until`, breaks left out
+        return sum(1 for i in range((until - today).days)
+                   if not any(a <= today + timedelta(days=i) <= b for a, b in breaks))
+
+    # a margin of two days: a card waits a day when its sibling was met or is due (one card of a fact a day)
+    days = study_days(cutoff)
+    spread = max(days - 2, 1) if days > 4 else max(days, 1) if days else max(study_days(exam), 1)
     pace = math.ceil((unseen + met_today) / spread) if unseen else 0
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
     recall = average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]
     return {"date": exam.isoformat(), "days_left": days_left, "decks": list(settings.exam_decks),
             "source": settings.exam_source, "cards": len(rows), "unseen": unseen, "met_today": met_today,
-            "cutoff": cutoff.isoformat(), "window_start": (exam - timedelta(days=settings.exam_window)).isoformat(),
+            "cutoff": cutoff.isoformat(),
+            "window_start": max(exam - timedelta(days=settings.exam_window), today).isoformat(),
             "new_per_day_needed": pace, "new_per_day": settings.new_per_day, "recall_if_stopped": recall,
             "past": days_left < 0}
 
