@@ -184,3 +184,11 @@ def test_every_exam_card_is_met_by_the_cut_off_even_when_siblings_keep_falling_d
             now += timedelta(minutes=11)
     unmet = db.execute("SELECT count(*) FROM cards WHERE deck = 'exam' AND suspended = 0 AND reps = 0").fetchone()[0]
     assert n > 136 and unmet == 0
+
+
+def test_a_break_does_not_end_the_streak() -> None:
+    from trainer.stats import streak
+
+    days = {date(2026, 12, d): 10 for d in (20, 21, 22, 23, 27, 28)}
+    assert streak(days, date(2026, 12, 28)) == 2
+    assert streak(days, date(2026, 12, 28), ((date(2026, 12, 24), date(2026, 12, 26)),)) == 6

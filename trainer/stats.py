@@ -21,12 +21,16 @@ def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: 
     return {date.fromisoformat(d): n for d, n in rows if date.fromisoformat(d) >= first}
 
 
-def streak(per_day: dict[date, int], today: date) -> int:
-    """Consecutive study days ending today, or yesterday when today has no reviews yet."""
+def streak(per_day: dict[date, int], today: date, breaks: tuple[tuple[date, date], ...] = ()) -> int:
+    """Consecutive study days ending today, or yesterday when today has no reviews yet; the days of a break
+    (`trainer break`) neither count nor end it."""
+    def off(d: date) -> bool:
+        return any(a <= d <= b for a, b in breaks)
+
     day = today if per_day.get(today) else today - timedelta(days=1)
     n = 0
-    while per_day.get(day):
-        n += 1
+    while per_day.get(day) or (off(day) and n):
+        n += int(bool(per_day.get(day)))
         day -= timedelta(days=1)
     return n
 
@@ -205,7 +209,7 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict
 
     data["today"] = {"done": done, "due": data["due"],
                      "new_left": len(new_for_today(db, now, settings, tz))}  # what `review` would hand out now
-    data["streak"] = streak(per_day, today)
+    data["streak"] = streak(per_day, today, settings.params().breaks)
     data["exam"] = exam_status(db, now, tz, settings)
     data["retention_30d"] = true_retention(db, now)
     data["decks"] = per_deck(db, now, settings.params(), end_of_day(now, tz, rollover))
