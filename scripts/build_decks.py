@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -101,6 +102,15 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
     counts["known-names"] = len(terms)
     versions = known_versions(curated_path.parent / "versions.yaml")
     (out / "versions.txt").write_text("".join(line + "\n" for line in versions), encoding="utf-8")
+    # drills: the server roles, every service an exam fact (its ports and transports come from the exam deck)
+    roles = yaml.safe_load((curated_path.parent / "server-roles.yaml").read_text(encoding="utf-8"))
+    exam_keys = {f.key for f in decks[0].facts}
+    for role in roles["roles"]:
+        for need in [*role["in"], *role.get("out", []), *([role["managed"]] if role.get("managed") else [])]:
+            key = need if isinstance(need, str) else need["service"]
+            if key not in exam_keys:
+                raise click.ClickException(f"decks/src/server-roles.yaml: {role['name']}: `{key}` is no exam fact")
+    (out / "server-roles.json").write_text(json.dumps(roles, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     words = vocabulary(registry_dir)
     (out / "vocabulary.txt").write_text("".join(w + "\n" for w in words), encoding="utf-8")
     return counts

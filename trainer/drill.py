@@ -5,16 +5,18 @@ missed pair, each extra or missing option, each port left out."""
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from trainer.cards import port_list
 from trainer.deck import Fact
 from trainer.grading import name_right, read_ports
 
-KINDS = ("match", "choose", "dump")
+KINDS = ("match", "choose", "dump", "firewall", "netstat")
 LETTERS = "abcdef"
 
 
@@ -28,6 +30,23 @@ class Drill:
     how: str
     facts: tuple[Fact, ...]
     expected: tuple[str, ...]  # match: the right number for each letter; choose: the right option numbers
+    rules: tuple[Rule, ...] = field(default=())  # firewall: the rules the scenario needs; netstat: the ports asked
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One allow rule, whatever syntax it was typed in: inbound to a port (from one address or any), or outbound
+    to one (to one address or any)."""
+
+    transport: str
+    port: int
+    peer: str | None = None
+    direction: str = "in"
+    fact: str = ""  # the exam fact it serves (expected rules)
+
+    def text(self) -> str:
+        where = (f" from {self.peer}" if self.direction == "in" else f" to {self.peer}") if self.peer else ""
+        return f"allow {'out ' if self.direction == 'out' else ''}{self.transport} {self.port}{where}"
 
 
 @dataclass(frozen=True)
@@ -129,8 +148,13 @@ def dump(facts: Sequence[Fact], rng: random.Random, family: str | None = None) -
                  tuple(port_list(f.ports) for f in members))
 
 
-def make(kind: str, facts: Sequence[Fact], rng: random.Random, family: str | None = None) -> Drill:
-    return {"match": match, "choose": choose}[kind](facts, rng) if kind != "dump" else dump(facts, rng, family)
+def make(kind: str, facts: Sequence[Fact], rng: random.Random, family: str | None = None,
+         roles: dict[str, Any] | None = None) -> Drill:
+    if kind == "dump":
+        return dump(facts, rng, family)
+    if kind in ("firewall", "netstat"):
+        return (firewall if kind == "firewall" else netstat)(facts, rng, roles or load_roles())
+    return {"match": match, "choose": choose}[kind](facts, rng)
 
 
 def grade(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
@@ -138,6 +162,10 @@ def grade(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
         return _grade_match(drill, answer)
     if drill.kind == "choose":
         return _grade_choose(drill, answer)
+    if drill.kind == "firewall":
+        return _grade_firewall(drill, answer)
+    if drill.kind == "netstat":
+        return _grade_netstat(drill, answer)
     return _grade_dump(drill, answer, facts)
 
 
@@ -207,3 +235,187 @@ def _grade_dump(drill: Drill, answer: str, facts: Sequence[Fact]) -> Graded:
     return Graded(score, len(drill.facts), (f"{score} of {len(drill.facts)} services written with their ports"
                                             + (f"; {len(extra)} port(s) that do not belong." if extra else "."),
                                             *lines), tuple(missed))
+
+
+# Firewall and netstat: server roles from decks/server-roles.json (curated in decks/src/server-roles.yaml) -----------
+
+INSECURE = {"telnet": "Telnet sends passwords in the clear: use SSH", "ftp": "FTP sends passwords in the clear: use "
+            "SFTP or FTPS", "http": "HTTP is cleartext: serve HTTPS", "tftp": "TFTP has no authentication at all",
+            "pop3": "POP3 is cleartext: use POP3S", "imap": "IMAP is cleartext: use IMAPS", "ldap": "LDAP binds in the "
+            "clear: use LDAPS", "snmp": "SNMPv1/v2c community strings travel in the clear: use SNMPv3"}
+_IP = r"\d{1,3}(?:\.\d{1,3}){3}"
+
+
+def load_roles() -> dict[str, Any]:
+    from trainer.paths import bundled_decks_dir
+
+    return dict(json.loads((bundled_decks_dir() / "server-roles.json").read_text(encoding="utf-8")))
+
+
+def _needs(role: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+    """(fact key, direction, the one address) for each service a role serves, is managed by, or reaches."""
+    out: list[tuple[str, str, str | None]] = []
+    for item in role["in"]:
+        out.append((item, "in", None) if isinstance(item, str) else (item["service"], "in", item.get("from")))
+    if role.get("managed"):
+        out.append((role["managed"]["service"], "in", role["managed"]["from"]))
+    out += [(item["service"], "out", item.get("to")) for item in role.get("out", [])]
+    return out
+
+
+def _transports(f: Fact) -> list[str]:
+    return ["tcp", "udp"] if f.transport == "both" else [f.transport or "tcp"]
+
+
+def _scenario(role: dict[str, Any], by_key: dict[str, Fact]) -> str:
+    """`A mail server must serve SMTP, SMTPS and IMAPS, be managed over SSH from 10.0.0.5 only and send to DNS on
+    10.0.0.53; nothing else.`"""
+    def joined(names: list[str]) -> str:
+        return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+    served = [by_key[k].service or k for k, d, peer in _needs(role) if d == "in" and peer is None]
+    parts = [f"serve {joined(served)}"] if served else []
+    for key, direction, peer in _needs(role):
+        name = by_key[key].service
+        if direction == "out":
+            parts.append(f"send to {name} on {peer}" if peer else f"reach {name} servers")
+        elif peer and role.get("managed") and key == role["managed"]["service"] and peer == role["managed"]["from"]:
+            parts.append(f"be managed over {name} from {peer} only")
+        elif peer:
+            parts.append(f"serve {name} to {peer} only")
+    return f"A {role['name']} must {joined(parts)}; nothing else."
+
+
+def firewall(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
+    """A scenario; the learner types the allow rules it needs, in any of three syntaxes."""
+    by_key = {f.key: f for f in facts}
+    usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
+    role = rng.choice(usable)
+    rules = tuple(Rule(t, p, peer, direction, key) for key, direction, peer in _needs(role)
+                  for p in by_key[key].ports for t in _transports(by_key[key]))
+    return Drill("firewall", _scenario(role, by_key), (), "type the allow rules, one per line or separated by `;`: "
+                 "`allow tcp 443`, `allow tcp 22 from 10.0.0.5`, `allow udp 514 to 10.0.0.9` (or `ufw allow 443/tcp`, "
+                 "`permit tcp any any eq 443`)", tuple(by_key[k] for k, _, _ in _needs(role)), (), rules)
+
+
+def parse_rule(text: str) -> Rule | None:
+    """`allow tcp 22 from 10.0.0.5`, `ufw allow from 10.0.0.5 to any port 22 proto tcp`, `permit tcp host 10.0.0.5
+    any eq 22`: the same rule. None for a line that is no allow rule."""
+    t = text.strip().casefold()
+    if not re.search(r"\b(allow|permit|accept)\b", t):
+        return None
+    transport = next(iter(re.findall(r"\b(tcp|udp)\b", t)), None)
+    port = (re.search(r"\b(?:eq|port)\s+(\d{1,5})\b", t)  # an address is never the port
+            or re.search(r"(?:^|\s)(\d{1,5})(?:/(?:tcp|udp))?(?=\s|$)", re.sub(_IP, " ", t)))
+    if port is None or transport is None:
+        return None
+    if re.match(r"(?:access-list\s+\S+\s+)?permit\b", t):  # Cisco: permit PROTO SRC DST eq PORT
+        hosts = re.findall(rf"\b(any|host\s+{_IP}|{_IP}(?:\s+{_IP})?)", t.split(" eq ")[0])
+        src, dst = (hosts + ["any", "any"])[:2]
+        src_ip, dst_ip = re.search(_IP, src), re.search(_IP, dst)
+        if dst_ip and not src_ip:
+            return Rule(transport, int(port.group(1)), dst_ip.group(0), "out")
+        return Rule(transport, int(port.group(1)), src_ip.group(0) if src_ip else None, "in")
+    source = re.search(rf"\bfrom\s+({_IP})", t)
+    target = re.search(rf"\bto\s+({_IP})", t)
+    if source:
+        return Rule(transport, int(port.group(1)), source.group(1), "in")
+    if target or re.search(r"\ballow\s+out\b", t):
+        return Rule(transport, int(port.group(1)), target.group(1) if target else None, "out")
+    return Rule(transport, int(port.group(1)), None, "in")
+
+
+def _grade_firewall(drill: Drill, answer: str) -> Graded:
+    """As a set: each rule the scenario needs, each rule that opens too much (any source where one address was
+    asked, another transport), each rule not needed (an insecure protocol named as such)."""
+    given = [r for r in (parse_rule(line) for line in re.split(r"[\n;]", answer)) if r is not None]
+    facts = {f.key: f for f in drill.facts}
+    lines, missed = [], []
+    used: set[int] = set()
+    right = 0
+    for want in drill.rules:
+        same = [i for i, g in enumerate(given) if g.port == want.port and g.direction == want.direction]
+        exact = [i for i in same if given[i].transport == want.transport and given[i].peer == want.peer]
+        if exact:
+            used.add(exact[0])
+            right += 1
+            lines.append(f"  ✓ {want.text()}  ({facts[want.fact].service})")
+            continue
+        missed.append(want.fact)
+        near = [i for i in same if given[i].transport == want.transport]
+        if near and given[near[0]].peer is None:
+            used.add(near[0])
+            side = "source" if want.direction == "in" else "destination"
+            lines.append(f"  ✗ {given[near[0]].text()} opens too much: only {want.peer} as {side} ({want.text()})")
+        elif near:
+            used.add(near[0])
+            lines.append(f"  ✗ {given[near[0]].text()}: the scenario names {want.peer} ({want.text()})")
+        elif same:
+            used.add(same[0])
+            lines.append(f"  ✗ {given[same[0]].text()}: {facts[want.fact].service} uses {want.transport.upper()} "
+                         f"({want.text()})")
+        else:
+            lines.append(f"  ✗ missing: {want.text()}  ({facts[want.fact].service})")
+    needed = {(r.transport, r.port) for r in drill.rules}
+    extra = [g for i, g in enumerate(given) if i not in used and (g.transport, g.port) not in needed]
+    for g in extra:
+        why = next((v for k, v in INSECURE.items() if g.port in _PORTS.get(k, ())), "not needed: nothing else")
+        lines.append(f"  ✗ {g.text()}: {why}")
+    total = len(drill.rules) + len(extra)
+    return Graded(right, total, (f"{right} of {len(drill.rules)} rules right" + (f", {len(extra)} not needed."
+                                                                               if extra else "."), *lines),
+                  tuple(dict.fromkeys(missed)))
+
+
+_PORTS = {"telnet": (23,), "ftp": (20, 21), "http": (80,), "tftp": (69,), "pop3": (110,), "imap": (143,),
+          "ldap": (389,), "snmp": (161, 162)}
+
+
+def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
+    """`ss -tulpn` of a server of some role (what listens, one connection it made) and: which service is on each
+    listening port?"""
+    by_key = {f.key: f for f in facts}
+    usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
+    role = rng.choice(usable)
+    daemons = roles.get("daemons", {})
+    listening = [(key, p, t) for key, direction, _ in _needs(role) if direction == "in"
+                 for p in by_key[key].ports for t in _transports(by_key[key])]
+    rows = ["Netid State  Local Address:Port   Peer Address:Port  Process"]
+    pid = 700 + rng.randrange(200)
+    for key, p, t in listening:
+        state = "LISTEN" if t == "tcp" else "UNCONN"
+        rows.append(f"{t:<5} {state:<6} 0.0.0.0:{p:<13} 0.0.0.0:*          users:((\"{daemons.get(key, key)}\","
+                    f"pid={pid},fd=6))")
+        pid += rng.randrange(3, 40)
+    for key, direction, peer in _needs(role):
+        if direction == "out":
+            f = by_key[key]
+            rows.append(f"{_transports(f)[0]:<5} ESTAB  10.0.0.20:{rng.randrange(40000, 60999):<11} "
+                        f"{peer or '198.51.100.7'}:{f.ports[0]:<8} "
+                        f"users:((\"{daemons.get(key, key)}\",pid={pid},fd=9))")
+    ports = tuple(dict.fromkeys(p for _, p, _ in listening))
+    asked = tuple(by_key[k] for k in dict.fromkeys(k for k, _, _ in listening))
+    return Drill("netstat", f"This {role['name']} shows `ss -tulpn`. Which service listens on each port: "
+                 f"{', '.join(map(str, ports))}?", tuple("  " + r for r in rows),
+                 "type each port and its service, e.g. `22 SSH, 443 HTTPS`", asked,
+                 tuple(map(str, ports)), tuple(Rule("tcp", p) for p in ports))
+
+
+def _grade_netstat(drill: Drill, answer: str) -> Graded:
+    """Port by port: the service named beside it must be that port's (its label, a usual name or IANA's)."""
+    named = {int(p): n.strip() for p, n in re.findall(r"(\d{1,5})\s*(?:/\w+)?\s*[:=-]?\s*([A-Za-z][\w+. -]*?)"
+                                                     r"\s*(?=[,;\n]|\d|$)", answer)}
+    lines, missed = [], []
+    for rule in drill.rules:
+        owners = [f for f in drill.facts if rule.port in f.ports]
+        said = named.get(rule.port, "")
+        if said and any(name_right(said, (f.service or "", *f.aliases, *(f.registry or "").split(", ")))
+                        for f in owners):
+            lines.append(f"  ✓ {rule.port}: {owners[0].service}")
+        else:
+            missed += [f.key for f in owners]
+            lines.append(f"  ✗ {rule.port}: {' or '.join(f.service or '' for f in owners)}"
+                         + (f" (you said {said})" if said else " (no answer)"))
+    score = sum(1 for ln in lines if ln.startswith("  ✓"))
+    return Graded(score, len(drill.rules), (f"{score} of {len(drill.rules)} ports named right.", *lines),
+                  tuple(dict.fromkeys(missed)))

@@ -310,7 +310,10 @@ def print_stats(con: Console, data: dict[str, Any]) -> None:
     con.print("True retention, last 30 days: "
               + (f"{100 * ret['rate']:.1f}% of {ret['reviews']} reviews of cards in review" if ret["reviews"]
                  else "no reviews of cards in review yet"))
-    for line in [*stats_lines(data), *(exam_lines(data["exam"]) if data.get("exam") else [])]:
+    drills = data.get("drills") or []
+    drill_line = ["Drills, latest first: " + ", ".join(f"{d['kind']} {d['score']}/{d['total']}" for d in drills)
+                  ] if drills else []
+    for line in [*stats_lines(data), *(exam_lines(data["exam"]) if data.get("exam") else []), *drill_line]:
         con.print(Text(line) if isinstance(line, str) else line)
     con.print()
     header = ["deck", "new", "learning", "review", "due", "suspended", "memory now"]

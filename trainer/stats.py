@@ -211,6 +211,7 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict
                      "new_left": len(new_for_today(db, now, settings, tz))}  # what `review` would hand out now
     data["streak"] = streak(per_day, today, settings.params().breaks)
     data["exam"] = exam_status(db, now, tz, settings)
+    data["drills"] = store.drill_scores(db)
     data["retention_30d"] = true_retention(db, now)
     data["decks"] = per_deck(db, now, settings.params(), end_of_day(now, tz, rollover))
     exam = data["exam"]

@@ -1,0 +1,101 @@
+"""Exam-shaped drills with fixed seeds: the drill a seed gives and the score an answer earns, checked by hand
+against the port table (IANA via the exam deck)."""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import run
+
+from trainer.deck import load_deck
+from trainer.drill import Rule, grade, make, parse_rule
+from trainer.paths import bundled_deck
+
+FACTS = load_deck(bundled_deck("exam")).facts
+
+
+def test_match_six_services_to_six_ports_pair_by_pair() -> None:
+    d = make("match", FACTS, random.Random(3))
+    assert [line.split(")")[1].split()[0] for line in d.lines] == ["IPsec", "Telnet", "VNC", "BGP", "SSH", "RDP"]
+    assert [line.rsplit(") ", 1)[1] for line in d.lines] == ["4500/udp", "3389/tcp", "22/tcp", "179/tcp", "5900/tcp",
+                                                              "23/tcp"]
+    assert grade(d, "a1 b6 c5 d4 e3 f2").score == 6
+    half = grade(d, "a1, b-6, c=5\nd2 e3 f4")  # RDP and BGP swapped: both named
+    assert (half.score, half.total) == (4, 6)
+    assert "  ✗ d4  BGP is 179/tcp: you paired it with 2 (3389/tcp, RDP's)" in half.lines
+    assert set(half.confused) == {("bgp", "rdp"), ("rdp", "bgp")}
+
+
+def test_choose_all_is_graded_as_a_set_with_missing_and_extra_named() -> None:
+    d = make("choose", FACTS, random.Random(5))
+    assert d.title == "Which of these use well-known (System) ports, 0-1023?"
+    assert [line.split(") ")[1] for line in d.lines] == ["L2TP", "IMAPS", "SQL Server", "IKE", "LDAP", "VNC"]
+    assert grade(d, "2 4 5").score == 6 and grade(d, "IMAPS, IKE and LDAP").score == 6  # names count too
+    g = grade(d, "2 3")
+    assert (g.score, g.total) == (3, 6)  # IKE and LDAP missed, SQL Server (1433) extra
+    assert "  missed 4) IKE: it fits" in g.lines and "  extra 3) SQL Server: it does not fit" in g.lines
+
+
+def test_the_brain_dump_counts_each_service_whose_ports_are_all_written() -> None:
+    d = make("dump", FACTS, random.Random(1), family="infrastructure")
+    assert d.title == "Write every port of the infrastructure family: 4 services."
+    g = grade(d, "DNS 53, DHCP 67, NTP 123, DoT 853, SMTP 25", FACTS)
+    assert (g.score, g.total) == (3, 4)  # DHCP needs 67 and 68
+    assert "  ✗ DHCP 67, 68 (udp): left out" in g.lines and "  extra 25: that is SMTP, not of this family" in g.lines
+
+
+@pytest.mark.parametrize("typed,rule", [
+    ("allow tcp 443", Rule("tcp", 443)),
+    ("ufw allow 443/tcp", Rule("tcp", 443)),
+    ("permit tcp any any eq 443", Rule("tcp", 443)),
+    ("allow tcp 22 from 10.0.0.5", Rule("tcp", 22, "10.0.0.5")),
+    ("ufw allow from 10.0.0.5 to any port 22 proto tcp", Rule("tcp", 22, "10.0.0.5")),
+    ("permit tcp host 10.0.0.5 any eq 22", Rule("tcp", 22, "10.0.0.5")),
+    ("access-list 101 permit tcp 10.0.0.5 0.0.0.0 any eq 22", Rule("tcp", 22, "10.0.0.5")),
+    ("allow udp 514 to 10.0.0.9", Rule("udp", 514, "10.0.0.9", "out")),
+    ("allow udp to 10.0.0.9 514", Rule("udp", 514, "10.0.0.9", "out")),
+    ("ufw allow out to 10.0.0.9 port 514 proto udp", Rule("udp", 514, "10.0.0.9", "out")),
+    ("permit udp any host 10.0.0.9 eq 514", Rule("udp", 514, "10.0.0.9", "out")),
+    ("deny tcp 23", None),
+])
+def test_allow_rules_in_three_syntaxes_read_the_same(typed: str, rule: Rule | None) -> None:
+    assert parse_rule(typed) == rule
+
+
+def test_firewall_rules_are_graded_as_a_set_naming_too_open_wrong_transport_and_insecure() -> None:
+    d = make("firewall", FACTS, random.Random(0))
+    assert d.title == ("A file server must serve SMB, be managed over SSH from 10.0.0.5 only and send to NTP on "
+                       "10.0.0.123; nothing else.")
+    assert grade(d, "ufw allow 445/tcp; permit tcp host 10.0.0.5 any eq 22\nallow udp 123 to 10.0.0.123").score == 3
+    g = grade(d, "allow udp 445; allow tcp 22; allow udp 123 to 10.0.0.123; allow tcp 23")
+    assert (g.score, g.total) == (1, 4)
+    assert "  ✗ allow udp 445: SMB uses TCP (allow tcp 445)" in g.lines
+    assert "  ✗ allow tcp 22 opens too much: only 10.0.0.5 as source (allow tcp 22 from 10.0.0.5)" in g.lines
+    assert "  ✗ allow tcp 23: Telnet sends passwords in the clear: use SSH" in g.lines
+
+
+def test_netstat_names_the_service_on_each_listening_port() -> None:
+    d = make("netstat", FACTS, random.Random(0))
+    assert any(":445 " in line and "smbd" in line for line in d.lines)
+    assert grade(d, "445 SMB, 22 SSH").score == 2
+    g = grade(d, "445 NetBIOS, 22 Secure Shell")
+    assert (g.score, g.total) == (1, 2) and "  ✗ 445: SMB (you said NetBIOS)" in g.lines
+
+
+def test_a_drill_through_a_pipe_records_practice_and_its_misses_come_first(isolated_home: Path) -> None:
+    out = run(["drill", "match", "--seed", "3", "--count", "1"], input="a1 b6 c5 d2 e3 f4\n").output
+    assert "4 of 6 pairs right." in out and "Drills: 4 of 6 (66%)." in out
+    con = sqlite3.connect(isolated_home / "trainer.db")
+    practice = con.execute("SELECT card_id, correct FROM log WHERE mode = 'practice' ORDER BY card_id").fetchall()
+    assert ("exam/bgp/service-port", 0) in practice and ("exam/ssh/service-port", 1) in practice
+    assert con.execute("SELECT kind, score, total FROM drills").fetchall() == [("match", 4, 6)]
+    assert con.execute("SELECT count(*) FROM cards WHERE reps > 0").fetchone()[0] == 0  # the schedule did not move
+    missed = run(["review", "--missed"], input="\n\n").output
+    assert "Which port does BGP use?" in missed or "Which port does RDP use?" in missed
+    data = json.loads(run(["stats", "--json"]).output)
+    assert data["drills"][0] == {"at": data["drills"][0]["at"], "kind": "match", "deck": "exam", "score": 4,
+                                 "total": 6}
