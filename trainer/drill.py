@@ -293,7 +293,7 @@ def firewall(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -
     role = rng.choice(usable)
     rules = tuple(Rule(t, p, peer, direction, key) for key, direction, peer in _needs(role)
                   for p in by_key[key].ports for t in _transports(by_key[key]))
-    return Drill("firewall", _scenario(role, by_key), (), "type the allow rules, one per line or separated by `;`: "
+    return Drill("firewall", _scenario(role, by_key), (), "type the allow rules on one line, separated by `;`: "
                  "`allow tcp 443`, `allow tcp 22 from 10.0.0.5`, `allow udp 514 to 10.0.0.9` (or `ufw allow 443/tcp`, "
                  "`permit tcp any any eq 443`)", tuple(by_key[k] for k, _, _ in _needs(role)), (), rules)
 
