@@ -99,3 +99,14 @@ def test_a_drill_through_a_pipe_records_practice_and_its_misses_come_first(isola
     data = json.loads(run(["stats", "--json"]).output)
     assert data["drills"][0] == {"at": data["drills"][0]["at"], "kind": "match", "deck": "exam", "score": 4,
                                  "total": 6}
+
+
+def test_the_rule_list_with_mistakes_names_each_wrong_line_and_why() -> None:
+    d = make("rules", FACTS, random.Random(1))
+    assert d.lines == ("  1) allow tcp 587", "  2) allow tcp 993", "  3) allow out tcp 53 to 10.0.0.53",
+                       "  4) allow tcp 22", "  5) allow udp 25", "  6) allow out udp 53 to 10.0.0.53")
+    assert grade(d, "4 5").score == 6
+    g = grade(d, "5 1")
+    assert (g.score, g.total) == (4, 6)
+    assert "  missed 4) allow tcp 22: opens SSH to any source, not only 10.0.0.5" in g.lines
+    assert "  1) allow tcp 587 is right: SMTPS" in g.lines and "  ✓ 5) allow udp 25: SMTP uses TCP" in g.lines

@@ -310,7 +310,8 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
 
 
 @cli.command(short_help="Exam-shaped drills: match, choose all, brain dump.")
-@click.argument("kind", required=False, type=click.Choice(["match", "choose", "dump", "firewall", "netstat"]))
+@click.argument("kind", required=False,
+                type=click.Choice(["match", "choose", "dump", "firewall", "rules", "netstat"]))
 @click.option("--deck", default="exam", show_default=True, help="The deck whose port facts the drills use.")
 @click.option("--count", type=click.IntRange(1, 100), default=3, show_default=True, help="Drills in a row.")
 @click.option("--family", help="dump: the family to write down (mail, remote-access, ...).")
@@ -331,6 +332,7 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
             10.0.0.9; nothing else.   answer: allow tcp 443; allow tcp 22 from 10.0.0.5; allow udp 514 to 10.0.0.9
             (also `ufw allow 443/tcp`, `ufw allow from 10.0.0.5 to any port 22 proto tcp`,
             Cisco's `permit tcp any any eq 443`, `permit udp any host 10.0.0.9 eq 514`)
+    rules:  the same scenario and a rule list with mistakes: which lines are wrong?   answer: 2 5
     netstat: `ss -tulpn` of a server; which service listens on each port?   answer: 22 SSH, 443 HTTPS
     """
     import random

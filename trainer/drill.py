@@ -16,7 +16,7 @@ from trainer.cards import port_list
 from trainer.deck import Fact
 from trainer.grading import name_right, read_ports
 
-KINDS = ("match", "choose", "dump", "firewall", "netstat")
+KINDS = ("match", "choose", "dump", "firewall", "rules", "netstat")
 LETTERS = "abcdef"
 
 
@@ -152,8 +152,8 @@ def make(kind: str, facts: Sequence[Fact], rng: random.Random, family: str | Non
          roles: dict[str, Any] | None = None) -> Drill:
     if kind == "dump":
         return dump(facts, rng, family)
-    if kind in ("firewall", "netstat"):
-        return (firewall if kind == "firewall" else netstat)(facts, rng, roles or load_roles())
+    if kind in ("firewall", "rules", "netstat"):
+        return {"firewall": firewall, "rules": rule_list, "netstat": netstat}[kind](facts, rng, roles or load_roles())
     return {"match": match, "choose": choose}[kind](facts, rng)
 
 
@@ -162,6 +162,8 @@ def grade(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
         return _grade_match(drill, answer)
     if drill.kind == "choose":
         return _grade_choose(drill, answer)
+    if drill.kind == "rules":
+        return _grade_rules(drill, answer)
     if drill.kind == "firewall":
         return _grade_firewall(drill, answer)
     if drill.kind == "netstat":
@@ -296,6 +298,54 @@ def firewall(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -
     return Drill("firewall", _scenario(role, by_key), (), "type the allow rules on one line, separated by `;`: "
                  "`allow tcp 443`, `allow tcp 22 from 10.0.0.5`, `allow udp 514 to 10.0.0.9` (or `ufw allow 443/tcp`, "
                  "`permit tcp any any eq 443`)", tuple(by_key[k] for k, _, _ in _needs(role)), (), rules)
+
+
+def rule_list(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
+    """The firewall's second shape: a scenario and an existing rule list with mistakes; which lines are wrong?"""
+    base = firewall(facts, rng, roles)
+    by_key = {f.key: f for f in facts}
+    rules: list[tuple[Rule, bool, str]] = [(r, True, f"right: {by_key[r.fact].service}") for r in base.rules]
+    mutations = []
+    for r in base.rules:
+        name = by_key[r.fact].service or r.fact
+        other = "udp" if r.transport == "tcp" else "tcp"
+        if other not in _transports(by_key[r.fact]) and other not in by_key[r.fact].accept_transport:
+            mutations.append((Rule(other, r.port, r.peer, r.direction, r.fact), f"{name} uses {r.transport.upper()}"))
+        if r.peer:
+            side = "source" if r.direction == "in" else "destination"
+            mutations.append((Rule(r.transport, r.port, None, r.direction, r.fact),
+                              f"opens {name} to any {side}, not only {r.peer}"))
+    mutations.append((Rule("tcp", 23, None, "in", "telnet"), INSECURE["telnet"]))  # an insecure extra
+    picks = rng.sample(mutations, min(len(mutations), rng.randint(2, 3)))
+    for bad, name in picks:
+        rules = [(r, ok, n) for r, ok, n in rules if not (ok and r.fact == bad.fact and r.port == bad.port
+                                                           and bad.fact != "telnet")]
+        rules.append((bad, False, name))
+    rng.shuffle(rules)
+    lines = tuple(f"  {i}) {r.text()}" for i, (r, _, _) in enumerate(rules, 1))
+    expected = tuple(str(i) for i, (_, ok, _) in enumerate(rules, 1) if not ok)
+    shown = tuple(Fact(key=r.fact or "x", service=r.text(), note=why) for r, _, why in rules)
+    return Drill("rules", f"{base.title} Which lines of this rule list are wrong?", lines,
+                 "type the numbers of the wrong lines, e.g. `2 5`", shown, expected)
+
+
+def _grade_rules(drill: Drill, answer: str) -> Graded:
+    """Which lines are wrong, as a set: each one missed and each right line flagged, with the reason."""
+    picked = {n for n in re.findall(r"\d+", answer) if 1 <= int(n) <= len(drill.facts)}
+    want = set(drill.expected)
+    lines = []
+    for i, f in enumerate(drill.facts, 1):
+        n = str(i)
+        if n in want and n not in picked:
+            lines.append(f"  missed {n}) {f.service}: {f.note}")
+        elif n in picked and n not in want:
+            lines.append(f"  {n}) {f.service} is {f.note}")
+        elif n in want:
+            lines.append(f"  ✓ {n}) {f.service}: {f.note}")
+    wrong = sum(1 for ln in lines if not ln.startswith("  ✓"))
+    head = "✓ All right." if not wrong else f"✗ The wrong lines: {', '.join(sorted(want, key=int))}."
+    missed = [f.key for i, f in enumerate(drill.facts, 1) if (str(i) in want) != (str(i) in picked)]
+    return Graded(len(drill.facts) - wrong, len(drill.facts), (head, *lines), tuple(missed))
 
 
 def parse_rule(text: str) -> Rule | None:
