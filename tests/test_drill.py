@@ -24,6 +24,7 @@ def test_match_six_services_to_six_ports_pair_by_pair() -> None:
     assert [line.rsplit(") ", 1)[1] for line in d.lines] == ["4500/udp", "3389/tcp", "22/tcp", "179/tcp", "5900/tcp",
                                                               "23/tcp"]
     assert grade(d, "a1 b6 c5 d4 e3 f2").score == 6
+    assert grade(d, "1a 6b 5c 4d 3e 2f").score == 6  # number first
     half = grade(d, "a1, b-6, c=5\nd2 e3 f4")  # RDP and BGP swapped: both named
     assert (half.score, half.total) == (4, 6)
     assert "  ✗ d4  BGP is 179/tcp: you paired it with 2 (3389/tcp, RDP's)" in half.lines
@@ -35,6 +36,9 @@ def test_choose_all_is_graded_as_a_set_with_missing_and_extra_named() -> None:
     assert d.title == "Which of these use well-known (System) ports, 0-1023?"
     assert [line.split(") ")[1] for line in d.lines] == ["L2TP", "IMAPS", "SQL Server", "IKE", "LDAP", "VNC"]
     assert grade(d, "2 4 5").score == 6 and grade(d, "IMAPS, IKE and LDAP").score == 6  # names count too
+    assert grade(d, "245").score == 3  # a port typed by mistake is no option, not a crash
+    encrypted = [make("choose", FACTS, random.Random(seed)) for seed in range(60)]
+    assert all("SNMP" not in d.lines[i] for d in encrypted if "encrypted" in d.title for i in range(len(d.lines)))
     g = grade(d, "2 3")
     assert (g.score, g.total) == (3, 6)  # IKE and LDAP missed, SQL Server (1433) extra
     assert "  missed 4) IKE: it fits" in g.lines and "  extra 3) SQL Server: it does not fit" in g.lines
@@ -45,7 +49,13 @@ def test_the_brain_dump_counts_each_service_whose_ports_are_all_written() -> Non
     assert d.title == "Write every port of the infrastructure family: 4 services."
     g = grade(d, "DNS 53, DHCP 67, NTP 123, DoT 853, SMTP 25", FACTS)
     assert (g.score, g.total) == (3, 4)  # DHCP needs 67 and 68
-    assert "  ✗ DHCP 67, 68 (udp): left out" in g.lines and "  extra 25: that is SMTP, not of this family" in g.lines
+    assert "  ✗ DHCP 67, 68 (udp): partly, also 68" in g.lines and "  extra SMTP: not of this family" in g.lines
+    mail = make("dump", FACTS, random.Random(1), family="mail")
+    swapped = grade(mail, "SMTP 25, SMTPS 587, POP3 110, IMAP 993, IMAPS 143, POP3S 995, SMTP over implicit TLS 465",
+                    FACTS)  # names beside each other's ports are confusions, not right
+    assert swapped.score == 5 and "  ✗ IMAP 143/tcp: you wrote 993, which is IMAPS's" in swapped.lines
+    assert grade(mail, "25 587 110 143 465 993 995", FACTS).score == 0  # ports with no name say nothing
+    assert grade(mail, "SMTP 25, IMAP 143/tcp and IMAPS 993", FACTS).score == 3
 
 
 @pytest.mark.parametrize("typed,rule", [
@@ -61,9 +71,26 @@ def test_the_brain_dump_counts_each_service_whose_ports_are_all_written() -> Non
     ("ufw allow out to 10.0.0.9 port 514 proto udp", Rule("udp", 514, "10.0.0.9", "out")),
     ("permit udp any host 10.0.0.9 eq 514", Rule("udp", 514, "10.0.0.9", "out")),
     ("deny tcp 23", None),
+    ("iptables -A INPUT -p tcp -s 10.0.0.5 --dport 22 -j ACCEPT", Rule("tcp", 22, "10.0.0.5")),
+    ("iptables -A OUTPUT -p udp -d 10.0.0.9 --dport 514 -j ACCEPT", Rule("udp", 514, "10.0.0.9", "out")),
+    ("access-list 101 permit udp any host 10.0.0.123 eq 123", Rule("udp", 123, "10.0.0.123", "out")),
+    ("permit ip any any", Rule("ip", 0)),
+    ("allow tcp 1-65535", Rule("ip", 0)),
 ])
 def test_allow_rules_in_three_syntaxes_read_the_same(typed: str, rule: Rule | None) -> None:
     assert parse_rule(typed) == rule
+
+
+def test_a_line_may_allow_several_rules_and_port_names_come_from_the_deck() -> None:
+    from trainer.drill import parse_rules
+
+    names = {"ntp": next(f for f in FACTS if f.key == "ntp"), "ssh": next(f for f in FACTS if f.key == "ssh")}
+    assert parse_rules("ufw allow 5060") == [Rule("tcp", 5060), Rule("udp", 5060)]  # no proto: both
+    assert parse_rules("allow tcp 5060-5061") == [Rule("tcp", 5060), Rule("tcp", 5061)]
+    assert parse_rules("permit udp any host 10.0.0.123 eq ntp", names) == [Rule("udp", 123, "10.0.0.123", "out")]
+    assert parse_rules("allow ssh from 10.0.0.5", names) == [Rule("tcp", 22, "10.0.0.5")]
+    assert parse_rules("allow tcp 445,22") == [Rule("tcp", 445), Rule("tcp", 22)]
+    assert parse_rules("hello") is None and parse_rules("deny tcp 23") == []
 
 
 def test_firewall_rules_are_graded_as_a_set_naming_too_open_wrong_transport_and_insecure() -> None:
@@ -76,7 +103,19 @@ def test_firewall_rules_are_graded_as_a_set_naming_too_open_wrong_transport_and_
     assert "  ✗ allow udp 445: SMB uses TCP (allow tcp 445)" in g.lines
     assert "  ✗ allow tcp 22 opens too much: only 10.0.0.5 as source (allow tcp 22 from 10.0.0.5)" in g.lines
     assert "  ✗ allow tcp 23: Telnet sends passwords in the clear: use SSH" in g.lines
-
+    right = "allow tcp 445; allow tcp 22 from 10.0.0.5; allow udp 123 to 10.0.0.123"
+    for extra, says in (("allow tcp 22", "  ✗ allow tcp 22: not needed: nothing else"),  # SSH open to everyone too
+                        ("permit ip any any", "  ✗ a rule that allows every port: the scenario says nothing else"),
+                        ("make it secure", "  ? `make it secure`: not read as a rule (see `trainer drill --help` "
+                                           "for the forms)")):
+        g = grade(d, f"{right}; {extra}")
+        assert g.score == 3 and says in g.lines, g.lines
+        assert g.total == 4 or extra == "make it secure"
+    voip = make("firewall", FACTS, random.Random(10))
+    assert "SIP" in voip.title
+    g = grade(voip, "allow udp 5060; allow udp 5061")
+    assert "  ✗ missing: allow tcp 5060  (SIP uses TCP as well)" in g.lines
+    assert not any("SIP uses TCP (" in ln for ln in g.lines)  # never right and wrong at once
 
 def test_netstat_names_the_service_on_each_listening_port() -> None:
     d = make("netstat", FACTS, random.Random(0))
@@ -84,6 +123,8 @@ def test_netstat_names_the_service_on_each_listening_port() -> None:
     assert grade(d, "445 SMB, 22 SSH").score == 2
     g = grade(d, "445 NetBIOS, 22 Secure Shell")
     assert (g.score, g.total) == (1, 2) and "  ✗ 445: SMB (you said NetBIOS)" in g.lines
+    assert grade(d, "445 SMB, 22 SFTP", FACTS).score == 2  # SFTP is on 22 as well
+    assert not any("ESTAB" in line and "sshd" in line for line in d.lines)
 
 
 def test_a_drill_through_a_pipe_records_practice_and_its_misses_come_first(isolated_home: Path) -> None:

@@ -331,7 +331,8 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
     firewall: A DMZ web server must serve HTTPS, be managed over SSH from 10.0.0.5 only and send to Syslog on
             10.0.0.9; nothing else.   answer: allow tcp 443; allow tcp 22 from 10.0.0.5; allow udp 514 to 10.0.0.9
             (also `ufw allow 443/tcp`, `ufw allow from 10.0.0.5 to any port 22 proto tcp`,
-            Cisco's `permit tcp any any eq 443`, `permit udp any host 10.0.0.9 eq 514`)
+            Cisco's `permit tcp any any eq 443`, `permit udp any host 10.0.0.9 eq syslog`,
+            iptables' `-A INPUT -p tcp -s 10.0.0.5 --dport 22 -j ACCEPT`; ranges `5060-5061`, lists `445,22`)
     rules:  the same scenario and a rule list with mistakes: which lines are wrong?   answer: 2 5
     netstat: `ss -tulpn` of a server; which service listens on each port?   answer: 22 SSH, 443 HTTPS
     """
@@ -359,6 +360,9 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
         answer = prompter.ask_text(">")
         if answer is None:
             break
+        if not answer.strip():  # an Enter out of habit: the drill is skipped, nothing counted
+            out("  (skipped)")
+            continue
         g = dr.grade(d, answer, facts)
         for line in g.lines:
             out(render.clean(line))
@@ -367,8 +371,9 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
                            [(f.key, f.key not in g.missed, confused.get(f.key)) for f in d.facts], answer)
         score, total = score + g.score, total + g.total
     if total:
-        out(f"Drills: {score} of {total} ({100 * score // total}%). What they found forgotten comes first in your "
-            "next review (`trainer review --missed` practises it now).")
+        out(f"Drills: {score} of {total} ({100 * score // total}%)." + (
+            " What they found forgotten comes first in your next review (`trainer review --missed` practises it "
+            "now)." if score < total else ""))
 
 
 @cli.command(short_help="Take back the last answer.")

@@ -14,7 +14,7 @@ from typing import Any
 
 from trainer.cards import port_list
 from trainer.deck import Fact
-from trainer.grading import name_right, read_ports
+from trainer.grading import name_right
 
 KINDS = ("match", "choose", "dump", "firewall", "rules", "netstat")
 LETTERS = "abcdef"
@@ -115,7 +115,8 @@ def choose(facts: Sequence[Fact], rng: random.Random) -> Drill:
     if kind == "encrypted":
         def fits(f: Fact) -> bool:
             return f.key in secure
-        pool = [f for f in ports if f.key in secure or f.secure]  # both sides of a secure pair: the real question
+        pool = [f for f in ports if (f.key in secure or f.secure) and f.key not in f.secure]  # both sides of a
+        # secure pair; not one whose newest version is its own secure one (SNMP: only v3 is encrypted)
         title = "Which of these protocols are encrypted (the secure versions)?"
     elif kind == "udp":
         def fits(f: Fact) -> bool:
@@ -143,7 +144,8 @@ def dump(facts: Sequence[Fact], rng: random.Random, family: str | None = None) -
     fams = families(facts)
     name = family if family in fams else rng.choice([k for k, v in fams.items() if len(v) >= 3] or list(fams))
     members = tuple(fams[name])
-    return Drill("dump", f"Write every port of the {name} family: {len(members)} services.", (),
+    return Drill("dump", f"Write every port of the {name} family: {len(members)} "
+                 f"service{'s' if len(members) != 1 else ''}.", (),
                  "one answer: each service and its port(s), e.g. `SMTP 25, IMAP 143, ...`", members,
                  tuple(port_list(f.ports) for f in members))
 
@@ -167,14 +169,19 @@ def grade(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
     if drill.kind == "firewall":
         return _grade_firewall(drill, answer)
     if drill.kind == "netstat":
-        return _grade_netstat(drill, answer)
+        return _grade_netstat(drill, answer, facts)
     return _grade_dump(drill, answer, facts)
 
 
 def _grade_match(drill: Drill, answer: str) -> Graded:
     """Pair by pair: `a3 b1`, `a-3, b-1`, `a 3` one per line; a letter given twice counts its first number."""
     given: dict[int, str] = {}
-    for letter, number in re.findall(r"([a-f])\s*[-=:)]?\s*([1-6])", answer.casefold()):
+    text = answer.casefold()
+    if re.match(r"\W*\d", text):  # `1a 3b ...`: number first
+        pairs = [(letter, number) for number, letter in re.findall(r"([1-6])\s*[-=:)]?\s*([a-f])", text)]
+    else:
+        pairs = re.findall(r"([a-f])\s*[-=:)]?\s*([1-6])", text)
+    for letter, number in pairs:
         given.setdefault(LETTERS.index(letter), number)
     lines, missed, confused = [], [], []
     by_number = {n: drill.facts[i] for i, n in enumerate(drill.expected)}
@@ -196,7 +203,7 @@ def _grade_match(drill: Drill, answer: str) -> Graded:
 
 def _grade_choose(drill: Drill, answer: str) -> Graded:
     """As a set: every option that fits, and none that does not; each missing and extra option named."""
-    picked: set[str] = set(re.findall(r"\d+", answer))
+    picked: set[str] = {n for n in re.findall(r"\d+", answer) if 1 <= int(n) <= len(drill.facts)}
     for i, f in enumerate(drill.facts, 1):  # names typed instead of numbers count too
         if any(name_right(part, (f.service or "", *f.aliases)) for part in re.split(r"[,;/]|\band\b", answer)
                if part.strip() and not part.strip().isdigit()):
@@ -213,30 +220,57 @@ def _grade_choose(drill: Drill, answer: str) -> Graded:
     return Graded(score, len(drill.facts), (head, *lines), tuple(missed))
 
 
+def _written(drill: Drill, answer: str, pool: list[Fact]) -> tuple[dict[str, set[int]], list[str]]:
+    """What a brain dump says: each service named, with the ports beside its name; notes on what is not counted."""
+    said: dict[str, set[int]] = {}
+    notes: list[str] = []
+    for part in re.split(r"[,;\n]+(?=\s*[A-Za-z])|;|\n|\s+and\s+(?=[A-Za-z])", answer):
+        name = re.sub(r"[\d/]+|\b(?:tcp|udp|and|port|ports)\b", " ", part, flags=re.I).strip(" -:()")
+        ports = {int(p) for p in re.findall(r"(?<![\w.])(\d{1,5})(?![\w.])", part) if int(p) <= 65535}
+        if not ports:
+            continue
+        if not name:
+            notes.append(f"  {', '.join(map(str, sorted(ports)))}: no service named beside it, not counted")
+            continue
+        who = next((f for f in [*drill.facts, *pool] if name_right(name, (f.service or "", *f.aliases))), None)
+        if who is None:
+            notes.append(f"  {part.strip()}: no service of this deck is called {name}")
+            continue
+        said.setdefault(who.key, set()).update(ports)
+    return said, notes
+
+
 def _grade_dump(drill: Drill, answer: str, facts: Sequence[Fact]) -> Graded:
-    """Set recall: a service counts when all its ports are written; a port of another service is named."""
-    written: set[int] = set()
-    for reading in read_ports(re.sub(r"[A-Za-z][\w+-]*", " ", answer).replace(";", ",")) or []:
-        written |= set(reading.ports)
-    written |= {int(p) for p in re.findall(r"(?<![\w/])(\d{1,5})(?![\w])", answer) if int(p) <= 65535}
-    lines, missed = [], []
+    """Set recall, service by service: a name and its ports (`IMAP 143, IMAPS 993`); a name beside another
+    service's ports is a confusion, some of a service's ports are partly right, a port with no name is not counted."""
+    pool = _port_facts(facts) or list(drill.facts)
+    said, notes = _written(drill, answer, pool)
+    owners: dict[int, Fact] = {}
+    for f in [*drill.facts, *pool]:  # a port's owner: the family's own service first
+        for p in f.ports:
+            owners.setdefault(p, f)
+    lines, missed, confused = [], [], []
     for f in drill.facts:
-        if set(f.ports) <= written:
+        got = said.get(f.key, set())
+        if set(f.ports) <= got:
             lines.append(f"  ✓ {f.service} {_where(f)}")
-        else:
-            missed.append(f.key)
+            continue
+        missed.append(f.key)
+        other = owners.get(min(got)) if got else None
+        if not got:
             lines.append(f"  ✗ {f.service} {_where(f)}: left out")
-    mine = {p for f in drill.facts for p in f.ports}
-    owners = {p: f for f in _port_facts(facts) for p in f.ports}
-    extra = sorted(written - mine)
-    for p in extra:
-        other = owners.get(p)
-        lines.append(f"  extra {p}: " + (f"that is {other.service}, not of this family" if other else
-                                          "no service of this deck uses it"))
+        elif got & set(f.ports):
+            lines.append(f"  ✗ {f.service} {_where(f)}: partly, also {port_list(tuple(sorted(set(f.ports) - got)))}")
+        else:
+            lines.append(f"  ✗ {f.service} {_where(f)}: you wrote {', '.join(map(str, sorted(got)))}"
+                         + (f", which is {other.service}'s" if other and other.key != f.key else ""))
+            if other and other.key != f.key:
+                confused.append((f.key, other.key))
+    family = {f.key for f in drill.facts}
+    lines += [f"  extra {f.service}: not of this family" for f in pool if f.key in said and f.key not in family]
     score = len(drill.facts) - len(missed)
-    return Graded(score, len(drill.facts), (f"{score} of {len(drill.facts)} services written with their ports"
-                                            + (f"; {len(extra)} port(s) that do not belong." if extra else "."),
-                                            *lines), tuple(missed))
+    return Graded(score, len(drill.facts), (f"{score} of {len(drill.facts)} services written with their ports.",
+                                            *lines, *notes), tuple(missed), tuple(confused))
 
 
 # Firewall and netstat: server roles from decks/server-roles.json (curated in decks/src/server-roles.yaml) -----------
@@ -284,7 +318,7 @@ def _scenario(role: dict[str, Any], by_key: dict[str, Fact]) -> str:
         elif peer and role.get("managed") and key == role["managed"]["service"] and peer == role["managed"]["from"]:
             parts.append(f"be managed over {name} from {peer} only")
         elif peer:
-            parts.append(f"serve {name} to {peer} only")
+            parts.append(f"accept {name} from {peer} only")
     return f"A {role['name']} must {joined(parts)}; nothing else."
 
 
@@ -348,82 +382,158 @@ def _grade_rules(drill: Drill, answer: str) -> Graded:
     return Graded(len(drill.facts) - wrong, len(drill.facts), (head, *lines), tuple(missed))
 
 
-def parse_rule(text: str) -> Rule | None:
-    """`allow tcp 22 from 10.0.0.5`, `ufw allow from 10.0.0.5 to any port 22 proto tcp`, `permit tcp host 10.0.0.5
-    any eq 22`: the same rule. None for a line that is no allow rule."""
+_OPEN_ALL = Rule("ip", 0)  # `permit ip any any`, `allow tcp 1-65535`: every port
+
+
+def parse_rules(text: str, names: dict[str, Fact] | None = None) -> list[Rule] | None:
+    """The rules one line allows, whatever its syntax: ours (`allow tcp 22 from 10.0.0.5`, `allow udp 514 to
+    10.0.0.9`), ufw's (`ufw allow from 10.0.0.5 to any port 22 proto tcp`; no proto: both), Cisco's (`permit tcp
+    host 10.0.0.5 any eq ssh`, `range 5060 5061`), iptables' (`-A INPUT -p tcp -s 10.0.0.5 --dport 22 -j ACCEPT`);
+    port names (`https`, `eq ntp`) from the deck's facts; ranges and lists. [] for a line that allows nothing,
+    None for one that cannot be read as a rule."""
     t = text.strip().casefold()
+    if not t or re.search(r"\b(deny|drop|reject)\b", t):
+        return []
     if not re.search(r"\b(allow|permit|accept)\b", t):
         return None
-    transport = next(iter(re.findall(r"\b(tcp|udp)\b", t)), None)
-    port = (re.search(r"\b(?:eq|port)\s+(\d{1,5})\b", t)  # an address is never the port
-            or re.search(r"(?:^|\s)(\d{1,5})(?:/(?:tcp|udp))?(?=\s|$)", re.sub(_IP, " ", t)))
-    if port is None or transport is None:
+    t = re.sub(r"^access-list\s+\S+\s+", "", t)  # the ACL's number is no port
+    if re.search(r"\b(ip|any)\s+any\s+any\b|\bip\s+any\b", t) and not re.search(r"\b(eq|range|port)\b", t):
+        return [_OPEN_ALL]
+    found = _ports_of(t, names or {})
+    if found is None:
+        return [_OPEN_ALL]
+    ports, named_transport = found
+    if not ports:
         return None
-    if re.match(r"(?:access-list\s+\S+\s+)?permit\b", t):  # Cisco: permit PROTO SRC DST eq PORT
-        hosts = re.findall(rf"\b(any|host\s+{_IP}|{_IP}(?:\s+{_IP})?)", t.split(" eq ")[0])
+    transport = next(iter(re.findall(r"(?:-p\s+|proto\s+|/|\b)(tcp|udp)\b", t)), None) or named_transport
+    transports = ["tcp", "udp"] if transport in (None, "both") else [transport]
+    peer, direction = _peer(t)
+    return [Rule(tr, p, peer, direction) for p in dict.fromkeys(ports) for tr in transports]
+
+
+_WORDS = {"allow", "permit", "accept", "from", "to", "any", "out", "in", "host", "proto", "port", "eq", "ufw"}
+
+
+def _ports_of(t: str, named: dict[str, Fact]) -> tuple[list[int], str | None] | None:
+    """The ports a rule names (numbers, lists, ranges, service names) and the transport a name implies; None for
+    a range of a thousand ports or more (every port, as far as a scenario goes)."""
+    bare = re.sub(_IP, " ", t)
+    span = re.search(r"\b(?:range\s+(\d{1,5})\s+|(\d{1,5})\s*[-:]\s*)(\d{1,5})\b", bare)
+    if span:
+        lo, hi = int(span.group(1) or span.group(2)), int(span.group(3))
+        return None if hi - lo >= 1000 else (list(range(lo, hi + 1)), None)
+    ports: list[int] = []
+    transport = None
+    for m in re.findall(r"(?:--dport|--sport|eq|port)\s+([\w,-]+)|(?:^|\s)(\d{1,5}(?:,\d{1,5})*)(?:/(?:tcp|udp))?"
+                        r"(?=\s|$)", bare):
+        for item in (m[0] or m[1]).split(","):
+            if item.isdigit():
+                ports.append(int(item))
+            elif item in named:
+                ports += list(named[item].ports)
+                transport = transport or named[item].transport
+    if not ports:  # `allow https`, `allow ssh from 10.0.0.5`
+        for word in re.findall(r"[a-z][\w+-]*", t):
+            if word in named and word not in _WORDS:
+                ports += list(named[word].ports)
+                transport = transport or named[word].transport
+    return ports, transport
+
+
+def _peer(t: str) -> tuple[str | None, str]:
+    """The one address a rule names, and which side it is on."""
+    if t.startswith("permit") or " permit " in f" {t} ":  # Cisco: permit PROTO SRC DST ...
+        hosts = re.findall(rf"\b(any|host\s+{_IP}|{_IP}(?:\s+{_IP})?)", t.split(" eq ")[0].split(" range ")[0])
         src, dst = (hosts + ["any", "any"])[:2]
         src_ip, dst_ip = re.search(_IP, src), re.search(_IP, dst)
         if dst_ip and not src_ip:
-            return Rule(transport, int(port.group(1)), dst_ip.group(0), "out")
-        return Rule(transport, int(port.group(1)), src_ip.group(0) if src_ip else None, "in")
-    source = re.search(rf"\bfrom\s+({_IP})", t)
-    target = re.search(rf"\bto\s+({_IP})", t)
-    if source:
-        return Rule(transport, int(port.group(1)), source.group(1), "in")
-    if target or re.search(r"\ballow\s+out\b", t):
-        return Rule(transport, int(port.group(1)), target.group(1) if target else None, "out")
-    return Rule(transport, int(port.group(1)), None, "in")
+            return dst_ip.group(0), "out"
+        return (src_ip.group(0) if src_ip else None), "in"
+    out = bool(re.search(r"-a\s+output\b|\ballow\s+out\b", t))
+    source = re.search(rf"(?:\bfrom|-s)\s+({_IP})", t)
+    target = re.search(rf"(?:\bto|-d)\s+({_IP})", t)
+    if source and not out:
+        return source.group(1), "in"
+    if target:
+        return target.group(1), "out"
+    return None, "out" if out else "in"
+
+
+def parse_rule(text: str) -> Rule | None:
+    """The first rule a line allows (see parse_rules), or None."""
+    rules = parse_rules(text)
+    return rules[0] if rules else None
 
 
 def _grade_firewall(drill: Drill, answer: str) -> Graded:
-    """As a set: each rule the scenario needs, each rule that opens too much (any source where one address was
-    asked, another transport), each rule not needed (an insecure protocol named as such)."""
-    given = [r for r in (parse_rule(line) for line in re.split(r"[\n;]", answer)) if r is not None]
+    """As a set: each rule the scenario needs, each rule that opens too much (any address where one was asked,
+    every port), the wrong transport, each rule not needed (an insecure protocol named as such); a line that
+    cannot be read is said."""
     facts = {f.key: f for f in drill.facts}
+    names = {n.casefold(): f for f in drill.facts
+             for n in (f.service or "", *f.aliases, *(f.registry or "").split(", ")) if n and " " not in n}
+    given: list[Rule] = []
+    unread = []
+    for line in re.split(r"[\n;]", answer):
+        rules = parse_rules(line, names)
+        if rules is None:
+            unread.append(line.strip())
+        else:
+            given += rules
     lines, missed = [], []
     used: set[int] = set()
     right = 0
     for want in drill.rules:
-        same = [i for i, g in enumerate(given) if g.port == want.port and g.direction == want.direction]
-        exact = [i for i in same if given[i].transport == want.transport and given[i].peer == want.peer]
+        f = facts[want.fact]
+        ports = {want.port} | ({p for s in f.accept_ports for p in s} if len(f.ports) == 1 else set())
+        free = [i for i, g in enumerate(given) if i not in used and g.port in ports and g.direction == want.direction]
+        exact = [i for i in free if given[i].transport == want.transport and given[i].peer == want.peer]
         if exact:
             used.add(exact[0])
             right += 1
-            lines.append(f"  ✓ {want.text()}  ({facts[want.fact].service})")
+            lines.append(f"  ✓ {given[exact[0]].text()}  ({f.service})")
             continue
         missed.append(want.fact)
-        near = [i for i in same if given[i].transport == want.transport]
-        if near and given[near[0]].peer is None:
+        near = [i for i in free if given[i].transport == want.transport]
+        if near:
             used.add(near[0])
+            g = given[near[0]]
             side = "source" if want.direction == "in" else "destination"
-            lines.append(f"  ✗ {given[near[0]].text()} opens too much: only {want.peer} as {side} ({want.text()})")
-        elif near:
-            used.add(near[0])
-            lines.append(f"  ✗ {given[near[0]].text()}: the scenario names {want.peer} ({want.text()})")
-        elif same:
-            used.add(same[0])
-            lines.append(f"  ✗ {given[same[0]].text()}: {facts[want.fact].service} uses {want.transport.upper()} "
-                         f"({want.text()})")
+            lines.append(f"  ✗ {g.text()} opens too much: only {want.peer} as {side} ({want.text()})" if g.peer is None
+                         else f"  ✗ {g.text()}: the scenario names {want.peer} ({want.text()})")
+        elif len(_transports(f)) > 1 and any(g.port in ports and g.transport != want.transport for g in given):
+            lines.append(f"  ✗ missing: {want.text()}  ({f.service} uses {want.transport.upper()} as well)")
+        elif free:
+            used.add(free[0])
+            lines.append(f"  ✗ {given[free[0]].text()}: {f.service} uses {want.transport.upper()} ({want.text()})")
         else:
-            lines.append(f"  ✗ missing: {want.text()}  ({facts[want.fact].service})")
-    needed = {(r.transport, r.port) for r in drill.rules}
-    extra = [g for i, g in enumerate(given) if i not in used and (g.transport, g.port) not in needed]
+            lines.append(f"  ✗ missing: {want.text()}  ({f.service})")
+    allowed = {(t, p) for f in drill.facts for t in (*_transports(f), *f.accept_transport) for p in f.ports}
+    def variant(g: Rule) -> bool:  # another transport a study guide gives (RDP over UDP), as the scenario limits it
+        return (g.transport, g.port) in allowed and any(g.port == r.port and g.peer == r.peer for r in drill.rules)
+
+    extra = [g for i, g in enumerate(given) if i not in used and not variant(g)]
     for g in extra:
+        if g == _OPEN_ALL:
+            lines.append("  ✗ a rule that allows every port: the scenario says nothing else")
+            continue
         why = next((v for k, v in INSECURE.items() if g.port in _PORTS.get(k, ())), "not needed: nothing else")
         lines.append(f"  ✗ {g.text()}: {why}")
+    lines += [f"  ? `{u}`: not read as a rule (see `trainer drill --help` for the forms)" for u in unread if u]
     total = len(drill.rules) + len(extra)
     return Graded(right, total, (f"{right} of {len(drill.rules)} rules right" + (f", {len(extra)} not needed."
                                                                                if extra else "."), *lines),
                   tuple(dict.fromkeys(missed)))
 
 
+_CLIENTS = {"rdp": "xfreerdp", "ssh": "ssh", "dns": "systemd-resolve", "ntp": "chronyd", "syslog": "rsyslogd"}
 _PORTS = {"telnet": (23,), "ftp": (20, 21), "http": (80,), "tftp": (69,), "pop3": (110,), "imap": (143,),
           "ldap": (389,), "snmp": (161, 162)}
 
 
 def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
-    """`ss -tulpn` of a server of some role (what listens, one connection it made) and: which service is on each
-    listening port?"""
+    """`ss -tuapn` of a server of some role (what listens, and the connections it made) and: which service is on
+    each listening port?"""
     by_key = {f.key: f for f in facts}
     usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
     role = rng.choice(usable)
@@ -440,31 +550,33 @@ def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) ->
     for key, direction, peer in _needs(role):
         if direction == "out":
             f = by_key[key]
+            client = _CLIENTS.get(key, daemons.get(key, key))
             rows.append(f"{_transports(f)[0]:<5} ESTAB  10.0.0.20:{rng.randrange(40000, 60999):<11} "
-                        f"{peer or '198.51.100.7'}:{f.ports[0]:<8} "
-                        f"users:((\"{daemons.get(key, key)}\",pid={pid},fd=9))")
+                        f"{peer or '198.51.100.7'}:{f.ports[0]:<8} users:((\"{client}\",pid={pid},fd=9))")
     ports = tuple(dict.fromkeys(p for _, p, _ in listening))
     asked = tuple(by_key[k] for k in dict.fromkeys(k for k, _, _ in listening))
-    return Drill("netstat", f"This {role['name']} shows `ss -tulpn`. Which service listens on each port: "
+    return Drill("netstat", f"This {role['name']} shows `ss -tuapn`. Which service listens on each port: "
                  f"{', '.join(map(str, ports))}?", tuple("  " + r for r in rows),
                  "type each port and its service, e.g. `22 SSH, 443 HTTPS`", asked,
                  tuple(map(str, ports)), tuple(Rule("tcp", p) for p in ports))
 
 
-def _grade_netstat(drill: Drill, answer: str) -> Graded:
+def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
     """Port by port: the service named beside it must be that port's (its label, a usual name or IANA's)."""
     named = {int(p): n.strip() for p, n in re.findall(r"(\d{1,5})\s*(?:/\w+)?\s*[:=-]?\s*([A-Za-z][\w+. -]*?)"
                                                      r"\s*(?=[,;\n]|\d|$)", answer)}
     lines, missed = [], []
     for rule in drill.rules:
-        owners = [f for f in drill.facts if rule.port in f.ports]
+        shown = [f for f in drill.facts if rule.port in f.ports]
+        owners = shown + [f for f in facts if rule.port in f.ports and f.transport == shown[0].transport  # SFTP, SCP
+                          and f.key not in {o.key for o in shown}]
         said = named.get(rule.port, "")
         if said and any(name_right(said, (f.service or "", *f.aliases, *(f.registry or "").split(", ")))
                         for f in owners):
-            lines.append(f"  ✓ {rule.port}: {owners[0].service}")
+            lines.append(f"  ✓ {rule.port}: {shown[0].service}")
         else:
-            missed += [f.key for f in owners]
-            lines.append(f"  ✗ {rule.port}: {' or '.join(f.service or '' for f in owners)}"
+            missed += [f.key for f in shown]
+            lines.append(f"  ✗ {rule.port}: {' or '.join(f.service or '' for f in shown)}"
                          + (f" (you said {said})" if said else " (no answer)"))
     score = sum(1 for ln in lines if ln.startswith("  ✓"))
     return Graded(score, len(drill.rules), (f"{score} of {len(drill.rules)} ports named right.", *lines),
