@@ -111,6 +111,11 @@ def test_firewall_rules_are_graded_as_a_set_naming_too_open_wrong_transport_and_
         g = grade(d, f"{right}; {extra}")
         assert g.score == 3 and says in g.lines, g.lines
         assert g.total == 4 or extra == "make it secure"
+    mail = make("firewall", FACTS, random.Random(1))
+    assert "SMTPS" in mail.title
+    smtps = grade(mail, "allow tcp 25; allow tcp 465; allow tcp 993; allow tcp 22 from 10.0.0.5; "
+                        "allow tcp 53 to 10.0.0.53; allow udp 53 to 10.0.0.53", FACTS)
+    assert smtps.score == 6  # 465 is SMTPS too on study lists (N10-009 prints 587)
     voip = make("firewall", FACTS, random.Random(10))
     assert "SIP" in voip.title
     g = grade(voip, "allow udp 5060; allow udp 5061")

@@ -167,7 +167,7 @@ def grade(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
     if drill.kind == "rules":
         return _grade_rules(drill, answer)
     if drill.kind == "firewall":
-        return _grade_firewall(drill, answer)
+        return _grade_firewall(drill, answer, facts)
     if drill.kind == "netstat":
         return _grade_netstat(drill, answer, facts)
     return _grade_dump(drill, answer, facts)
@@ -465,7 +465,7 @@ def parse_rule(text: str) -> Rule | None:
     return rules[0] if rules else None
 
 
-def _grade_firewall(drill: Drill, answer: str) -> Graded:
+def _grade_firewall(drill: Drill, answer: str, deck: Sequence[Fact] = ()) -> Graded:
     """As a set: each rule the scenario needs, each rule that opens too much (any address where one was asked,
     every port), the wrong transport, each rule not needed (an insecure protocol named as such); a line that
     cannot be read is said."""
@@ -486,6 +486,8 @@ def _grade_firewall(drill: Drill, answer: str) -> Graded:
     for want in drill.rules:
         f = facts[want.fact]
         ports = {want.port} | ({p for s in f.accept_ports for p in s} if len(f.ports) == 1 else set())
+        if len(f.ports) == 1:  # another fact known by this one's label (465, IANA submissions, is SMTPS too)
+            ports |= {p for o in deck if f.service in o.aliases and len(o.ports) == 1 for p in o.ports}
         free = [i for i, g in enumerate(given) if i not in used and g.port in ports and g.direction == want.direction]
         exact = [i for i in free if given[i].transport == want.transport and given[i].peer == want.peer]
         if exact:
