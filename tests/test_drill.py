@@ -123,13 +123,26 @@ def test_firewall_rules_are_graded_as_a_set_naming_too_open_wrong_transport_and_
     assert not any("SIP uses TCP (" in ln for ln in g.lines)  # never right and wrong at once
 
 def test_netstat_names_the_service_on_each_listening_port() -> None:
-    d = make("netstat", FACTS, random.Random(0))
+    d = make("netstat", FACTS, random.Random(2))
     assert any(":445 " in line and "smbd" in line for line in d.lines)
     assert grade(d, "445 SMB, 22 SSH").score == 2
     g = grade(d, "445 NetBIOS, 22 Secure Shell")
     assert (g.score, g.total) == (1, 2) and "  ✗ 445: SMB (you said NetBIOS)" in g.lines
     assert grade(d, "445 SMB, 22 SFTP", FACTS).score == 2  # SFTP is on 22 as well
     assert not any("ESTAB" in line and "sshd" in line for line in d.lines)
+
+
+def test_netstat_asks_which_port_to_close_and_which_connection_goes_out() -> None:
+    out = make("netstat", FACTS, random.Random(0))
+    assert out.title.endswith("Which connection goes out to the NTP server? Give its remote address and port.")
+    assert any("ESTAB" in line and "10.0.0.123:123" in line for line in out.lines)
+    assert grade(out, "10.0.0.123:123").score == 1 and grade(out, "10.0.0.20:48484").score == 0
+    close = make("netstat", FACTS, random.Random(12))
+    assert "domain controller" in close.title and "should be closed" in close.title
+    assert any(":69 " in line and "in.tftpd" in line for line in close.lines)
+    assert grade(close, "69").score == 1
+    wrong = grade(close, "53")
+    assert wrong.score == 0 and wrong.lines == ("✗ 69: TFTP (TFTP has no authentication at all); you said 53",)
 
 
 def test_a_drill_through_a_pipe_records_practice_and_its_misses_come_first(isolated_home: Path) -> None:

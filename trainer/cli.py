@@ -334,7 +334,8 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
             Cisco's `permit tcp any any eq 443`, `permit udp any host 10.0.0.9 eq syslog`,
             iptables' `-A INPUT -p tcp -s 10.0.0.5 --dport 22 -j ACCEPT`; ranges `5060-5061`, lists `445,22`)
     rules:  the same scenario and a rule list with mistakes: which lines are wrong?   answer: 2 5
-    netstat: `ss -tulpn` of a server; which service listens on each port?   answer: 22 SSH, 443 HTTPS
+    netstat: `ss -tuapn` of a server: which service listens on each port (answer: 22 SSH, 443 HTTPS), which
+            port should be closed (answer: 23), which connection goes out to the syslog server (10.0.0.9:514)
     """
     import random
 

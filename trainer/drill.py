@@ -557,14 +557,40 @@ def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) ->
                         f"{peer or '198.51.100.7'}:{f.ports[0]:<8} users:((\"{client}\",pid={pid},fd=9))")
     ports = tuple(dict.fromkeys(p for _, p, _ in listening))
     asked = tuple(by_key[k] for k in dict.fromkeys(k for k, _, _ in listening))
-    return Drill("netstat", f"This {role['name']} shows `ss -tuapn`. Which service listens on each port: "
-                 f"{', '.join(map(str, ports))}?", tuple("  " + r for r in rows),
-                 "type each port and its service, e.g. `22 SSH, 443 HTTPS`", asked,
+    outs = [(by_key[k], peer) for k, d, peer in _needs(role) if d == "out" and peer]
+    shape = rng.choice(["names", "names", "insecure", "outbound" if outs else "names"])
+    head = f"This {role['name']} shows `ss -tuapn`."
+    if shape == "insecure":  # a listener nobody asked for, cleartext: the one to close
+        bad = by_key[rng.choice([k for k in ("telnet", "ftp", "tftp") if k in by_key])]
+        t = _transports(bad)[0]
+        line = (f"{t:<5} {'LISTEN' if t == 'tcp' else 'UNCONN':<6} 0.0.0.0:{bad.ports[-1]:<13} 0.0.0.0:*          "
+                f"users:((\"{daemons.get(bad.key, bad.key)}\",pid={pid + 3},fd=5))")
+        rows.insert(1 + rng.randrange(len(rows)), line)
+        return Drill("netstat", f"{head} Which listening port should be closed (an insecure service this server "
+                     "does not need)?", tuple("  " + r for r in rows), "type the port number", (bad,),
+                     (str(bad.ports[-1]),), (Rule(t, bad.ports[-1], None, "in", bad.key),))
+    if shape == "outbound":
+        f, peer = rng.choice(outs)
+        return Drill("netstat", f"{head} Which connection goes out to the {f.service} server? Give its remote "
+                     "address and port.", tuple("  " + r for r in rows), "type address:port, e.g. `10.0.0.1:25`",
+                     (f,), (f"{peer}:{f.ports[0]}",), (Rule(_transports(f)[0], f.ports[0], peer, "out", f.key),))
+    return Drill("netstat", f"{head} Which service listens on each port: {', '.join(map(str, ports))}?",
+                 tuple("  " + r for r in rows), "type each port and its service, e.g. `22 SSH, 443 HTTPS`", asked,
                  tuple(map(str, ports)), tuple(Rule("tcp", p) for p in ports))
 
 
 def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
-    """Port by port: the service named beside it must be that port's (its label, a usual name or IANA's)."""
+    """Port by port: the service named beside it must be that port's (its label, a usual name or IANA's); or the
+    one port to close; or the one outbound connection."""
+    if "should be closed" in drill.title or "goes out to" in drill.title:
+        want = drill.expected[0]
+        got = re.findall(rf"{_IP}:\d{{1,5}}" if ":" in want else r"\d{1,5}", answer)
+        f = drill.facts[0]
+        if got == [want]:
+            return Graded(1, 1, (f"✓ {want}: {f.service}" + (f" ({INSECURE[f.key]})" if f.key in INSECURE else ""),),
+                          ())
+        return Graded(0, 1, (f"✗ {want}: {f.service}" + (f" ({INSECURE[f.key]})" if f.key in INSECURE else "")
+                             + (f"; you said {', '.join(got)}" if got else ""),), (f.key,))
     named = {int(p): n.strip() for p, n in re.findall(r"(\d{1,5})\s*(?:/\w+)?\s*[:=-]?\s*([A-Za-z][\w+. -]*?)"
                                                      r"\s*(?=[,;\n]|\d|$)", answer)}
     lines, missed = [], []
