@@ -309,7 +309,7 @@ def quiz(deck: str | None, count: int, kind: str | None, choice: bool, seed: int
         out(line)
 
 
-@cli.command(short_help="Exam-shaped drills: match, choose all, brain dump.")
+@cli.command(short_help="Exam-shaped drills: match, choose, dump, firewall, netstat.")
 @click.argument("kind", required=False,
                 type=click.Choice(["match", "choose", "dump", "firewall", "rules", "netstat"]))
 @click.option("--deck", default="exam", show_default=True, help="The deck whose port facts the drills use.")
