@@ -25,6 +25,7 @@ def test_match_six_services_to_six_ports_pair_by_pair() -> None:
                                                               "23/tcp"]
     assert grade(d, "a1 b6 c5 d4 e3 f2").score == 6
     assert grade(d, "1a 6b 5c 4d 3e 2f").score == 6  # number first
+    assert grade(d, "a1 b6 c5 d4 e3 f2 a2 a3").score == 5  # hedging a: no mark for a
     half = grade(d, "a1, b-6, c=5\nd2 e3 f4")  # RDP and BGP swapped: both named
     assert (half.score, half.total) == (4, 6)
     assert "  ✗ d4  BGP is 179/tcp: you paired it with 2 (3389/tcp, RDP's)" in half.lines
@@ -36,7 +37,8 @@ def test_choose_all_is_graded_as_a_set_with_missing_and_extra_named() -> None:
     assert d.title == "Which of these use well-known (System) ports, 0-1023?"
     assert [line.split(") ")[1] for line in d.lines] == ["L2TP", "IMAPS", "SQL Server", "IKE", "LDAP", "VNC"]
     assert grade(d, "2 4 5").score == 6 and grade(d, "IMAPS, IKE and LDAP").score == 6  # names count too
-    assert grade(d, "245").score == 3  # a port typed by mistake is no option, not a crash
+    assert grade(d, "245").score == 6  # options 2, 4 and 5 typed without spaces
+    assert grade(d, "500").score == 3  # a port typed by mistake is no option, not a crash
     encrypted = [make("choose", FACTS, random.Random(seed)) for seed in range(60)]
     assert all("SNMP" not in d.lines[i] for d in encrypted if "encrypted" in d.title for i in range(len(d.lines)))
     g = grade(d, "2 3")
@@ -56,6 +58,11 @@ def test_the_brain_dump_counts_each_service_whose_ports_are_all_written() -> Non
     assert swapped.score == 5 and "  ✗ IMAP 143/tcp: you wrote 993, which is IMAPS's" in swapped.lines
     assert grade(mail, "25 587 110 143 465 993 995", FACTS).score == 0  # ports with no name say nothing
     assert grade(mail, "SMTP 25, IMAP 143/tcp and IMAPS 993", FACTS).score == 3
+    both = grade(mail, "SMTP 25, SMTPS 465 and 587, POP3 110, IMAP 143, IMAPS 993, POP3S 995", FACTS)
+    assert both.score == 7  # SMTPS is 587 (N10-009) and 465 (study lists, IANA submissions): each credited
+    mgmt = make("dump", FACTS, random.Random(1), family="management")
+    udp = grade(mgmt, "SNMP 161/tcp 162/tcp, Syslog 514/udp, Syslog over TLS 6514/tcp", FACTS)
+    assert "  ✗ SNMP uses UDP, not TCP" in udp.lines and udp.score == 2  # the transport trap is the exam's
 
 
 @pytest.mark.parametrize("typed,rule", [
@@ -75,6 +82,15 @@ def test_the_brain_dump_counts_each_service_whose_ports_are_all_written() -> Non
     ("iptables -A OUTPUT -p udp -d 10.0.0.9 --dport 514 -j ACCEPT", Rule("udp", 514, "10.0.0.9", "out")),
     ("access-list 101 permit udp any host 10.0.0.123 eq 123", Rule("udp", 123, "10.0.0.123", "out")),
     ("permit ip any any", Rule("ip", 0)),
+    ("allow tcp 22 from 10.0.0.5/0", Rule("tcp", 22)),  # /0 is any source
+    ("allow tcp 22 from 10.0.0.5/8", Rule("tcp", 22, "10.0.0.5/8 (a network)")),
+    ("permit tcp 10.0.0.5 0.0.0.255 any eq 22", Rule("tcp", 22, "10.0.0.5 0.0.0.255 (a network)")),
+    ("permit tcp 10.0.0.5 0.0.0.0 any eq 22", Rule("tcp", 22, "10.0.0.5")),
+    ("allow in udp 53 to 10.0.0.53", Rule("udp", 53)),  # inbound, said outright: `to` is this server
+    ("-A INPUT -p udp -d 10.0.0.53 --dport 53 -j ACCEPT", Rule("udp", 53)),
+    ("permit tcp host 10.0.0.5 eq 22 any", Rule("ip", 0)),  # a source port: every destination port
+    ("iptables -P INPUT ACCEPT", Rule("ip", 0)),
+    ("permit tcp any any eq www", Rule("tcp", 80)),
     ("allow tcp 1-65535", Rule("ip", 0)),
 ])
 def test_allow_rules_in_three_syntaxes_read_the_same(typed: str, rule: Rule | None) -> None:
@@ -107,7 +123,10 @@ def test_firewall_rules_are_graded_as_a_set_naming_too_open_wrong_transport_and_
     for extra, says in (("allow tcp 22", "  ✗ allow tcp 22: not needed: nothing else"),  # SSH open to everyone too
                         ("permit ip any any", "  ✗ a rule that allows every port: the scenario says nothing else"),
                         ("make it secure", "  ? `make it secure`: not read as a rule (see `trainer drill --help` "
-                                           "for the forms)")):
+                                           "for the forms)"),
+                        ("permit tcp any any", "  ✗ a rule that allows every port: the scenario says nothing else"),
+                        ("permit tcp any eq 443 any", "  ✗ a rule that allows every port: the scenario says nothing "
+                                                      "else")):
         g = grade(d, f"{right}; {extra}")
         assert g.score == 3 and says in g.lines, g.lines
         assert g.total == 4 or extra == "make it secure"
@@ -137,10 +156,11 @@ def test_netstat_asks_which_port_to_close_and_which_connection_goes_out() -> Non
     assert out.title.endswith("Which connection goes out to the NTP server? Give its remote address and port.")
     assert any("ESTAB" in line and "10.0.0.123:123" in line for line in out.lines)
     assert grade(out, "10.0.0.123:123").score == 1 and grade(out, "10.0.0.20:48484").score == 0
+    assert grade(out, "10.0.0.123 port 123").score == 1 and grade(out, "10.0.0.123 123").score == 1
     close = make("netstat", FACTS, random.Random(12))
     assert "domain controller" in close.title and "should be closed" in close.title
     assert any(":69 " in line and "in.tftpd" in line for line in close.lines)
-    assert grade(close, "69").score == 1
+    assert grade(close, "69").score == 1 and grade(close, "0.0.0.0:69").score == 1 and grade(close, "TFTP").score == 1
     wrong = grade(close, "53")
     assert wrong.score == 0 and wrong.lines == ("✗ 69: TFTP (TFTP has no authentication at all); you said 53",)
 

@@ -181,12 +181,19 @@ def _grade_match(drill: Drill, answer: str) -> Graded:
         pairs = [(letter, number) for number, letter in re.findall(r"([1-6])\s*[-=:)]?\s*([a-f])", text)]
     else:
         pairs = re.findall(r"([a-f])\s*[-=:)]?\s*([1-6])", text)
+    hedged: set[int] = set()
     for letter, number in pairs:
-        given.setdefault(LETTERS.index(letter), number)
+        i = LETTERS.index(letter)
+        if given.setdefault(i, number) != number:
+            hedged.add(i)  # two answers for one letter: neither counts
     lines, missed, confused = [], [], []
     by_number = {n: drill.facts[i] for i, n in enumerate(drill.expected)}
     for i, f in enumerate(drill.facts):
         want, got = drill.expected[i], given.get(i)
+        if i in hedged:
+            missed.append(f.key)
+            lines.append(f"  ✗ {LETTERS[i]}{want}  {f.service} is {_where(f)}: more than one number for {LETTERS[i]}")
+            continue
         if got == want:
             lines.append(f"  ✓ {LETTERS[i]}{want}  {f.service} {_where(f)}")
             continue
@@ -203,7 +210,10 @@ def _grade_match(drill: Drill, answer: str) -> Graded:
 
 def _grade_choose(drill: Drill, answer: str) -> Graded:
     """As a set: every option that fits, and none that does not; each missing and extra option named."""
-    picked: set[str] = {n for n in re.findall(r"\d+", answer) if 1 <= int(n) <= len(drill.facts)}
+    numbers = re.findall(r"\d+", answer)
+    if len(numbers) == 1 and len(numbers[0]) > 1 and all(1 <= int(c) <= len(drill.facts) for c in numbers[0]):
+        numbers = list(numbers[0])  # `146`: options 1, 4 and 6
+    picked: set[str] = {n for n in numbers if 1 <= int(n) <= len(drill.facts)}
     for i, f in enumerate(drill.facts, 1):  # names typed instead of numbers count too
         if any(name_right(part, (f.service or "", *f.aliases)) for part in re.split(r"[,;/]|\band\b", answer)
                if part.strip() and not part.strip().isdigit()):
@@ -232,11 +242,18 @@ def _written(drill: Drill, answer: str, pool: list[Fact]) -> tuple[dict[str, set
         if not name:
             notes.append(f"  {', '.join(map(str, sorted(ports)))}: no service named beside it, not counted")
             continue
-        who = next((f for f in [*drill.facts, *pool] if name_right(name, (f.service or "", *f.aliases))), None)
-        if who is None:
+        called = [f for f in [*drill.facts, *pool] if name_right(name, (f.service or "", *f.aliases))]
+        if not called:
             notes.append(f"  {part.strip()}: no service of this deck is called {name}")
             continue
-        said.setdefault(who.key, set()).update(ports)
+        for p in ports:  # a name two facts go by (SMTPS: 587, and 465 on study lists): each port to its own
+            who = next((f for f in called if p in f.ports), called[0])
+            said.setdefault(who.key, set()).add(p)
+        for t in re.findall(r"\b(tcp|udp)\b", part, flags=re.I):
+            wrong = [f for f in called if f.ports and t.lower() not in (*_transports(f), *f.accept_transport)]
+            notes += [f"  ✗ {f.service} uses {'/'.join(_transports(f)).upper()}, not {t.upper()}" for f in wrong]
+            for f in wrong:
+                said.pop(f.key, None)
     return said, notes
 
 
@@ -399,12 +416,16 @@ def parse_rules(text: str, names: dict[str, Fact] | None = None) -> list[Rule] |
     t = re.sub(r"^access-list\s+\S+\s+", "", t)  # the ACL's number is no port
     if re.search(r"\b(ip|any)\s+any\s+any\b|\bip\s+any\b", t) and not re.search(r"\b(eq|range|port)\b", t):
         return [_OPEN_ALL]
+    if re.search(r"--sport\b|\b(?:gt|lt|neq)\s+\d", t) or re.search(
+            rf"permit\s+\w+\s+(?:any|host\s+{_IP}|{_IP}(?:\s+{_IP})?)\s+(?:eq|range)\s", t):
+        return [_OPEN_ALL]  # a source port, or ports above one: every destination port is open
     found = _ports_of(t, names or {})
     if found is None:
         return [_OPEN_ALL]
     ports, named_transport = found
-    if not ports:
-        return None
+    if not ports:  # allowed, with no port: every port (`permit tcp any any`, `ufw allow from 10.0.0.5`)
+        words = set(re.findall(r"[a-z][a-z-]*", re.sub(_IP, " ", t))) - _RULE_WORDS
+        return [_OPEN_ALL] if not words else None
     transport = next(iter(re.findall(r"(?:-p\s+|proto\s+|/|\b)(tcp|udp)\b", t)), None) or named_transport
     transports = ["tcp", "udp"] if transport in (None, "both") else [transport]
     peer, direction = _peer(t)
@@ -412,6 +433,10 @@ def parse_rules(text: str, names: dict[str, Fact] | None = None) -> list[Rule] |
 
 
 _WORDS = {"allow", "permit", "accept", "from", "to", "any", "out", "in", "host", "proto", "port", "eq", "ufw"}
+_RULE_WORDS = _WORDS | {"tcp", "udp", "ip", "all", "iptables", "a", "p", "s", "d", "j", "input", "output",
+                        "incoming", "outgoing", "default", "policy", "on", "access-list"}
+_CISCO = {"www": 80, "ftp-data": 20, "telnet": 23, "smtp": 25, "domain": 53, "pop3": 110, "ntp": 123,
+          "snmp": 161, "snmptrap": 162, "syslog": 514, "ssh": 22, "https": 443, "ldap": 389, "tftp": 69}
 
 
 def _ports_of(t: str, named: dict[str, Fact]) -> tuple[list[int], str | None] | None:
@@ -429,6 +454,8 @@ def _ports_of(t: str, named: dict[str, Fact]) -> tuple[list[int], str | None] | 
         for item in (m[0] or m[1]).split(","):
             if item.isdigit():
                 ports.append(int(item))
+            elif item in _CISCO and item not in named:
+                ports.append(_CISCO[item])
             elif item in named:
                 ports += list(named[item].ports)
                 transport = transport or named[item].transport
@@ -440,23 +467,41 @@ def _ports_of(t: str, named: dict[str, Fact]) -> tuple[list[int], str | None] | 
     return ports, transport
 
 
+def _address(ip: str, mask: str | None) -> str | None:
+    """One host (`10.0.0.5`, `/32`, Cisco's wildcard `0.0.0.0`), any (`/0`), or a network named as such (too open
+    where one host was asked)."""
+    if mask is None or mask in ("/32", "0.0.0.0"):
+        return None if ip == "0.0.0.0" else ip
+    if mask in ("/0", "255.255.255.255") or ip == "0.0.0.0":
+        return None
+    return f"{ip}{mask if mask.startswith('/') else ' ' + mask} (a network)"
+
+
+_ADDR = rf"({_IP})(/\d{{1,2}}|\s+{_IP})?"
+
+
 def _peer(t: str) -> tuple[str | None, str]:
-    """The one address a rule names, and which side it is on."""
+    """The one address a rule names, and which side it is on; `in`/`out`, INPUT/OUTPUT said outright win."""
+    said_in = bool(re.search(r"-a\s+input\b|\ballow\s+in\b|\bin\s+on\b", t))
+    said_out = bool(re.search(r"-a\s+output\b|\ballow\s+out\b", t))
     if t.startswith("permit") or " permit " in f" {t} ":  # Cisco: permit PROTO SRC DST ...
-        hosts = re.findall(rf"\b(any|host\s+{_IP}|{_IP}(?:\s+{_IP})?)", t.split(" eq ")[0].split(" range ")[0])
+        spec = rf"any|host\s+{_IP}|{_IP}(?:\s+{_IP})?"
+        hosts = re.findall(rf"\b({spec})", t.split(" eq ")[-1 if re.search(r"permit \w+ (?:" + spec + r") eq ", t)
+                                                       else 0].split(" range ")[0])
         src, dst = (hosts + ["any", "any"])[:2]
-        src_ip, dst_ip = re.search(_IP, src), re.search(_IP, dst)
+        src_ip, dst_ip = (re.match(rf"(?:host\s+)?{_ADDR}", x) for x in (src, dst))
         if dst_ip and not src_ip:
-            return dst_ip.group(0), "out"
-        return (src_ip.group(0) if src_ip else None), "in"
-    out = bool(re.search(r"-a\s+output\b|\ballow\s+out\b", t))
-    source = re.search(rf"(?:\bfrom|-s)\s+({_IP})", t)
-    target = re.search(rf"(?:\bto|-d)\s+({_IP})", t)
-    if source and not out:
-        return source.group(1), "in"
-    if target:
-        return target.group(1), "out"
-    return None, "out" if out else "in"
+            return _address(dst_ip.group(1), None if dst.startswith("host") else dst_ip.group(2) and
+                            dst_ip.group(2).strip()), "out"
+        return (_address(src_ip.group(1), None if src.startswith("host") else src_ip.group(2) and
+                         src_ip.group(2).strip()) if src_ip else None), "in"
+    source = re.search(rf"(?:\bfrom|-s)\s+{_ADDR}", t)
+    target = re.search(rf"(?:\bto|-d)\s+{_ADDR}", t)
+    if source and not said_out:
+        return _address(source.group(1), source.group(2) and source.group(2).strip()), "in"
+    if target and not said_in:
+        return _address(target.group(1), target.group(2) and target.group(2).strip()), "out"
+    return None, "in" if said_in or not said_out else "out"
 
 
 def parse_rule(text: str) -> Rule | None:
@@ -584,8 +629,13 @@ def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Gra
     one port to close; or the one outbound connection."""
     if "should be closed" in drill.title or "goes out to" in drill.title:
         want = drill.expected[0]
-        got = re.findall(rf"{_IP}:\d{{1,5}}" if ":" in want else r"\d{1,5}", answer)
         f = drill.facts[0]
+        if ":" in want:  # `10.0.0.9:514`, `10.0.0.9 514`, `10.0.0.9 port 514`
+            got = [f"{ip}:{port}" for ip, port in re.findall(rf"({_IP})\D{{1,6}}?(\d{{1,5}})\b", answer)]
+        else:  # `69`, `0.0.0.0:69`, or its name
+            got = [p for p in re.findall(r"(?<![\d.])(\d{1,5})(?![\d.])", re.sub(rf"{_IP}", " ", answer))]
+            if not got and name_right(answer.strip(), (f.service or "", *f.aliases)):
+                got = [want]
         if got == [want]:
             return Graded(1, 1, (f"✓ {want}: {f.service}" + (f" ({INSECURE[f.key]})" if f.key in INSECURE else ""),),
                           ())
