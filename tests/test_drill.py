@@ -189,3 +189,25 @@ def test_the_rule_list_with_mistakes_names_each_wrong_line_and_why() -> None:
     assert (g.score, g.total) == (4, 6)
     assert "  missed 4) allow tcp 22: opens SSH to any source, not only 10.0.0.5" in g.lines
     assert "  1) allow tcp 587 is right: SMTPS" in g.lines and "  ✓ 5) allow udp 25: SMTP uses TCP" in g.lines
+
+
+@pytest.mark.parametrize("kind", ["match", "choose", "dump", "firewall", "rules", "netstat"])
+def test_the_right_answer_always_earns_every_mark(kind: str) -> None:
+    from trainer.drill import LETTERS
+
+    for seed in range(40):
+        d = make(kind, FACTS, random.Random(seed))
+        if kind == "match":
+            answer = " ".join(f"{LETTERS[i]}{n}" for i, n in enumerate(d.expected))
+        elif kind in ("choose", "rules"):
+            answer = " ".join(d.expected)
+        elif kind == "dump":
+            answer = ", ".join(f"{f.service} {', '.join(map(str, f.ports))}" for f in d.facts)
+        elif kind == "firewall":
+            answer = "; ".join(r.text() for r in d.rules)
+        elif "each port" in d.title:
+            answer = ", ".join(f"{p} {next(f.service for f in d.facts if int(p) in f.ports)}" for p in d.expected)
+        else:
+            answer = d.expected[0]
+        g = grade(d, answer, FACTS)
+        assert g.score == g.total, (seed, d.title, answer, g.lines)

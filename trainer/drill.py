@@ -235,7 +235,8 @@ def _written(drill: Drill, answer: str, pool: list[Fact]) -> tuple[dict[str, set
     said: dict[str, set[int]] = {}
     notes: list[str] = []
     for part in re.split(r"[,;\n]+(?=\s*[A-Za-z])|;|\n|\s+and\s+(?=[A-Za-z])", answer):
-        name = re.sub(r"[\d/]+|\b(?:tcp|udp|and|port|ports)\b", " ", part, flags=re.I).strip(" -:()")
+        name = " ".join(w for w in re.split(r"[\s,()]+", part) if w and not re.fullmatch(  # L2TP keeps its 2
+            r"\d{1,5}(?:/(?:tcp|udp))?|/?(?:tcp|udp)|and|port|ports|[-:/]", w, flags=re.I)).strip(" -:")
         ports = {int(p) for p in re.findall(r"(?<![\w.])(\d{1,5})(?![\w.])", part) if int(p) <= 65535}
         if not ports:
             continue
