@@ -211,3 +211,13 @@ def test_the_right_answer_always_earns_every_mark(kind: str) -> None:
             answer = d.expected[0]
         g = grade(d, answer, FACTS)
         assert g.score == g.total, (seed, d.title, answer, g.lines)
+
+
+def test_a_deck_that_cannot_make_a_kind_of_drill_says_so_in_one_line(isolated_home: Path) -> None:
+    result = run(["drill", "dump", "--deck", "common", "--seed", "1"], input="x\n")
+    assert result.exit_code == 1 and result.output.strip().endswith(
+        "Error: deck 'common': a dump needs port facts in families (tags)")
+    mixed = run(["drill", "--deck", "common", "--seed", "3", "--count", "4"], input="x\n" * 4).output
+    assert mixed.count("\n(") + mixed.startswith("(") >= 4 - 1 and "Error" not in mixed  # other kinds instead
+    fire = run(["drill", "firewall", "--deck", "common", "--seed", "0"], input="allow tcp 445\n").output
+    assert "A file server must serve SMB" in fire  # server roles are the exam deck's facts, whatever --deck says

@@ -14,9 +14,15 @@ from typing import Any
 
 from trainer.cards import port_list
 from trainer.deck import Fact
+from trainer.errors import TrainerError
 from trainer.grading import name_right
 
 KINDS = ("match", "choose", "dump", "firewall", "rules", "netstat")
+ROLE_KINDS = ("firewall", "rules", "netstat")  # from the curated server roles: the exam deck's facts
+
+
+class DrillError(TrainerError):
+    """A deck that cannot make this kind of drill (too few port facts, no families, no secure pairs)."""
 LETTERS = "abcdef"
 
 
@@ -81,6 +87,8 @@ def families(facts: Sequence[Fact]) -> dict[str, list[Fact]]:
 def match(facts: Sequence[Fact], rng: random.Random) -> Drill:
     """Six services and six ports, shuffled; a family learners mix up, filled from its neighbours."""
     ports = _port_facts(facts)
+    if len({f.ports for f in ports}) < 4:
+        raise DrillError("a match needs at least 4 port facts on different ports")
     fams = [f for f in families(facts).values() if len(f) >= 2]
     chosen: list[Fact] = []
     seen_ports: set[tuple[int, ...]] = set()
@@ -112,6 +120,8 @@ def choose(facts: Sequence[Fact], rng: random.Random) -> Drill:
     ports = _port_facts(facts)
     secure = {k for f in facts for k in f.secure}
     kind = rng.choice(_QUESTIONS)
+    if not secure and kind == "encrypted":
+        kind = "udp" if any(f.transport in ("udp", "both") for f in ports) else "well-known"
     if kind == "encrypted":
         def fits(f: Fact) -> bool:
             return f.key in secure
@@ -130,6 +140,8 @@ def choose(facts: Sequence[Fact], rng: random.Random) -> Drill:
         title = "Which of these use well-known (System) ports, 0-1023?"
     right = [f for f in pool if fits(f)]
     wrong = [f for f in pool if not fits(f)]
+    if len(right) < 2 or len(wrong) < 2:
+        raise DrillError("too few port facts of each kind for a `choose` drill")
     n_right = min(len(right), rng.randint(2, 4))
     picked = rng.sample(right, n_right) + rng.sample(wrong, min(len(wrong), 6 - n_right))
     rng.shuffle(picked)
@@ -142,6 +154,8 @@ def choose(facts: Sequence[Fact], rng: random.Random) -> Drill:
 def dump(facts: Sequence[Fact], rng: random.Random, family: str | None = None) -> Drill:
     """The brain dump: every port of one family, written from memory in one answer."""
     fams = families(facts)
+    if not fams:
+        raise DrillError("a dump needs port facts in families (tags)")
     name = family if family in fams else rng.choice([k for k, v in fams.items() if len(v) >= 3] or list(fams))
     members = tuple(fams[name])
     return Drill("dump", f"Write every port of the {name} family: {len(members)} "
@@ -344,6 +358,8 @@ def firewall(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -
     """A scenario; the learner types the allow rules it needs, in any of three syntaxes."""
     by_key = {f.key: f for f in facts}
     usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
+    if not usable:
+        raise DrillError("the server roles are made of the exam deck's facts")
     role = rng.choice(usable)
     rules = tuple(Rule(t, p, peer, direction, key) for key, direction, peer in _needs(role)
                   for p in by_key[key].ports for t in _transports(by_key[key]))
@@ -584,6 +600,8 @@ def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) ->
     each listening port?"""
     by_key = {f.key: f for f in facts}
     usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
+    if not usable:
+        raise DrillError("the server roles are made of the exam deck's facts")
     role = rng.choice(usable)
     daemons = roles.get("daemons", {})
     listening = [(key, p, t) for key, direction, _ in _needs(role) if direction == "in"
