@@ -304,3 +304,26 @@ def test_a_break_set_on_one_device_moves_the_same_reviews_on_the_other(tmp_path:
     sync(b, shared, later)
     assert_same([a, b], later)
     assert not any("2026-03-25" <= (c[5] or "")[:10] <= "2026-03-29" for c in cards(b) if c[1] == 2)
+
+
+def test_lines_a_device_cannot_use_are_left_out_and_never_break_this_one(tmp_path: Path) -> None:
+    a, shared = tmp_path / "a", tmp_path / "Sync"
+    (shared / "evil").mkdir(parents=True)
+    study(a, START, ["20 21"], new=1)
+    at = START.isoformat()
+    lines = [{"v": 1, "uid": "evil.r1", "type": "review", "at": at, "card": "exam/ftp/service-port", "rating": "x"},
+             {"v": 1, "uid": "evil.r2", "type": "review", "at": at, "card": 5, "rating": 3},
+             {"v": 1, "uid": "evil.r3", "type": "review", "at": at, "card": "exam/ssh/service-port", "rating": 3,
+              "before": "[1]", "after": {}},
+             {"v": 1, "uid": "evil.e1", "type": "event", "kind": "setting", "at": at,
+              "data": {"key": "new_per_day", "value": "lots"}},
+             {"v": 1, "uid": "evil.e2", "type": "event", "kind": "setting", "at": at,
+              "data": {"key": "desired_retention", "value": 7}},
+             {"v": 1, "uid": "evil.e3", "type": "event", "kind": "import", "at": at, "deck": "x",
+              "data": {"yaml": "name: x\nfacts: [1, 2"}}]
+    (shared / "evil" / "2026-03.jsonl").write_text("\n".join(json.dumps(x) for x in lines) + "\nnot json\n[1]\n")
+    out = sync(a, shared)
+    assert "6 lines this version cannot read, left out." in out
+    shown = trainer(a, ["settings"]).output
+    assert "new_per_day = 20" in shown and "desired_retention = 0.9 " in shown
+    assert len(reviews(a)) == 1 and trainer(a, ["stats", "--json"]).exit_code == 0

@@ -1017,7 +1017,9 @@ def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
     click.echo(f"Synced with {root}: sent {result.sent} event{'s' if result.sent != 1 else ''}, took in "
                f"{result.received} from {others} other device{'s' if others != 1 else ''}; "
                f"{result.rebuilt} card{'s' if result.rebuilt != 1 else ''} rebuilt from the merged log."
-               + (f" {result.waiting} wait for earlier files." if result.waiting else ""))
+               + (f" {result.waiting} wait for earlier files." if result.waiting else "")
+               + (f" {result.unread} line{'s' if result.unread != 1 else ''} this version cannot read, left out."
+                  if result.unread else ""))
 
 
 @cli.command(short_help="Look up a port, a protocol number, an ICMP type, a service or a word.")

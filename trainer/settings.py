@@ -137,3 +137,36 @@ def parse(key: str, text: str) -> Any:
 def stored(key: str, value: Any) -> Any:
     """The JSON-ready form of a parsed value."""
     return list(value) if isinstance(value, tuple) else value
+
+
+def valid_stored(key: str, value: Any) -> bool:
+    """Whether a stored value (as JSON gives it, from another device's event) is one this version could have
+    set: an event from a newer or a damaged copy never breaks the settings here."""
+    from datetime import date
+
+    try:
+        if key in SETTABLE:
+            if isinstance(value, list):
+                return key in ("learning_steps", "relearning_steps") and all(
+                    isinstance(v, int) and 1 <= v <= 86400 for v in value)
+            if isinstance(value, bool) != (SETTABLE[key][0] is _bool):
+                return False
+            text = _duration(value) if key.endswith("steps") else str(value).lower()
+            return parse(key, text) == value
+        if key == "weights":
+            return value is None or (isinstance(value, list) and all(isinstance(v, (int, float)) for v in value))
+        if key in ("exam_date",):
+            return value is None or bool(date.fromisoformat(value))
+        if key == "exam_decks":
+            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if key == "exam_source":
+            return value is None or isinstance(value, str)
+        if key in ("exam_cutoff", "exam_window"):
+            return isinstance(value, int) and 0 <= value <= 60
+        if key == "breaks":
+            return isinstance(value, list) and all(
+                isinstance(b, list) and len(b) == 2 and date.fromisoformat(b[0]) <= date.fromisoformat(b[1])
+                for b in value)
+    except (TrainerError, ValueError, TypeError):
+        return False
+    return False

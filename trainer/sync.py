@@ -42,8 +42,8 @@ class Folder:
     last_at: str = ""
 
 
-_UID = re.compile(rb'"uid":"([^"\\]+)"')
-_AT = re.compile(rb'"at":"([^"\\]+)"')
+_UID = re.compile(rb'"uid"\s*:\s*"([^"\\]+)"')
+_AT = re.compile(rb'"at"\s*:\s*"([^"\\]+)"')
 
 
 def _lines(folder: Path) -> Iterator[tuple[bytes, bool]]:
@@ -95,6 +95,7 @@ class Outcome:
     devices: tuple[str, ...]
     rebuilt: int
     notes: tuple[str, ...] = field(default=())
+    unread: int = 0  # lines this version cannot read (a newer trainer's, or damaged): left out, never fatal
 
 
 def _home(db: Database) -> str:
@@ -167,7 +168,7 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
     others = [d for d in _devices(root) if d != device]
     seen: set[str] = set()  # the devices whose events the folders hold (a conflict copy of a folder is no device)
     known = store.known_uids(db)
-    received = waiting = 0
+    received = waiting = unread = 0
     touched: set[str] = set()
     later: dict[str, dict[str, Any]] = {}
     batch: list[dict[str, Any]] = []
@@ -190,23 +191,46 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
                     batch.append(ev)
                     touched.add(str(ev.get("card")))
                     if len(batch) >= 5000:
-                        received += _add_reviews(db, batch)
-                        batch = []
+                        added = _add_reviews(db, batch)
+                        received, unread, batch = received + added, unread + len(batch) - added, []
                 else:
                     later[ev["uid"]] = ev
             if torn:
                 notes.append(f"{d}: {torn} line(s) still being written, read next time")
-        received += _add_reviews(db, batch)
-        added, waiting, more = _apply(db, sorted(later.values(), key=lambda e: (str(e.get("at")), e["uid"])), now)
-        received += added
+        added = _add_reviews(db, batch)
+        received, unread = received + added, unread + len(batch) - added
+        added, waiting, bad, more = _apply(db, sorted(later.values(), key=lambda e: (str(e.get("at")), e["uid"])),
+                                           now)
+        received, unread = received + added, unread + bad
         touched |= more
         rebuilt = _rebuild(db, touched, params())
-    return Outcome(len(out), received, waiting, tuple(sorted(seen - {device})), rebuilt, tuple(notes))
+    return Outcome(len(out), received, waiting, tuple(sorted(seen - {device})), rebuilt, tuple(notes), unread)
+
+
+def _readable_review(ev: dict[str, Any]) -> bool:
+    """A review this version can replay: a card id, a time, a rating 1-4, a mode, states that are JSON objects."""
+    from trainer.clock import parse_time
+
+    def state(value: Any) -> bool:
+        if isinstance(value, dict):
+            return True
+        try:
+            return isinstance(value, str) and isinstance(json.loads(value), dict)
+        except ValueError:
+            return False
+
+    try:
+        return (isinstance(ev.get("card"), str) and 0 < len(ev["card"]) <= 400 and isinstance(ev.get("rating"), int)
+                and 1 <= ev["rating"] <= 4 and isinstance(ev.get("at"), str) and parse_time(ev["at"]) is not None
+                and ev.get("mode", "review") in ("review", "practice") and state(ev.get("before", {}))
+                and state(ev.get("after", {})))
+    except (ValueError, TypeError, OverflowError):
+        return False
 
 
 def _add_reviews(db: Database, batch: list[dict[str, Any]]) -> int:
-    good = [ev for ev in batch if isinstance(ev.get("card"), str) and isinstance(ev.get("rating"), int)
-            and isinstance(ev.get("at"), str)]
+    """Reviews from another device, each checked first: a line this version cannot read is left out, not fatal."""
+    good = [ev for ev in batch if _readable_review(ev)]
     store.add_remote_reviews(db, good)
     return len(good)
 
@@ -232,9 +256,10 @@ def _ends_with_newline(path: Path) -> bool:
         return f.read(1) == b"\n"
 
 
-def _apply(db: Database, events: list[dict[str, Any]], now: datetime) -> tuple[int, int, set[str]]:
-    """Add other devices' events in time order, in one transaction; returns (added, waiting, cards touched)."""
-    added = waiting = 0
+def _apply(db: Database, events: list[dict[str, Any]], now: datetime) -> tuple[int, int, int, set[str]]:
+    """Add other devices' events in time order, in one transaction; returns (added, waiting, unreadable, cards
+    touched)."""
+    added = waiting = bad = 0
     touched: set[str] = set()
     with writing(db):
         for ev in events:
@@ -242,8 +267,8 @@ def _apply(db: Database, events: list[dict[str, Any]], now: datetime) -> tuple[i
                 with db.atomic():  # an event this version cannot read leaves nothing half-applied
                     added, waiting = _apply_one(db, ev, now, touched, added, waiting)
             except (KeyError, TypeError, ValueError, AttributeError, TrainerError):
-                waiting += 1  # a line this version cannot read: left for a newer trainer
-    return added, waiting, touched
+                bad += 1  # a line this version cannot read: left out
+    return added, waiting, bad, touched
 
 
 def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str], added: int,
@@ -261,6 +286,10 @@ def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str
     elif kind in ("suspend", "unsuspend") and latest:
         store.apply_suspension(db, ev["card"], kind == "suspend")
     elif kind == "setting" and latest and data.get("key") in store.TRAVELLING_SETTINGS:
+        from trainer.settings import valid_stored
+
+        if not valid_stored(data["key"], data.get("value")):
+            raise ValueError(f"setting {data['key']}: a value this version cannot use")
         store.apply_setting(db, data["key"], data.get("value"))
         touched.add(_SCHEDULES)
     elif kind == "import" and latest:
