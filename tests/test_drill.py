@@ -219,5 +219,7 @@ def test_a_deck_that_cannot_make_a_kind_of_drill_says_so_in_one_line(isolated_ho
         "Error: deck 'common': a dump needs port facts in families (tags)")
     mixed = run(["drill", "--deck", "common", "--seed", "3", "--count", "4"], input="x\n" * 4).output
     assert mixed.count("\n(") + mixed.startswith("(") >= 4 - 1 and "Error" not in mixed  # other kinds instead
-    fire = run(["drill", "firewall", "--deck", "common", "--seed", "0"], input="allow tcp 445\n").output
-    assert "A file server must serve SMB" in fire  # server roles are the exam deck's facts, whatever --deck says
+    fire = run(["drill", "firewall", "--deck", "common", "--seed", "0"], input="allow tcp 445\n")
+    assert fire.exit_code == 1 and fire.output.strip() == (  # server roles are made of the exam deck's facts
+        "Error: firewall drills use the server roles, made of the exam deck's facts: leave out --deck")
+    assert "A file server must serve SMB" in run(["drill", "firewall", "--seed", "0"], input="x\n").output

@@ -192,3 +192,20 @@ def test_a_break_does_not_end_the_streak() -> None:
     days = {date(2026, 12, d): 10 for d in (20, 21, 22, 23, 27, 28)}
     assert streak(days, date(2026, 12, 28)) == 2
     assert streak(days, date(2026, 12, 28), ((date(2026, 12, 24), date(2026, 12, 26)),)) == 6
+
+
+def test_an_exam_set_late_or_today_and_breaks_that_overlap_are_said_plainly(isolated_home: Path) -> None:
+    late = run(["exam", "2026-12-08"], when=DAY).output  # cut-off already past: the day before the exam
+    assert "meet them all by 2026-12-07" in late
+    today = run(["exam"], when=datetime(2026, 12, 8, 9, tzinfo=timezone.utc)).output
+    assert today.strip() == "The exam is today (2026-12-08): no new cards now; review what is due, and good luck."
+    run(["break", "2026-12-03", "2026-12-05"], when=DAY)
+    covered = run(["break", "2026-12-05", "2026-12-09"], when=DAY).output
+    assert covered.startswith("Note: the break covers the exam day (2026-12-08).")
+    assert run(["break"], when=DAY).output == "Break: 2026-12-03 to 2026-12-09\n"  # one break, not two
+    for args, says in ((["exam", "2027-01-15", "--clear"], "Error: --clear forgets the exam: give it alone"),
+                       (["exam", "--deck", "exam"], "Error: --deck and --source go with the exam date: `trainer "
+                                                    "exam YYYY-MM-DD --deck D`"),
+                       (["exam", "2027-01-15", "--deck", ""], "Error: --deck needs a deck name")):
+        bad = run(args, when=DAY)
+        assert bad.exit_code == 1 and bad.output.strip() == says

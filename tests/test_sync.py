@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
@@ -327,3 +328,42 @@ def test_lines_a_device_cannot_use_are_left_out_and_never_break_this_one(tmp_pat
     shown = trainer(a, ["settings"]).output
     assert "new_per_day = 20" in shown and "desired_retention = 0.9 " in shown
     assert len(reviews(a)) == 1 and trainer(a, ["stats", "--json"]).exit_code == 0
+
+
+def test_lines_that_would_break_sql_or_stats_are_left_out(tmp_path: Path) -> None:
+    a, shared = tmp_path / "a", tmp_path / "Sync"
+    (shared / "evil").mkdir(parents=True)
+    study(a, START, ["20 21"], new=1)
+    at, card = START.isoformat(), "exam/ssh/service-port"
+    good = {"state": 1, "step": 1, "stability": 1.0, "difficulty": 5.0, "due": at, "last_review": at}
+    base = {"v": 1, "type": "review", "at": at, "card": card, "rating": 3, "before": {}, "after": good}
+    lines = [{**base, "uid": "evil.r1", "ms": 10**30}, {**base, "uid": "evil.r2", "correct": "abc"},
+             {**base, "uid": "evil.r3", "after": {}},  # a studied card with no due date broke `stats` for good
+             {**base, "uid": "evil.r4", "after": {"state": 2, "due": "garbage"}},
+             {**base, "uid": "evil.r5", "confused": {"x": 1}},
+             {"v": 1, "uid": "evil.e1", "type": "event", "kind": "undo", "at": at, "review": 10**30},
+             {"v": 1, "uid": "evil.e2", "type": "event", "kind": "suspend", "at": 10**30, "card": card},
+             {"v": 1, "uid": "evil.e3", "type": "event", "kind": "prune", "at": at, "data": {"fact": 10**30}},
+             {"v": 1, "uid": "evil.e4", "type": "event", "kind": ["x"], "at": at}]
+    text = "\n".join(json.dumps(x) for x in lines) + "\n" + '{"v":1,"uid":"evil.x","a":' + "[" * 100000 + "\n"
+    (shared / "evil" / "2026-03.jsonl").write_text(text)
+    out = sync(a, shared)
+    assert "9 lines this version cannot read, left out." in out
+    assert trainer(a, ["stats", "--json"]).exit_code == 0 and len(reviews(a)) == 1
+    assert sync(a, shared).count("cannot read") == 1  # the next sync goes on too
+    fifo = shared / "evil" / "2026-04.jsonl"
+    os.mkfifo(fifo)  # a pipe is never opened (it would block)
+    assert "cannot read" in sync(a, shared)
+
+
+def test_a_sync_folder_may_not_hold_the_database_nor_be_empty(tmp_path: Path) -> None:
+    a = tmp_path / "a"
+    study(a, START, ["20 21"], new=1)
+    inside = trainer(a, ["sync", str(a)])
+    assert inside.exit_code == 1 and "holds this database" in inside.output
+    empty = trainer(a, ["sync", ""])
+    assert empty.exit_code == 1 and empty.output.strip() == "Error: give the sync folder: `trainer sync DIR`"
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    looped = trainer(a, ["sync", str(loop)])
+    assert looped.exit_code == 1 and looped.output.startswith(f"Error: {loop}: cannot use it as a sync folder")

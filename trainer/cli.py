@@ -344,8 +344,8 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
 
     plain, con, out = _session_io(plain)
     db = _open(db_path)
-    if kind in dr.ROLE_KINDS:  # server roles are made of the exam deck's facts
-        deck = "exam"
+    if kind in dr.ROLE_KINDS and deck != "exam":
+        raise TrainerError(f"{kind} drills use the server roles, made of the exam deck's facts: leave out --deck")
     _ensure_deck(db, deck, out)
     facts = store.facts(db, deck)
     if not [f for f in facts if f.is_port]:
@@ -759,6 +759,17 @@ def stats(as_json: bool, deck: str | None, source: str | None, db_path: Path | N
     render.print_stats(render.console(), data)
 
 
+def _exam_options(day: str | None, decks: tuple[str, ...], source: str | None, clear: bool) -> tuple[str, ...]:
+    """`trainer exam`'s options that make sense together; the decks once each."""
+    if clear and (day or decks or source is not None):
+        raise TrainerError("--clear forgets the exam: give it alone")
+    if day is None and (decks or source is not None):
+        raise TrainerError("--deck and --source go with the exam date: `trainer exam YYYY-MM-DD --deck D`")
+    if any(not d.strip() for d in decks):
+        raise TrainerError("--deck needs a deck name")
+    return tuple(dict.fromkeys(decks))
+
+
 @cli.command(short_help="Set the exam date: new cards and reviews aim at it.")
 @click.argument("day", required=False)
 @click.option("--deck", "decks", multiple=True, help="The exam's decks (default: exam); repeat for several.")
@@ -771,6 +782,7 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
     from trainer import render, store
     from trainer.stats import exam_status
 
+    decks = _exam_options(day, decks, source, clear)
     writing = day is not None or clear
     db = _open(db_path, readonly=not writing, create=writing)
     t = now()
@@ -840,7 +852,16 @@ def break_(first: str | None, last: str | None, clear: bool, db_path: Path | Non
         raise TrainerError(f"the break {a} to {b} is over")
     if (b - a).days > 366:
         raise TrainerError("a break is at most a year long")
-    breaks = [list(x) for x in settings.breaks] + [[a.isoformat(), b.isoformat()]]
+    spans = sorted([(date.fromisoformat(x), date.fromisoformat(y)) for x, y in settings.breaks] + [(a, b)])
+    merged: list[list[date]] = []
+    for first_day, last_day in spans:  # overlapping or adjacent breaks become one
+        if merged and first_day <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], last_day)
+        else:
+            merged.append([first_day, last_day])
+    breaks = [[x.isoformat(), y.isoformat()] for x, y in merged]
+    if settings.exam_date and a <= date.fromisoformat(settings.exam_date) <= b:
+        click.echo(f"Note: the break covers the exam day ({settings.exam_date}).")
     store.set_setting(db, "breaks", breaks, t)
     moved = store.move_out_of_breaks(db, store.schedule_params(db))
     days = sorted({m[2][:10] for m in moved})
@@ -977,10 +998,10 @@ def optimize(yes: bool, db_path: Path | None) -> None:
 
 
 @cli.command(short_help="Sync with your other devices through a folder you already sync.")
-@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@click.argument("folder", required=False)
 @click.option("--status", is_flag=True, help="Devices seen, their latest events, what is waiting either way.")
 @db_option
-def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
+def sync(folder: str | None, status: bool, db_path: Path | None) -> None:
     """Write this device's answers to its own subfolder of FOLDER and take in the other devices'. FOLDER is
     remembered (it stays on this device); the database file itself never goes there."""
     from trainer import store
@@ -992,8 +1013,16 @@ def sync(folder: Path | None, status: bool, db_path: Path | None) -> None:
         if saved is None:
             raise TrainerError("no sync folder yet: `trainer sync DIR` names one (a folder Syncthing, Dropbox or git "
                                "already syncs)")
-        folder = Path(saved)
-    root = folder.expanduser().resolve()
+        folder = saved
+    if not folder.strip():
+        raise TrainerError("give the sync folder: `trainer sync DIR`")
+    try:
+        root = Path(folder).expanduser().resolve()
+    except (OSError, RuntimeError) as e:
+        raise TrainerError(f"{folder}: cannot use it as a sync folder ({e})") from None
+    if db.path is not None and Path(db.path).resolve().parent.is_relative_to(root):
+        raise TrainerError(f"{root} holds this database ({db.path}): give the sync folder a place of its own, "
+                           "outside TRAINER_HOME")
     if status:
         rows, out, incoming, arriving = sy.status(db, root)
         click.echo(f"Sync folder: {root}")
@@ -1036,8 +1065,8 @@ def lookup(query: str, as_json: bool) -> None:
     port = query.strip().split("/")[0]
     if asked is not None and asked[0] is not None and asked[1] > 255:
         raise TrainerError(f"{asked[1]} is not an {lk._WHICH[asked[0]]} number (0-255)")
-    if port.isascii() and port.isdigit() and int(port) > 65535:
-        raise TrainerError(f"{port} is not a port (0-65535)")
+    if port.isascii() and port.isdigit() and (len(port) > 5 or int(port) > 65535):
+        raise TrainerError(f"{port[:20]}{'...' if len(port) > 20 else ''} is not a port (0-65535)")
     hits = [] if asked is not None and asked[0] is not None else lk.search(
         lk.load_rows(bundled_deck("registry"), data_dir() / "cache"), query)
     numbers = [] if "/" in query else lk.search_numbers(
@@ -1050,7 +1079,10 @@ def lookup(query: str, as_json: bool) -> None:
             click.echo(line)
     if not found:
         if not as_json:
-            click.echo(f"No port, protocol number, ICMP type, service or description matches '{query}'.", err=True)
+            from trainer.render import clean
+
+            shown = clean(query)[:80] + ("..." if len(query) > 80 else "")
+            click.echo(f"No port, protocol number, ICMP type, service or description matches '{shown}'.", err=True)
         sys.exit(1)
 
 

@@ -81,7 +81,7 @@ def numbered_query(query: str) -> tuple[str | None, int] | None:
     50); (None, n) for a bare number, which every registry may hold; None for anything else."""
     q = query.strip()
     if q.isascii() and q.isdigit():
-        return None, int(q)
+        return None, int(q) if len(q) <= 9 else 10**9  # beyond every registry, without reading 5,000 digits
     m = _NUMBERED.fullmatch(q)
     if not m:
         return None

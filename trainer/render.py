@@ -87,6 +87,8 @@ def exam_lines(e: dict[str, Any], short: bool = False) -> list[str]:
     `short`: the one line `review` starts with."""
     if e["past"]:
         return [f"The exam on {e['date']} is past: scheduling is plain FSRS again (`trainer exam --clear` forgets it)."]
+    if e["days_left"] == 0:
+        return [f"The exam is today ({e['date']}): no new cards now; review what is due, and good luck."]
     days = plural(e["days_left"], "day") if e["days_left"] else "0 days: today"
     meet = (f"{e['new_per_day_needed']} a day meet{'s' if e['new_per_day_needed'] == 1 else ''} them all by "
             f"{e['cutoff']}" if e["new_per_day_needed"] <= e["new_per_day"] else

@@ -60,7 +60,7 @@ class Settings:
 
 def _int(lo: int, hi: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        if not re.fullmatch(r"\d{1,6}", text.strip()):
+        if not re.fullmatch(r"[0-9]{1,6}", text.strip()):
             raise ValueError(f"a whole number from {lo} to {hi}")
         n = int(text)
         if not lo <= n <= hi:

@@ -177,7 +177,10 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> 
     rows = store.card_states(db, scope)
     unseen = sum(1 for _, reps in rows if not reps)
     met_today = store.new_in_scope_since(db, scope, start_of_day(now, tz, settings.day_starts_at))
-    cutoff = max(exam - timedelta(days=settings.exam_cutoff), today)  # set late: as soon as can be
+    cutoff = exam - timedelta(days=settings.exam_cutoff)
+    late = cutoff <= today  # set late: every card by the day before the exam, over the days there are
+    if late:
+        cutoff = max(exam - timedelta(days=1), today)
     breaks = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in settings.breaks]
 
     def study_days(until: date) -> int:  # the days from today to `until`, breaks left out
@@ -186,7 +189,7 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> 
 
     # a margin of two days: a card waits a day when its sibling was met or is due (one card of a fact a day)
     days = study_days(cutoff)
-    spread = max(days - 2, 1) if days > 4 else max(days, 1) if days else max(study_days(exam), 1)
+    spread = max(days - 2, 1) if days > 4 and not late else max(days, 1)
     pace = math.ceil((unseen + met_today) / spread) if unseen else 0
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
     recall = average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]

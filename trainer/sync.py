@@ -10,9 +10,12 @@ itself never travels.
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import socket
+import sqlite3
+import stat
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -50,6 +53,8 @@ def _lines(folder: Path) -> Iterator[tuple[bytes, bool]]:
     """Every line of a device's files, and whether it is whole (a last line with no newline yet is not)."""
     for path in sorted(folder.glob("*.jsonl")):
         try:
+            if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or a device is never opened (it would block)
+                continue
             with path.open("rb") as f:  # a line at a time: a year of answers is tens of MB
                 for raw in f:
                     if raw.strip():
@@ -62,7 +67,7 @@ def _event(raw: bytes) -> dict[str, Any] | None:
     """One line as an event, or None: half a line, or a format this version does not read."""
     try:
         ev = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if not isinstance(ev, dict) or ev.get("v") != FORMAT or not isinstance(ev.get("uid"), str):
         return None
@@ -207,23 +212,55 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
     return Outcome(len(out), received, waiting, tuple(sorted(seen - {device})), rebuilt, tuple(notes), unread)
 
 
-def _readable_review(ev: dict[str, Any]) -> bool:
-    """A review this version can replay: a card id, a time, a rating 1-4, a mode, states that are JSON objects."""
-    from trainer.clock import parse_time
-
-    def state(value: Any) -> bool:
-        if isinstance(value, dict):
-            return True
-        try:
-            return isinstance(value, str) and isinstance(json.loads(value), dict)
-        except ValueError:
-            return False
+def _state_ok(value: Any) -> bool:
+    """A card state as this version writes it: an object whose state is 0-3 and, once studied, has a due time."""
+    from trainer.scheduler import CardState
 
     try:
-        return (isinstance(ev.get("card"), str) and 0 < len(ev["card"]) <= 400 and isinstance(ev.get("rating"), int)
+        d = json.loads(value) if isinstance(value, str) else value
+        if not isinstance(d, dict) or d.get("state", 0) not in (0, 1, 2, 3):
+            return False
+        s = CardState.from_dict(d)
+        numbers = all(x is None or (isinstance(x, (int, float)) and math.isfinite(x) and 0 <= x < 1e9)
+                      for x in (d.get("stability"), d.get("difficulty"), d.get("step")))
+        return numbers and (s.state == 0 or s.due is not None)
+    except (ValueError, TypeError, OverflowError, RecursionError):
+        return False
+
+
+def _studied(value: Any) -> bool:
+    """A review leaves its card studied (learning, review or relearning), never new."""
+    d = json.loads(value) if isinstance(value, str) else value
+    return isinstance(d, dict) and d.get("state") in (1, 2, 3)
+
+
+def _readable_review(ev: dict[str, Any]) -> bool:
+    """A review this version can replay: a card id, a time, a rating 1-4, a mode, sane numbers, states it writes."""
+    from trainer.clock import parse_time
+
+    try:
+        ms = ev.get("ms", 0)
+        return (isinstance(ev.get("card"), str) and 0 < len(ev["card"]) <= 400 and type(ev.get("rating")) is int
                 and 1 <= ev["rating"] <= 4 and isinstance(ev.get("at"), str) and parse_time(ev["at"]) is not None
-                and ev.get("mode", "review") in ("review", "practice") and state(ev.get("before", {}))
-                and state(ev.get("after", {})))
+                and ev.get("mode", "review") in ("review", "practice") and isinstance(ev.get("answer", ""), str)
+                and len(ev.get("answer", "")) <= 10_000 and ev.get("correct", 0) in (0, 1, True, False)
+                and isinstance(ms, (int, float)) and not isinstance(ms, bool) and math.isfinite(ms)
+                and 0 <= ms < 10**9 and (ev.get("confused") is None or isinstance(ev["confused"], str))
+                and _state_ok(ev.get("before", {})) and _state_ok(ev.get("after", {}))
+                and (ev.get("mode", "review") == "practice" or _studied(ev.get("after", {}))))
+    except (ValueError, TypeError, OverflowError):
+        return False
+
+
+def _readable_event(ev: dict[str, Any]) -> bool:
+    """An event whose fields have the types this version writes (a number where text belongs never reaches SQL)."""
+    from trainer.clock import parse_time
+
+    text = (lambda k: ev.get(k) is None or (isinstance(ev[k], str) and len(ev[k]) <= 400))  # noqa: E731
+    try:
+        return (isinstance(ev.get("kind"), str) and isinstance(ev.get("at"), str) and parse_time(ev["at"]) is not None
+                and text("card") and text("deck") and text("review")
+                and (ev.get("data") is None or isinstance(ev["data"], dict)))
     except (ValueError, TypeError, OverflowError):
         return False
 
@@ -263,10 +300,14 @@ def _apply(db: Database, events: list[dict[str, Any]], now: datetime) -> tuple[i
     touched: set[str] = set()
     with writing(db):
         for ev in events:
+            if not _readable_event(ev):
+                bad += 1
+                continue
             try:
                 with db.atomic():  # an event this version cannot read leaves nothing half-applied
                     added, waiting = _apply_one(db, ev, now, touched, added, waiting)
-            except (KeyError, TypeError, ValueError, AttributeError, TrainerError):
+            except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, sqlite3.Error,
+                    TrainerError):
                 bad += 1  # a line this version cannot read: left out
     return added, waiting, bad, touched
 
