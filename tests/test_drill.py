@@ -98,9 +98,9 @@ def test_allow_rules_in_three_syntaxes_read_the_same(typed: str, rule: Rule | No
 
 
 def test_a_line_may_allow_several_rules_and_port_names_come_from_the_deck() -> None:
-    from trainer.drill import parse_rules
+    from trainer.drill import parse_rules, port_names
 
-    names = {"ntp": next(f for f in FACTS if f.key == "ntp"), "ssh": next(f for f in FACTS if f.key == "ssh")}
+    names = port_names(FACTS)
     assert parse_rules("ufw allow 5060") == [Rule("tcp", 5060), Rule("udp", 5060)]  # no proto: both
     assert parse_rules("allow tcp 5060-5061") == [Rule("tcp", 5060), Rule("tcp", 5061)]
     assert parse_rules("permit udp any host 10.0.0.123 eq ntp", names) == [Rule("udp", 123, "10.0.0.123", "out")]

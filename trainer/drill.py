@@ -9,7 +9,8 @@ import json
 import random
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from trainer.cards import port_list
@@ -23,6 +24,8 @@ ROLE_KINDS = ("firewall", "rules", "netstat")  # from the curated server roles: 
 
 class DrillError(TrainerError):
     """A deck that cannot make this kind of drill (too few port facts, no families, no secure pairs)."""
+
+
 LETTERS = "abcdef"
 
 
@@ -37,6 +40,7 @@ class Drill:
     facts: tuple[Fact, ...]
     expected: tuple[str, ...]  # match: the right number for each letter; choose: the right option numbers
     rules: tuple[Rule, ...] = field(default=())  # firewall: the rules the scenario needs; netstat: the ports asked
+    deck: tuple[Fact, ...] = field(default=(), repr=False)  # the deck's port facts: names, owners, insecure ones
 
 
 @dataclass(frozen=True)
@@ -166,14 +170,19 @@ def dump(facts: Sequence[Fact], rng: random.Random, family: str | None = None) -
 
 def make(kind: str, facts: Sequence[Fact], rng: random.Random, family: str | None = None,
          roles: dict[str, Any] | None = None) -> Drill:
+    """A drill of `kind` from these facts; it keeps the deck's port facts, which grading reads names and owners
+    from."""
     if kind == "dump":
-        return dump(facts, rng, family)
-    if kind in ("firewall", "rules", "netstat"):
-        return {"firewall": firewall, "rules": rule_list, "netstat": netstat}[kind](facts, rng, roles or load_roles())
-    return {"match": match, "choose": choose}[kind](facts, rng)
+        drill = dump(facts, rng, family)
+    elif kind in ROLE_KINDS:
+        drill = {"firewall": firewall, "rules": rule_list, "netstat": netstat}[kind](facts, rng, roles or load_roles())
+    else:
+        drill = {"match": match, "choose": choose}[kind](facts, rng)
+    return replace(drill, deck=tuple(_port_facts(facts)))
 
 
 def grade(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
+    facts = facts or drill.deck
     if drill.kind == "match":
         return _grade_match(drill, answer)
     if drill.kind == "choose":
@@ -383,7 +392,9 @@ def rule_list(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) 
             side = "source" if r.direction == "in" else "destination"
             mutations.append((Rule(r.transport, r.port, None, r.direction, r.fact),
                               f"opens {name} to any {side}, not only {r.peer}"))
-    mutations.append((Rule("tcp", 23, None, "in", "telnet"), INSECURE["telnet"]))  # an insecure extra
+    telnet = by_key.get("telnet")
+    if telnet is not None:  # an insecure extra
+        mutations.append((Rule(_transports(telnet)[0], telnet.ports[0], None, "in", "telnet"), INSECURE["telnet"]))
     picks = rng.sample(mutations, min(len(mutations), rng.randint(2, 3)))
     for bad, name in picks:
         rules = [(r, ok, n) for r, ok, n in rules if not (ok and r.fact == bad.fact and r.port == bad.port
@@ -419,7 +430,7 @@ def _grade_rules(drill: Drill, answer: str) -> Graded:
 _OPEN_ALL = Rule("ip", 0)  # `permit ip any any`, `allow tcp 1-65535`: every port
 
 
-def parse_rules(text: str, names: dict[str, Fact] | None = None) -> list[Rule] | None:
+def parse_rules(text: str, names: dict[str, PortName] | None = None) -> list[Rule] | None:
     """The rules one line allows, whatever its syntax: ours (`allow tcp 22 from 10.0.0.5`, `allow udp 514 to
     10.0.0.9`), ufw's (`ufw allow from 10.0.0.5 to any port 22 proto tcp`; no proto: both), Cisco's (`permit tcp
     host 10.0.0.5 any eq ssh`, `range 5060 5061`), iptables' (`-A INPUT -p tcp -s 10.0.0.5 --dport 22 -j ACCEPT`);
@@ -452,11 +463,25 @@ def parse_rules(text: str, names: dict[str, Fact] | None = None) -> list[Rule] |
 _WORDS = {"allow", "permit", "accept", "from", "to", "any", "out", "in", "host", "proto", "port", "eq", "ufw"}
 _RULE_WORDS = _WORDS | {"tcp", "udp", "ip", "all", "iptables", "a", "p", "s", "d", "j", "input", "output",
                         "incoming", "outgoing", "default", "policy", "on", "access-list"}
-_CISCO = {"www": 80, "ftp-data": 20, "telnet": 23, "smtp": 25, "domain": 53, "pop3": 110, "ntp": 123,
-          "snmp": 161, "snmptrap": 162, "syslog": 514, "ssh": 22, "https": 443, "ldap": 389, "tftp": 69}
+PortName = tuple[tuple[int, ...], str | None]  # the ports a name means, and its transport
 
 
-def _ports_of(t: str, named: dict[str, Fact]) -> tuple[list[int], str | None] | None:
+def port_names(facts: Sequence[Fact]) -> dict[str, PortName]:
+    """The one-word names a rule may give a port by, with the ports and transport they mean, from the deck: labels,
+    aliases (Debian's `www`) and IANA's names (`domain`, `snmptrap` for 162 alone), as Cisco and ufw spell them."""
+    out: dict[str, PortName] = {}
+    for f in _port_facts(facts):
+        for entry in (f.registry or "").split(", "):  # `snmp (161), snmptrap (162)`: each name its own port
+            m = re.fullmatch(r"([\w.+-]+)(?: \((\d+)\))?", entry.strip())
+            if m:
+                out.setdefault(m.group(1).casefold(), ((int(m.group(2)),) if m.group(2) else f.ports, f.transport))
+        for name in (f.service or "", *f.aliases):
+            if name and " " not in name:
+                out.setdefault(name.casefold(), (f.ports, f.transport))
+    return out
+
+
+def _ports_of(t: str, named: dict[str, PortName]) -> tuple[list[int], str | None] | None:
     """The ports a rule names (numbers, lists, ranges, service names) and the transport a name implies; None for
     a range of a thousand ports or more (every port, as far as a scenario goes)."""
     bare = re.sub(_IP, " ", t)
@@ -471,16 +496,14 @@ def _ports_of(t: str, named: dict[str, Fact]) -> tuple[list[int], str | None] | 
         for item in (m[0] or m[1]).split(","):
             if item.isdigit():
                 ports.append(int(item))
-            elif item in _CISCO and item not in named:
-                ports.append(_CISCO[item])
             elif item in named:
-                ports += list(named[item].ports)
-                transport = transport or named[item].transport
+                ports += list(named[item][0])
+                transport = transport or named[item][1]
     if not ports:  # `allow https`, `allow ssh from 10.0.0.5`
         for word in re.findall(r"[a-z][\w+-]*", t):
             if word in named and word not in _WORDS:
-                ports += list(named[word].ports)
-                transport = transport or named[word].transport
+                ports += list(named[word][0])
+                transport = transport or named[word][1]
     return ports, transport
 
 
@@ -521,9 +544,17 @@ def _peer(t: str) -> tuple[str | None, str]:
     return None, "in" if said_in or not said_out else "out"
 
 
+@lru_cache(maxsize=1)
+def _exam_names() -> dict[str, PortName]:
+    from trainer.deck import load_deck
+    from trainer.paths import bundled_deck
+
+    return port_names(load_deck(bundled_deck("exam")).facts)
+
+
 def parse_rule(text: str) -> Rule | None:
-    """The first rule a line allows (see parse_rules), or None."""
-    rules = parse_rules(text)
+    """The first rule a line allows (see parse_rules), port names as the exam deck knows them, or None."""
+    rules = parse_rules(text, _exam_names())
     return rules[0] if rules else None
 
 
@@ -532,8 +563,7 @@ def _grade_firewall(drill: Drill, answer: str, deck: Sequence[Fact] = ()) -> Gra
     every port), the wrong transport, each rule not needed (an insecure protocol named as such); a line that
     cannot be read is said."""
     facts = {f.key: f for f in drill.facts}
-    names = {n.casefold(): f for f in drill.facts
-             for n in (f.service or "", *f.aliases, *(f.registry or "").split(", ")) if n and " " not in n}
+    names = port_names([*drill.facts, *deck])
     given: list[Rule] = []
     unread = []
     for line in re.split(r"[\n;]", answer):
@@ -581,7 +611,8 @@ def _grade_firewall(drill: Drill, answer: str, deck: Sequence[Fact] = ()) -> Gra
         if g == _OPEN_ALL:
             lines.append("  ✗ a rule that allows every port: the scenario says nothing else")
             continue
-        why = next((v for k, v in INSECURE.items() if g.port in _PORTS.get(k, ())), "not needed: nothing else")
+        why = next((INSECURE[f.key] for f in deck if f.key in INSECURE and g.port in f.ports),
+                   "not needed: nothing else")
         lines.append(f"  ✗ {g.text()}: {why}")
     lines += [f"  ? `{u}`: not read as a rule (see `trainer drill --help` for the forms)" for u in unread if u]
     total = len(drill.rules) + len(extra)
@@ -591,8 +622,6 @@ def _grade_firewall(drill: Drill, answer: str, deck: Sequence[Fact] = ()) -> Gra
 
 
 _CLIENTS = {"rdp": "xfreerdp", "ssh": "ssh", "dns": "systemd-resolve", "ntp": "chronyd", "syslog": "rsyslogd"}
-_PORTS = {"telnet": (23,), "ftp": (20, 21), "http": (80,), "tftp": (69,), "pop3": (110,), "imap": (143,),
-          "ldap": (389,), "snmp": (161, 162)}
 
 
 def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
