@@ -12,6 +12,16 @@ from trainer.db import Database, writing
 from trainer.scheduler import CardState, Params, Rating, State, fuzz_seed, retrievability, review
 
 
+def _rating(rng: random.Random, real: CardState, now: datetime, true_params: Params) -> Rating:
+    """The learner's answer: a first sight is a mixed bag; later, recall succeeds with the true model's
+    probability (then mostly Good), else Again."""
+    if real.state == State.NEW:
+        return rng.choices([Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY], [0.3, 0.1, 0.5, 0.1])[0]
+    if rng.random() < retrievability(real, now, true_params):
+        return rng.choices([Rating.HARD, Rating.GOOD, Rating.EASY], [0.1, 0.8, 0.1])[0]
+    return Rating.AGAIN
+
+
 def simulate_history(db: Database, start: datetime, days: int, params: Params, true_params: Params,
                      seed: int = 0, new_per_day: int = 20, deck: str | None = None,
                      max_reviews: int | None = None, relearn: bool = False) -> int:
@@ -32,14 +42,7 @@ def simulate_history(db: Database, start: datetime, days: int, params: Params, t
                         return written
                     now += timedelta(seconds=rng.uniform(4, 12))
                     real = truth.get(card.id, CardState())
-                    p = retrievability(real, now, true_params) if real.state != State.NEW else 0.0
-                    if real.state == State.NEW:
-                        rating = rng.choices([Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY],
-                                             [0.3, 0.1, 0.5, 0.1])[0]
-                    elif rng.random() < p:
-                        rating = rng.choices([Rating.HARD, Rating.GOOD, Rating.EASY], [0.1, 0.8, 0.1])[0]
-                    else:
-                        rating = Rating.AGAIN
+                    rating = _rating(rng, real, now, true_params)
                     after = review(card.state, rating, now, params, fuzz_seed(card.id, now))
                     truth[card.id] = review(real, rating, now, true_params)
 
@@ -109,12 +112,7 @@ def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: i
             for cid in queue:
                 now += timedelta(seconds=rng.uniform(4, 12))
                 real = truth[cid]
-                if real.state == State.NEW:
-                    rating = rng.choices([Rating.AGAIN, Rating.HARD, Rating.GOOD, Rating.EASY], [0.3, 0.1, 0.5, 0.1])[0]
-                elif rng.random() < retrievability(real, now, true_params):
-                    rating = rng.choices([Rating.HARD, Rating.GOOD, Rating.EASY], [0.1, 0.8, 0.1])[0]
-                else:
-                    rating = Rating.AGAIN
+                rating = _rating(rng, real, now, true_params)
                 before = app[cid]
                 app[cid] = review(before, rating, now, day_params.for_card(cid), fuzz_seed(cid, now))
                 if smoothing and app[cid].due is not None and app[cid].state == State.REVIEW:
