@@ -93,7 +93,7 @@ def rebuild_mixed(db: Database, params: Params) -> int:
     """After a setting that shapes schedules changed (here or on another device): every card reviewed on several
     devices is replayed with it, as every device does, so they agree; a card one device reviewed keeps the states
     that device recorded."""
-    cards = store.all_mixed_origin(db)
+    cards = store.mixed_origin(db)
     with writing(db):
         for cid in cards:
             restore(db, cid, params)

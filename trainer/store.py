@@ -1018,23 +1018,19 @@ def _state_text(value: Any) -> str:
     return text
 
 
-def all_mixed_origin(db: Database) -> set[str]:
-    """Every card whose log holds reviews from more than one device."""
-    return {c for (c,) in db.execute(
-        f"SELECT card_id FROM log WHERE mode = {REVIEW_MODE} GROUP BY card_id "
-        "HAVING count(DISTINCT substr(uid, 1, instr(uid, '.'))) > 1")}
-
-
-def mixed_origin(db: Database, card_ids: Iterable[str]) -> set[str]:
-    """Of these cards, those whose log holds reviews from more than one device: only their states need an FSRS
-    replay (a single device's chain of recorded states is already what a replay gives)."""
+def mixed_origin(db: Database, card_ids: Iterable[str] | None = None) -> set[str]:
+    """Of these cards (None: all), those whose log holds reviews from more than one device: only their states need
+    an FSRS replay (a single device's chain of recorded states is already what a replay gives)."""
+    several = "GROUP BY card_id HAVING count(DISTINCT substr(uid, 1, instr(uid, '.'))) > 1"
+    if card_ids is None:
+        return {c for (c,) in db.execute(f"SELECT card_id FROM log WHERE mode = {REVIEW_MODE} {several}")}
     ids = list(card_ids)
     out: set[str] = set()
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         out |= {c for (c,) in db.execute(
             f"SELECT card_id FROM log WHERE card_id IN ({', '.join('?' * len(part))}) AND mode = {REVIEW_MODE} "
-            "GROUP BY card_id HAVING count(DISTINCT substr(uid, 1, instr(uid, '.'))) > 1", part)}
+            f"{several}", part)}
     return out
 
 

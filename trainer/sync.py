@@ -332,7 +332,7 @@ def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str
         if not valid_stored(data["key"], data.get("value")):
             raise ValueError(f"setting {data['key']}: a value this version cannot use")
         store.apply_setting(db, data["key"], data.get("value"))
-        touched.add(_SCHEDULES)
+        touched |= store.mixed_origin(db)  # every card of several devices is replayed with it
     elif kind == "import" and latest:
         _import(db, ev["deck"], data, now)
     elif kind == "remove_deck" and latest:
@@ -376,24 +376,15 @@ def _latest(db: Database, kind: str, ev: dict[str, Any]) -> bool:
     return True
 
 
-_SCHEDULES = "\0settings"  # among the touched cards: a setting changed, so every card of several devices
-
-
 def _rebuild(db: Database, cards: Iterable[str], params: Any) -> int:
     """The touched cards' states from their merged logs, the same on every device: a card only one device has
-    reviewed takes that device's recorded states; one reviewed on several is replayed through FSRS in time order
-    (all of those when a setting changed)."""
-    cards = set(cards)
-    if _SCHEDULES in cards:
-        cards = (cards - {_SCHEDULES}) | store.all_mixed_origin(db)
+    reviewed takes that device's recorded states; one reviewed on several is replayed through FSRS in time order."""
     ids = store.cards_exist(db, {c for c in cards if c})
     mixed = store.mixed_origin(db, ids)
     store.restore_many(db, [c for c in ids if c not in mixed])
     with writing(db):
         for cid in mixed:
-            result = history.replay(cid, store.card_log(db, cid), params)
-            store.set_card(db, cid, result.state, result.reps, result.lapses)
-            store.refresh_leech(db, cid)
+            history.restore(db, cid, params)  # a replay, as every device does for these
         store.move_out_of_breaks(db, params)  # recorded states may predate a break set since
     return len(ids)
 
