@@ -509,11 +509,14 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
     return Recorded(review_id, new_leech, before, after)
 
 
+# scheduler.is_lapse as SQL on the log: Again on a card that was in review
+_LAPSE = f"rating = {int(Rating.AGAIN)} AND json_extract(state_before, '$.state') = {REVIEW_STATE}"
+
+
 def _fails(db: Database, card_id: str) -> int:
     """Lapses, as Anki counts leeches: a card forgotten after it was learned (Again on a card in review). Misses
     while learning do not count: a new card missed eight times in its first session was a leech within a minute."""
-    return db.execute(f"SELECT count(*) FROM log WHERE card_id = ? AND rating = {int(Rating.AGAIN)} "
-                      f"AND mode = {REVIEW_MODE} AND json_extract(state_before, '$.state') = {REVIEW_STATE}",
+    return db.execute(f"SELECT count(*) FROM log WHERE card_id = ? AND mode = {REVIEW_MODE} AND {_LAPSE}",
                       [card_id]).fetchone()[0]
 
 
@@ -625,17 +628,25 @@ def cancel_review(db: Database, review_id: int, now: datetime) -> None:
     """An undo: the review stays in the table, an event cancels it, and the log reads as if it never was."""
     with writing(db):
         _event(db, now, "undo", review_id=review_id)
-        db.execute("INSERT INTO amends (review_id, cancelled) VALUES (?, 1) "
-                   "ON CONFLICT(review_id) DO UPDATE SET cancelled = 1", [review_id])
+        _cancel(db, review_id)
+
+
+def _cancel(db: Database, review_id: int) -> None:
+    db.execute("INSERT INTO amends (review_id, cancelled) VALUES (?, 1) "
+               "ON CONFLICT(review_id) DO UPDATE SET cancelled = 1", [review_id])
 
 
 def amend_review(db: Database, review_id: int, now: datetime, rating: int, correct: bool | None = None) -> None:
     """A rating override (or an answer accepted after the fact): an event, and the log reads the new rating."""
     with writing(db):
         _event(db, now, "rating", review_id=review_id, data={"rating": rating, "correct": correct})
-        db.execute("INSERT INTO amends (review_id, rating, correct) VALUES (?, ?, ?) ON CONFLICT(review_id) DO UPDATE "
-                   "SET rating = excluded.rating, correct = coalesce(excluded.correct, amends.correct)",
-                   [review_id, rating, None if correct is None else int(correct)])
+        _amend(db, review_id, rating, correct)
+
+
+def _amend(db: Database, review_id: int, rating: int, correct: bool | None) -> None:
+    db.execute("INSERT INTO amends (review_id, rating, correct) VALUES (?, ?, ?) ON CONFLICT(review_id) DO UPDATE "
+               "SET rating = excluded.rating, correct = coalesce(excluded.correct, amends.correct)",
+               [review_id, rating, None if correct is None else int(correct)])
 
 
 def amend_state(db: Database, review_id: int, after: CardState) -> None:
@@ -1046,8 +1057,7 @@ def restore_many(db: Database, card_ids: Iterable[str]) -> int:
             rows = db.execute(
                 f"""SELECT card_id, state_after, n, lapses FROM (
                       SELECT card_id, state_after, count(*) OVER w AS n,
-                        sum(rating = {int(Rating.AGAIN)} AND json_extract(state_before, '$.state') = {REVIEW_STATE})
-                          OVER w AS lapses,
+                        sum({_LAPSE}) OVER w AS lapses,
                         row_number() OVER (PARTITION BY card_id ORDER BY reviewed_at DESC, uid DESC) AS rk
                       FROM log WHERE card_id IN ({marks}) AND mode = {REVIEW_MODE} AND {_SINCE_RESET}
                       WINDOW w AS (PARTITION BY card_id)) WHERE rk = 1""", part).fetchall()
@@ -1061,9 +1071,8 @@ def restore_many(db: Database, card_ids: Iterable[str]) -> int:
             db.conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
                                 "last_review = ?, reps = ?, lapses = ? WHERE id = ?", updates)
             n += len(updates)
-            db.execute(f"UPDATE cards SET leech = (SELECT count(*) >= {LEECH_FAILS} FROM log l "
-                       f"WHERE l.card_id = cards.id AND l.rating = {int(Rating.AGAIN)} AND l.mode = {REVIEW_MODE} "
-                       f"AND json_extract(l.state_before, '$.state') = {REVIEW_STATE}) WHERE id IN ({marks})", part)
+            db.execute(f"UPDATE cards SET leech = (SELECT count(*) >= {LEECH_FAILS} FROM log WHERE log.card_id = cards.id "
+                       f"AND mode = {REVIEW_MODE} AND {_LAPSE}) WHERE id IN ({marks})", part)
     return n
 
 
@@ -1078,14 +1087,11 @@ def add_remote_event(db: Database, ev: dict[str, Any], review_id: int | None) ->
                [ev["at"], ev["kind"], review_id, ev.get("card"), ev.get("deck"),
                 None if ev.get("data") is None else json.dumps(ev["data"]), ev["uid"]])
     if ev["kind"] == "undo" and review_id is not None:
-        db.execute("INSERT INTO amends (review_id, cancelled) VALUES (?, 1) "
-                   "ON CONFLICT(review_id) DO UPDATE SET cancelled = 1", [review_id])
+        _cancel(db, review_id)
     elif ev["kind"] == "rating" and review_id is not None:
         data = ev.get("data") or {}
         correct = data.get("correct")
-        db.execute("INSERT INTO amends (review_id, rating, correct) VALUES (?, ?, ?) ON CONFLICT(review_id) DO UPDATE "
-                   "SET rating = excluded.rating, correct = coalesce(excluded.correct, amends.correct)",
-                   [review_id, int(data["rating"]), None if correct is None else int(correct)])
+        _amend(db, review_id, int(data["rating"]), None if correct is None else bool(correct))
     elif ev["kind"] == "accept" and ev.get("card"):
         db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) VALUES (?, ?, ?)",
                    [ev["card"], (ev.get("data") or {}).get("answer", ""), ev["at"]])
