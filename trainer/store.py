@@ -1071,8 +1071,9 @@ def restore_many(db: Database, card_ids: Iterable[str]) -> int:
             db.conn.executemany("UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?, "
                                 "last_review = ?, reps = ?, lapses = ? WHERE id = ?", updates)
             n += len(updates)
-            db.execute(f"UPDATE cards SET leech = (SELECT count(*) >= {LEECH_FAILS} FROM log WHERE log.card_id = cards.id "
-                       f"AND mode = {REVIEW_MODE} AND {_LAPSE}) WHERE id IN ({marks})", part)
+            db.execute(f"UPDATE cards SET leech = (SELECT count(*) >= {LEECH_FAILS} FROM log "
+                       f"WHERE log.card_id = cards.id AND mode = {REVIEW_MODE} AND {_LAPSE}) WHERE id IN ({marks})",
+                       part)
     return n
 
 
