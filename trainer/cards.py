@@ -31,6 +31,7 @@ class CardSpec:
     same: bool = False  # the fact is its own secure version: "the same ports" is an answer
     set_names: tuple[tuple[frozenset[int], tuple[str, ...]], ...] = ()  # the names that may stand beside each set
     numbering: str = ""  # a numbered fact's registry (ip-protocol, icmp-type): its numbers are not ports
+    asked: tuple[int, ...] = ()  # a port->service card's ports: typed again beside the name, they say nothing
 
 
 PROSE_WORDS = 6
@@ -184,7 +185,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
                         set_names=tuple((s, names_of(fact)) for s in port_sets_of(fact)))
     if kind == Kind.PORT_SERVICE:
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
-                        answers=names_of(fact), note=taught, targets=(fact.key,))
+                        answers=names_of(fact), note=taught, targets=(fact.key,), asked=fact.ports)
     if kind == Kind.TRANSPORT:
         t = fact.transport or "tcp"
         return CardSpec(cid, kind, f"Does {svc} use TCP, UDP or both?", TRANSPORT_LABELS[t],

@@ -99,6 +99,12 @@ def _port_text(text: str) -> str:
     return re.sub(r"(\d)\s+(?:to|through|thru)\s+(\d)", r"\1-\2", t)  # `137 to 139`
 
 
+def _may_be_version(number: str, marked: bool) -> bool:
+    """A number beside a name is its version when it is one digit, a year, or marked (`v12`, `version 12`);
+    anything else is a port (`RDP 7777` is not RDP version 7777)."""
+    return marked or len(number) == 1 or bool(re.fullmatch(r"(?:19|20)\d\d", number))
+
+
 def _version_numbers(text: str) -> str:
     """`Kerberos 5`, `SNMP version 3`, `SQL Server 2019`: one digit, or a year, right after a name (not after
     `port`, a transport or `and`) may be the name's version; the second reading of a port answer takes it so.
@@ -107,8 +113,7 @@ def _version_numbers(text: str) -> str:
 
     def version(m: re.Match[str]) -> str:
         word, space, number = m.groups()
-        if word in keep or not (len(number) == 1 or re.fullmatch(r"(?:19|20)\d\d", number)
-                                or word in ("v", "ver", "version")):
+        if word in keep or not _may_be_version(number, word in ("v", "ver", "version")):
             return m.group(0)
         return f"{word}{space}v{number}"
 
@@ -467,6 +472,8 @@ def _version_right(text: str, names: _Names, every: Container[str],
     if not m or normalise(m.group(1)) not in names.whole:
         return None
     base, number = normalise(m.group(1)), m.group(2)
+    if not _may_be_version(number, bool(re.search(r"(?:v|ver|version)\s*\d+(?:\.\d+)*[a-z]?$", text, re.I))):
+        return False  # a port beside the name, and not the one asked
     had = (existing or {}).get(base)
     if had is not None and str(int(number)) not in had:
         return False  # `SSHv3`, `HTTP/4`, `FTPv2`: a version that never was (decks/src/versions.yaml)
@@ -576,6 +583,7 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         cls, typo = read_range(answer)
         return cls in card.answers, cls in card.answers and typo
     if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
+        answer = _without_asked(answer, card.asked)
         verdict = judge_names(answer, card.answers, known)
         if verdict is not None:
             return verdict, False
@@ -592,6 +600,17 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         known = ()  # words that run into a daemon's name (`SQL Servr`: sqlservr) are still a slip
     typo = bool(given) and is_typo(given, {normalise(a) for a in card.answers if a}, known)
     return typo, typo
+
+
+def _without_asked(answer: str, ports: tuple[int, ...]) -> str:
+    """`22 ssh`, `ssh on port 22`, `20/21 ftp`: the question's own ports typed beside the name say nothing more;
+    any other number stays, and is judged (`rdp 7777` names a port, not a version)."""
+    if not ports:
+        return answer
+    one = "|".join(map(str, sorted(ports, reverse=True)))
+    return re.sub(rf"(?:\b(?:on|at|uses?|via)\s+)?(?:\bports?\s*)?(?<![\w.])(?:{one})"
+                  rf"(?:\s*(?:/|,|-|&|\band\b)\s*(?:{one}))*(?:\s*/\s*(?:tcp|udp))?(?![\w.])", " ", answer,
+                  flags=re.IGNORECASE).strip() or answer
 
 
 def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
