@@ -209,3 +209,26 @@ def test_an_exam_set_late_or_today_and_breaks_that_overlap_are_said_plainly(isol
                        (["exam", "2027-01-15", "--deck", ""], "Error: --deck needs a deck name")):
         bad = run(args, when=DAY)
         assert bad.exit_code == 1 and bad.output.strip() == says
+
+
+def test_smoothing_counts_each_answer_so_a_session_spreads_instead_of_piling_onto_one_quiet_day() -> None:
+    from trainer.scheduler import count_load, fuzz_range
+
+    state = _graduated(DAY - timedelta(days=40))  # Hard: no day-apart floor from a lower button to mix in
+    exact = review(state, Rating.HARD, DAY, Params(enable_fuzzing=False))
+    assert exact.due is not None
+    low, high = fuzz_range((exact.due - DAY).days)
+    days = [DAY.date() + timedelta(days=d) for d in range(low, high + 1)]
+    assert len(days) >= 3
+    load = {d: 5 for d in days}
+    load[days[0]] = 0  # one quiet day
+    read_once = {review(state, Rating.HARD, DAY, Params(load=dict(load)), f"card{i}").due.date()  # type: ignore
+                 for i in range(8)}
+    assert read_once == {days[0]}  # a load read once sends them all to the quiet day
+    counted: set[date] = set()
+    live = Params(load=dict(load))
+    for i in range(8):
+        after = review(state, Rating.HARD, DAY, live, f"card{i}")
+        count_load(live.load, after)
+        counted.add(after.due.date())  # type: ignore[union-attr]
+    assert len(counted) >= 2  # counted as they are answered, they spread

@@ -149,12 +149,9 @@ def _session_params(db: Any, settings: Any, t: datetime) -> Any:
     from dataclasses import replace
 
     from trainer import store
-    from trainer.clock import day_modifier
 
     params = store.schedule_params(db, settings)
-    if settings.smoothing:
-        params = replace(params, load=store.load_by_day(db, day_modifier(t, local_tz(), settings.day_starts_at)))
-    return params
+    return replace(params, load=store.load_by_day(db)) if settings.smoothing else params
 
 
 def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from enum import IntEnum
@@ -76,7 +75,7 @@ class Params:
     weights: tuple[float, ...] | None = None
     exam: ExamAim | None = None
     breaks: tuple[tuple[date, date], ...] = ()  # `trainer break FROM TO`: days with no study
-    load: Mapping[date, int] | None = field(default=None, compare=False)  # smoothing: reviews due per day
+    load: dict[date, int] | None = field(default=None, compare=False)  # smoothing: reviews due per UTC day
 
     def for_card(self, card_id: str) -> Params:
         """These knobs as they schedule one card: exam mode only for the exam's cards."""
@@ -153,6 +152,14 @@ def review(state: CardState, rating: int, now: datetime, params: Params = Params
     if _days(out, now) < floor:
         out = replace(out, due=now.astimezone(timezone.utc) + timedelta(days=floor))
     return around_breaks(_aimed(out, now, params.exam, seed), params.breaks)
+
+
+def count_load(load: dict[date, int] | None, state: CardState) -> None:
+    """A review card's due day joins the load smoothing reads, so a session's own answers spread too (a load read
+    once would send every card of the session to the same quiet day)."""
+    if load is not None and state.state == State.REVIEW and state.due is not None:
+        day = state.due.astimezone(timezone.utc).date()
+        load[day] = load.get(day, 0) + 1
 
 
 def fuzz_range(days: int, maximum: int = 36500) -> tuple[int, int]:

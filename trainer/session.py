@@ -16,7 +16,7 @@ from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day, study_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade, normalise, with_accepted
-from trainer.scheduler import CardState, Params, Rating, State, fuzz_seed, review
+from trainer.scheduler import CardState, Params, Rating, State, count_load, fuzz_seed, review
 from trainer.settings import Settings
 
 UNDO = 0  # what choose_rating returns when the learner presses `u`
@@ -437,13 +437,17 @@ def _rate(db: Database, prompter: Prompter, card: store.CardRow, verdict: Verdic
 
 def _record(db: Database, card: store.CardRow, given: _Answer, verdict: Verdict, now: datetime, params: Params,
             mode: store.Mode) -> store.Recorded:
-    """Save the answer at once, scheduled from the card's state as it is in the database at that moment."""
+    """Save the answer at once, scheduled from the card's state as it is in the database at that moment; load
+    smoothing then counts the day it is due, so the session's next answers spread around it."""
     def schedule(state: CardState) -> CardState:
         return review(state, verdict.rating, now, params, fuzz_seed(card.id, now))
 
-    return store.record_review(db, card, now, given.text, verdict.correct, verdict.rating, int(given.seconds * 1000),
-                               schedule, mode=mode,
-                               confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
+    saved = store.record_review(db, card, now, given.text, verdict.correct, verdict.rating,
+                                int(given.seconds * 1000), schedule, mode=mode,
+                                confused_with=fact_id(card.deck, verdict.owner.key) if verdict.owner else None)
+    if mode == store.Mode.REVIEW:
+        count_load(params.load, saved.after)
+    return saved
 
 
 def _mode(card: store.CardRow, options: Options, now: datetime,

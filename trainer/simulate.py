@@ -5,11 +5,10 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 from trainer import store
 from trainer.db import Database, writing
-from trainer.scheduler import CardState, Params, Rating, State, fuzz_seed, retrievability, review
+from trainer.scheduler import CardState, Params, Rating, State, count_load, fuzz_seed, retrievability, review
 
 
 def _rating(rng: random.Random, real: CardState, now: datetime, true_params: Params) -> Rating:
@@ -100,14 +99,11 @@ def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: i
         queue = [c for c, s in app.items() if s.state != State.NEW and s.due is not None  # due today: any hour
                  and s.due.date() <= now.date()] + fresh
         done = 0
-        if smoothing:
-            load: dict[Any, int] = {}
+        day_params = params
+        if smoothing:  # the reviews due each day ahead, as a session reads them
+            day_params = replace(params, load={})
             for s in app.values():
-                if s.due is not None and s.state == State.REVIEW:
-                    load[s.due.date()] = load.get(s.due.date(), 0) + 1
-            day_params = replace(params, load=load)
-        else:
-            day_params = params
+                count_load(day_params.load, s)
         while queue:
             for cid in queue:
                 now += timedelta(seconds=rng.uniform(4, 12))
@@ -115,9 +111,7 @@ def exam_preparation(cards: int, days: int, params: Params, seed: int, cutoff: i
                 rating = _rating(rng, real, now, true_params)
                 before = app[cid]
                 app[cid] = review(before, rating, now, day_params.for_card(cid), fuzz_seed(cid, now))
-                if smoothing and app[cid].due is not None and app[cid].state == State.REVIEW:
-                    due = app[cid].due.date()  # type: ignore[union-attr]
-                    load[due] = load.get(due, 0) + 1
+                count_load(day_params.load, app[cid])
                 truth[cid] = review(real, rating, now, true_params)
                 done += 1
             now += timedelta(minutes=10)

@@ -949,11 +949,11 @@ def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str
     return moved
 
 
-def load_by_day(db: Database, day_modifier: str) -> dict[Any, int]:
-    """Reviews due on each study day ahead: what load smoothing evens out."""
+def load_by_day(db: Database) -> dict[Any, int]:
+    """Reviews due on each (UTC) day ahead: what load smoothing evens out, keyed as the scheduler reads it."""
     from datetime import date
 
-    return {date.fromisoformat(d): n for d, n in due_per_day(db, day_modifier) if d}
+    return {date.fromisoformat(d): n for d, n in due_per_day(db, "+0 days") if d}
 
 
 def exam_scope(s: Settings) -> Scope | None:
