@@ -232,3 +232,14 @@ def test_smoothing_counts_each_answer_so_a_session_spreads_instead_of_piling_ont
         count_load(live.load, after)
         counted.add(after.due.date())  # type: ignore[union-attr]
     assert len(counted) >= 2  # counted as they are answered, they spread
+
+
+def test_no_new_exam_cards_on_the_exam_day_and_a_quiz_holds_no_fact_back(isolated_home: Path) -> None:
+    run(["exam", "2026-12-08"], when=DAY)
+    on_the_day = run(["review"], input="", when=datetime(2026, 12, 8, 9, tzinfo=timezone.utc)).output
+    assert on_the_day == "The exam is today: no new cards, nothing due. Good luck.\n"
+    run(["exam", "--clear"], when=DAY)
+    later = DAY + timedelta(days=1)
+    run(["quiz", "--count", "3", "--seed", "1"], input="x\nx\nx\n", when=later)  # practice on unseen facts
+    header = run(["review"], input="", when=later).output
+    assert "20 new (of 20 a day)" in header  # a quiz met no card: today's new cards are all still there

@@ -154,6 +154,28 @@ def _session_params(db: Any, settings: Any, t: datetime) -> Any:
     return replace(params, load=store.load_by_day(db)) if settings.smoothing else params
 
 
+def _nothing_to_study(db: Any, deck: Any, new: int | None, settings: Any, t: datetime, run_id: str,
+                      day_start: Callable[[datetime], datetime]) -> str:
+    """Why a session has nothing to ask, and what would give it something."""
+    from trainer import render, session, store
+    from trainer.stats import exam_status
+
+    nxt = store.next_due(db, deck, day_start)
+    if nxt:
+        return f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
+    busy = session.claimed_elsewhere(db, run_id, t)
+    if busy:
+        return (f"Nothing to study here: another trainer session is studying today's next {len(busy)} new cards "
+                "(--extra N adds others).")
+    if new == 0:
+        return "Nothing due, and --new 0 asks for no new cards."
+    exam = exam_status(db, t, local_tz(), settings)
+    if exam is not None and exam["days_left"] == 0:
+        return "The exam is today: no new cards, nothing due. Good luck."
+    return (f"Nothing to study: today's {settings.new_per_day} new cards, shared by every deck, are met "
+            "(--extra N adds more; `trainer decks` shows how decks share them).")
+
+
 def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None]) -> None:
     """What today's session holds, and the exam it aims at."""
     from trainer import render, session
@@ -249,14 +271,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
                 out(f"{what} studying the {len(early)} card{'s' if len(early) != 1 else ''} due soonest.")
             queue += early
     if not queue:
-        nxt = store.next_due(db, deck, day_start)
-        busy = session.claimed_elsewhere(db, run_id, t)
-        out(f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
-            if nxt else f"Nothing to study here: another trainer session is studying today's next {len(busy)} new "
-                        "cards (--extra N adds others)." if busy
-            else "Nothing due, and --new 0 asks for no new cards." if new == 0
-            else f"Nothing to study: today's {settings.new_per_day} new cards, shared by every deck, are met "
-                 "(--extra N adds more; `trainer decks` shows how decks share them).")
+        out(_nothing_to_study(db, deck, new, settings, t, run_id, day_start))
         return
     use_choice = settings.choice if choice is None else choice
     drill = confusions or leeches or missed

@@ -190,7 +190,7 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> 
     # a margin of two days: a card waits a day when its sibling was met or is due (one card of a fact a day)
     days = study_days(cutoff)
     spread = max(days - 2, 1) if days > 4 and not late else max(days, 1)
-    pace = math.ceil((unseen + met_today) / spread) if unseen else 0
+    pace = math.ceil((unseen + met_today) / spread) if unseen and days_left > 0 else 0  # the exam day: none
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
     recall = average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]
     return {"date": exam.isoformat(), "days_left": days_left, "decks": list(settings.exam_decks),

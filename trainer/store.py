@@ -352,6 +352,11 @@ def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, l
     return f"{c}due < ? AND ({c}state = {REVIEW_STATE} OR {c}due <= ?)", [iso(day_end), iso(steps)]
 
 
+# a practice answer (drill, quiz) that missed card `c` after its last review, as the log reads (undone ones left out)
+_MISSED_IN_PRACTICE = (f"SELECT 1 FROM log p WHERE p.card_id = c.id AND p.mode = {PRACTICE_MODE} AND p.correct = 0 "
+                       "AND p.reviewed_at > coalesce(c.last_review, '')")
+
+
 def due_cards(db: Database, now: datetime, limit: int, deck: str | Scope | None = None,
               day_end: datetime | None = None) -> list[CardRow]:
     """Cards already studied that are due (today's reviews, learning steps whose time has come), most overdue
@@ -360,8 +365,7 @@ def due_cards(db: Database, now: datetime, limit: int, deck: str | Scope | None 
     due, due_args = _due(now, day_end)
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
-        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY EXISTS (SELECT 1 FROM reviews p "
-        f"WHERE p.card_id = c.id AND p.mode = '{Mode.PRACTICE}' AND p.correct = 0 AND p.reviewed_at > c.last_review) "
+        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY EXISTS ({_MISSED_IN_PRACTICE}) "
         "DESC, c.due LIMIT ?",  # what a drill or a quiz found forgotten comes first
         [*due_args, *args, max(limit, 0)],
     ).fetchall()
@@ -458,7 +462,8 @@ def facts_started_since(db: Database, since: datetime) -> set[str]:
     """Facts that had a card seen for the first time since `since`: their siblings wait a day."""
     return {fid for (fid,) in db.execute(
         "SELECT DISTINCT c.fact_id FROM log r JOIN cards c ON c.id = r.card_id "
-        f"WHERE r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = {NEW_STATE}", [iso(since)])}
+        f"WHERE r.reviewed_at >= ? AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = "
+        f"{NEW_STATE}", [iso(since)])}  # a quiz or a drill meets no card: its practice rows hold nothing back
 
 
 @dataclass(frozen=True)
@@ -1180,7 +1185,6 @@ def missed_in_practice(db: Database, since: datetime, deck: str | Scope | None =
     where, args = _deck_filter(deck)
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id WHERE c.suspended = {ACTIVE}{where} "
-        f"AND EXISTS (SELECT 1 FROM log p WHERE p.card_id = c.id AND p.mode = '{Mode.PRACTICE}' AND p.correct = 0 "
-        "AND p.reviewed_at >= ? AND p.reviewed_at > coalesce(c.last_review, '')) ORDER BY c.deck, c.position",
+        f"AND EXISTS ({_MISSED_IN_PRACTICE} AND p.reviewed_at >= ?) ORDER BY c.deck, c.position",
         [*args, iso(since)]).fetchall()
     return [_row_to_card(r) for r in rows]
