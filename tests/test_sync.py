@@ -367,3 +367,28 @@ def test_a_sync_folder_may_not_hold_the_database_nor_be_empty(tmp_path: Path) ->
     loop.symlink_to(loop)
     looped = trainer(a, ["sync", str(loop)])
     assert looped.exit_code == 1 and looped.output.startswith(f"Error: {loop}: cannot use it as a sync folder")
+
+
+def test_weights_fitted_on_one_device_rebuild_every_card_on_both_and_a_bad_setting_is_refused(tmp_path: Path) -> None:
+    from trainer import optimize, store
+    from trainer.db import open_db
+    from trainer.scheduler import DEFAULT_WEIGHTS
+
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ANSWERS[:3])
+    study(a, START + timedelta(days=2), ANSWERS[3:6])
+    for d in (a, b):
+        sync(d, shared, START + timedelta(days=2))
+    db = open_db(a / "trainer.db")
+    weights = tuple(w * 1.1 for w in DEFAULT_WEIGHTS)
+    optimize.adopt(db, weights, store.schedule_params(db), START + timedelta(days=2))  # `trainer optimize` on a
+    db.close()
+    for d in (a, b):
+        sync(d, shared, START + timedelta(days=2))
+    assert_same([a, b], START + timedelta(days=2))  # b replayed every card with them too
+    bad = {"v": 1, "uid": "evil.e1", "type": "event", "kind": "setting", "at": (START + timedelta(days=3)).isoformat(),
+           "data": {"key": "weights", "value": [1, 2]}}
+    (shared / "evil").mkdir()
+    (shared / "evil" / "2026-03.jsonl").write_text(json.dumps(bad) + "\n")
+    assert "1 line this version cannot read" in sync(b, shared, START + timedelta(days=3))

@@ -800,6 +800,9 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
     t = now()
     if clear:
         store.set_setting(db, "exam_date", None, t)
+        from trainer.history import rebuild_mixed
+
+        rebuild_mixed(db, store.schedule_params(db))
         click.echo("Exam cleared: scheduling is plain FSRS again (dates already set stay as they are).")
         return
     if day is not None:
@@ -820,6 +823,9 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
         store.set_setting(db, "exam_date", when.isoformat(), t)
         store.set_setting(db, "exam_decks", list(chosen), t)
         store.set_setting(db, "exam_source", source, t)
+        from trainer.history import rebuild_mixed
+
+        rebuild_mixed(db, store.schedule_params(db))  # as a device receiving the exam does
     status = exam_status(db, t, local_tz(), store.settings(db))
     if status is None:
         click.echo("No exam date yet: `trainer exam YYYY-MM-DD` sets one.")
@@ -979,7 +985,7 @@ def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> N
     parsed = st.parse(key, " ".join(value))
     db = _open(db_path)
     store.set_setting(db, key, st.stored(key, parsed), now())
-    if key in store.TRAVELLING_SETTINGS:  # cards several devices reviewed are replayed with it, as the others do
+    if key in st.SHAPES_SCHEDULES:  # cards several devices reviewed are replayed with it, as the others do
         from trainer.history import rebuild_mixed
 
         rebuild_mixed(db, store.schedule_params(db))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
@@ -139,6 +140,14 @@ def stored(key: str, value: Any) -> Any:
     return list(value) if isinstance(value, tuple) else value
 
 
+# What follows the learner to every device; `choice` (multiple choice or typing) belongs to a terminal.
+TRAVELLING = frozenset(f.name for f in fields(Settings)) - {"choice"}
+# What a card's scheduled state depends on: a change replays the cards several devices reviewed (as each does).
+SHAPES_SCHEDULES = frozenset({"desired_retention", "learning_steps", "relearning_steps", "maximum_interval", "fuzz",
+                              "weights", "exam_date", "exam_decks", "exam_source", "exam_cutoff", "exam_window",
+                              "breaks"})
+
+
 def valid_stored(key: str, value: Any) -> bool:
     """Whether a stored value (as JSON gives it, from another device's event) is one this version could have
     set: an event from a newer or a damaged copy never breaks the settings here."""
@@ -153,16 +162,19 @@ def valid_stored(key: str, value: Any) -> bool:
                 return False
             text = _duration(value) if key.endswith("steps") else str(value).lower()
             return parse(key, text) == value
-        if key == "weights":
-            return value is None or (isinstance(value, list) and all(isinstance(v, (int, float)) for v in value))
+        if key == "weights":  # FSRS's parameters: as many as its defaults, each a finite number
+            from trainer.scheduler import DEFAULT_WEIGHTS
+
+            return value is None or (isinstance(value, list) and len(value) == len(DEFAULT_WEIGHTS) and all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
         if key in ("exam_date",):
             return value is None or bool(date.fromisoformat(value))
         if key == "exam_decks":
-            return isinstance(value, list) and all(isinstance(v, str) for v in value)
+            return isinstance(value, list) and bool(value) and all(isinstance(v, str) and v for v in value)
         if key == "exam_source":
             return value is None or isinstance(value, str)
         if key in ("exam_cutoff", "exam_window"):
-            return isinstance(value, int) and 0 <= value <= 60
+            return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 60
         if key == "breaks":
             return isinstance(value, list) and all(
                 isinstance(b, list) and len(b) == 2 and date.fromisoformat(b[0]) <= date.fromisoformat(b[1])

@@ -16,7 +16,7 @@ from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
 from trainer.errors import StoreError
 from trainer.scheduler import LEECH_FAILS, CardState, Params, Rating, State, is_lapse
-from trainer.settings import Settings
+from trainer.settings import TRAVELLING, Settings
 
 if TYPE_CHECKING:
     from trainer.import_plan import DeckImport
@@ -921,15 +921,8 @@ def set_setting(db: Database, key: str, value: Any, now: datetime | None = None)
     with writing(db):
         db.execute("INSERT INTO settings (key, value) VALUES (?, ?) "
                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [key, json.dumps(value)])
-        if now is not None and key in TRAVELLING_SETTINGS:
+        if now is not None and key in TRAVELLING:
             _event(db, now, "setting", data={"key": key, "value": value})
-
-
-# Settings that follow the learner to every device; the rest (multiple choice or typing) belongs to a terminal.
-TRAVELLING_SETTINGS = frozenset({"new_per_day", "reviews_per_day", "desired_retention", "day_starts_at",
-                                 "learning_steps", "relearning_steps", "maximum_interval", "fuzz", "weights",
-                                 "exam_date", "exam_decks", "exam_source", "exam_cutoff", "exam_window",
-                                 "breaks", "smoothing"})
 
 
 def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str]]:

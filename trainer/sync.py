@@ -26,6 +26,7 @@ from typing import Any
 from trainer import history, store
 from trainer.db import Database, writing
 from trainer.errors import TrainerError
+from trainer.settings import SHAPES_SCHEDULES, TRAVELLING, valid_stored
 
 FORMAT = 1
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -204,11 +205,15 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
                 notes.append(f"{d}: {torn} line(s) still being written, read next time")
         added = _add_reviews(db, batch)
         received, unread = received + added, unread + len(batch) - added
+        weights = store.settings(db).weights
         added, waiting, bad, more = _apply(db, sorted(later.values(), key=lambda e: (str(e.get("at")), e["uid"])),
                                            now)
         received, unread = received + added, unread + bad
         touched |= more
-        rebuilt = _rebuild(db, touched, params())
+        if store.settings(db).weights != weights:  # fitted on another device, which replayed every card with them
+            rebuilt = history.rebuild_all(db, params())
+        else:
+            rebuilt = _rebuild(db, touched, params())
     return Outcome(len(out), received, waiting, tuple(sorted(seen - {device})), rebuilt, tuple(notes), unread)
 
 
@@ -326,13 +331,12 @@ def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str
         touched.add(_card_of(db, review_id))
     elif kind in ("suspend", "unsuspend") and latest:
         store.apply_suspension(db, ev["card"], kind == "suspend")
-    elif kind == "setting" and latest and data.get("key") in store.TRAVELLING_SETTINGS:
-        from trainer.settings import valid_stored
-
+    elif kind == "setting" and latest and data.get("key") in TRAVELLING:
         if not valid_stored(data["key"], data.get("value")):
             raise ValueError(f"setting {data['key']}: a value this version cannot use")
         store.apply_setting(db, data["key"], data.get("value"))
-        touched |= store.mixed_origin(db)  # every card of several devices is replayed with it
+        if data["key"] in SHAPES_SCHEDULES:
+            touched |= store.mixed_origin(db)  # every card of several devices is replayed with it
     elif kind == "import" and latest:
         _import(db, ev["deck"], data, now)
     elif kind == "remove_deck" and latest:
