@@ -169,7 +169,7 @@ def _nothing_to_study(db: Any, deck: Any, new: int | None, settings: Any, t: dat
                 "(--extra N adds others).")
     if new == 0:
         return "Nothing due, and --new 0 asks for no new cards."
-    exam = exam_status(db, t, local_tz(), settings)
+    exam = exam_status(db, t, local_tz(), settings, recall=False)
     if exam is not None and exam["days_left"] == 0:
         return "The exam is today: no new cards, nothing due. Good luck."
     return (f"Nothing to study: today's {settings.new_per_day} new cards, shared by every deck, are met "
@@ -182,7 +182,7 @@ def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable
     from trainer.stats import exam_status
 
     out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
-    exam = exam_status(db, t, local_tz(), settings)
+    exam = exam_status(db, t, local_tz(), settings, recall=False)
     if exam is not None and not exam["past"]:
         out(render.exam_lines(exam, short=True)[0])
 

@@ -127,7 +127,7 @@ def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, d
     if new_limit is None:  # exam mode: the exam's new cards at the pace that meets them all by the cut-off
         from trainer.stats import exam_status
 
-        exam = exam_status(db, now, tz, settings)
+        exam = exam_status(db, now, tz, settings, recall=False)
         if exam is not None and not exam["past"]:
             cards = store.schedule_params(db, settings).exam
             if cards is not None:

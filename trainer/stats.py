@@ -165,7 +165,8 @@ def scoped(db: Database, scope: store.Scope, now: datetime, tz: tzinfo, settings
     return data
 
 
-def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any] | None:
+def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
+                recall: bool = True) -> dict[str, Any] | None:
     """The stored exam as `review`, `stats` and `plan` show it: days left, the exam's cards and those not met yet,
     the pace of new cards that meets them all by the cut-off, and recall on the day if study stopped now."""
     scope = store.exam_scope(settings)
@@ -192,12 +193,13 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> 
     spread = max(days - 2, 1) if days > 4 and not late else max(days, 1)
     pace = math.ceil((unseen + met_today) / spread) if unseen and days_left > 0 else 0  # the exam day: none
     exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
-    recall = average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]
+    on_the_day = (average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]
+                  if recall else None)  # an FSRS call a card: only where it is shown
     return {"date": exam.isoformat(), "days_left": days_left, "decks": list(settings.exam_decks),
             "source": settings.exam_source, "cards": len(rows), "unseen": unseen, "met_today": met_today,
             "cutoff": cutoff.isoformat(),
             "window_start": max(exam - timedelta(days=settings.exam_window), today).isoformat(),
-            "new_per_day_needed": pace, "new_per_day": settings.new_per_day, "recall_if_stopped": recall,
+            "new_per_day_needed": pace, "new_per_day": settings.new_per_day, "recall_if_stopped": on_the_day,
             "past": days_left < 0}
 
 
