@@ -38,6 +38,7 @@ def test_choose_all_is_graded_as_a_set_with_missing_and_extra_named() -> None:
     assert [line.split(") ")[1] for line in d.lines] == ["L2TP", "IMAPS", "SQL Server", "IKE", "LDAP", "VNC"]
     assert grade(d, "2 4 5").score == 6 and grade(d, "IMAPS, IKE and LDAP").score == 6  # names count too
     assert grade(d, "245").score == 6  # options 2, 4 and 5 typed without spaces
+    assert grade(d, "02 04 05").score == 6  # leading zeros
     assert grade(d, "500").score == 3  # a port typed by mistake is no option, not a crash
     encrypted = [make("choose", FACTS, random.Random(seed)) for seed in range(60)]
     assert all("SNMP" not in d.lines[i] for d in encrypted if "encrypted" in d.title for i in range(len(d.lines)))
@@ -148,6 +149,7 @@ def test_netstat_names_the_service_on_each_listening_port() -> None:
     g = grade(d, "445 NetBIOS, 22 Secure Shell")
     assert (g.score, g.total) == (1, 2) and "  ✗ 445: SMB (you said NetBIOS)" in g.lines
     assert grade(d, "445 SMB, 22 SFTP", FACTS).score == 2  # SFTP is on 22 as well
+    assert grade(d, "SMB 445, SSH: 22").score == 2 and grade(d, "SMB 22, SSH 445").score == 0  # name first
     assert not any("ESTAB" in line and "sshd" in line for line in d.lines)
 
 
@@ -185,6 +187,8 @@ def test_the_rule_list_with_mistakes_names_each_wrong_line_and_why() -> None:
     assert d.lines == ("  1) allow tcp 587", "  2) allow tcp 993", "  3) allow out tcp 53 to 10.0.0.53",
                        "  4) allow tcp 22", "  5) allow udp 25", "  6) allow out udp 53 to 10.0.0.53")
     assert grade(d, "4 5").score == 6
+    dns = make("rules", FACTS, random.Random(3))
+    assert "  6) allow out udp 53 to 10.0.0.53" in dns.lines  # a mistake replaces its own line, no other
     g = grade(d, "5 1")
     assert (g.score, g.total) == (4, 6)
     assert "  missed 4) allow tcp 22: opens SSH to any source, not only 10.0.0.5" in g.lines

@@ -41,6 +41,8 @@ class Drill:
     expected: tuple[str, ...]  # match: the right number for each letter; choose: the right option numbers
     rules: tuple[Rule, ...] = field(default=())  # firewall: the rules the scenario needs; netstat: the ports asked
     deck: tuple[Fact, ...] = field(default=(), repr=False)  # the deck's port facts: names, owners, insecure ones
+    reasons: tuple[str, ...] = ()  # rules: why each line is right or wrong
+    shape: str = ""  # netstat: "names", "insecure" or "outbound"
 
 
 @dataclass(frozen=True)
@@ -236,7 +238,7 @@ def _grade_choose(drill: Drill, answer: str) -> Graded:
     numbers = re.findall(r"\d+", answer)
     if len(numbers) == 1 and len(numbers[0]) > 1 and all(1 <= int(c) <= len(drill.facts) for c in numbers[0]):
         numbers = list(numbers[0])  # `146`: options 1, 4 and 6
-    picked: set[str] = {n for n in numbers if 1 <= int(n) <= len(drill.facts)}
+    picked: set[str] = {str(int(n)) for n in numbers if 1 <= int(n) <= len(drill.facts)}  # `01` is 1
     for i, f in enumerate(drill.facts, 1):  # names typed instead of numbers count too
         if any(name_right(part, (f.service or "", *f.aliases)) for part in re.split(r"[,;/]|\band\b", answer)
                if part.strip() and not part.strip().isdigit()):
@@ -382,49 +384,47 @@ def rule_list(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) 
     base = firewall(facts, rng, roles)
     by_key = {f.key: f for f in facts}
     rules: list[tuple[Rule, bool, str]] = [(r, True, f"right: {by_key[r.fact].service}") for r in base.rules]
-    mutations = []
+    mutations: list[tuple[Rule, str, Rule | None]] = []  # (the wrong line, why, the right line it replaces)
     for r in base.rules:
         name = by_key[r.fact].service or r.fact
         other = "udp" if r.transport == "tcp" else "tcp"
         if other not in _transports(by_key[r.fact]) and other not in by_key[r.fact].accept_transport:
-            mutations.append((Rule(other, r.port, r.peer, r.direction, r.fact), f"{name} uses {r.transport.upper()}"))
+            mutations.append((replace(r, transport=other), f"{name} uses {r.transport.upper()}", r))
         if r.peer:
             side = "source" if r.direction == "in" else "destination"
-            mutations.append((Rule(r.transport, r.port, None, r.direction, r.fact),
-                              f"opens {name} to any {side}, not only {r.peer}"))
+            mutations.append((replace(r, peer=None), f"opens {name} to any {side}, not only {r.peer}", r))
     telnet = by_key.get("telnet")
     if telnet is not None:  # an insecure extra
-        mutations.append((Rule(_transports(telnet)[0], telnet.ports[0], None, "in", "telnet"), INSECURE["telnet"]))
-    picks = rng.sample(mutations, min(len(mutations), rng.randint(2, 3)))
-    for bad, name in picks:
-        rules = [(r, ok, n) for r, ok, n in rules if not (ok and r.fact == bad.fact and r.port == bad.port
-                                                           and bad.fact != "telnet")]
-        rules.append((bad, False, name))
+        mutations.append((Rule(_transports(telnet)[0], telnet.ports[0], None, "in", "telnet"), INSECURE["telnet"],
+                          None))
+    for bad, why, right in rng.sample(mutations, min(len(mutations), rng.randint(2, 3))):
+        rules = [(r, ok, n) for r, ok, n in rules if r != right]  # that line, and no other (DNS's UDP 53 stays)
+        rules.append((bad, False, why))
     rng.shuffle(rules)
     lines = tuple(f"  {i}) {r.text()}" for i, (r, _, _) in enumerate(rules, 1))
     expected = tuple(str(i) for i, (_, ok, _) in enumerate(rules, 1) if not ok)
-    shown = tuple(Fact(key=r.fact or "x", service=r.text(), note=why) for r, _, why in rules)
     return Drill("rules", f"{base.title} Which lines of this rule list are wrong?", lines,
-                 "type the numbers of the wrong lines, e.g. `2 5`", shown, expected)
+                 "type the numbers of the wrong lines, e.g. `2 5`", tuple(by_key[r.fact] for r, _, _ in rules),
+                 expected, tuple(r for r, _, _ in rules), reasons=tuple(why for _, _, why in rules))
 
 
 def _grade_rules(drill: Drill, answer: str) -> Graded:
     """Which lines are wrong, as a set: each one missed and each right line flagged, with the reason."""
-    picked = {n for n in re.findall(r"\d+", answer) if 1 <= int(n) <= len(drill.facts)}
+    picked = {str(int(n)) for n in re.findall(r"\d+", answer) if 1 <= int(n) <= len(drill.rules)}
     want = set(drill.expected)
     lines = []
-    for i, f in enumerate(drill.facts, 1):
+    for i, (rule, why) in enumerate(zip(drill.rules, drill.reasons, strict=True), 1):
         n = str(i)
         if n in want and n not in picked:
-            lines.append(f"  missed {n}) {f.service}: {f.note}")
+            lines.append(f"  missed {n}) {rule.text()}: {why}")
         elif n in picked and n not in want:
-            lines.append(f"  {n}) {f.service} is {f.note}")
+            lines.append(f"  {n}) {rule.text()} is {why}")
         elif n in want:
-            lines.append(f"  ✓ {n}) {f.service}: {f.note}")
+            lines.append(f"  ✓ {n}) {rule.text()}: {why}")
     wrong = sum(1 for ln in lines if not ln.startswith("  ✓"))
     head = "✓ All right." if not wrong else f"✗ The wrong lines: {', '.join(sorted(want, key=int))}."
     missed = [f.key for i, f in enumerate(drill.facts, 1) if (str(i) in want) != (str(i) in picked)]
-    return Graded(len(drill.facts) - wrong, len(drill.facts), (head, *lines), tuple(missed))
+    return Graded(len(drill.rules) - wrong, len(drill.rules), (head, *lines), tuple(dict.fromkeys(missed)))
 
 
 _OPEN_ALL = Rule("ip", 0)  # `permit ip any any`, `allow tcp 1-65535`: every port
@@ -661,21 +661,22 @@ def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) ->
         rows.insert(1 + rng.randrange(len(rows)), line)
         return Drill("netstat", f"{head} Which listening port should be closed (an insecure service this server "
                      "does not need)?", tuple("  " + r for r in rows), "type the port number", (bad,),
-                     (str(bad.ports[-1]),), (Rule(t, bad.ports[-1], None, "in", bad.key),))
+                     (str(bad.ports[-1]),), (Rule(t, bad.ports[-1], None, "in", bad.key),), shape="insecure")
     if shape == "outbound":
         f, peer = rng.choice(outs)
         return Drill("netstat", f"{head} Which connection goes out to the {f.service} server? Give its remote "
                      "address and port.", tuple("  " + r for r in rows), "type address:port, e.g. `10.0.0.1:25`",
-                     (f,), (f"{peer}:{f.ports[0]}",), (Rule(_transports(f)[0], f.ports[0], peer, "out", f.key),))
+                     (f,), (f"{peer}:{f.ports[0]}",), (Rule(_transports(f)[0], f.ports[0], peer, "out", f.key),),
+                     shape="outbound")
     return Drill("netstat", f"{head} Which service listens on each port: {', '.join(map(str, ports))}?",
                  tuple("  " + r for r in rows), "type each port and its service, e.g. `22 SSH, 443 HTTPS`", asked,
-                 tuple(map(str, ports)), tuple(Rule("tcp", p) for p in ports))
+                 tuple(map(str, ports)), tuple(Rule("tcp", p) for p in ports), shape="names")
 
 
 def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Graded:
     """Port by port: the service named beside it must be that port's (its label, a usual name or IANA's); or the
     one port to close; or the one outbound connection."""
-    if "should be closed" in drill.title or "goes out to" in drill.title:
+    if drill.shape in ("insecure", "outbound"):
         want = drill.expected[0]
         f = drill.facts[0]
         if ":" in want:  # `10.0.0.9:514`, `10.0.0.9 514`, `10.0.0.9 port 514`
@@ -689,8 +690,11 @@ def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Gra
                           ())
         return Graded(0, 1, (f"✗ {want}: {f.service}" + (f" ({INSECURE[f.key]})" if f.key in INSECURE else "")
                              + (f"; you said {', '.join(got)}" if got else ""),), (f.key,))
-    named = {int(p): n.strip() for p, n in re.findall(r"(\d{1,5})\s*(?:/\w+)?\s*[:=-]?\s*([A-Za-z][\w+. -]*?)"
-                                                     r"\s*(?=[,;\n]|\d|$)", answer)}
+    if re.match(r"\s*[A-Za-z]", answer):  # `SMB 445, SSH: 22`: the name first
+        named = {int(p): n.strip() for n, p in re.findall(r"([A-Za-z][\w+. -]*?)\s*[:=-]?\s*(\d{1,5})\b", answer)}
+    else:  # `445 SMB, 22 SSH`
+        named = {int(p): n.strip() for p, n in re.findall(r"(\d{1,5})\s*(?:/\w+)?\s*[:=-]?\s*([A-Za-z][\w+. -]*?)"
+                                                         r"\s*(?=[,;\n]|\d|$)", answer)}
     lines, missed = [], []
     for rule in drill.rules:
         shown = [f for f in drill.facts if rule.port in f.ports]
