@@ -17,6 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from trainer.deck import dump_deck, load_deck, parse_deck  # noqa: E402
+from trainer.drill import role_needs  # noqa: E402
 from trainer.errors import TrainerError  # noqa: E402
 from trainer.lookup import index_text  # noqa: E402
 from trainer.registry_decks import (  # noqa: E402
@@ -106,8 +107,7 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
     roles = yaml.safe_load((curated_path.parent / "server-roles.yaml").read_text(encoding="utf-8"))
     exam_keys = {f.key for f in decks[0].facts}
     for role in roles["roles"]:
-        for need in [*role["in"], *role.get("out", []), *([role["managed"]] if role.get("managed") else [])]:
-            key = need if isinstance(need, str) else need["service"]
+        for key, _, _ in role_needs(role):
             if key not in exam_keys:
                 raise click.ClickException(f"decks/src/server-roles.yaml: {role['name']}: `{key}` is no exam fact")
     (out / "server-roles.json").write_text(json.dumps(roles, indent=1, sort_keys=True) + "\n", encoding="utf-8")

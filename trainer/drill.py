@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
-from trainer.cards import port_list
-from trainer.deck import Fact
+from trainer.cards import RANGE_BOUNDS, names_of, port_list, range_class
+from trainer.deck import Fact, transport_list
 from trainer.errors import TrainerError
 from trainer.grading import name_right
 
@@ -141,9 +141,9 @@ def choose(facts: Sequence[Fact], rng: random.Random) -> Drill:
         title = "Which of these use UDP (alone or as well as TCP)?"
     else:
         def fits(f: Fact) -> bool:
-            return max(f.ports) < 1024
-        pool = [f for f in ports if (max(f.ports) < 1024) == (min(f.ports) < 1024)]
-        title = "Which of these use well-known (System) ports, 0-1023?"
+            return range_class(max(f.ports)) == "well-known"
+        pool = [f for f in ports if len({range_class(p) == "well-known" for p in f.ports}) == 1]
+        title = f"Which of these use well-known (System) ports, {RANGE_BOUNDS['well-known']}?"
     right = [f for f in pool if fits(f)]
     wrong = [f for f in pool if not fits(f)]
     if len(right) < 2 or len(wrong) < 2:
@@ -240,7 +240,7 @@ def _grade_choose(drill: Drill, answer: str) -> Graded:
         numbers = list(numbers[0])  # `146`: options 1, 4 and 6
     picked: set[str] = {str(int(n)) for n in numbers if 1 <= int(n) <= len(drill.facts)}  # `01` is 1
     for i, f in enumerate(drill.facts, 1):  # names typed instead of numbers count too
-        if any(name_right(part, (f.service or "", *f.aliases)) for part in re.split(r"[,;/]|\band\b", answer)
+        if any(name_right(part, names_of(f)) for part in re.split(r"[,;/]|\band\b", answer)
                if part.strip() and not part.strip().isdigit()):
             picked.add(str(i))
     want = set(drill.expected)
@@ -268,7 +268,7 @@ def _written(drill: Drill, answer: str, pool: list[Fact]) -> tuple[dict[str, set
         if not name:
             notes.append(f"  {', '.join(map(str, sorted(ports)))}: no service named beside it, not counted")
             continue
-        called = [f for f in [*drill.facts, *pool] if name_right(name, (f.service or "", *f.aliases))]
+        called = [f for f in [*drill.facts, *pool] if name_right(name, names_of(f))]
         if not called:
             notes.append(f"  {part.strip()}: no service of this deck is called {name}")
             continue
@@ -276,8 +276,10 @@ def _written(drill: Drill, answer: str, pool: list[Fact]) -> tuple[dict[str, set
             who = next((f for f in called if p in f.ports), called[0])
             said.setdefault(who.key, set()).add(p)
         for t in re.findall(r"\b(tcp|udp)\b", part, flags=re.I):
-            wrong = [f for f in called if f.ports and t.lower() not in (*_transports(f), *f.accept_transport)]
-            notes += [f"  ✗ {f.service} uses {'/'.join(_transports(f)).upper()}, not {t.upper()}" for f in wrong]
+            wrong = [f for f in called if f.ports and t.lower() not in (*transport_list(f.transport),
+                                                                         *f.accept_transport)]
+            notes += [f"  ✗ {f.service} uses {'/'.join(transport_list(f.transport)).upper()}, not {t.upper()}"
+                      for f in wrong]
             for f in wrong:
                 said.pop(f.key, None)
     return said, notes
@@ -325,13 +327,14 @@ INSECURE = {"telnet": "Telnet sends passwords in the clear: use SSH", "ftp": "FT
 _IP = r"\d{1,3}(?:\.\d{1,3}){3}"
 
 
+@lru_cache(maxsize=1)
 def load_roles() -> dict[str, Any]:
     from trainer.paths import bundled_decks_dir
 
     return dict(json.loads((bundled_decks_dir() / "server-roles.json").read_text(encoding="utf-8")))
 
 
-def _needs(role: dict[str, Any]) -> list[tuple[str, str, str | None]]:
+def role_needs(role: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     """(fact key, direction, the one address) for each service a role serves, is managed by, or reaches."""
     out: list[tuple[str, str, str | None]] = []
     for item in role["in"]:
@@ -342,19 +345,15 @@ def _needs(role: dict[str, Any]) -> list[tuple[str, str, str | None]]:
     return out
 
 
-def _transports(f: Fact) -> list[str]:
-    return ["tcp", "udp"] if f.transport == "both" else [f.transport or "tcp"]
-
-
 def _scenario(role: dict[str, Any], by_key: dict[str, Fact]) -> str:
     """`A mail server must serve SMTP, SMTPS and IMAPS, be managed over SSH from 10.0.0.5 only and send to DNS on
     10.0.0.53; nothing else.`"""
     def joined(names: list[str]) -> str:
         return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
-    served = [by_key[k].service or k for k, d, peer in _needs(role) if d == "in" and peer is None]
+    served = [by_key[k].service or k for k, d, peer in role_needs(role) if d == "in" and peer is None]
     parts = [f"serve {joined(served)}"] if served else []
-    for key, direction, peer in _needs(role):
+    for key, direction, peer in role_needs(role):
         name = by_key[key].service
         if direction == "out":
             parts.append(f"send to {name} on {peer}" if peer else f"reach {name} servers")
@@ -368,15 +367,15 @@ def _scenario(role: dict[str, Any], by_key: dict[str, Fact]) -> str:
 def firewall(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
     """A scenario; the learner types the allow rules it needs, in any of three syntaxes."""
     by_key = {f.key: f for f in facts}
-    usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
+    usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in role_needs(r))]
     if not usable:
         raise DrillError("the server roles are made of the exam deck's facts")
     role = rng.choice(usable)
-    rules = tuple(Rule(t, p, peer, direction, key) for key, direction, peer in _needs(role)
-                  for p in by_key[key].ports for t in _transports(by_key[key]))
+    rules = tuple(Rule(t, p, peer, direction, key) for key, direction, peer in role_needs(role)
+                  for p in by_key[key].ports for t in transport_list(by_key[key].transport))
     return Drill("firewall", _scenario(role, by_key), (), "type the allow rules on one line, separated by `;`: "
                  "`allow tcp 443`, `allow tcp 22 from 10.0.0.5`, `allow udp 514 to 10.0.0.9` (or `ufw allow 443/tcp`, "
-                 "`permit tcp any any eq 443`)", tuple(by_key[k] for k, _, _ in _needs(role)), (), rules)
+                 "`permit tcp any any eq 443`)", tuple(by_key[k] for k, _, _ in role_needs(role)), (), rules)
 
 
 def rule_list(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
@@ -388,15 +387,15 @@ def rule_list(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) 
     for r in base.rules:
         name = by_key[r.fact].service or r.fact
         other = "udp" if r.transport == "tcp" else "tcp"
-        if other not in _transports(by_key[r.fact]) and other not in by_key[r.fact].accept_transport:
+        if other not in transport_list(by_key[r.fact].transport) and other not in by_key[r.fact].accept_transport:
             mutations.append((replace(r, transport=other), f"{name} uses {r.transport.upper()}", r))
         if r.peer:
             side = "source" if r.direction == "in" else "destination"
             mutations.append((replace(r, peer=None), f"opens {name} to any {side}, not only {r.peer}", r))
     telnet = by_key.get("telnet")
     if telnet is not None:  # an insecure extra
-        mutations.append((Rule(_transports(telnet)[0], telnet.ports[0], None, "in", "telnet"), INSECURE["telnet"],
-                          None))
+        mutations.append((Rule(transport_list(telnet.transport)[0], telnet.ports[0], None, "in", "telnet"),
+                          INSECURE["telnet"], None))
     for bad, why, right in rng.sample(mutations, min(len(mutations), rng.randint(2, 3))):
         rules = [(r, ok, n) for r, ok, n in rules if r != right]  # that line, and no other (DNS's UDP 53 stays)
         rules.append((bad, False, why))
@@ -475,7 +474,7 @@ def port_names(facts: Sequence[Fact]) -> dict[str, PortName]:
             m = re.fullmatch(r"([\w.+-]+)(?: \((\d+)\))?", entry.strip())
             if m:
                 out.setdefault(m.group(1).casefold(), ((int(m.group(2)),) if m.group(2) else f.ports, f.transport))
-        for name in (f.service or "", *f.aliases):
+        for name in names_of(f):
             if name and " " not in name:
                 out.setdefault(name.casefold(), (f.ports, f.transport))
     return out
@@ -595,14 +594,16 @@ def _grade_firewall(drill: Drill, answer: str, deck: Sequence[Fact] = ()) -> Gra
             side = "source" if want.direction == "in" else "destination"
             lines.append(f"  ✗ {g.text()} opens too much: only {want.peer} as {side} ({want.text()})" if g.peer is None
                          else f"  ✗ {g.text()}: the scenario names {want.peer} ({want.text()})")
-        elif len(_transports(f)) > 1 and any(g.port in ports and g.transport != want.transport for g in given):
+        elif len(transport_list(f.transport)) > 1 and any(g.port in ports and g.transport != want.transport
+                                                          for g in given):
             lines.append(f"  ✗ missing: {want.text()}  ({f.service} uses {want.transport.upper()} as well)")
         elif free:
             used.add(free[0])
             lines.append(f"  ✗ {given[free[0]].text()}: {f.service} uses {want.transport.upper()} ({want.text()})")
         else:
             lines.append(f"  ✗ missing: {want.text()}  ({f.service})")
-    allowed = {(t, p) for f in drill.facts for t in (*_transports(f), *f.accept_transport) for p in f.ports}
+    allowed = {(t, p) for f in drill.facts for t in (*transport_list(f.transport), *f.accept_transport)
+               for p in f.ports}
     def variant(g: Rule) -> bool:  # another transport a study guide gives (RDP over UDP), as the scenario limits it
         return (g.transport, g.port) in allowed and any(g.port == r.port and g.peer == r.peer for r in drill.rules)
 
@@ -621,20 +622,19 @@ def _grade_firewall(drill: Drill, answer: str, deck: Sequence[Fact] = ()) -> Gra
                   tuple(dict.fromkeys(missed)))
 
 
-_CLIENTS = {"rdp": "xfreerdp", "ssh": "ssh", "dns": "systemd-resolve", "ntp": "chronyd", "syslog": "rsyslogd"}
 
 
 def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) -> Drill:
     """`ss -tuapn` of a server of some role (what listens, and the connections it made) and: which service is on
     each listening port?"""
     by_key = {f.key: f for f in facts}
-    usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in _needs(r))]
+    usable = [r for r in roles["roles"] if all(k in by_key for k, _, _ in role_needs(r))]
     if not usable:
         raise DrillError("the server roles are made of the exam deck's facts")
     role = rng.choice(usable)
     daemons = roles.get("daemons", {})
-    listening = [(key, p, t) for key, direction, _ in _needs(role) if direction == "in"
-                 for p in by_key[key].ports for t in _transports(by_key[key])]
+    listening = [(key, p, t) for key, direction, _ in role_needs(role) if direction == "in"
+                 for p in by_key[key].ports for t in transport_list(by_key[key].transport)]
     rows = ["Netid State  Local Address:Port   Peer Address:Port  Process"]
     pid = 700 + rng.randrange(200)
     for key, p, t in listening:
@@ -642,20 +642,20 @@ def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) ->
         rows.append(f"{t:<5} {state:<6} 0.0.0.0:{p:<13} 0.0.0.0:*          users:((\"{daemons.get(key, key)}\","
                     f"pid={pid},fd=6))")
         pid += rng.randrange(3, 40)
-    for key, direction, peer in _needs(role):
+    for key, direction, peer in role_needs(role):
         if direction == "out":
             f = by_key[key]
-            client = _CLIENTS.get(key, daemons.get(key, key))
-            rows.append(f"{_transports(f)[0]:<5} ESTAB  10.0.0.20:{rng.randrange(40000, 60999):<11} "
+            client = roles.get("clients", {}).get(key, daemons.get(key, key))
+            rows.append(f"{transport_list(f.transport)[0]:<5} ESTAB  10.0.0.20:{rng.randrange(40000, 60999):<11} "
                         f"{peer or '198.51.100.7'}:{f.ports[0]:<8} users:((\"{client}\",pid={pid},fd=9))")
     ports = tuple(dict.fromkeys(p for _, p, _ in listening))
     asked = tuple(by_key[k] for k in dict.fromkeys(k for k, _, _ in listening))
-    outs = [(by_key[k], peer) for k, d, peer in _needs(role) if d == "out" and peer]
+    outs = [(by_key[k], peer) for k, d, peer in role_needs(role) if d == "out" and peer]
     shape = rng.choice(["names", "names", "insecure", "outbound" if outs else "names"])
     head = f"This {role['name']} shows `ss -tuapn`."
     if shape == "insecure":  # a listener nobody asked for, cleartext: the one to close
         bad = by_key[rng.choice([k for k in ("telnet", "ftp", "tftp") if k in by_key])]
-        t = _transports(bad)[0]
+        t = transport_list(bad.transport)[0]
         line = (f"{t:<5} {'LISTEN' if t == 'tcp' else 'UNCONN':<6} 0.0.0.0:{bad.ports[-1]:<13} 0.0.0.0:*          "
                 f"users:((\"{daemons.get(bad.key, bad.key)}\",pid={pid + 3},fd=5))")
         rows.insert(1 + rng.randrange(len(rows)), line)
@@ -666,7 +666,8 @@ def netstat(facts: Sequence[Fact], rng: random.Random, roles: dict[str, Any]) ->
         f, peer = rng.choice(outs)
         return Drill("netstat", f"{head} Which connection goes out to the {f.service} server? Give its remote "
                      "address and port.", tuple("  " + r for r in rows), "type address:port, e.g. `10.0.0.1:25`",
-                     (f,), (f"{peer}:{f.ports[0]}",), (Rule(_transports(f)[0], f.ports[0], peer, "out", f.key),),
+                     (f,), (f"{peer}:{f.ports[0]}",),
+                     (Rule(transport_list(f.transport)[0], f.ports[0], peer, "out", f.key),),
                      shape="outbound")
     return Drill("netstat", f"{head} Which service listens on each port: {', '.join(map(str, ports))}?",
                  tuple("  " + r for r in rows), "type each port and its service, e.g. `22 SSH, 443 HTTPS`", asked,
@@ -683,7 +684,7 @@ def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Gra
             got = [f"{ip}:{port}" for ip, port in re.findall(rf"({_IP})\D{{1,6}}?(\d{{1,5}})\b", answer)]
         else:  # `69`, `0.0.0.0:69`, or its name
             got = [p for p in re.findall(r"(?<![\d.])(\d{1,5})(?![\d.])", re.sub(rf"{_IP}", " ", answer))]
-            if not got and name_right(answer.strip(), (f.service or "", *f.aliases)):
+            if not got and name_right(answer.strip(), names_of(f)):
                 got = [want]
         if got == [want]:
             return Graded(1, 1, (f"✓ {want}: {f.service}" + (f" ({INSECURE[f.key]})" if f.key in INSECURE else ""),),
@@ -701,7 +702,7 @@ def _grade_netstat(drill: Drill, answer: str, facts: Sequence[Fact] = ()) -> Gra
         owners = shown + [f for f in facts if rule.port in f.ports and f.transport == shown[0].transport  # SFTP, SCP
                           and f.key not in {o.key for o in shown}]
         said = named.get(rule.port, "")
-        if said and any(name_right(said, (f.service or "", *f.aliases, *(f.registry or "").split(", ")))
+        if said and any(name_right(said, names_of(f))
                         for f in owners):
             lines.append(f"  ✓ {rule.port}: {shown[0].service}")
         else:
