@@ -27,6 +27,7 @@ class Database:
         self.on_wait: Callable[[], None] | None = None  # told once when a write must wait for another process
         self.created = False  # the file did not exist before this connection
         self.stamped = False  # this connection has stamped the log (before its first write)
+        self.device: str | None = None  # this database's device id, once read (store.device_id)
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)

@@ -241,9 +241,21 @@ def prune_facts(db: Database, fact_ids: list[str], now: datetime) -> int:
     with writing(db):
         for fid in fact_ids:
             _event(db, now, "prune", deck=fid.split("/")[0], data={"fact": fid})
-            db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE id = ?", [fid])
-            db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE fact_id = ?", [fid])
+            hide_fact(db, fid)
     return len(fact_ids)
+
+
+def hide_fact(db: Database, fact: str) -> None:
+    """A fact pruned, here or on another device: hidden for good with its cards (their reviews stay)."""
+    db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE id = ?", [fact])
+    db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE fact_id = ?", [fact])
+
+
+def hide_deck(db: Database, name: str, at: str) -> None:
+    """A deck removed, here or on another device: out of study and of every listing (its reviews stay)."""
+    db.execute("UPDATE decks SET removed_at = ? WHERE name = ?", [at, name])
+    db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE deck = ?", [name])
+    db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE deck = ?", [name])
 
 
 def remove_deck(db: Database, name: str, now: datetime) -> int:
@@ -253,9 +265,7 @@ def remove_deck(db: Database, name: str, now: datetime) -> int:
         n = db.execute("SELECT count(*) FROM log WHERE card_id IN (SELECT id FROM cards WHERE deck = ?)",
                        [name]).fetchone()[0]
         _event(db, now, "remove_deck", deck=name)
-        db.execute("UPDATE decks SET removed_at = ? WHERE name = ?", [iso(now), name])
-        db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE deck = ?", [name])
-        db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE deck = ?", [name])
+        hide_deck(db, name, iso(now))
     return int(n)
 
 
@@ -602,9 +612,11 @@ def recorded_states(db: Database, card_id: str) -> list[tuple[int, CardState, Ca
 
 
 def device_id(db: Database) -> str:
-    """This database's device id: names the events made here, and its folder in a sync folder."""
-    row = db.execute("SELECT value FROM local WHERE key = 'device'").fetchone()
-    return str(row[0])
+    """This database's device id: names the events made here, and its folder in a sync folder (read once a
+    connection: every answer stamps it)."""
+    if db.device is None:
+        db.device = str(db.execute("SELECT value FROM local WHERE key = 'device'").fetchone()[0])
+    return db.device
 
 
 def local_value(db: Database, key: str) -> str | None:
@@ -620,6 +632,7 @@ def set_local_value(db: Database, key: str, value: str | None) -> None:
         else:
             db.execute("INSERT INTO local (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
                        "value = excluded.value", [key, value])
+        db.device = None  # read again: a copied database takes a new id
 
 
 def _event(db: Database, now: datetime, kind: str, review_id: int | None = None, card_id: str | None = None,
@@ -1114,29 +1127,19 @@ def is_latest(db: Database, kinds: Sequence[str], at: str, uid: str, *, card: st
                       "LIMIT 1", [*args, at, at, uid]).fetchone() is None
 
 
-def apply_setting(db: Database, key: str, value: Any) -> None:
-    db.execute("INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-               [key, json.dumps(value)])
-
-
-def apply_removal(db: Database, deck: str | None, fact: str | None, at: str) -> None:
-    """Another device removed a deck or pruned a fact: hidden here too (its reviews stay)."""
-    if fact:
-        db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE id = ?", [fact])
-        db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE fact_id = ?", [fact])
-    elif deck:
-        db.execute("UPDATE decks SET removed_at = ? WHERE name = ?", [at, deck])
-        db.execute(f"UPDATE facts SET suspended = {PRUNED} WHERE deck = ?", [deck])
-        db.execute(f"UPDATE cards SET suspended = {PRUNED} WHERE deck = ?", [deck])
-
-
-def apply_suspension(db: Database, card_id: str, suspended: bool) -> None:
-    db.execute(f"UPDATE cards SET suspended = ? WHERE id = ? AND suspended IN ({ACTIVE}, {SET_ASIDE})",
-               [int(suspended), card_id])
-
-
 def cards_exist(db: Database, card_ids: Iterable[str]) -> list[str]:
-    return [cid for cid in card_ids if db.execute("SELECT 1 FROM cards WHERE id = ?", [cid]).fetchone()]
+    """Of these ids, the cards this database has."""
+    ids = list(card_ids)
+    out: list[str] = []
+    for i in range(0, len(ids), 500):
+        part = ids[i:i + 500]
+        out += [c for (c,) in db.execute(f"SELECT id FROM cards WHERE id IN ({', '.join('?' * len(part))})", part)]
+    return out
+
+
+def card_of_review(db: Database, review_id: int | None) -> str:
+    row = db.execute("SELECT card_id FROM reviews WHERE id = ?", [review_id]).fetchone()
+    return str(row[0]) if row else ""
 
 
 def relabel_unsent(db: Database, old: str, new: str, sent: set[str]) -> int:

@@ -153,7 +153,7 @@ def this_device(db: Database, root: Path) -> tuple[str, list[str]]:
     sent = read_folder(root / device, device).uids if (root / device).is_dir() else set()
     with writing(db):
         moved = store.relabel_unsent(db, device, new, sent)
-        db.execute("UPDATE local SET value = ? WHERE key = 'device'", [new])
+        store.set_local_value(db, "device", new)
         store.set_local_value(db, "home", home)
     return new, [f"This database was copied or moved (it was {was.split(':', 1)[1].rsplit(':', 1)[0]}): it now "
                  f"syncs as a device of its own, {new}; {moved} events made since travel under it."]
@@ -328,21 +328,21 @@ def _apply_one(db: Database, ev: dict[str, Any], now: datetime, touched: set[str
     store.add_remote_event(db, ev, review_id)
     data = ev.get("data") or {}
     if kind in ("undo", "rating"):
-        touched.add(_card_of(db, review_id))
+        touched.add(store.card_of_review(db, review_id))
     elif kind in ("suspend", "unsuspend") and latest:
-        store.apply_suspension(db, ev["card"], kind == "suspend")
+        store.set_suspended(db, [ev["card"]], kind == "suspend")
     elif kind == "setting" and latest and data.get("key") in TRAVELLING:
         if not valid_stored(data["key"], data.get("value")):
             raise ValueError(f"setting {data['key']}: a value this version cannot use")
-        store.apply_setting(db, data["key"], data.get("value"))
+        store.set_setting(db, data["key"], data.get("value"))  # no `now`: no event of its own
         if data["key"] in SHAPES_SCHEDULES:
             touched |= store.mixed_origin(db)  # every card of several devices is replayed with it
     elif kind == "import" and latest:
         _import(db, ev["deck"], data, now)
     elif kind == "remove_deck" and latest:
-        store.apply_removal(db, ev.get("deck"), None, ev["at"])
+        store.hide_deck(db, ev["deck"], ev["at"])
     elif kind == "prune":
-        store.apply_removal(db, ev.get("deck"), data.get("fact"), ev["at"])
+        store.hide_fact(db, data["fact"])
     return added + 1, waiting
 
 
@@ -361,11 +361,6 @@ def _import(db: Database, name: str, data: dict[str, Any], now: datetime) -> Non
     kinds = data.get("kinds")
     store.import_decks(db, [plan(deck, kinds or store.chosen_kinds(db, name), choose=bool(kinds))], now,
                        record=False)
-
-
-def _card_of(db: Database, review_id: int | None) -> str:
-    row = db.execute("SELECT card_id FROM reviews WHERE id = ?", [review_id]).fetchone()
-    return str(row[0]) if row else ""
 
 
 def _latest(db: Database, kind: str, ev: dict[str, Any]) -> bool:
