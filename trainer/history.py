@@ -37,23 +37,22 @@ def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Repla
     return Replay(state, reps, lapses, afters)
 
 
-def restore(db: Database, card_id: str, params: Params | None = None) -> CardState:
+def restore(db: Database, card_id: str, params: Params) -> CardState:
     """Set a card's cached state to what its log records: the state after its last review since it was reset
-    (new when none is left), its reviews and lapses counted from the log. A card reviewed on several devices is
-    replayed instead, as every other device computes it (a recorded state there predates the merge)."""
-    if params is not None and store.mixed_origin(db, [card_id]):
+    (new when none is left), its reviews and lapses counted from the log, moved out of a break set since. A card
+    reviewed on several devices is replayed instead, as every other device computes it (a recorded state there
+    predates the merge)."""
+    if store.mixed_origin(db, [card_id]):
         result = replay(card_id, store.card_log(db, card_id), params)
         store.set_card(db, card_id, result.state, result.reps, result.lapses)
         store.refresh_leech(db, card_id)
         return result.state
-    log = store.recorded_states(db, card_id)
-    state = log[-1][2] if log else CardState()
-    if params is not None:
-        state = around_breaks(state, params.breaks)  # recorded before a break was set
-    lapses = sum(int(is_lapse(rating, before)) for rating, before, _ in log)
-    store.set_card(db, card_id, state, len(log), lapses)
-    store.refresh_leech(db, card_id)
-    return state
+    store.restore_many(db, [card_id])
+    state = store.card_state(db, card_id)
+    moved = around_breaks(state, params.breaks)
+    if moved != state:
+        store.set_state(db, card_id, moved)
+    return moved
 
 
 @dataclass(frozen=True)

@@ -484,7 +484,8 @@ class Recorded:
     after: CardState
 
 
-def _card_state(db: Database, card_id: str) -> CardState:
+def card_state(db: Database, card_id: str) -> CardState:
+    """A card's cached state as it is now."""
     row = db.execute("SELECT state, step, stability, difficulty, due, last_review FROM cards WHERE id = ?",
                      [card_id]).fetchone()
     if row is None:
@@ -503,7 +504,7 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
         if db.execute("SELECT suspended FROM cards WHERE id = ?", [card.id]).fetchone() in (None, (PRUNED,)):
             raise StoreError(f"card {card.id} is no longer in its deck (the deck was removed meanwhile): "
                              "this answer was not saved")
-        before = _card_state(db, card.id)
+        before = card_state(db, card.id)
         after = before if mode == Mode.PRACTICE else schedule(before)
         cur = db.execute(
             "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
@@ -600,15 +601,6 @@ def review_before(db: Database, review_id: int) -> tuple[CardState, datetime]:
     """The card's state as recorded before a review, and when the review was made."""
     before, at = db.execute("SELECT state_before, reviewed_at FROM reviews WHERE id = ?", [review_id]).fetchone()
     return CardState.from_dict(json.loads(before)), parse_time(at) or datetime.min
-
-
-def recorded_states(db: Database, card_id: str) -> list[tuple[int, CardState, CardState]]:
-    """(rating, state before, state after) of each review of a card since it was last reset, oldest first, as
-    the learner saw them (an override's new state included)."""
-    return [(int(r), CardState.from_dict(json.loads(b)), CardState.from_dict(json.loads(a)))
-            for r, b, a in db.execute(
-                f"SELECT rating, state_before, state_after FROM log WHERE card_id = ? AND mode = {REVIEW_MODE} "
-                f"AND {_SINCE_RESET} ORDER BY reviewed_at, uid", [card_id])]
 
 
 def device_id(db: Database) -> str:
@@ -806,6 +798,12 @@ def accepted_answers(db: Database, deck: str, card_id: str | None = None) -> dic
     for cid, answer in rows:
         out.setdefault(cid, []).append(answer)
     return out
+
+
+def set_state(db: Database, card_id: str, state: CardState) -> None:
+    """Move a card's cached state (its reviews and lapses as they are)."""
+    with writing(db):
+        _set_card_state(db, card_id, state, reps_delta=0, lapses_delta=0)
 
 
 def card_states(db: Database, deck: str | Scope | None = None) -> list[tuple[CardState, int]]:
