@@ -48,52 +48,39 @@ def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
             **({"numbers": numbers} if numbers else {})}
 
 
+def _bundled_lines(name: str) -> list[str]:
+    """The lines of a word list shipped beside the bundled decks (none when it is missing: grading goes on)."""
+    from trainer.paths import bundled_decks_dir
+
+    try:
+        return [ln for ln in (bundled_decks_dir() / name).read_text(encoding="utf-8").splitlines() if ln]
+    except OSError:
+        return []
+
+
 @lru_cache(maxsize=1)
 def registry_names() -> frozenset[str]:
     """Every name that means something in the port world (IANA, Debian, nmap, Windows, daemons, exam terms),
     shipped as decks/known-names.txt; read on the first near miss of a session, never before."""
-    from trainer.paths import bundled_decks_dir
-
-    path = bundled_decks_dir() / "known-names.txt"
-    try:
-        return frozenset(line for line in path.read_text(encoding="utf-8").splitlines() if line)
-    except OSError:
-        return frozenset()
+    return frozenset(_bundled_lines("known-names.txt"))
 
 
 @lru_cache(maxsize=1)
 def curated_terms() -> frozenset[str]:
     """Daemon names and exam terms in no registry (decks/terms.txt, from decks/src/terms.yaml)."""
-    from trainer.paths import bundled_decks_dir
-
-    try:
-        lines = (bundled_decks_dir() / "terms.txt").read_text(encoding="utf-8").splitlines()
-        return frozenset(ln for ln in lines if ln)
-    except OSError:
-        return frozenset()
+    return frozenset(_bundled_lines("terms.txt"))
 
 
 @lru_cache(maxsize=1)
 def vocabulary() -> frozenset[str]:
     """The words IANA describes services with (decks/vocabulary.txt): read on the first answer with extra words."""
-    from trainer.paths import bundled_decks_dir
-
-    try:
-        return frozenset((bundled_decks_dir() / "vocabulary.txt").read_text(encoding="utf-8").split())
-    except OSError:
-        return frozenset()
+    return frozenset(w for ln in _bundled_lines("vocabulary.txt") for w in ln.split())
 
 
 @lru_cache(maxsize=1)
 def versions() -> dict[str, frozenset[str]]:
     """The versions each protocol has had (decks/versions.txt, from decks/src/versions.yaml): `ssh` -> {1, 2}."""
-    from trainer.paths import bundled_decks_dir
-
-    try:
-        lines = (bundled_decks_dir() / "versions.txt").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return {}
-    return {parts[0]: frozenset(parts[1:]) for parts in (ln.split() for ln in lines) if parts}
+    return {parts[0]: frozenset(parts[1:]) for parts in (ln.split() for ln in _bundled_lines("versions.txt")) if parts}
 
 
 class _Vocabulary:

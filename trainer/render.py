@@ -89,7 +89,7 @@ def exam_lines(e: dict[str, Any], short: bool = False) -> list[str]:
         return [f"The exam on {e['date']} is past: scheduling is plain FSRS again (`trainer exam --clear` forgets it)."]
     if e["days_left"] == 0:
         return [f"The exam is today ({e['date']}): no new cards now; review what is due, and good luck."]
-    days = plural(e["days_left"], "day") if e["days_left"] else "0 days: today"
+    days = plural(e["days_left"], "day")
     meet = (f"{e['new_per_day_needed']} a day meet{'s' if e['new_per_day_needed'] == 1 else ''} them all by "
             f"{e['cutoff']}" if e["new_per_day_needed"] <= e["new_per_day"] else
             f"{e['new_per_day_needed']} new a day are needed to meet them all by {e['cutoff']} (your limit is "

@@ -170,7 +170,7 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
     """The stored exam as `review`, `stats` and `plan` show it: days left, the exam's cards and those not met yet,
     the pace of new cards that meets them all by the cut-off, and recall on the day if study stopped now."""
     scope = store.exam_scope(settings)
-    if scope is None or not settings.exam_date:
+    if scope is None or settings.exam_date is None:  # exam_scope says so; the second test tells mypy
         return None
     exam = date.fromisoformat(settings.exam_date)
     today = study_day(now, tz, settings.day_starts_at)
@@ -182,7 +182,7 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
     late = cutoff <= today  # set late: every card by the day before the exam, over the days there are
     if late:
         cutoff = max(exam - timedelta(days=1), today)
-    breaks = [(date.fromisoformat(a), date.fromisoformat(b)) for a, b in settings.breaks]
+    breaks = settings.params().breaks
 
     def study_days(until: date) -> int:  # the days from today to `until`, breaks left out
         return sum(1 for i in range((until - today).days)
