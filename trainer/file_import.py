@@ -238,9 +238,7 @@ def _extract_collection(path: Path, target: Path) -> int:
     except zipfile.BadZipFile as e:
         raise DeckError(located(path, None, f"not a readable Anki package (a damaged or foreign zip file: {e})")
                         ) from None
-    except RuntimeError as e:  # an encrypted member
-        raise DeckError(located(path, None, f"unreadable Anki package ({e})")) from None
-    except NotImplementedError as e:  # a compression method zipfile does not know
+    except (RuntimeError, NotImplementedError) as e:  # an encrypted member; a compression zipfile does not know
         raise DeckError(located(path, None, f"unreadable Anki package ({e})")) from None
     except (zlib.error, EOFError, OSError) as e:
         raise DeckError(located(path, None, f"unreadable Anki package (damaged data: {e})")) from None
