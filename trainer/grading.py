@@ -472,7 +472,8 @@ def _version_right(text: str, names: _Names, every: Container[str],
     if not m or normalise(m.group(1)) not in names.whole:
         return None
     base, number = normalise(m.group(1)), m.group(2)
-    if not _may_be_version(number, bool(re.search(r"(?:v|ver|version)\s*\d+(?:\.\d+)*[a-z]?$", text, re.I))):
+    marked = re.search(r"(?:(?<=[^\W\d_])v|\bv|\bver|\bversion)\s*\d+(?:\.\d+)*[a-z]?$", text, re.I)  # not serVER
+    if not _may_be_version(number, bool(marked)):
         return False  # a port beside the name, and not the one asked
     had = (existing or {}).get(base)
     if had is not None and str(int(number)) not in had:
