@@ -221,7 +221,8 @@ def open_checks_ms(home: Path, runs: int, frames: int) -> tuple[list[float], lis
     i = 0
     while (wal.stat().st_size if wal.exists() else 0) < 32 + frames * (page + 24):
         writer.execute("BEGIN IMMEDIATE")
-        writer.execute("UPDATE cards SET position = position WHERE rowid % 50 = ?", [i % 50])
+        writer.execute("UPDATE cards SET position = position + ? WHERE rowid % 50 = ?",  # a no-op UPDATE writes
+                       [1 if i // 50 % 2 == 0 else -1, i % 50])                            # nothing: +1, then -1
         writer.execute("COMMIT")
         i += 1
     copy = home.parent / f"{home.name}-crashed"

@@ -504,9 +504,27 @@ def test_reading_another_programs_wal_database_leaves_nothing_beside_it(tmp_path
 def test_a_refused_command_leaves_the_database_file_as_it_was(isolated_home: Path, tmp_path: Path) -> None:
     """Opening used to stamp the log (and so the file) even when the command then refused: a name clash."""
     CliRunner().invoke(cli, ["review", "--new", "1"], input="20 21\n")
-    db = isolated_home / "trainer.db"
-    before = db.read_bytes()
+    db, log = isolated_home / "trainer.db", isolated_home / "trainer.db-wal"
+    before = db.read_bytes(), log.read_bytes() if log.exists() else None  # the log is kept between sessions
     mine = tmp_path / "exam.yaml"
     mine.write_text("name: exam\nfacts:\n- {service: Mine, ports: 1}\n")
     assert CliRunner().invoke(cli, ["import", str(mine)]).exit_code == 1
-    assert db.read_bytes() == before and not (isolated_home / "trainer.db-wal").exists()
+    assert (db.read_bytes(), log.read_bytes() if log.exists() else None) == before
+
+
+def test_after_a_clean_exit_the_database_file_alone_holds_every_answer(isolated_home: Path, tmp_path: Path) -> None:
+    """The log is kept between sessions (it is overwritten, not regrown), but everything is in the database file
+    when trainer exits: a backup of trainer.db alone has every answer, and the next session's log starts anew."""
+    import json
+    import shutil
+
+    for answers in ("20 21\n22\n", "23\n"):
+        CliRunner().invoke(cli, ["review", "--new", "2"], input=answers)
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    shutil.copyfile(isolated_home / "trainer.db", backup / "trainer.db")
+    alone = CliRunner().invoke(cli, ["stats", "--json", "--db", str(backup / "trainer.db")])
+    assert alone.exit_code == 0 and json.loads(alone.output)["reviews"] == 3
+    CliRunner().invoke(cli, ["review", "--new", "1"], input="25\n")
+    again = CliRunner().invoke(cli, ["stats", "--json"])
+    assert again.exit_code == 0 and json.loads(again.output)["reviews"] == 4

@@ -267,7 +267,7 @@ def writing(db: Database) -> Iterator[Database]:
             yield db
         return
     if not db.stamped and db.path is not None:  # a command that only reads, or fails first, changes nothing
-        dbfile.stamp(db.conn)
+        dbfile.stamp(db.conn, db.path)
         db.stamped = True
     _begin(db)
     try:
@@ -334,6 +334,7 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
         db.created = fresh
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_MS)}")
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
+        dbfile.keep_log(conn, path)
         db.execute("PRAGMA wal_autocheckpoint = 0")  # the log restarts only where trainer stamps it (dbfile)
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
         db.execute("PRAGMA foreign_keys = ON")

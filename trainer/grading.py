@@ -401,18 +401,31 @@ def judge_names(text: str, accepted: Iterable[str], known: Container[str] = (), 
     service that is not. `beside`: the words beside a port answer, which only annotate it."""
     names = _names_of(tuple(accepted))
     strong = getattr(known, "strong", known)
-    deck: frozenset[str] = getattr(known, "deck_names", frozenset()) - _TRANSPORT_NAMES
-    labels: frozenset[str] = getattr(known, "labels", frozenset()) - names.whole - names.all_words - _TRANSPORT_NAMES
+    deck: Container[str] = getattr(known, "deck_names", ())
+    labels = _Without(getattr(known, "labels", ()), (names.whole, names.all_words, _TRANSPORT_NAMES))
     plain = getattr(known, "plain", ())
-    return _judge(_name_text(text), names, _Known(known, strong, labels, deck - names.whole, plain), beside)
+    others = _Without(deck, (_TRANSPORT_NAMES, names.whole))
+    return _judge(_name_text(text), names, _Known(known, strong, labels, others, plain), beside)
+
+
+@dataclass(frozen=True)
+class _Without:
+    """The names of `base` that are in none of `minus`: asked name by name, as a deck of 12,000 names copied
+    less a few at every answer cost more than the rest of grading."""
+
+    base: Container[str]
+    minus: tuple[Container[str], ...]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.base and not any(name in m for m in self.minus)
 
 
 @dataclass(frozen=True)
 class _Known:
     every: Container[str]  # every name that means something (registries, decks, terms)
     strong: Container[str]  # the deck's names and the curated terms: never plain words
-    labels: frozenset[str]  # the names other facts of the deck go by (`telnet`, `ftp`): wrong anywhere
-    others: frozenset[str]  # every name of the deck's other facts: never a qualifier (`993 (IMAP)` for IMAPS)
+    labels: Container[str]  # the names other facts of the deck go by (`telnet`, `ftp`): wrong anywhere
+    others: Container[str]  # every name of the deck's other facts: never a qualifier (`993 (IMAP)` for IMAPS)
     plain: Container[str] = ()  # words that describe a service (IANA's descriptions): `control`, `accounting`
 
 
@@ -500,7 +513,7 @@ def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) ->
                 or w in known.plain or w.removesuffix("s") in known.plain
                 for w in extra):
             return True
-    if words & known.labels:
+    if any(w in known.labels for w in words):
         return False
     if beside:
         return None
@@ -608,10 +621,17 @@ def _without_asked(answer: str, ports: tuple[int, ...]) -> str:
     any other number stays, and is judged (`rdp 7777` names a port, not a version)."""
     if not ports:
         return answer
-    one = "|".join(map(str, sorted(ports, reverse=True)))
-    return re.sub(rf"(?:\b(?:on|at|uses?|via)\s+)?(?:\bports?\s*)?(?<![\w.])(?:{one})"
-                  rf"(?:\s*(?:/|,|-|&|\band\b)\s*(?:{one}))*(?:\s*/\s*(?:tcp|udp))?(?![\w.])", " ", answer,
-                  flags=re.IGNORECASE).strip() or answer
+    if not any(c.isdigit() for c in answer):
+        return answer  # a name alone: no regular expression of this card's ports to build
+    return _asked_ports(tuple(sorted(ports, reverse=True))).sub(" ", answer).strip() or answer
+
+
+@lru_cache(maxsize=4096)
+def _asked_ports(ports: tuple[int, ...]) -> re.Pattern[str]:
+    """Compiled once per card: re's own cache (512 patterns) turned over within one long session."""
+    one = "|".join(map(str, ports))
+    return re.compile(rf"(?:\b(?:on|at|uses?|via)\s+)?(?:\bports?\s*)?(?<![\w.])(?:{one})"
+                      rf"(?:\s*(?:/|,|-|&|\band\b)\s*(?:{one}))*(?:\s*/\s*(?:tcp|udp))?(?![\w.])", re.IGNORECASE)
 
 
 def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
