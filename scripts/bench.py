@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
-"""Speed of trainer where a learner feels it, on a large database (the whole IANA registry deck and about
-100,000 reviews over a year) and on a small one (the exam deck): prints a table, --json writes the figures.
+"""Speed of trainer where a learner waits, beside Anki's own library: a large database (the whole IANA
+registry deck and 100,000 reviews over a year; `--scale 10`: ten times both) and a small one (the exam deck).
+Prints a table, and with `--anki` Anki's figures and the ratios beside ours; --json writes the figures.
 
-    python scripts/bench.py                      # ~1-2 min on 2 cores
+    python scripts/bench.py                      # ~2-3 min on 2 cores
+    python scripts/bench.py --scale 10           # 125,000 cards, 1,000,000 reviews: ~10 min
     python scripts/bench.py --tiny               # seconds: a smoke run (the test suite runs it)
     python scripts/bench.py --anki /path/to/python-with-anki   # also run ../shared/bench/anki_baseline.py
                                                   # in the same run and print the ratios
@@ -40,8 +42,10 @@ def env_for(home: Path, now: datetime | None = None) -> dict[str, str]:
     return env
 
 
-def build(home: Path, deck: str, reviews: int, days: int, new_per_day: int, now: datetime) -> dict[str, Any]:
-    """A database with `deck` and a simulated learner's history ending at `now`."""
+def build(home: Path, deck: str, reviews: int, days: int, new_per_day: int, now: datetime,
+          scale: int = 1) -> dict[str, Any]:
+    """A database with `deck` and a simulated learner's history ending at `now`; `scale` > 1 adds copies of the
+    deck (`DECK-c1`...) with the same history, so cards and reviews grow `scale` times."""
     from trainer import store
     from trainer.db import open_db
     from trainer.deck import load_deck
@@ -56,12 +60,65 @@ def build(home: Path, deck: str, reviews: int, days: int, new_per_day: int, now:
     store.import_decks(db, [plan(load_deck(bundled_deck(deck)))], start)
     n = simulate_history(db, start, days, Params(), Params(enable_fuzzing=False), seed=1,
                          new_per_day=new_per_day, max_reviews=reviews)
+    for k in range(1, scale):
+        n += _copy_deck(db, deck, f"{deck}-c{k}", home, start)
     cards = db.execute("SELECT count(*) FROM cards").fetchone()[0]
     due = db.execute("SELECT count(*) FROM cards WHERE reps > 0 AND due <= ?", [now.isoformat()]).fetchone()[0]
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
     size = (home / "trainer.db").stat().st_size
     return {"cards": cards, "reviews": n, "due_now": due, "db_mb": round(size / 2**20, 1),
             "build_s": round(time.perf_counter() - t, 1)}
+
+
+def _copy_deck(db: Any, deck: str, name: str, home: Path, at: datetime) -> int:
+    """Import `deck` again as `name` and give its cards the original's history (reviews and states)."""
+    from trainer import store
+    from trainer.db import writing
+    from trainer.deck import load_deck
+    from trainer.import_plan import plan
+    from trainer.paths import bundled_deck
+
+    copy = home / f"{name}.yaml"
+    text = bundled_deck(deck).read_text()
+    copy.write_text(text.replace(f"\nname: {deck}\n", f"\nname: {name}\n", 1))
+    store.import_decks(db, [plan(load_deck(copy))], at)
+    copy.unlink()
+    cut = len(deck) + 1
+    with writing(db):
+        n = db.execute(
+            "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, state_before, "
+            "state_after) SELECT ? || substr(card_id, ?), reviewed_at, answer, correct, rating, duration_ms, mode, "
+            "state_before, state_after FROM reviews WHERE card_id LIKE ? ORDER BY id",
+            [f"{name}/", cut + 1, f"{deck}/%"]).rowcount
+        db.execute("UPDATE reviews SET uid = (SELECT value FROM local WHERE key = 'device') || '.r' || id "
+                   "WHERE uid IS NULL")
+        db.execute("UPDATE cards SET (state, step, stability, difficulty, due, last_review, reps, lapses, leech) = "
+                   "(SELECT o.state, o.step, o.stability, o.difficulty, o.due, o.last_review, o.reps, o.lapses, "
+                   "o.leech FROM cards o WHERE o.id = ? || substr(cards.id, ?)) WHERE deck = ?",
+                   [f"{deck}/", len(name) + 2, name])
+    return n
+
+
+def scaled_deck(deck: str, scale: int, target: Path) -> Path:
+    """One deck file `scale` times the size of `deck` (its facts again under new keys and names): what a learner's
+    own deck of that size looks like to `trainer import`."""
+    import yaml
+
+    from trainer.paths import bundled_deck
+
+    data = yaml.load(bundled_deck(deck).read_text(), Loader=yaml.CSafeLoader)
+    facts = data["facts"]
+    data["name"] = target.stem
+    data["facts"] = facts + [
+        {**f, "key": f"{f['key']}-copy{k}", **({"service": f"{f['service']} copy{k}"} if "service" in f else {})}
+        for k in range(1, scale) for f in facts]
+    class Dumper(yaml.CSafeDumper):
+        def ignore_aliases(self, data: Any) -> bool:  # the copies share their lists: written out each time
+            return True
+
+    target.write_text(yaml.dump(data, Dumper=Dumper, sort_keys=False, allow_unicode=True, width=120))
+    return target
 
 
 def time_to_first_question(home: Path, now: datetime, runs: int) -> list[float]:
@@ -142,43 +199,89 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
     return [b - a for a, b in zip(prompter.marks, prompter.marks[1:], strict=False)]
 
 
-def whole_process(args: list[str], home: Path, runs: int, now: datetime | None = None) -> list[float]:
-    out = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        subprocess.run(trainer_cmd() + args, env=env_for(home, now), cwd=home, capture_output=True, check=True)
-        out.append(time.perf_counter() - t)
-    return out
+PEAKS: dict[str, float] = {}  # figure -> the largest peak resident memory (MB) of its processes
 
 
-def import_registry(runs: int, tmp: Path, again: bool = False) -> list[float]:
-    """`trainer import registry.yaml` into an empty home (or, `again`, into one that already has it)."""
-    from trainer.paths import bundled_deck
+def _measured(args: list[str], home: Path, now: datetime | None, figure: str, stdin: str | None = None) -> float:
+    """Run one trainer process to its end: seconds, and its peak memory noted under `figure`."""
+    t = time.perf_counter()
+    p = subprocess.Popen(trainer_cmd() + args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, env=env_for(home, now), cwd=home)
+    assert p.stdin and p.stderr
+    if stdin:
+        p.stdin.write(stdin.encode())
+    p.stdin.close()
+    err = p.stderr.read()
+    _, status, usage = os.wait4(p.pid, 0)
+    seconds = time.perf_counter() - t
+    p.returncode = 0
+    if status != 0:
+        raise SystemExit(f"trainer {' '.join(args)} failed: {err.decode()[-500:]}")
+    PEAKS[figure] = max(PEAKS.get(figure, 0.0), usage.ru_maxrss / 1024)
+    return seconds
 
+
+def whole_process(args: list[str], home: Path, runs: int, figure: str, now: datetime | None = None) -> list[float]:
+    return [_measured(args, home, now, figure) for _ in range(runs)]
+
+
+def import_deck(deck: Path, runs: int, tmp: Path, figure: str, again: bool = False) -> list[float]:
+    """`trainer import DECK` into an empty home (or, `again`, into one that already has it)."""
     out = []
     for i in range(runs):
-        home = tmp / f"import-{i}-{again}"
+        home = tmp / f"{figure}-{i}"
         home.mkdir()
-        cmd = trainer_cmd() + ["import", str(bundled_deck("registry"))]
         if again:
-            subprocess.run(cmd, env=env_for(home), cwd=home, capture_output=True, check=True)
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env_for(home), cwd=home, capture_output=True, check=True)
-        out.append(time.perf_counter() - t)
+            _measured(["import", str(deck)], home, None, figure + "-first")
+        out.append(_measured(["import", str(deck)], home, None, figure))
+        shutil.rmtree(home, ignore_errors=True)
     return out
 
 
-def peak_rss_mb(home: Path, now: datetime, answers: int) -> float:
-    """Peak resident memory of a whole review session answering `answers` cards."""
-    p = subprocess.Popen(trainer_cmd() + ["review", "--plain", "--extra", str(answers)], stdin=subprocess.PIPE,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True, env=env_for(home, now),
-                         cwd=home)
-    assert p.stdin
-    p.stdin.write("80\n" * answers)
+def answer_key(home: Path) -> dict[str, str]:
+    """Each question's text -> a right answer, for a learner who knows three cards in four."""
+    from trainer import session, store
+    from trainer.db import open_for_reading
+
+    db = open_for_reading(home / "trainer.db")
+    key = {}
+    for card in store.find_cards(db):
+        spec = session.spec_for(db, card)
+        if spec.port_sets:
+            key[spec.question] = " ".join(map(str, sorted(spec.port_sets[0])))
+        elif spec.answers:
+            key.setdefault(spec.question, spec.answers[0])
+    db.close()
+    return key
+
+
+def pipe_session(home: Path, now: datetime, answers: int, key: dict[str, str], figure: str) -> list[float]:
+    """A whole `trainer review --plain` through a pipe, answered the moment each question arrives: the gaps
+    between questions (ms), which hold grading, scheduling, the durable commit, the verdict and the next card."""
+    p = subprocess.Popen(trainer_cmd() + ["review", "--plain"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.DEVNULL, text=True, env=env_for(home, now), cwd=home)
+    assert p.stdout and p.stdin
+    import re
+
+    marks, n = [], 0
+    for line in p.stdout:
+        asked = re.match(r"\((?:\d+/\d+|again)\) (.*)", line.rstrip("\n"))
+        if not asked:
+            continue
+        marks.append(time.perf_counter())
+        n += 1
+        if n > answers:
+            break
+        question = asked.group(1)
+        p.stdin.write((key.get(question, "80") if n % 4 else "no idea") + "\n")
+        p.stdin.flush()
     p.stdin.close()
+    for _ in p.stdout:
+        pass
     _, _, usage = os.wait4(p.pid, 0)
     p.returncode = 0
-    return usage.ru_maxrss / 1024
+    PEAKS[figure] = max(PEAKS.get(figure, 0.0), usage.ru_maxrss / 1024)
+    return [(b - a) * 1000 for a, b in zip(marks, marks[1:], strict=False)]
 
 
 def sync_merge(large: Path, tmp: Path, now: datetime) -> tuple[float, float, int]:
@@ -268,17 +371,49 @@ def anki_baseline(python: str, tmp: Path, reps: int) -> dict[str, Any]:
     return json.loads(out.read_text())
 
 
+def measure_large(home: Path, now: datetime, runs: int, answers: int, session: int, tag: str,
+                  tmp: Path) -> dict[str, list[float]]:
+    """The figures that depend on the size of the learner's database."""
+    from trainer import store
+    from trainer.db import open_db
+
+    figures = {
+        f"first_question_{tag}_s": time_to_first_question(home, now, runs),
+        f"answer_in_process_{tag}_ms": [x * 1000 for x in per_answer(home, now, answers)],
+        f"stats_json_{tag}_s": whole_process(["stats", "--json"], home, runs, f"stats_json_{tag}_s", now),
+        f"lookup_443_{tag}_s": whole_process(["lookup", "443"], home, runs, f"lookup_443_{tag}_s"),
+    }
+    work = tmp / f"pipe-{tag}"
+    shutil.copytree(home, work)
+    db = open_db(work / "trainer.db")
+    store.set_setting(db, "reviews_per_day", 99999)  # a backlog: every session has its answers
+    db.close()
+    key = answer_key(work)
+    long, short = f"answer_pipe_{session}_{tag}_ms", f"answer_pipe_30_{tag}_ms"
+    figures[long] = pipe_session(work, now, session, key, long)  # the first session after the import
+    figures[short] = pipe_session(work, now, 30, key, short)  # a short one, the log kept from the last
+    figures[long] += pipe_session(work, now, session, key, long)
+    shutil.rmtree(work, ignore_errors=True)
+    return figures
+
+
 @click.command()
 @click.option("--tiny", is_flag=True, help="Small sizes and few repeats: a smoke run.")
+@click.option("--scale", type=click.IntRange(1, 50), default=1, show_default=True,
+              help="Also measure a database this many times the registry deck and its reviews.")
 @click.option("--reviews", type=int, default=100_000, show_default=True, help="Reviews in the large database.")
 @click.option("--runs", type=int, default=7, show_default=True, help="Repeats of each whole-process figure.")
 @click.option("--answers", type=int, default=500, show_default=True, help="Answers timed inside the loop.")
 @click.option("--anki", "anki_python", help="A Python with `anki` installed: run Anki's baseline alongside.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path), help="Write the figures here.")
-def main(tiny: bool, reviews: int, runs: int, answers: int, anki_python: str | None, json_path: Path | None) -> None:
+def main(tiny: bool, scale: int, reviews: int, runs: int, answers: int, anki_python: str | None,
+         json_path: Path | None) -> None:
     """Benchmark trainer and print a table of figures."""
+    from trainer.paths import bundled_deck
+
+    session = 300
     if tiny:
-        reviews, runs, answers = 1500, 2, 40
+        reviews, runs, answers, session = 1500, 2, 40, 40
     now = datetime(2026, 11, 29, 9, tzinfo=timezone.utc)
     tmp = Path(tempfile.mkdtemp(prefix="trainer-bench-"))
     results: dict[str, Any] = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
@@ -290,58 +425,99 @@ def main(tiny: bool, reviews: int, runs: int, answers: int, anki_python: str | N
         click.echo("building databases...", err=True)
         results["large_db"] = build(large, "registry", reviews, 365, 60, now)
         results["small_db"] = build(small, "exam", max(reviews // 100, 300), 60, 5, now)
+        if scale > 1:
+            (tmp / "scaled").mkdir()
+            results["scaled_db"] = build(tmp / "scaled", "registry", reviews, 365, 60, now, scale)
         click.echo("measuring...", err=True)
-        figures = {
-            "first_question_large_s": time_to_first_question(large, now, runs),
+        own = tmp / "mine.yaml"
+        own.write_text(bundled_deck("registry").read_text().replace("\nname: registry\n", "\nname: mine\n", 1))
+        figures = measure_large(large, now, runs, answers, session, "large", tmp)
+        figures.update({
             "first_question_small_s": time_to_first_question(small, now, runs),
-            "answer_large_ms": [x * 1000 for x in per_answer(large, now, answers)],
-            "answer_small_ms": [x * 1000 for x in per_answer(small, now, min(answers, 140))],
-            "import_registry_s": import_registry(max(runs // 2, 1), tmp),
-            "reimport_registry_s": import_registry(max(runs // 2, 1), tmp, again=True),
-            "lookup_443_s": whole_process(["lookup", "443"], large, runs),
-            "stats_json_large_s": whole_process(["stats", "--json"], large, runs, now),
-        }
-        own, stranger = open_checks_ms(large, runs * 20, 200 if tiny else 20_000)
-        figures["open_checks_own_log_ms"] = own
+            "answer_in_process_small_ms": [x * 1000 for x in per_answer(small, now, min(answers, 140))],
+            "import_registry_s": import_deck(bundled_deck("registry"), max(runs // 2, 1), tmp, "import_registry_s"),
+            "reimport_registry_s": import_deck(bundled_deck("registry"), max(runs // 2, 1), tmp,
+                                               "reimport_registry_s", again=True),
+            "import_own_yaml_680kb_s": import_deck(own, max(runs // 2, 1), tmp, "import_own_yaml_680kb_s"),
+            "import_small_exam_s": import_deck(bundled_deck("exam"), runs, tmp, "import_small_exam_s"),
+        })
+        if scale > 1:
+            figures.update(measure_large(tmp / "scaled", now, runs, answers, session, f"x{scale}", tmp))
+            deck = scaled_deck("registry", scale, tmp / f"registry-x{scale}.yaml")
+            figures[f"import_deck_x{scale}_s"] = import_deck(deck, 1, tmp, f"import_deck_x{scale}_s")
+        own_log, stranger = open_checks_ms(large, runs * 20, 200 if tiny else 20_000)
+        figures["open_checks_own_log_ms"] = own_log
         figures["open_checks_stranger_log_ms"] = stranger
         results["figures"] = {k: summary(v) for k, v in figures.items()}
-        results["figures"]["review_peak_rss_mb"] = {"median": peak_rss_mb(large, now, min(answers, 200)), "n": 1}
         merge_s, merge_mb, events = sync_merge(large, tmp, now)
         results["figures"]["sync_merge_all_s"] = {"median": merge_s, "n": 1}  # target: under 3 s for 100,000
-        results["figures"]["sync_merge_peak_mb"] = {"median": merge_mb, "n": 1}  # target: under 100 MB
+        PEAKS["sync_merge_all_s"] = merge_mb
         results["sync_events"] = events
+        results["peak_mb"] = dict(PEAKS)
         if anki_python:
             click.echo("running Anki's baseline...", err=True)
             results["anki"] = anki_baseline(anki_python, tmp, 3 if not tiny else 2)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    report(results, scale)
+    if json_path:
+        json_path.write_text(json.dumps(results, indent=1, default=str))
+
+
+def report(results: dict[str, Any], scale: int) -> None:
     lg, sm = results["large_db"], results["small_db"]
     click.echo(f"large database: {lg['cards']} cards, {lg['reviews']} reviews, {lg['due_now']} due, {lg['db_mb']} MB; "
                f"small: {sm['cards']} cards, {sm['reviews']} reviews")
-    click.echo(f"{'figure':34s} {'median':>10s} {'p99':>10s} {'min':>10s} {'max':>10s}   n")
-    for k, v in results["figures"].items():
+    if "scaled_db" in results:
+        x = results["scaled_db"]
+        click.echo(f"x{scale} database: {x['cards']} cards, {x['reviews']} reviews, {x['due_now']} due, "
+                   f"{x['db_mb']} MB")
+    f, peaks = results["figures"], results["peak_mb"]
+    click.echo(f"{'figure':34s} {'median':>10s} {'p99':>10s} {'min':>10s} {'max':>10s} {'n':>5s} {'peak MB':>8s}")
+    for k, v in f.items():
         cells = [f"{v[c]:10.3f}" if c in v else f"{'':10s}" for c in ("median", "p99", "min", "max")]
-        click.echo(f"{k:34s} {' '.join(cells)}   {v['n']}")
-    f = results["figures"]
-    ratio = f["answer_large_ms"]["median"] / f["answer_small_ms"]["median"]
-    click.echo(f"answer cost, large / small database: {ratio:.2f}x")
+        peak = f"{peaks[k]:8.0f}" if k in peaks else ""
+        click.echo(f"{k:34s} {' '.join(cells)} {v['n']:5d} {peak}")
+    click.echo(f"peak memory of any command: {max(peaks.values()):.0f} MB")
     click.echo(f"sync: a new device took in {results['sync_events']} events (the large database's whole history) in "
-               f"{f['sync_merge_all_s']['median']:.2f} s, peak {f['sync_merge_peak_mb']['median']:.0f} MB")
+               f"{f['sync_merge_all_s']['median']:.2f} s")
+    if scale > 1:
+        click.echo(f"x{scale} against the registry-sized database (target: each within 1.5x):")
+        for k in f:
+            if "_large_" in k and k.replace("_large_", f"_x{scale}_") in f:
+                big = f[k.replace("_large_", f"_x{scale}_")]["median"]
+                click.echo(f"  {k.replace('_large', ''):32s} {f[k]['median']:9.3f} -> {big:9.3f}  "
+                           f"{big / f[k]['median']:.2f}x")
     if "anki" in results:
-        a = results["anki"]
-        pick = lambda *names: next((a[n]["median"] for n in names if n in a), None)  # noqa: E731
-        ms = lambda key: a[key]["median"] / 1000 if key in a else None  # noqa: E731
-        rows = [("first question, new process (s)", f["first_question_large_s"]["median"],
-                 ms("6_fsrs_process_spawn_to_question_ms")),
-                ("answer a card, on disk (ms)", f["answer_large_ms"]["median"], pick("5_fsrs_answer_card_ms")),
-                ("import 6,273 facts vs 14,000 CSV notes (s)", f["import_registry_s"]["median"],
-                 pick("2_csv_import_14000_total_s"))]
-        for label, ours, theirs in rows:
-            ratio = f"{ours / theirs:.2f}x Anki" if theirs else "n/a"
-            click.echo(f"{label:44s} trainer {ours:8.4f}  anki {theirs if theirs is not None else float('nan'):8.4f}"
-                       f"  -> {ratio}")
-    if json_path:
-        json_path.write_text(json.dumps(results, indent=1, default=str))
+        anki_rows(results)
+
+
+def anki_rows(results: dict[str, Any]) -> None:
+    """Our figures beside Anki's, measured in the same run, with the targets of issue 19."""
+    a, f = results["anki"], results["figures"]
+    cards = results["large_db"]["cards"]
+
+    def anki(name: str) -> float | None:
+        return a[name]["median"] if name in a else None
+
+    get, answer = anki("5_fsrs_get_next_card_ms"), anki("5_fsrs_answer_card_ms")
+    felt = answer + get if answer is not None and get is not None else None
+    spawn = anki("6_fsrs_process_spawn_to_question_ms")
+    csv = anki("2_csv_import_14000_total_s")
+    pipe = next(k for k in f if k.startswith("answer_pipe_") and "_30_" not in k and k.endswith("_large_ms"))
+    rows = [("first question, new process (s)", f["first_question_large_s"]["median"], spawn and spawn / 1000),
+            ("answer, in process (ms)", f["answer_in_process_large_ms"]["median"], felt),
+            ("answer through a pipe (ms)", f[pipe]["median"], felt),
+            ("answer through a pipe, p99 (ms)", f[pipe]["p99"], None),
+            ("answer, 30-answer session (ms)", f["answer_pipe_30_large_ms"]["median"], felt),
+            ("import registry deck, per card (ms)", f["import_registry_s"]["median"] / cards * 1000,
+             csv and csv / 28_000 * 1000)]
+    click.echo("beside Anki (answer: Anki's get next card + answer card, FSRS, on disk; import: Anki's CSV importer, "
+               "14,000 notes = 28,000 cards, whole run)")
+    for label, ours, theirs in rows:
+        ratio = f"{ours / theirs:.2f}x Anki" if theirs else ""
+        shown = f"{theirs:9.4f}" if theirs else f"{'':9s}"
+        click.echo(f"  {label:40s} trainer {ours:9.4f}  anki {shown}  {ratio}")
 
 
 if __name__ == "__main__":
