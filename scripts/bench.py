@@ -256,23 +256,28 @@ def answer_key(home: Path) -> dict[str, str]:
 
 
 def pipe_session(home: Path, now: datetime, answers: int, key: dict[str, str], figure: str) -> list[float]:
-    """A whole `trainer review --plain` through a pipe, answered the moment each question arrives: the gaps
-    between questions (ms), which hold grading, scheduling, the durable commit, the verdict and the next card."""
+    """A whole `trainer review --plain` through a pipe, as a learner feels it: from the answer sent (Enter) to
+    the next question (ms), which holds grading, scheduling, the durable commit, the verdict and the next card.
+    Like a learner, it reads each question before answering (a second for the first, 10 ms after that)."""
     p = subprocess.Popen(trainer_cmd() + ["review", "--plain"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.DEVNULL, text=True, env=env_for(home, now), cwd=home)
     assert p.stdout and p.stdin
     import re
 
-    marks, n = [], 0
+    gaps: list[float] = []
+    sent, n = 0.0, 0
     for line in p.stdout:
         asked = re.match(r"\((?:\d+/\d+|again)\) (.*)", line.rstrip("\n"))
         if not asked:
             continue
-        marks.append(time.perf_counter())
+        if sent:
+            gaps.append((time.perf_counter() - sent) * 1000)
         n += 1
         if n > answers:
             break
         question = asked.group(1)
+        time.sleep(1.0 if n == 1 else 0.01)
+        sent = time.perf_counter()
         p.stdin.write((key.get(question, "80") if n % 4 else "no idea") + "\n")
         p.stdin.flush()
     p.stdin.close()
@@ -281,7 +286,7 @@ def pipe_session(home: Path, now: datetime, answers: int, key: dict[str, str], f
     _, _, usage = os.wait4(p.pid, 0)
     p.returncode = 0
     PEAKS[figure] = max(PEAKS.get(figure, 0.0), usage.ru_maxrss / 1024)
-    return [(b - a) * 1000 for a, b in zip(marks, marks[1:], strict=False)]
+    return gaps
 
 
 def sync_merge(large: Path, tmp: Path, now: datetime) -> tuple[float, float, int]:

@@ -12,8 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_bench_smoke_run_prints_every_figure(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--tiny", "--scale", "2", "--json", str(out)],
-                          capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    proc = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench.py"), "--tiny", "--scale", "2", "--json",
+                           str(out)], capture_output=True, text=True, timeout=240, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     figures = json.loads(out.read_text())["figures"]
     expected = {"first_question_large_s", "first_question_small_s", "answer_in_process_large_ms",

@@ -58,6 +58,14 @@ def _bundled_lines(name: str) -> list[str]:
         return []
 
 
+def warm_up() -> None:
+    """Read the word lists grading may need, before the first answer needs them (from another thread)."""
+    registry_names()
+    curated_terms()
+    vocabulary()
+    versions()
+
+
 @lru_cache(maxsize=1)
 def registry_names() -> frozenset[str]:
     """Every name that means something in the port world (IANA, Debian, nmap, Windows, daemons, exam terms),

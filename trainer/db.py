@@ -47,6 +47,13 @@ class Database:
             self.conn.execute("RELEASE SAVEPOINT trainer_atomic")
 
     def close(self) -> None:
+        """After writing, restart the log before closing: the log file is kept, and the next session would
+        otherwise find every frame of this one's log valid and copy them all again at its first answer."""
+        if self.stamped and self.path is not None and not self.conn.in_transaction:
+            try:
+                dbfile.stamp(self.conn, self.path)
+            except sqlite3.Error:
+                pass  # the next session restarts it, as it always does
         self.conn.close()
 
 
