@@ -506,14 +506,16 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
                              "this answer was not saved")
         before = card_state(db, card.id)
         after = before if mode == Mode.PRACTICE else schedule(before)
+        # the id chosen here (the one SQLite would choose) so the uid is written with the row: set afterwards, it
+        # moved the row's uid index entry from the NULLs to the end, a page more to sync at every answer
         cur = db.execute(
-            "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
-            "state_before, state_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [card.id, iso(now), answer, int(correct), rating, duration_ms, mode,
+            "INSERT INTO reviews (id, uid, card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
+            "state_before, state_after) SELECT n, ? || '.r' || n, ?, ?, ?, ?, ?, ?, ?, ?, ? "
+            "FROM (SELECT coalesce(max(id), 0) + 1 AS n FROM reviews)",
+            [device_id(db), card.id, iso(now), answer, int(correct), rating, duration_ms, mode,
              json.dumps(before.to_dict()), json.dumps(after.to_dict())],
         )
         review_id = int(cur.lastrowid or 0)
-        db.execute("UPDATE reviews SET uid = ? || '.r' || id WHERE id = ?", [device_id(db), review_id])
         if confused_with:
             db.execute("INSERT INTO confusions (review_id, card_id, fact_id, other_fact_id, at) VALUES (?, ?, ?, ?, ?)",
                        [review_id, card.id, card.fact_id, confused_with, iso(now)])
