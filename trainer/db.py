@@ -234,10 +234,17 @@ def m011_drills(db: sqlite_utils.Database) -> None:
                "score INTEGER NOT NULL, total INTEGER NOT NULL)")
 
 
+def m012_practice_misses(db: sqlite_utils.Database) -> None:
+    """The practice answers that missed (drills, quizzes), indexed on their own: due cards they found forgotten
+    come first in a review, read without looking at every due card's log. Reviews never enter it: no cost to
+    an answer."""
+    db.execute("CREATE INDEX reviews_practice_misses ON reviews(card_id) WHERE mode = 'practice' AND correct = 0")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
                                            m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
                                            m007_events, m008_index_labels, m009_deck_new_limits,
-                                           m010_sync, m011_drills]
+                                           m010_sync, m011_drills, m012_practice_misses]
 
 
 def _applied(db: Database) -> list[str]:

@@ -509,7 +509,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     says when a review card due at some time becomes due (its study day's start). `headings[i]` is said after
     the i-th card's answer (a drill's pair, which would give the answer away before it)."""
     summary = Summary()
-    decks = _Decks(db, list(dict.fromkeys(c.deck for c in queue)))
+    decks = _Decks(db, [c.deck for c in queue[:1]])  # the first card's deck; the others when they come
     usual = store.usual_seconds(db)
     base = options.seed if options.seed is not None else random.random()
     cards = _Queue(queue, clock, refill)

@@ -369,17 +369,22 @@ _MISSED_IN_PRACTICE = (f"SELECT 1 FROM log p WHERE p.card_id = c.id AND p.mode =
 
 def due_cards(db: Database, now: datetime, limit: int, deck: str | Scope | None = None,
               day_end: datetime | None = None) -> list[CardRow]:
-    """Cards already studied that are due (today's reviews, learning steps whose time has come), most overdue
-    first."""
+    """Cards already studied that are due (today's reviews, learning steps whose time has come): what a drill or a
+    quiz found forgotten first, then the most overdue. Two queries, so the second reads the due index in order and
+    stops at `limit` (sorting every due card by the first condition took 0.5 s at 100,000 due cards)."""
     where, args = _deck_filter(deck)
     due, due_args = _due(now, day_end)
+    missed = db.execute(
+        f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id WHERE c.id IN (SELECT card_id FROM "
+        f"reviews WHERE mode = {PRACTICE_MODE} AND correct = 0) AND c.suspended = {ACTIVE} AND c.reps > 0 AND {due}"
+        f"{where} AND EXISTS ({_MISSED_IN_PRACTICE}) ORDER BY c.due LIMIT ?",  # candidates from a small index
+        [*due_args, *args, max(limit, 0)]).fetchall()
+    first = {r[0] for r in missed}
     rows = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id "
-        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY EXISTS ({_MISSED_IN_PRACTICE}) "
-        "DESC, c.due LIMIT ?",  # what a drill or a quiz found forgotten comes first
-        [*due_args, *args, max(limit, 0)],
-    ).fetchall()
-    return [_row_to_card(r) for r in rows]
+        f"WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {due}{where} ORDER BY c.due LIMIT ?",
+        [*due_args, *args, max(limit, 0)]).fetchall()
+    return [_row_to_card(r) for r in [*missed, *(r for r in rows if r[0] not in first)][:max(limit, 0)]]
 
 
 def new_cards(db: Database, limit: int, deck: str | Scope | None = None, skip_facts: Iterable[str] = (),
@@ -744,17 +749,21 @@ def worst_confusions(db: Database, limit: int = 10, deck: str | Scope | None = N
     return [(a, b, n, cid) for a, b, n, cid in rows]
 
 
-def usual_seconds(db: Database, sample: int = 50, minimum: int = 10) -> dict[str, float]:
-    """Median time of the learner's recent right answers, per card kind (only kinds with enough answers)."""
+def usual_seconds(db: Database, sample: int = 50, minimum: int = 10, window: int = 5000) -> dict[str, float]:
+    """Median time of the learner's recent right answers, per card kind (only kinds with enough answers among the
+    last `window` right ones: a kind asked long ago is not this week's pace, and a million reviews are not read)."""
+    times: dict[str, list[int]] = {}
+    for kind, ms in db.execute(
+            "SELECT c.kind, r.duration_ms FROM log r JOIN cards c ON c.id = r.card_id "
+            f"WHERE r.correct = 1 AND r.mode = {REVIEW_MODE} ORDER BY r.id DESC LIMIT ?", [window]):
+        if len(got := times.setdefault(kind, [])) < sample:
+            got.append(ms)
     out: dict[str, float] = {}
-    for (kind,) in db.execute("SELECT DISTINCT kind FROM cards"):
-        times = sorted(d for (d,) in db.execute(
-            "SELECT r.duration_ms FROM log r JOIN cards c ON c.id = r.card_id "
-            f"WHERE c.kind = ? AND r.correct = 1 AND r.mode = {REVIEW_MODE} ORDER BY r.id DESC LIMIT ?",
-            [kind, sample]))
-        if len(times) >= minimum:
-            mid = len(times) // 2
-            out[kind] = (times[mid] if len(times) % 2 else (times[mid - 1] + times[mid]) / 2) / 1000
+    for kind, got in times.items():
+        if len(got) >= minimum:
+            got.sort()
+            mid = len(got) // 2
+            out[kind] = (got[mid] if len(got) % 2 else (got[mid - 1] + got[mid]) / 2) / 1000
     return out
 
 
@@ -868,13 +877,14 @@ def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapse
 def next_due(db: Database, deck: str | Scope | None = None,
              day_start: Callable[[datetime], datetime] | None = None) -> datetime | None:
     """When the next card falls due: a learning step at its minute, a review card when its study day starts
-    (`day_start` of its due time)."""
+    (`day_start` of its due time). Each read from the due index in order, stopping at the first card."""
     where, args = _deck_filter(deck)
-    review_due, learning_due = db.execute(
-        f"SELECT min(CASE WHEN c.state = {REVIEW_STATE} THEN c.due END), "
-        f"min(CASE WHEN c.state != {REVIEW_STATE} THEN c.due END) "
-        f"FROM cards c WHERE c.suspended = {ACTIVE} AND c.reps > 0{where}", args).fetchone()
-    review_at, learning_at = parse_time(review_due), parse_time(learning_due)
+    found = []
+    for kind in (f"c.state = {REVIEW_STATE}", f"c.state != {REVIEW_STATE}"):
+        row = db.execute(f"SELECT c.due FROM cards c WHERE c.suspended = {ACTIVE} AND c.reps > 0 AND {kind}{where} "
+                         "AND c.due IS NOT NULL ORDER BY c.due LIMIT 1", args).fetchone()
+        found.append(parse_time(row[0]) if row else None)
+    review_at, learning_at = found
     if review_at is not None and day_start is not None:
         review_at = day_start(review_at)
     return min((t for t in (review_at, learning_at) if t is not None), default=None)
