@@ -175,7 +175,9 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
     seen: set[str] = set()  # the devices whose events the folders hold (a conflict copy of a folder is no device)
     known = store.known_uids(db)
     received = waiting = unread = 0
-    touched: set[str] = set()
+    # this device's own answers since it last sent: a card another device reviews too is replayed here as there
+    # (answered here, its state was smoothed by this device's load, which a replay elsewhere does not see)
+    touched: set[str] = {str(e.get("card")) for e in out if e.get("type") == "review"}
     later: dict[str, dict[str, Any]] = {}
     batch: list[dict[str, Any]] = []
     with writing(db):  # all of it or nothing: a kill mid-sync leaves the database as it was
