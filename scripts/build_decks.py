@@ -16,6 +16,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from trainer import prebuilt  # noqa: E402
 from trainer.deck import dump_deck, load_deck, parse_deck  # noqa: E402
 from trainer.drill import role_needs  # noqa: E402
 from trainer.errors import TrainerError  # noqa: E402
@@ -90,8 +91,11 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
             deck.name, "decks/src/exam-ports.yaml and decks/src/exam-concepts.yaml")
         header = (CONCEPTS_HEADER if deck.name == "concepts" else HEADER.format(extra=extra, src=src))
         text = header + dump_deck(deck)
-        parse_deck(text, out / f"{deck.name}.yaml")  # never write a deck the loader would refuse
-        (out / f"{deck.name}.yaml").write_text(text, encoding="utf-8")
+        target = out / f"{deck.name}.yaml"
+        read = parse_deck(text, target)  # never write a deck the loader would refuse
+        target.write_text(text, encoding="utf-8")
+        # importing a bundled deck reads this JSON instead of its YAML (while the YAML's hash matches)
+        (out / f"{deck.name}{prebuilt.SUFFIX}").write_text(prebuilt.text(read, target.read_bytes()), encoding="utf-8")
         counts[deck.name] = len(deck.facts)
     # `trainer lookup` reads this digest of the registry deck instead of parsing 700 KB of YAML each time
     (out / "registry.lookup.json").write_text(index_text(out / "registry.yaml"), encoding="utf-8")

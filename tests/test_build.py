@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from trainer.deck import load_deck, transport_list
+from trainer import prebuilt
+from trainer.deck import _parse_yaml, load_deck, parse_deck, read_text, transport_list
 from trainer.errors import DeckError
-from trainer.paths import bundled_deck
+from trainer.paths import bundled_deck, bundled_deck_names
 from trainer.registry_decks import Registry, exam_deck, load_curated
 from trainer.registry_files import parse_iana_csv, parse_protocol_numbers, parse_services
 
@@ -35,9 +36,40 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize("name", ["exam.yaml", "common.yaml", "registry.yaml", "registry.lookup.json",
                                   "known-names.txt", "protocols.yaml", "icmp.yaml", "concepts.yaml", "vocabulary.txt",
-                                  "terms.txt", "versions.txt"])
+                                  "terms.txt", "versions.txt",
+                                  *(f"{n}{prebuilt.SUFFIX}" for n in bundled_deck_names())])
 def test_committed_decks_match_a_fresh_build_byte_for_byte(built: Path, name: str) -> None:
     assert (built / name).read_bytes() == (ROOT / "decks" / name).read_bytes()
+
+
+@pytest.mark.parametrize("name", bundled_deck_names())
+def test_each_prebuilt_deck_is_what_its_yaml_reads_as(name: str) -> None:
+    """The JSON shipped beside a bundled deck is rebuilt byte for byte from the YAML, and gives the same deck,
+    lines too: importing the bundled deck reads the JSON."""
+    path = bundled_deck(name)
+    from_yaml = parse_deck(read_text(path), path)
+    by_pyyaml = _parse_yaml(read_text(path), path)  # the reader of old, whatever yaml_subset makes of the file
+    assert from_yaml == by_pyyaml and [f.line for f in from_yaml.facts] == [f.line for f in by_pyyaml.facts]
+    shipped = path.with_name(f"{name}{prebuilt.SUFFIX}")
+    assert prebuilt.text(from_yaml, path.read_bytes()) == shipped.read_text(encoding="utf-8")
+    deck = prebuilt.load(path, path.parent)
+    assert deck is not None and deck == from_yaml and deck.facts == from_yaml.facts
+    assert [f.line for f in deck.facts] == [f.line for f in from_yaml.facts] and deck.warnings == from_yaml.warnings
+    assert [type(k) for k in deck.kinds] == [type(k) for k in from_yaml.kinds]
+    assert load_deck(path) == deck and load_deck(path).source == str(path)
+
+
+def test_an_edited_bundled_deck_is_read_from_its_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "exam.yaml"
+    path.write_text(bundled_deck("exam").read_text(encoding="utf-8").replace("ports: [587]", "ports: [465]", 1),
+                    encoding="utf-8")
+    assert prebuilt.load(path, bundled_deck("exam").parent) is None
+    assert 465 in {p for f in load_deck(path).facts if f.key == "smtps" for p in f.ports}
+    copy = tmp_path / "copy" / "exam.yaml"  # the very file, elsewhere: the prebuilt deck, with this source
+    copy.parent.mkdir()
+    copy.write_bytes(bundled_deck("exam").read_bytes())
+    deck = prebuilt.load(copy, bundled_deck("exam").parent)
+    assert deck is not None and deck.facts == load_deck(bundled_deck("exam")).facts and deck.source == str(copy)
 
 
 def test_every_exam_fact_agrees_with_iana_or_says_why_not(registry_dir: Path) -> None:

@@ -30,20 +30,26 @@ def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
     port_sets: dict[str, list[str]] = {}
     by_ports: dict[str, list[str]] = {}
     numbers: dict[str, list[str]] = {}
+    normal: dict[str, str] = {}  # each name normalised once: a fact's label is also its first name
     for f in facts:
         if not f.is_port and not f.is_number:
             continue
         for n in names_of(f):
-            keys = names.setdefault(normalise(n), [])
+            norm = normal.get(n)
+            if norm is None:
+                norm = normal[n] = normalise(n)
+            keys = names.setdefault(norm, [])
             if f.key not in keys:
                 keys.append(f.key)
-        labels.add(normalise(f.service or ""))
+        label = f.service or ""
+        labels.add(normal[label] if label in normal else normalise(label))
         if f.is_number:
             numbers.setdefault(f"{f.numbering}:{f.number}", []).append(f.key)
             continue
-        port_sets.setdefault(port_key(f.ports), []).append(f.key)
+        ports = port_key(f.ports)
+        port_sets.setdefault(ports, []).append(f.key)
         for t in transport_list(f.transport):
-            by_ports.setdefault(f"{port_key(f.ports)}/{t}", []).append(f.key)
+            by_ports.setdefault(f"{ports}/{t}", []).append(f.key)
     return {"names": names, "port_sets": port_sets, "by_ports": by_ports, "labels": sorted(labels - {""}),
             **({"numbers": numbers} if numbers else {})}
 

@@ -119,7 +119,7 @@ def question_key(fact: Fact, kind: str) -> tuple[object, ...]:
     return (kind, fact.key)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a deck of 60,000 facts plans 125,000 of them
 class PlannedCard:
     id: str
     fact_key: str

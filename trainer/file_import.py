@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import csv
-import html
-import io
 import json
 import re
 import sqlite3
-import tempfile
-import zipfile
-import zlib
-from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from trainer.deck import MAX_BYTES, Deck, PastAnswer, check_name, deck_from_records, load_deck, read_text, slug
 from trainer.errors import DeckError, located
+
+if TYPE_CHECKING:  # the readers of CSV and Anki packages import what they use: a YAML import needs none of it
+    import zipfile
 
 YAML_SUFFIXES = {".yaml", ".yml"}
 LIST_FIELDS = {"aliases", "accept", "tags", "secure", "accept_transport", "kinds"}
@@ -118,6 +114,9 @@ def _table_row(header: list[str], row: list[str]) -> dict[str, Any]:
 def read_table(path: Path, name: str, delimiter: str, named_by_file: bool = True) -> Deck:
     """CSV or TSV with a header row: `front,back` plus optional `accept,note,tags` (lists split on `|`),
     or port facts with `service,ports` and the YAML fields."""
+    import csv
+    import io
+
     text = read_text(path)
     csv.field_size_limit(MAX_BYTES)  # a long note is a field like any other (Python's default stops at 128 KB)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
@@ -164,6 +163,8 @@ _SOUND = re.compile(r"\[sound:[^\]]*\]")
 
 def html_to_text(value: str) -> str:
     """Anki fields are HTML: line breaks become spaces, tags go, entities are decoded."""
+    import html
+
     value = re.sub(r"(?i)<br\s*/?>|</div>|</p>|</li>", " ", value)
     value = _SOUND.sub("", _TAG.sub("", value))
     return re.sub(r"\s+", " ", html.unescape(value)).strip()
@@ -184,6 +185,8 @@ def read_apkg(path: Path, name: str | None = None) -> Deck:
     `collection.anki21b`, is zstd-compressed), with their review history; the deck is named after the
     package's deck unless `name` is given. Media files are counted, not imported. A package is untrusted:
     sizes are capped before anything is inflated, and reading the collection has a step budget."""
+    import tempfile
+
     with tempfile.TemporaryDirectory() as tmp:
         target = Path(tmp) / "collection.sqlite"
         media = _extract_collection(path, target)
@@ -220,6 +223,9 @@ def read_apkg(path: Path, name: str | None = None) -> Deck:
 def _extract_collection(path: Path, target: Path) -> int:
     """Write the package's collection to `target`, inflating at most ZSTD_LIMIT bytes whatever the zip claims;
     returns the number of media files."""
+    import zipfile
+    import zlib
+
     try:
         with zipfile.ZipFile(path) as z:
             names = set(z.namelist())
@@ -268,6 +274,8 @@ def _unzstd(path: Path, source: Any, out: Any) -> None:
 def _media_count(z: zipfile.ZipFile, names: set[str]) -> int:
     """How many media files the package holds (only counted): its `media` list when that is sound, else the
     numbered members."""
+    import zlib
+
     if "media" in names and z.getinfo("media").file_size <= MEDIA_LIMIT:
         try:
             listed = json.loads(z.read("media") or b"{}")
@@ -348,6 +356,8 @@ def _deck_names(con: sqlite3.Connection, tables: set[str]) -> dict[int, str]:
 
 def _apkg_notes(path: Path, db_file: Path) -> _Package:
     """Each Basic note with its cards' reviews (revlog), the count of notes of other types, the deck's name."""
+    from collections import Counter
+
     steps = [0]
 
     def budget() -> int:  # called every 10,000 SQLite steps: a non-zero return stops the query

@@ -3,10 +3,10 @@ met, the deck's answer index, and (when a deck changes under a learner) the card
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from trainer.answers import build_index
 from trainer.cards import PlannedCard, applicable, make_card, plan_cards
@@ -53,7 +53,7 @@ class DeckImport:
 
     deck: Deck
     cards: tuple[PlannedCard, ...]
-    index: dict[str, Any]
+    index: str  # the deck's answer index as stored: JSON (a third of the dict's memory for a big deck)
     kinds: tuple[str, ...]  # the question kinds asked: the learner's choice, else the deck's own
     choose_kinds: bool = False  # store `kinds` as the learner's choice for this deck
     reset: frozenset[str] = frozenset()  # cards whose answer changed: they start again as new
@@ -63,10 +63,14 @@ class DeckImport:
 
 def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool = False,
          reset: Iterable[str] = (), bundled_sha1: str | None = None, params: Params | None = None) -> DeckImport:
+    from trainer.gc_pause import paused
+
     kinds = tuple(chosen_kinds) if chosen_kinds else deck.kinds
-    cards = tuple(plan_cards(deck, kinds))
-    history = replay(deck, cards, params or Params()) if deck.history else ()
-    return DeckImport(deck, cards, build_index(deck.facts), kinds, choose, frozenset(reset), bundled_sha1, history)
+    with paused():
+        cards = tuple(plan_cards(deck, kinds))
+        history = replay(deck, cards, params or Params()) if deck.history else ()
+        index = json.dumps(build_index(deck.facts), separators=(",", ":"))
+    return DeckImport(deck, cards, index, kinds, choose, frozenset(reset), bundled_sha1, history)
 
 
 def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:

@@ -10,15 +10,23 @@ from typing import Any
 from trainer import store
 from trainer.clock import day_modifier, end_of_day, start_of_day, study_day
 from trainer.db import Database
-from trainer.scheduler import CardState, Params, recall, review
+from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, recall, review
 from trainer.settings import Settings
 
 
+def _day_starts(now: datetime, tz: tzinfo, rollover: int, first: date, n: int) -> list[datetime]:
+    """When each of `n` study days from `first` starts (UTC), with the shift `day_modifier` gives SQLite (the zone's
+    offset now, less the rollover hour): days split where date(x, modifier) splits them, counted on an index."""
+    shift = timedelta(minutes=int(day_modifier(now, tz, rollover).split()[0]))
+    return [datetime(d.year, d.month, d.day, tzinfo=timezone.utc) - shift
+            for d in (first + timedelta(days=i) for i in range(n))]
+
+
 def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int) -> dict[date, int]:
-    """Reviews per study day over the last `days` days (today included)."""
-    rows = store.reviews_per_day(db, day_modifier(now, tz, rollover), now - timedelta(days=days + 1))
+    """Reviews per study day over the last `days` days (today included); days without any left out."""
     first = study_day(now, tz, rollover) - timedelta(days=days - 1)
-    return {date.fromisoformat(d): n for d, n in rows if date.fromisoformat(d) >= first}
+    counts = store.reviews_between(db, _day_starts(now, tz, rollover, first, days + 1))
+    return {first + timedelta(days=i): n for i, n in enumerate(counts) if n}
 
 
 def streak(per_day: dict[date, int], today: date, breaks: tuple[tuple[date, date], ...] = ()) -> int:
@@ -44,12 +52,8 @@ def true_retention(db: Database, now: datetime, days: int = 30) -> dict[str, Any
 def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int = 14) -> list[dict[str, Any]]:
     """Cards falling due on each of the next `days` study days; today includes everything overdue."""
     today = study_day(now, tz, rollover)
-    counts = {d: 0 for d in (today + timedelta(days=i) for i in range(days))}
-    for d, n in store.due_per_day(db, day_modifier(now, tz, rollover)):
-        day = max(date.fromisoformat(d), today)
-        if day in counts:
-            counts[day] += n
-    return [{"date": d.isoformat(), "due": n} for d, n in counts.items()]
+    counts = store.due_between(db, _day_starts(now, tz, rollover, today + timedelta(days=1), days))
+    return [{"date": (today + timedelta(days=i)).isoformat(), "due": n} for i, n in enumerate(counts)]
 
 
 def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Params) -> dict[str, Any]:
@@ -60,12 +64,24 @@ def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Pa
             "average_seen": round(acc / len(seen), 4) if seen else None}
 
 
-def per_deck(db: Database, now: datetime, params: Params, day_end: datetime | None = None) -> dict[str, dict[str, Any]]:
+def recall_curve(params: Params) -> tuple[float, float]:
+    """(factor, decay) of the forgetting curve, worked out as scheduler.recall does: the same curve in SQL."""
+    decay = -(params.weights or DEFAULT_WEIGHTS)[20]
+    return 0.9 ** (1 / decay) - 1, decay
+
+
+def _average(total: float, n: int) -> float | None:
+    """A recall sum over `n` cards as average_recall rounds it."""
+    return round(total / n, 4) if n else None
+
+
+def per_deck(db: Database, tallies: dict[str, store.CardTally]) -> dict[str, dict[str, Any]]:
+    """Each listed deck's counts and the average recall of its seen cards, from the one pass over the cards."""
     out: dict[str, dict[str, Any]] = {}
-    for r in store.deck_counts(db, now, day_end):
-        rec = average_recall(store.card_states(db, r.name), now, params)
-        out[r.name] = {"cards": r.cards, "new": r.new, "learning": r.learning, "review": r.review, "due": r.due,
-                       "suspended": r.suspended, "avg_retrievability": rec["average_seen"]}
+    for name in store.shown_decks(db):
+        t = tallies.get(name, store.CardTally())
+        out[name] = {"cards": t.cards, "new": t.new, "learning": t.learning, "review": t.review, "due": t.due,
+                     "suspended": t.suspended, "avg_retrievability": _average(t.recall, t.seen)}
     return out
 
 
@@ -161,7 +177,8 @@ def scoped(db: Database, scope: store.Scope, now: datetime, tz: tzinfo, settings
     data: dict[str, Any] = {"source": scope.source, "deck": scope.deck}
     data.update(store.scope_totals(db, scope, now, end_of_day(now, tz, settings.day_starts_at),
                                    now - timedelta(days=30)))
-    data["avg_retrievability"] = average_recall(store.card_states(db, scope), now, settings.params())["average_seen"]
+    t = store.card_tally(db, now, None, now, recall_curve(settings.params()), scope)
+    data["avg_retrievability"] = _average(t.recall, t.seen)
     return data
 
 
@@ -175,8 +192,9 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
     exam = date.fromisoformat(settings.exam_date)
     today = study_day(now, tz, settings.day_starts_at)
     days_left = (exam - today).days
-    rows = store.card_states(db, scope)
-    unseen = sum(1 for _, reps in rows if not reps)
+    exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
+    cards = store.card_tally(db, now, None, exam_at, recall_curve(settings.params()) if recall else None, scope)
+    unseen = cards.new
     met_today = store.new_in_scope_since(db, scope, start_of_day(now, tz, settings.day_starts_at))
     cutoff = exam - timedelta(days=settings.exam_cutoff)
     late = cutoff <= today  # set late: every card by the day before the exam, over the days there are
@@ -192,11 +210,9 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
     days = study_days(cutoff)
     spread = max(days - 2, 1) if days > 4 and not late else max(days, 1)
     pace = math.ceil((unseen + met_today) / spread) if unseen and days_left > 0 else 0  # the exam day: none
-    exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
-    on_the_day = (average_recall(rows, exam_at, replace(settings.params(), enable_fuzzing=False))["average"]
-                  if recall else None)  # an FSRS call a card: only where it is shown
+    on_the_day = _average(cards.recall, cards.active) if recall else None  # only where it is shown
     return {"date": exam.isoformat(), "days_left": days_left, "decks": list(settings.exam_decks),
-            "source": settings.exam_source, "cards": len(rows), "unseen": unseen, "met_today": met_today,
+            "source": settings.exam_source, "cards": cards.active, "unseen": unseen, "met_today": met_today,
             "cutoff": cutoff.isoformat(),
             "window_start": max(exam - timedelta(days=settings.exam_window), today).isoformat(),
             "new_per_day_needed": pace, "new_per_day": settings.new_per_day, "recall_if_stopped": on_the_day,
@@ -206,19 +222,29 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
 def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
     """Everything `trainer stats` shows, as plain data (the --json output)."""
     rollover = settings.day_starts_at
-    data: dict[str, Any] = store.totals(db, now, end_of_day(now, tz, rollover))
+    day_end = end_of_day(now, tz, rollover)
+    tallies = store.card_tallies(db, now, day_end, now, recall_curve(settings.params()))
+
+    def total(field: str) -> int:
+        return sum(getattr(t, field) for t in tallies.values())
+
+    reviews, right, practice = store.review_totals(db)
+    data: dict[str, Any] = {"cards": total("active"), "new": total("new"), "learning": total("learning"),
+                            "review": total("review"), "due": total("due"), "suspended": total("suspended"),
+                            "leeches": total("leeches"), "reviews": reviews, "correct": right, "practice": practice}
     done, new_done = store.counts_since(db, start_of_day(now, tz, rollover))
     per_day = daily_reviews(db, now, tz, rollover, 182)
     today = study_day(now, tz, rollover)
     from trainer.session import new_for_today
 
     data["today"] = {"done": done, "due": data["due"],
-                     "new_left": len(new_for_today(db, now, settings, tz))}  # what `review` would hand out now
+                     "new_left": len(new_for_today(db, now, settings, tz,  # what `review` would hand out now
+                                                   due=store.due_beside_new(db, now, day_end)))}  # (what skips)
     data["streak"] = streak(per_day, today, settings.params().breaks)
     data["exam"] = exam_status(db, now, tz, settings)
     data["drills"] = store.drill_scores(db)
     data["retention_30d"] = true_retention(db, now)
-    data["decks"] = per_deck(db, now, settings.params(), end_of_day(now, tz, rollover))
+    data["decks"] = per_deck(db, tallies)
     exam = data["exam"]
     ahead = exam["days_left"] + 1 if exam and not exam["past"] and exam["days_left"] < 60 else 0
     data["forecast"] = forecast(db, now, tz, rollover, max(14, ahead))  # through the exam day when it is near

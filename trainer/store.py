@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import sqlite3
+from bisect import bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -107,63 +110,73 @@ def import_decks(db: Database, imports: Sequence[DeckImport], now: datetime,
     their fact key stays; cards no longer planned are set aside with their history; `reset` cards start
     again as new (their reviews stay in the log). `record`: an event says so, for other devices (not when the
     import came from one)."""
-    from trainer.deck import dump_deck
+    from trainer.event_yaml import deck_yaml
+    from trainer.gc_pause import paused
 
-    with writing(db):
+    with paused(), writing(db):
         out = []
         for imp in imports:
-            out.append(_import_one(db, imp, now))
+            summary, fact_data = _import_one(db, imp, now)
+            out.append(summary)
             if record:
-                _event(db, now, "import", deck=imp.deck.name, data={
-                    "bundled": imp.bundled_sha1 is not None, "kinds": list(imp.kinds) if imp.choose_kinds else None,
-                    "yaml": None if imp.bundled_sha1 is not None else dump_deck(imp.deck)})
+                text = None if imp.bundled_sha1 is not None else deck_yaml(imp.deck, fact_data)
+                del fact_data  # the big strings of an import live one after another, never all at once
+                data = json.dumps({"bundled": imp.bundled_sha1 is not None,
+                                   "kinds": list(imp.kinds) if imp.choose_kinds else None, "yaml": text})
+                del text
+                _event(db, now, "import", deck=imp.deck.name, data_json=data)
         return out
 
 
-def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
+_FACT_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True)  # facts.data: one encoder, not one a fact
+
+
+def _import_one(db: Database, imp: DeckImport, now: datetime) -> tuple[ImportSummary, list[str]]:
+    """One deck's rows; returns its summary and each fact's data as stored (JSON)."""
     deck = imp.deck
     added = updated = unchanged = 0
     db.execute(
-        "INSERT INTO decks (name, title, description, source, kinds, format, imported_at, bundled_sha1) "
-        "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
+        "INSERT INTO decks (name, title, description, source, kinds, format, imported_at, bundled_sha1, "
+        "answer_index) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
         "description=excluded.description, source=excluded.source, kinds=excluded.kinds, "
-        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1, removed_at=NULL",
+        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1, removed_at=NULL, "
+        "answer_index=excluded.answer_index",
         [deck.name, deck.title, deck.description, deck.source, json.dumps(list(deck.kinds)), iso(now),
-         imp.bundled_sha1],
+         imp.bundled_sha1, imp.index],
     )
+    fact_data = [_FACT_JSON.encode(f.to_dict()) for f in deck.facts]
     if imp.choose_kinds:
         db.execute("UPDATE decks SET kinds_chosen = ? WHERE name = ?", [json.dumps(list(imp.kinds)), deck.name])
     old = {fid: (data, susp) for fid, data, susp in
            db.execute("SELECT id, data, suspended FROM facts WHERE deck = ?", [deck.name])}
     old_cards = {cid: susp for cid, susp in db.execute("SELECT id, suspended FROM cards WHERE deck = ?", [deck.name])}
-    fact_rows = []
-    for pos, fact in enumerate(deck.facts):
-        fid = fact_id(deck.name, fact.key)
-        data = json.dumps(fact.to_dict(), ensure_ascii=False, sort_keys=True)
-        if fid not in old:
+    ids = [fact_id(deck.name, f.key) for f in deck.facts]
+    for fid, data in zip(ids, fact_data, strict=True):
+        was = old.get(fid)
+        if was is None:
             added += 1
-        elif old[fid][0] != data or old[fid][1] >= REMOVED:
+        elif was[0] != data or was[1] >= REMOVED:
             updated += 1
         else:
             unchanged += 1
-        fact_rows.append((fid, deck.name, fact.key, pos, data))
-    wanted_cards = {c.id for c in imp.cards}
-    card_rows = [(c.id, deck.name, fact_id(deck.name, c.fact_key), c.kind, c.position)
-                 for c in imp.cards if c.id not in old_cards]
-    card_updates = [(c.position, c.id) for c in imp.cards if c.id in old_cards]
+    # rows are made as SQLite takes them (generators): a list of every card's row took 20 MB for 125,000 cards
     db.conn.executemany(
         f"INSERT INTO facts (id, deck, key, position, data, suspended) VALUES (?, ?, ?, ?, ?, {ACTIVE}) "
         "ON CONFLICT(id) DO UPDATE SET position=excluded.position, data=excluded.data, "
         f"suspended=CASE WHEN facts.suspended >= {REMOVED} THEN {ACTIVE} ELSE facts.suspended END",
-        fact_rows,
+        ((fid, deck.name, f.key, pos, data)
+         for pos, (fid, f, data) in enumerate(zip(ids, deck.facts, fact_data, strict=True))),
     )
-    db.conn.executemany("INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)", card_rows)
+    new_cards = [c for c in imp.cards if c.id not in old_cards] if old_cards else imp.cards
+    db.conn.executemany("INSERT INTO cards (id, deck, fact_id, kind, position) VALUES (?, ?, ?, ?, ?)",
+                        ((c.id, deck.name, fact_id(deck.name, c.fact_key), c.kind, c.position) for c in new_cards))
     db.conn.executemany(
         f"UPDATE cards SET position = ?, suspended = CASE WHEN suspended >= {REMOVED} THEN {ACTIVE} ELSE suspended END "
-        "WHERE id = ?", card_updates)
-    kept = {r[0] for r in fact_rows}
+        "WHERE id = ?", [(c.position, c.id) for c in imp.cards if c.id in old_cards] if old_cards else [])
+    kept = set(ids) if old else set()
     gone_facts = [fid for fid in old if fid not in kept and old[fid][1] < REMOVED]
     db.conn.executemany(f"UPDATE facts SET suspended = {REMOVED} WHERE id = ?", [(f,) for f in gone_facts])
+    wanted_cards = {c.id for c in imp.cards} if old_cards else set()
     gone_cards = [(c,) for c, s in old_cards.items() if c not in wanted_cards and s < REMOVED]
     db.conn.executemany(f"UPDATE cards SET suspended = {REMOVED} WHERE id = ?", gone_cards)
     reset = [(c,) for c in sorted(imp.reset) if c in old_cards]
@@ -174,14 +187,12 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> ImportSummary:
     for (cid,) in reset:  # the card starts again: an undo or a rebuild never brings its old answers back
         _event(db, now, "reset", card_id=cid, deck=deck.name)
     history = _import_history(db, imp, now)
-    db.execute("UPDATE decks SET answer_index = ? WHERE name = ?",
-               [json.dumps(imp.index, separators=(",", ":")), deck.name])
     total = db.execute(f"SELECT count(*) FROM cards WHERE deck = ? AND suspended = {ACTIVE}", [deck.name]).fetchone()[0]
     gone = set(gone_facts)
     dropped = [c for (c,) in gone_cards if c.rsplit("/", 1)[0] not in gone]
     studied_dropped = sum(db.execute("SELECT reps > 0 FROM cards WHERE id = ?", [c]).fetchone()[0] for c in dropped)
-    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), len(card_rows), total,
-                         len(dropped), studied_reset, studied_dropped, history)
+    return ImportSummary(deck.name, added, updated, unchanged, len(gone_facts), len(new_cards), total,
+                         len(dropped), studied_reset, studied_dropped, history), fact_data
 
 
 def _import_history(db: Database, imp: DeckImport, now: datetime) -> int:
@@ -635,10 +646,15 @@ def set_local_value(db: Database, key: str, value: str | None) -> None:
 
 
 def _event(db: Database, now: datetime, kind: str, review_id: int | None = None, card_id: str | None = None,
-           deck: str | None = None, data: Any = None) -> None:
-    cur = db.execute("INSERT INTO events (at, kind, review_id, card_id, deck, data) VALUES (?, ?, ?, ?, ?, ?)",
-                     [iso(now), kind, review_id, card_id, deck, None if data is None else json.dumps(data)])
-    db.execute("UPDATE events SET uid = ? || '.e' || id WHERE id = ?", [device_id(db), cur.lastrowid])
+           deck: str | None = None, data: Any = None, data_json: str | None = None) -> None:
+    """An event of the log; `data_json` is its data already as JSON (an import's, made while little else lives)."""
+    if data is not None:
+        data_json = json.dumps(data)
+    # the id SQLite would give the row, so that its uid is written with it (an UPDATE rewrote the whole row:
+    # 9 MB more for the import of a 7 MB deck)
+    eid = db.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
+    db.execute("INSERT INTO events (id, uid, at, kind, review_id, card_id, deck, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+               [eid, f"{device_id(db)}.e{eid}", iso(now), kind, review_id, card_id, deck, data_json])
 
 
 def cancel_review(db: Database, review_id: int, now: datetime) -> None:
@@ -826,10 +842,110 @@ def card_states(db: Database, deck: str | Scope | None = None) -> list[tuple[Car
                        last_review=parse_time(r[5])), int(r[6])) for r in rows]
 
 
-def reviews_per_day(db: Database, day_modifier: str, since: datetime) -> list[tuple[str, int]]:
-    """(study day, reviews) since `since`; `day_modifier` is the SQLite date() shift to local study days."""
-    return db.execute(f"SELECT date(reviewed_at, ?) AS d, count(*) FROM log WHERE mode = {REVIEW_MODE} "
-                      "AND reviewed_at >= ? GROUP BY d", [day_modifier, iso(since)]).fetchall()
+@dataclass(frozen=True)
+class CardTally:
+    """Cards as `stats` counts them, in one pass: what `decks` shows, and the recall of the seen cards summed at one
+    moment (the forgetting curve computed in SQL: no card becomes an object)."""
+
+    cards: int = 0  # active or set aside
+    active: int = 0
+    new: int = 0
+    learning: int = 0
+    review: int = 0
+    due: int = 0
+    suspended: int = 0  # set aside
+    leeches: int = 0
+    seen: int = 0  # active, with a memory state (reviewed, a stability, a last review): what recall averages over
+    recall: float = 0.0  # the sum of their probabilities of recall
+
+
+def card_tallies(db: Database, now: datetime, day_end: datetime | None, at: datetime,
+                 curve: tuple[float, float] | None, deck: str | Scope | None = None) -> dict[str, CardTally]:
+    """Each deck's CardTally (decks without a card left out); recall at `at` on `curve` (None: not summed)."""
+    return {name: CardTally(*row) for name, *row in _tally(db, now, day_end, at, curve, deck, by_deck=True)}
+
+
+def card_tally(db: Database, now: datetime, day_end: datetime | None, at: datetime,
+               curve: tuple[float, float] | None, deck: str | Scope | None = None) -> CardTally:
+    """One CardTally for all the cards of `deck` (a scope, or all), recall summed in the table's order."""
+    return CardTally(*_tally(db, now, day_end, at, curve, deck, by_deck=False)[0][1:])
+
+
+def _tally(db: Database, now: datetime, day_end: datetime | None, at: datetime, curve: tuple[float, float] | None,
+           deck: str | Scope | None, by_deck: bool) -> list[tuple[Any, ...]]:
+    """The counts in one pass over the cards; `curve` is (factor, decay) of scheduler.recall, whose arithmetic the SQL
+    repeats on the same numbers, so the sums are those the Python loop made."""
+    where, args = _deck_filter(deck)
+    due, due_args = _due(now, day_end)
+    seen = f"c.suspended = {ACTIVE} AND c.reps != 0 AND c.stability != 0 AND c.last_review != ''"
+    recall, recall_args = "NULL", []
+    if curve is not None:
+        _need_pow(db)
+        stamp = iso(at)  # whole days since the last review as timedelta.days counts them: the dates' difference,
+        # less one where its time of day is later than at's (julianday() of the whole time rounds to milliseconds)
+        recall = (f"CASE WHEN {seen} THEN pow(1 + ? * max(julianday(?) - julianday(c.last_review, 'start of day') "
+                  "- (substr(c.last_review, 11) > ?), 0) / c.stability, ?) END")
+        recall_args = [curve[0], stamp[:10], stamp[10:], curve[1]]
+    active = f"c.suspended = {ACTIVE}"
+    return db.execute(
+        f"SELECT {'c.deck' if by_deck else 'NULL'}, count(*), coalesce(sum({active}), 0), "
+        f"coalesce(sum({active} AND c.reps = 0), 0), "
+        f"coalesce(sum({active} AND c.reps > 0 AND c.state IN {LEARNING_STATES}), 0), "
+        f"coalesce(sum({active} AND c.reps > 0 AND c.state = {REVIEW_STATE}), 0), "
+        f"coalesce(sum({active} AND c.reps > 0 AND {due}), 0), coalesce(sum(c.suspended = {SET_ASIDE}), 0), "
+        f"coalesce(sum({active} AND c.leech = 1), 0), coalesce(sum({seen}), 0), coalesce(sum({recall}), 0.0) "
+        f"FROM cards c WHERE c.suspended < {REMOVED}{where}{' GROUP BY c.deck' if by_deck else ''}",
+        [*due_args, *recall_args, *args]).fetchall()
+
+
+def _need_pow(db: Database) -> None:
+    """SQLite built without its math functions gets Python's pow (the C library's, as `**` calls): slower, the
+    same numbers."""
+    try:
+        db.execute("SELECT pow(2, 2)")
+    except sqlite3.OperationalError:
+        db.conn.create_function("pow", 2, math.pow, deterministic=True)
+
+
+def due_beside_new(db: Database, now: datetime, day_end: datetime | None) -> list[CardRow]:
+    """The due cards whose fact still has a new card: of today's due cards, the only ones that keep a new card back
+    (one card of a fact a day), so `stats` need not build every due card. Read from the smaller side."""
+    due, due_args = _due(now, day_end, c="s.")
+    new = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {ACTIVE} AND reps = 0").fetchone()[0]
+    soon = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 AND due <= ?",
+                      [max(due_args)]).fetchone()[0]  # every due card, and a few more
+    pair = (f"s.suspended = {ACTIVE} AND s.reps > 0 AND {due} AND n.suspended = {ACTIVE} AND n.reps = 0 "
+            "AND n.fact_id = s.fact_id")
+    first = "cards n CROSS JOIN cards s" if new <= soon else "cards s CROSS JOIN cards n"  # the outer loop
+    return _cards_where(db, f"c.id IN (SELECT s.id FROM {first} WHERE {pair})", due_args, order="c.due")
+
+
+def _span_counts(db: Database, count: str, marks: Sequence[str]) -> list[int]:
+    """`count` (a query with `>= ? AND ... < ?`) over each span between consecutive `marks`: one index range each,
+    where grouping by a computed day called a date function on every row."""
+    return [int(db.execute(count, [a, b]).fetchone()[0]) for a, b in zip(marks, marks[1:], strict=False)]
+
+
+def reviews_between(db: Database, bounds: Sequence[datetime]) -> list[int]:
+    """Reviews in each span [bounds[i], bounds[i+1]) as the log reads: counted on the review index alone, the few
+    undone ones taken off after (the `log` view would read every row and join it to `amends`)."""
+    marks = [iso(t) for t in bounds]
+    counts = _span_counts(db, f"SELECT count(*) FROM reviews WHERE mode = {REVIEW_MODE} AND reviewed_at >= ? "
+                              "AND reviewed_at < ?", marks)
+    for (at,) in db.execute(f"SELECT r.reviewed_at FROM amends a CROSS JOIN reviews r ON r.id = a.review_id "
+                            f"WHERE a.cancelled IS 1 AND r.mode = {REVIEW_MODE} AND r.reviewed_at >= ? "
+                            "AND r.reviewed_at < ?", [marks[0], marks[-1]]):  # CROSS JOIN: amends (small) first
+        counts[bisect_right(marks, at) - 1] -= 1
+    return counts
+
+
+def due_between(db: Database, bounds: Sequence[datetime]) -> list[int]:
+    """Studied active cards falling due before bounds[0], then in each span [bounds[i], bounds[i+1]): ranges of the
+    due index, which holds just those cards."""
+    marks = [iso(t) for t in bounds]
+    cards = f"SELECT count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 AND due"
+    return [int(db.execute(f"{cards} < ?", marks[:1]).fetchone()[0]),
+            *_span_counts(db, f"{cards} >= ? AND due < ?", marks)]
 
 
 def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
@@ -916,21 +1032,28 @@ def source_prefixes(db: Database) -> dict[str, int]:
     return dict(sorted(out.items(), key=lambda kv: -kv[1]))
 
 
-def totals(db: Database, now: datetime, day_end: datetime | None = None) -> dict[str, int]:
-    """Headline counts for `trainer stats`."""
-    due, due_args = _due(now, day_end, c="")
-    c = db.execute(
-        f"SELECT count(*), coalesce(sum(reps = 0), 0), coalesce(sum(reps > 0 AND state IN {LEARNING_STATES}), 0), "
-        f"coalesce(sum(reps > 0 AND state = {REVIEW_STATE}), 0), coalesce(sum(reps > 0 AND {due}), 0) "
-        f"FROM cards WHERE suspended = {ACTIVE}",
-        due_args,
-    ).fetchone()
-    r = db.execute(f"SELECT count(*), coalesce(sum(correct), 0) FROM log WHERE mode = {REVIEW_MODE}").fetchone()
-    practice = db.execute(f"SELECT count(*) FROM log WHERE mode = {PRACTICE_MODE}").fetchone()[0]
-    susp = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {SET_ASIDE}").fetchone()[0]
-    leeches = db.execute(f"SELECT count(*) FROM cards WHERE leech = 1 AND suspended = {ACTIVE}").fetchone()[0]
-    return {"cards": c[0], "new": c[1], "learning": c[2], "review": c[3], "due": c[4],
-            "suspended": susp, "leeches": leeches, "reviews": r[0], "correct": r[1], "practice": practice}
+def review_totals(db: Database) -> tuple[int, int, int]:
+    """(reviews, right ones, practice answers) as the `log` view reads them, counted on the two indexes that split the
+    reviews (m013: each query names its index's condition) and the few amended reviews corrected apart."""
+    reviews, right = db.execute(f"SELECT count(*), coalesce(sum(correct), 0) FROM reviews WHERE mode = {REVIEW_MODE} "
+                                "AND reviewed_at IS NOT NULL").fetchone()
+    more, more_right, practice = db.execute(  # the rest: practice answers, and reviews without a time (none)
+        f"SELECT coalesce(sum(mode = {REVIEW_MODE}), 0), coalesce(sum(CASE WHEN mode = {REVIEW_MODE} THEN correct "
+        f"END), 0), coalesce(sum(mode = {PRACTICE_MODE}), 0) FROM reviews "
+        f"WHERE mode IS NOT {REVIEW_MODE} OR reviewed_at IS NULL").fetchone()
+    undone, amended_right, undone_practice = db.execute(
+        f"SELECT coalesce(sum(r.mode = {REVIEW_MODE} AND a.cancelled IS 1), 0), "
+        f"coalesce(sum(CASE WHEN r.mode = {REVIEW_MODE} AND a.cancelled IS NOT 1 THEN coalesce(a.correct, r.correct) "
+        f"END), 0) - coalesce(sum(CASE WHEN r.mode = {REVIEW_MODE} THEN r.correct END), 0), "
+        f"coalesce(sum(r.mode = {PRACTICE_MODE} AND a.cancelled IS 1), 0) "
+        "FROM amends a CROSS JOIN reviews r ON r.id = a.review_id").fetchone()  # CROSS JOIN: amends (small) first
+    return (int(reviews + more - undone), right + more_right + amended_right, int(practice - undone_practice))
+
+
+def shown_decks(db: Database) -> list[str]:
+    """The decks `decks` and `stats` list, in their order (the exam deck first)."""
+    return [name for (name,) in db.execute("SELECT name FROM decks WHERE removed_at IS NULL "
+                                           "ORDER BY name != 'exam', rowid")]
 
 
 def settings(db: Database) -> Settings:
