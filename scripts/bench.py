@@ -201,23 +201,44 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
 
 PEAKS: dict[str, float] = {}  # figure -> the largest peak resident memory (MB) of its processes
 
+# Linux counts into a child's peak memory the memory of the process it was forked from (the benchmark, hundreds
+# of MB once it has built a large database): each trainer process is started by this small runner instead, which
+# reports the trainer's own peak, its wall time and its exit status.
+_RUNNER = ("import os, subprocess, sys, time\n"
+           "t = time.perf_counter()\n"
+           "p = subprocess.Popen(sys.argv[2:])\n"
+           "_, status, use = os.wait4(p.pid, 0)\n"
+           "open(sys.argv[1], 'w').write(f'{time.perf_counter() - t} {use.ru_maxrss / 1024} {status}')\n"
+           "sys.exit(1 if status else 0)\n")
+
+
+def _run(args: list[str], home: Path, now: datetime | None, **popen: Any) -> tuple[subprocess.Popen[Any], Path]:
+    report = Path(tempfile.mkstemp(prefix="trainer-bench-run-")[1])
+    return subprocess.Popen([sys.executable, "-c", _RUNNER, str(report), *trainer_cmd(), *args],
+                            env=env_for(home, now), cwd=home, **popen), report
+
+
+def _ran(p: subprocess.Popen[Any], report: Path, figure: str | None = None) -> tuple[float, float, int]:
+    """(seconds, peak MB, exit status) of the trainer process a runner started; the peak noted under `figure`."""
+    p.wait()
+    seconds, mb, status = report.read_text().split()
+    report.unlink()
+    if figure:
+        PEAKS[figure] = max(PEAKS.get(figure, 0.0), float(mb))
+    return float(seconds), float(mb), int(status)
+
 
 def _measured(args: list[str], home: Path, now: datetime | None, figure: str, stdin: str | None = None) -> float:
     """Run one trainer process to its end: seconds, and its peak memory noted under `figure`."""
-    t = time.perf_counter()
-    p = subprocess.Popen(trainer_cmd() + args, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                         stderr=subprocess.PIPE, env=env_for(home, now), cwd=home)
+    p, report = _run(args, home, now, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     assert p.stdin and p.stderr
     if stdin:
         p.stdin.write(stdin.encode())
     p.stdin.close()
     err = p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    seconds = time.perf_counter() - t
-    p.returncode = 0
+    seconds, _, status = _ran(p, report, figure)
     if status != 0:
         raise SystemExit(f"trainer {' '.join(args)} failed: {err.decode()[-500:]}")
-    PEAKS[figure] = max(PEAKS.get(figure, 0.0), usage.ru_maxrss / 1024)
     return seconds
 
 
@@ -259,8 +280,8 @@ def pipe_session(home: Path, now: datetime, answers: int, key: dict[str, str], f
     """A whole `trainer review --plain` through a pipe, as a learner feels it: from the answer sent (Enter) to
     the next question (ms), which holds grading, scheduling, the durable commit, the verdict and the next card.
     Like a learner, it reads each question before answering (a second for the first, 10 ms after that)."""
-    p = subprocess.Popen(trainer_cmd() + ["review", "--plain"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.DEVNULL, text=True, env=env_for(home, now), cwd=home)
+    p, report = _run(["review", "--plain"], home, now, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                     stderr=subprocess.DEVNULL, text=True)
     assert p.stdout and p.stdin
     import re
 
@@ -283,9 +304,7 @@ def pipe_session(home: Path, now: datetime, answers: int, key: dict[str, str], f
     p.stdin.close()
     for _ in p.stdout:
         pass
-    _, _, usage = os.wait4(p.pid, 0)
-    p.returncode = 0
-    PEAKS[figure] = max(PEAKS.get(figure, 0.0), usage.ru_maxrss / 1024)
+    _ran(p, report, figure)
     return gaps
 
 
@@ -301,13 +320,10 @@ def sync_merge(large: Path, tmp: Path, now: datetime) -> tuple[float, float, int
     subprocess.run(trainer_cmd() + ["sync", str(folder)], env=env_for(large, now), cwd=large, capture_output=True,
                    check=True)
     events = sum(1 for p in folder.rglob("*.jsonl") for _ in p.open("rb"))
-    t = time.perf_counter()
-    p = subprocess.Popen(trainer_cmd() + ["sync", str(folder)], env=env_for(other, now), cwd=other,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = 0
+    p, report = _run(["sync", str(folder)], other, now, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds, mb, status = _ran(p, report)
     assert status == 0, "sync failed"
-    return time.perf_counter() - t, usage.ru_maxrss / 1024, events
+    return seconds, mb, events
 
 
 def open_checks_ms(home: Path, runs: int, frames: int) -> tuple[list[float], list[float]]:
