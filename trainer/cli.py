@@ -143,7 +143,16 @@ def _scope(db: Any, deck: str | None, source: str | None) -> Any:
     return scope
 
 
-def _session_params(db: Any, settings: Any, t: datetime) -> Any:
+def _replay_shared(db: Any) -> None:
+    """After a setting that shapes schedules: the cards several devices reviewed are replayed with it, as every
+    other device does when the setting reaches it."""
+    from trainer import store
+    from trainer.history import rebuild_mixed
+
+    rebuild_mixed(db, store.schedule_params(db))
+
+
+def _session_params(db: Any, settings: Any) -> Any:
     """The scheduler's knobs for a session: exam mode, breaks, and (smoothing) the reviews due on each day ahead,
     so the fuzz range's least loaded day is taken."""
     from dataclasses import replace
@@ -279,7 +288,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     refill = None if drill else (
         lambda t: store.due_cards(db, t, 50, deck, end_of_day(t, local_tz(), settings.day_starts_at)))
     try:
-        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, _session_params(db, settings, t),
+        result = session.run(db, _prompter(plain, con), queue, now, time.monotonic, _session_params(db, settings),
                              options, deck, headings, refill, day_start)
     finally:
         store.release(db, run_id)
@@ -800,9 +809,7 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
     t = now()
     if clear:
         store.set_setting(db, "exam_date", None, t)
-        from trainer.history import rebuild_mixed
-
-        rebuild_mixed(db, store.schedule_params(db))
+        _replay_shared(db)
         click.echo("Exam cleared: scheduling is plain FSRS again (dates already set stay as they are).")
         return
     if day is not None:
@@ -823,9 +830,7 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
         store.set_setting(db, "exam_date", when.isoformat(), t)
         store.set_setting(db, "exam_decks", list(chosen), t)
         store.set_setting(db, "exam_source", source, t)
-        from trainer.history import rebuild_mixed
-
-        rebuild_mixed(db, store.schedule_params(db))  # as a device receiving the exam does
+        _replay_shared(db)  # as a device receiving the exam does
     status = exam_status(db, t, local_tz(), store.settings(db))
     if status is None:
         click.echo("No exam date yet: `trainer exam YYYY-MM-DD` sets one.")
@@ -943,9 +948,7 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
         store.set_setting(db, "new_per_day", new_rate, t)
         if p.retention_needed:
             store.set_setting(db, "desired_retention", p.retention_needed, t)
-            from trainer.history import rebuild_mixed
-
-            rebuild_mixed(db, store.schedule_params(db))
+            _replay_shared(db)
     if as_json:
         d = asdict(p)
         d["exam"] = p.exam.isoformat()
@@ -986,9 +989,7 @@ def settings(key: str | None, value: tuple[str, ...], db_path: Path | None) -> N
     db = _open(db_path)
     store.set_setting(db, key, st.stored(key, parsed), now())
     if key in st.SHAPES_SCHEDULES:  # cards several devices reviewed are replayed with it, as the others do
-        from trainer.history import rebuild_mixed
-
-        rebuild_mixed(db, store.schedule_params(db))
+        _replay_shared(db)
     click.echo(f"{key} = {store.settings(db).shown(key)}")
 
 
