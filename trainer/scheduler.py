@@ -122,16 +122,15 @@ def _fsrs(desired_retention: float, learning_steps: tuple[int, ...], relearning_
           maximum_interval: int, enable_fuzzing: bool, weights: tuple[float, ...] | None) -> Any:
     import fsrs
 
-    params = Params(desired_retention, learning_steps, relearning_steps, maximum_interval, enable_fuzzing, weights)
     kwargs: dict[str, Any] = dict(
-        desired_retention=params.desired_retention,
-        learning_steps=tuple(timedelta(seconds=s) for s in params.learning_steps),
-        relearning_steps=tuple(timedelta(seconds=s) for s in params.relearning_steps),
-        maximum_interval=params.maximum_interval,
-        enable_fuzzing=params.enable_fuzzing,
+        desired_retention=desired_retention,
+        learning_steps=tuple(timedelta(seconds=s) for s in learning_steps),
+        relearning_steps=tuple(timedelta(seconds=s) for s in relearning_steps),
+        maximum_interval=maximum_interval,
+        enable_fuzzing=enable_fuzzing,
     )
-    if params.weights:
-        kwargs["parameters"] = params.weights
+    if weights:
+        kwargs["parameters"] = weights
     return fsrs.Scheduler(**kwargs)
 
 
@@ -186,7 +185,7 @@ def _smoothed(state: CardState, rating: int, now: datetime, params: Params, seed
     low, high = fuzz_range(days, params.maximum_interval)
     high = min(high, days)  # never later than FSRS's own interval: evening out the load costs no recall
     today = now.astimezone(timezone.utc).date()
-    tie = int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16)
+    tie = _drawn(seed, now)
     load = params.load
     best = min(range(low, high + 1), key=lambda d: (load.get(today + timedelta(days=d), 0), (d * 7919 + tie) % 101))
     return replace(out, due=now.astimezone(timezone.utc) + timedelta(days=best))
@@ -226,10 +225,15 @@ def _aimed(out: CardState, now: datetime, exam: ExamAim | None, seed: str | None
     # a card that will still be strong on the day (stability of a window or more) may take any day of the window;
     # a shaky one only its last days, so it is reviewed close enough to the exam to hold
     span = min(exam.window, max(1, int(out.stability or 1)))
-    pick = int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16) % span
+    pick = _drawn(seed, now) % span
     day = max(exam.day - timedelta(days=span) + timedelta(days=pick), today + timedelta(days=1))
     at = now.astimezone(timezone.utc)
     return replace(out, due=datetime(day.year, day.month, day.day, at.hour, at.minute, at.second, tzinfo=timezone.utc))
+
+
+def _drawn(seed: str | None, now: datetime) -> int:
+    """A number from the answer's seed (the card and the time), the same on every device and in every replay."""
+    return int(hashlib.sha1((seed or iso(now)).encode()).hexdigest(), 16)
 
 
 def _days(state: CardState, now: datetime) -> int:
