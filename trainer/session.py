@@ -256,7 +256,7 @@ class _Decks:
 
         warm_up()
         try:
-            conn = sqlite3.connect(uri(path, "mode=ro"), uri=True, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(uri(path, "mode=ro"), uri=True, isolation_level=None)  # made and used here
         except sqlite3.Error:
             return
         try:
@@ -534,7 +534,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
                            card.state.state != State.REVIEW)  # never Easy for a card still being learned
         now = clock()
         decks.ready()
-        saved = _record(db, card, given, verdict, now, params.for_card(card.id), mode)
+        knobs = params.for_card(card.id)
+        saved = _record(db, card, given, verdict, now, knobs, mode)
         after = saved.after
         summary.answered += 1
         if given.self_rating is None:
@@ -544,7 +545,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         rating: int | None = verdict.rating
         if options.rate and reviewing and given.self_rating is None:
             offer = decks.own(card.deck) and not verdict.correct and not spec.choices and bool(verdict.answer.strip())
-            rating, after, saved = _rate(db, prompter, card, verdict, saved, now, params.for_card(card.id), offer)
+            rating, after, saved = _rate(db, prompter, card, verdict, saved, now, knobs, offer)
             if rating == UNDO:
                 summary.answered -= 1
                 cards.again(card)
