@@ -537,8 +537,9 @@ def record_review(db: Database, card: CardRow, now: datetime, answer: str, corre
                        [review_id, card.id, card.fact_id, confused_with, iso(now)])
         new_leech = False
         if mode != Mode.PRACTICE:
-            _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=int(is_lapse(rating, before)))
-            if rating == Rating.AGAIN and before.state == State.REVIEW:
+            lapse = is_lapse(rating, before)
+            _set_card_state(db, card.id, after, reps_delta=1, lapses_delta=int(lapse))
+            if lapse:  # only a lapse counts towards a leech (_fails)
                 new_leech = _mark_leech(db, card.id)
     return Recorded(review_id, new_leech, before, after)
 
