@@ -25,11 +25,11 @@ from typing import Any
 
 from trainer import history, store
 from trainer.db import Database, writing
+from trainer.dbfile import SQLITE_MAGIC
 from trainer.errors import TrainerError
 from trainer.settings import SHAPES_SCHEDULES, TRAVELLING, valid_stored
 
 FORMAT = 1
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
 class SyncError(TrainerError):
@@ -125,7 +125,7 @@ def _stray_databases(root: Path) -> list[str]:
         if path.is_file() and path.suffix != ".jsonl":
             try:
                 with path.open("rb") as f:
-                    if f.read(16) == _SQLITE_MAGIC:
+                    if f.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC:
                         found.append(str(path.relative_to(root)))
             except OSError:
                 pass
