@@ -345,32 +345,18 @@ class _Reader:
         """`[a, 'b', [1, 2]]` from `p`, over lines deeper than `parent`; no empty item, no trailing comma."""
         if depth > _MAX_DEPTH:
             raise Unusual("lists in lists in lists...")
-        self.p += 1
         out: list[Any] = []
-        self._skip_space(parent)
-        if self.s[self.p] == "]":
-            self.p += 1
+        if self._opened(parent, "]"):
             return out
         while True:
             out.append(self._flow_item(parent, depth))
-            self._skip_space(parent)
-            c = self.s[self.p]
-            self.p += 1
-            if c == "]":
+            if self._entry_ended(parent, "]"):
                 return out
-            if c != ",":
-                raise Unusual("[...] not separated by commas")
-            self._skip_space(parent)
-            if self.s[self.p] == "]":
-                raise Unusual("an empty item")
 
     def _flow_map(self, parent: int, keys: frozenset[str]) -> dict[str, Any]:
         """`{service: DNS, "ports": 53}` from `p`: a fact written on one line (keys from `keys`, each once)."""
-        self.p += 1
         out: dict[str, Any] = {}
-        self._skip_space(parent)
-        if self.s[self.p] == "}":
-            self.p += 1
+        if self._opened(parent, "}"):
             return out
         while True:
             m = _FLOW_KEY.match(self.s, self.p)
@@ -380,16 +366,32 @@ class _Reader:
             self.p = m.end()
             self._skip_space(parent)
             out[key] = self._flow_item(parent)
-            self._skip_space(parent)
-            c = self.s[self.p]
-            self.p += 1
-            if c == "}":
+            if self._entry_ended(parent, "}"):
                 return out
-            if c != ",":
-                raise Unusual("{...} not separated by commas")
-            self._skip_space(parent)
-            if self.s[self.p] == "}":
-                raise Unusual("an empty entry")
+
+    def _opened(self, parent: int, close: str) -> bool:
+        """Past the `[` or `{` at `p` and the space after it; True when `close` follows at once (empty)."""
+        self.p += 1
+        self._skip_space(parent)
+        if self.s[self.p] == close:
+            self.p += 1
+            return True
+        return False
+
+    def _entry_ended(self, parent: int, close: str) -> bool:
+        """After an entry of [...] or {...}: True past `close`, False past the `,` before the next entry (an
+        empty entry or a trailing comma is left to PyYAML)."""
+        self._skip_space(parent)
+        c = self.s[self.p]
+        self.p += 1
+        if c == close:
+            return True
+        if c != ",":
+            raise Unusual("entries not separated by commas")
+        self._skip_space(parent)
+        if self.s[self.p] == close:
+            raise Unusual("an empty entry")
+        return False
 
     def _flow_item(self, parent: int, depth: int = 0) -> Any:
         """One value inside [...] or {...}: a list, quoted text, or plain text (folded over lines)."""
