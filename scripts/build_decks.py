@@ -100,7 +100,7 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
     # `trainer lookup` reads this digest of the registry deck instead of parsing 700 KB of YAML each time
     (out / "registry.lookup.json").write_text(index_text(out / "registry.yaml"), encoding="utf-8")
     # grading reads this on a near miss: a slip that lands on another real name is not a typo
-    terms = known_names(registry_dir, decks, curated_path.parent / "terms.yaml")
+    terms = known_names(registry_dir, decks)
     (out / "known-names.txt").write_text("".join(n + "\n" for n in terms), encoding="utf-8")
     (out / "terms.txt").write_text("".join(n + "\n" for n in curated_terms(curated_path.parent / "terms.yaml")),
                                    encoding="utf-8")
@@ -115,7 +115,7 @@ def build(registry_dir: Path, out: Path, curated_path: Path, show_progress: bool
             if key not in exam_keys:
                 raise click.ClickException(f"decks/src/server-roles.yaml: {role['name']}: `{key}` is no exam fact")
     (out / "server-roles.json").write_text(json.dumps(roles, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    words = vocabulary(registry_dir)
+    words = vocabulary(iana)
     (out / "vocabulary.txt").write_text("".join(w + "\n" for w in words), encoding="utf-8")
     return counts
 

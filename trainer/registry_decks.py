@@ -315,7 +315,7 @@ def services_deck(path: Path, services: list[ServiceEntry]) -> Deck:
                 kinds=DEFAULT_PORT_KINDS, source=str(path))
 
 
-def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> list[str]:
+def known_names(registry_dir: Path, decks: Iterable[Deck]) -> list[str]:
     """Every name a registry or a bundled deck gives, normalised and sorted: IANA's, Debian's, nmap's and Windows'
     services, IANA's and Debian's protocol keywords, every name in the bundled decks (the curated daemons and terms
     are terms.txt). Grading never accepts a one-letter slip that lands on one of them."""
@@ -341,16 +341,10 @@ def known_names(registry_dir: Path, decks: Iterable[Deck], terms_path: Path) -> 
     return sorted(n for n in out if n and not n.isdigit())
 
 
-def vocabulary(registry_dir: Path) -> list[str]:
+def vocabulary(iana: Iterable[IanaEntry]) -> list[str]:
     """The words IANA uses to describe services (`control`, `accounting`, `session`): beside a right name in an
     answer they describe it; a word outside them (`banana`, `injection`) makes the answer something else."""
-    import csv
-
-    words: set[str] = set()
-    with open(registry_dir / "service-names-port-numbers.csv", newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f):
-            words.update(re.findall(r"[a-z]{3,}", (row.get("Description") or "").casefold()))
-    return sorted(words)
+    return sorted({w for e in iana for w in re.findall(r"[a-z]{3,}", e.description.casefold())})
 
 
 def known_versions(path: Path) -> list[str]:
