@@ -115,3 +115,26 @@ def test_the_stats_indexes_serve_no_other_query(db: Database, isolated_home: Pat
     assert "reviews_review_at" in plan_of("SELECT count(*) FROM log WHERE reviewed_at >= ? AND mode = 'review'")
     assert "cards_listed" not in plan_of("SELECT id FROM cards c WHERE c.suspended = 0 AND c.reps > 0 "
                                          "AND c.deck = ? AND c.due < ? ORDER BY c.due")
+
+
+def test_a_sources_figures_are_its_cards_and_its_log(db: Database) -> None:
+    """`stats --source`: a scope's cards, new and due cards and its true-retention sample, as the cards and the
+    `log` view of that source's facts give them."""
+    from trainer.clock import LEARN_AHEAD
+    from trainer.stats import scoped
+
+    settings = store.settings(db)
+    got = scoped(db, store.Scope(source="N10-009"), NOW, timezone.utc, settings)
+    mine = "c.fact_id IN (SELECT id FROM facts WHERE json_extract(data, '$.source') LIKE 'N10-009%')"
+    day_end = end_of_day(NOW, timezone.utc, settings.day_starts_at)
+    cards, new, due = db.execute(
+        f"SELECT count(*), sum(reps = 0), sum(reps > 0 AND due < ? AND (state = 2 OR due <= ?)) FROM cards c "
+        f"WHERE suspended = 0 AND {mine}", [iso(day_end), iso(NOW + LEARN_AHEAD)]).fetchone()
+    reviews, passed = db.execute(
+        "SELECT count(*), sum(r.rating > 1) FROM log r JOIN cards c ON c.id = r.card_id WHERE r.mode = 'review' "
+        f"AND r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') = 2 AND {mine}",
+        [iso(NOW - timedelta(days=30))]).fetchone()
+    assert (got["cards"], got["new"], got["due"], got["reviews_30d"], got["passed_30d"]) == (
+        cards, new, due, reviews, passed)
+    assert 0 < got["due"] and 0 < got["passed_30d"] < got["reviews_30d"] < store.mature_reviews_since(
+        db, NOW - timedelta(days=30))[0]

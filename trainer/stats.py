@@ -174,12 +174,11 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
 
 def scoped(db: Database, scope: store.Scope, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
     """How the cards of one source stand (`stats --source N10-009`): counts, memory now, 30-day retention."""
-    data: dict[str, Any] = {"source": scope.source, "deck": scope.deck}
-    data.update(store.scope_totals(db, scope, now, end_of_day(now, tz, settings.day_starts_at),
-                                   now - timedelta(days=30)))
-    t = store.card_tally(db, now, None, now, recall_curve(settings.params()), scope)
-    data["avg_retrievability"] = _average(t.recall, t.seen)
-    return data
+    t = store.card_tally(db, now, end_of_day(now, tz, settings.day_starts_at), now, recall_curve(settings.params()),
+                         scope)
+    reviews, passed = store.mature_reviews_since(db, now - timedelta(days=30), scope)
+    return {"source": scope.source, "deck": scope.deck, "cards": t.active, "new": t.new, "due": t.due,
+            "reviews_30d": reviews, "passed_30d": passed, "avg_retrievability": _average(t.recall, t.seen)}
 
 
 def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,

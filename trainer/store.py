@@ -956,11 +956,14 @@ def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
                       [day_modifier]).fetchall()
 
 
-def mature_reviews_since(db: Database, since: datetime) -> tuple[int, int]:
-    """(reviews, passed) of cards that were in review state when answered: the "true retention" sample."""
-    row = db.execute(f"SELECT count(*), coalesce(sum(rating > {int(Rating.AGAIN)}), 0) FROM log "
-                     f"WHERE mode = {REVIEW_MODE} AND reviewed_at >= ? AND json_extract(state_before, '$.state') = "
-                     f"{REVIEW_STATE}", [iso(since)]).fetchone()
+def mature_reviews_since(db: Database, since: datetime, deck: str | Scope | None = None) -> tuple[int, int]:
+    """(reviews, passed) of cards that were in review state when answered: the "true retention" sample, of all
+    the cards or of a deck or scope."""
+    where, args = _deck_filter(deck)
+    cards = " JOIN cards c ON c.id = r.card_id" if where else ""
+    row = db.execute(f"SELECT count(*), coalesce(sum(r.rating > {int(Rating.AGAIN)}), 0) FROM log r{cards} "
+                     f"WHERE r.mode = {REVIEW_MODE} AND r.reviewed_at >= ? AND json_extract(r.state_before, '$.state') "
+                     f"= {REVIEW_STATE}{where}", [iso(since), *args]).fetchone()
     return int(row[0]), int(row[1])
 
 
@@ -1005,22 +1008,6 @@ def next_due(db: Database, deck: str | Scope | None = None,
     if review_at is not None and day_start is not None:
         review_at = day_start(review_at)
     return min((t for t in (review_at, learning_at) if t is not None), default=None)
-
-
-def scope_totals(db: Database, scope: Scope, now: datetime, day_end: datetime | None, since: datetime
-                 ) -> dict[str, int]:
-    """Counts for the cards of one scope (`stats --source`): cards, new, due today, and the true-retention
-    sample of the reviews since `since`."""
-    where, args = _deck_filter(scope)
-    due, due_args = _due(now, day_end)
-    cards, new, due_now = db.execute(
-        f"SELECT count(*), coalesce(sum(c.reps = 0), 0), coalesce(sum(c.reps > 0 AND {due}), 0) FROM cards c "
-        f"WHERE c.suspended = {ACTIVE}{where}", [*due_args, *args]).fetchone()
-    reviews, passed = db.execute(
-        f"SELECT count(*), coalesce(sum(r.rating > {int(Rating.AGAIN)}), 0) FROM log r JOIN cards c "
-        f"ON c.id = r.card_id WHERE r.mode = {REVIEW_MODE} AND r.reviewed_at >= ? AND "
-        f"json_extract(r.state_before, '$.state') = {REVIEW_STATE}{where}", [iso(since), *args]).fetchone()
-    return {"cards": cards, "new": new, "due": due_now, "reviews_30d": reviews, "passed_30d": passed}
 
 
 def source_prefixes(db: Database) -> dict[str, int]:
