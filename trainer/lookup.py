@@ -7,6 +7,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -100,8 +101,8 @@ def search_numbers(hits: list[NumberHit], query: str) -> list[NumberHit]:
     key = _norm(query)
     if not key:
         return []
-    word = re.compile(rf"\b{re.escape(query.strip().casefold())}\b")
-    named = [h for h in hits if key in {_norm(h.service), *(_norm(a) for a in h.aliases)}]
+    word = _word(query.strip())
+    named = [h for h in hits if _named(key, h.service, h.aliases)]
     described = [h for h in hits if h not in named and any(
         word.search(t.casefold()) for t in (h.service, h.description, *h.aliases))]
     return named + described
@@ -118,7 +119,7 @@ def groups(hits: list[Hit], numbers: list[NumberHit], query: str) -> list[tuple[
     key = _norm(query)
 
     def exact(group: tuple[str, list[Any]]) -> bool:
-        return any(key in {_norm(h.service), *(_norm(a) for a in h.aliases)} for h in group[1])
+        return any(_named(key, h.service, h.aliases) for h in group[1])
 
     return sorted(out, key=lambda g: not exact(g))
 
@@ -186,6 +187,16 @@ def _norm(text: str) -> str:
     return re.sub(r"[\s\-_.]+", "", text.casefold())
 
 
+def _named(key: str, service: str, aliases: Iterable[str]) -> bool:
+    """Whether a hit goes by the name asked (`key`, as _norm leaves it): its service's or an alias."""
+    return key in {_norm(service), *(_norm(a) for a in aliases)}
+
+
+def _word(query: str) -> re.Pattern[str]:
+    """The query as a whole word of a name or a description (matched against casefolded text)."""
+    return re.compile(rf"\b{re.escape(query.casefold())}\b")
+
+
 def _ports_text(runs: list[list[int]]) -> str:
     return ", ".join(f"{a}-{b}" if b > a else str(a) for a, b in runs)
 
@@ -207,10 +218,10 @@ def search(rows: list[list[Any]], query: str) -> list[Hit]:
     if not key:
         return []
     named, described = [], []
-    word = re.compile(rf"\b{re.escape(q.casefold())}\b")
+    word = _word(q)
     for row in rows:
         service, aliases, runs, transport, desc = row
-        if key in {_norm(service), *(_norm(a) for a in aliases)}:
+        if _named(key, service, aliases):
             named.append(row)
         elif word.search(desc.casefold()) or word.search(service.casefold()):
             described.append(row)
