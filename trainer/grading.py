@@ -278,7 +278,7 @@ def read_range(text: str) -> tuple[str | None, bool]:
     if len(classes) != 1:
         return None, False
     cls = next(iter(classes))
-    for lo, hi in re.findall(r"(\d+)\s*(?:-|to|through|thru)\s*(\d+)", t):
+    for lo, hi in pairs:
         if {lo, hi} != RANGE_BOUNDS[cls]:
             return None, False  # `registered (1024-65535)`
     return cls, typo
