@@ -292,11 +292,14 @@ def _groups(text: str) -> list[str]:
     return [g for g in re.split(r"[()\[\]|,;&]|:\s|\s[-\u2013\u2014]+\s|\s+(?:or|and|aka)\s+", text) if normalise(g)]
 
 
+_SLASH = re.compile(r"(?<!tcp)/(?!ip)")
+
+
 def _one_name_right(text: str, names: Container[str]) -> bool:
     """One name: as typed, or each side of a slash (`SSH/SFTP`), or either word across one (`HTTP over TLS/SSL`)."""
     if normalise(text) in names:
         return True
-    sides = [x for x in re.split(r"(?<!tcp)/(?!ip)", text) if normalise(x)]
+    sides = _slash_sides(text)
     if len(sides) > 1 and all(normalise(x) in names for x in _versions_spelled_out(sides)):
         return True
     m = re.search(r"(\S+?)(?<!tcp)/(?!ip)(\S+)", text)
@@ -304,6 +307,11 @@ def _one_name_right(text: str, names: Container[str]) -> bool:
         return False
     variants = [text[: m.start()] + side + text[m.end():] for side in (m.group(1), m.group(2))]
     return all(normalise(v) in names for v in variants)
+
+
+def _slash_sides(text: str) -> list[str]:
+    """The names either side of each slash (`SSH/SFTP`); `TCP/IP` is one name."""
+    return [x for x in _SLASH.split(text) if normalise(x)]
 
 
 def _versions_spelled_out(sides: list[str]) -> list[str]:
@@ -450,7 +458,7 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return True
     if _another_name(t, names, known, beside) and not slip and not apart:
         return False
-    sides = [x for x in re.split(r"(?<!tcp)/(?!ip)", trimmed) if normalise(x)]
+    sides = _slash_sides(trimmed)
     if len(sides) > 1 and all(_judge(x.strip(), names, known, beside) is True for x in _versions_spelled_out(sides)):
         return True  # `SMB 2/3`, `SNMPv1/v2c/v3`
     groups = _groups(trimmed)
