@@ -614,13 +614,14 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     if any(re.search(r"(?:^|\s)--?[A-Za-z]", a) for a in card.answers if a):
         return False, False  # a command's flags: one letter off is another command (`ss -lnp` is not `ss -tlnp`)
     given = normalise(answer)
-    if (" " in answer.strip() and given.endswith("s") and given not in known
-            and given[:-1] in {normalise(a) for a in card.answers}):
+    accepted = {normalise(a) for a in card.answers}  # an empty one is never a typo's target (too short)
+    words = " " in answer.strip()
+    if words and given.endswith("s") and given not in known and given[:-1] in accepted:
         return True, False  # the plural of a name of several words (Router Advertisements) names it
     curated = getattr(known, "only_curated", None)
-    if " " in answer.strip() and curated is not None and curated(given):
+    if words and curated is not None and curated(given):
         known = ()  # words that run into a daemon's name (`SQL Servr`: sqlservr) are still a slip
-    typo = bool(given) and is_typo(given, {normalise(a) for a in card.answers if a}, known)
+    typo = bool(given) and is_typo(given, accepted, known)
     return typo, typo
 
 
