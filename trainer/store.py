@@ -294,22 +294,16 @@ def has_cards(db: Database) -> bool:
 
 
 def deck_counts(db: Database, now: datetime, day_end: datetime | None = None) -> list[DeckCounts]:
-    due, due_args = _due(now, day_end)
-    rows = db.execute(
-        f"""SELECT d.name, d.title,
-             (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = {ACTIVE}),
-             count(c.id),
-             coalesce(sum(c.suspended = {ACTIVE} AND c.reps = 0), 0),
-             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state IN {LEARNING_STATES}), 0),
-             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND {due}), 0),
-             coalesce(sum(c.suspended = {SET_ASIDE}), 0),
-             coalesce(sum(c.suspended = {ACTIVE} AND c.reps > 0 AND c.state = {REVIEW_STATE}), 0),
-             coalesce(d.source, '')
-           FROM decks d LEFT JOIN cards c ON c.deck = d.name AND c.suspended < {REMOVED}
-           WHERE d.removed_at IS NULL GROUP BY d.name ORDER BY d.name != 'exam', d.rowid""",
-        due_args,
-    ).fetchall()
-    return [DeckCounts(*r) for r in rows]
+    """The listed decks (the exam deck first) with their cards counted as `stats` counts them (card_tallies)."""
+    tallies = card_tallies(db, now, day_end, now, None)
+    out = []
+    for name, title, fact_count, source in db.execute(
+            f"SELECT d.name, d.title, (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = {ACTIVE}), "
+            "coalesce(d.source, '') FROM decks d WHERE d.removed_at IS NULL ORDER BY d.name != 'exam', d.rowid"):
+        t = tallies.get(name, CardTally())
+        out.append(DeckCounts(name, title, fact_count, t.cards, t.new, t.learning, t.due, t.suspended, t.review,
+                              source))
+    return out
 
 
 @dataclass(frozen=True)
