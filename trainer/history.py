@@ -43,16 +43,21 @@ def restore(db: Database, card_id: str, params: Params) -> CardState:
     reviewed on several devices is replayed instead, as every other device computes it (a recorded state there
     predates the merge)."""
     if store.mixed_origin(db, [card_id]):
-        result = replay(card_id, store.card_log(db, card_id), params)
-        store.set_card(db, card_id, result.state, result.reps, result.lapses)
-        store.refresh_leech(db, card_id)
-        return result.state
+        return replay_card(db, card_id, params)
     store.restore_many(db, [card_id])
     state = store.card_state(db, card_id)
     moved = around_breaks(state, params.breaks)
     if moved != state:
         store.set_state(db, card_id, moved)
     return moved
+
+
+def replay_card(db: Database, card_id: str, params: Params) -> CardState:
+    """Set a card reviewed on several devices to its log replayed through FSRS, as every device computes it."""
+    result = replay(card_id, store.card_log(db, card_id), params)
+    store.set_card(db, card_id, result.state, result.reps, result.lapses)
+    store.refresh_leech(db, card_id)
+    return result.state
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ def rebuild_mixed(db: Database, params: Params) -> int:
     cards = store.mixed_origin(db)
     with writing(db):
         for cid in cards:
-            restore(db, cid, params)
+            replay_card(db, cid, params)
     return len(cards)
 
 

@@ -385,7 +385,7 @@ def _rebuild(db: Database, cards: Iterable[str], params: Any) -> int:
     store.restore_many(db, [c for c in ids if c not in mixed])
     with writing(db):
         for cid in mixed:
-            history.restore(db, cid, params)  # a replay, as every device does for these
+            history.replay_card(db, cid, params)  # as every device does for these
         store.move_out_of_breaks(db, params)  # recorded states may predate a break set since
     return len(ids)
 
