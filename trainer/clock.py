@@ -68,8 +68,8 @@ def study_day(t: datetime, tz: tzinfo, rollover_hour: int) -> date:
     return (t.astimezone(tz) - timedelta(hours=rollover_hour)).date()
 
 
-def day_modifier(t: datetime, tz: tzinfo, rollover_hour: int) -> str:
-    """SQLite date() modifier turning a UTC time into its study day (local, starting at the rollover hour)."""
+def day_shift(t: datetime, tz: tzinfo, rollover_hour: int) -> timedelta:
+    """What a UTC time is moved by for its date to be its study day: the zone's offset at `t` in whole minutes,
+    less the rollover hour."""
     offset = t.astimezone(tz).utcoffset() or timedelta(0)
-    minutes = int(offset.total_seconds() // 60) - rollover_hour * 60
-    return f"{minutes:+d} minutes"
+    return timedelta(minutes=int(offset.total_seconds() // 60) - rollover_hour * 60)

@@ -8,16 +8,16 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from trainer import store
-from trainer.clock import day_modifier, end_of_day, start_of_day, study_day
+from trainer.clock import day_shift, end_of_day, start_of_day, study_day
 from trainer.db import Database
 from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, recall, review
 from trainer.settings import Settings
 
 
 def _day_starts(now: datetime, tz: tzinfo, rollover: int, first: date, n: int) -> list[datetime]:
-    """When each of `n` study days from `first` starts (UTC), with the shift `day_modifier` gives SQLite (the zone's
-    offset now, less the rollover hour): days split where date(x, modifier) splits them, counted on an index."""
-    shift = timedelta(minutes=int(day_modifier(now, tz, rollover).split()[0]))
+    """When each of `n` study days from `first` starts (UTC), with the zone's offset now (`day_shift`): bounds the
+    counts take on an index, where grouping by a computed day read every row."""
+    shift = day_shift(now, tz, rollover)
     return [datetime(d.year, d.month, d.day, tzinfo=timezone.utc) - shift
             for d in (first + timedelta(days=i) for i in range(n))]
 
