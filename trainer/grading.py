@@ -361,15 +361,13 @@ def _words(text: str) -> set[str]:
 class _Names:
     whole: frozenset[str]  # each accepted name, normalised the way answers are
     words: tuple[frozenset[str], ...]  # the significant words of each accepted name
+    all_words: frozenset[str]  # every word of them: made once per card, asked of every word of an answer
 
     @classmethod
     def of(cls, accepted: Iterable[str]) -> _Names:
         texts = [_name_text(a) for a in accepted if a]
-        return cls(frozenset(normalise(t) for t in texts), tuple(frozenset(_words(t)) for t in texts))
-
-    @property
-    def all_words(self) -> frozenset[str]:
-        return frozenset().union(*self.words) if self.words else frozenset()
+        words = tuple(frozenset(_words(t)) for t in texts)
+        return cls(frozenset(normalise(t) for t in texts), words, frozenset().union(*words))
 
 
 # Words that may stand beside a name without naming anything else (`Microsoft Remote Desktop`, `the Windows SMB
