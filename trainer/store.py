@@ -943,13 +943,6 @@ def due_between(db: Database, bounds: Sequence[datetime]) -> list[int]:
             *_span_counts(db, f"{cards} >= ? AND due < ?", marks)]
 
 
-def due_per_day(db: Database, day_modifier: str) -> list[tuple[str, int]]:
-    """(study day, cards falling due) for every studied active card."""
-    return db.execute(f"SELECT date(due, ?) AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 "
-                      "GROUP BY d",
-                      [day_modifier]).fetchall()
-
-
 def mature_reviews_since(db: Database, since: datetime, deck: str | Scope | None = None) -> tuple[int, int]:
     """(reviews, passed) of cards that were in review state when answered: the "true retention" sample, of all
     the cards or of a deck or scope."""
@@ -1079,7 +1072,9 @@ def load_by_day(db: Database) -> dict[Any, int]:
     """Reviews due on each (UTC) day ahead: what load smoothing evens out, keyed as the scheduler reads it."""
     from datetime import date
 
-    return {date.fromisoformat(d): n for d, n in due_per_day(db, "+0 days") if d}
+    return {date.fromisoformat(d): n for d, n in db.execute(
+        f"SELECT date(due, '+0 days') AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 "
+        "GROUP BY d") if d}
 
 
 def exam_scope(s: Settings) -> Scope | None:
