@@ -6,7 +6,7 @@ import json
 import math
 import sqlite3
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum, IntEnum
@@ -1150,31 +1150,34 @@ def _state_text(value: Any) -> str:
     return text
 
 
+def _parts(ids: Iterable[str], size: int = 500) -> Iterator[tuple[list[str], str]]:
+    """Ids a few hundred at a time, each part with its `?, ?, ...`: a statement a part, well within SQLite's limit
+    on bound values."""
+    every = list(ids)
+    for i in range(0, len(every), size):
+        part = every[i:i + size]
+        yield part, ", ".join("?" * len(part))
+
+
 def mixed_origin(db: Database, card_ids: Iterable[str] | None = None) -> set[str]:
     """Of these cards (None: all), those whose log holds reviews from more than one device: only their states need
     an FSRS replay (a single device's chain of recorded states is already what a replay gives)."""
     several = "GROUP BY card_id HAVING count(DISTINCT substr(uid, 1, instr(uid, '.'))) > 1"
     if card_ids is None:
         return {c for (c,) in db.execute(f"SELECT card_id FROM log WHERE mode = {REVIEW_MODE} {several}")}
-    ids = list(card_ids)
     out: set[str] = set()
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
+    for part, marks in _parts(card_ids):
         out |= {c for (c,) in db.execute(
-            f"SELECT card_id FROM log WHERE card_id IN ({', '.join('?' * len(part))}) AND mode = {REVIEW_MODE} "
-            f"{several}", part)}
+            f"SELECT card_id FROM log WHERE card_id IN ({marks}) AND mode = {REVIEW_MODE} {several}", part)}
     return out
 
 
 def restore_many(db: Database, card_ids: Iterable[str]) -> int:
     """Set each card's cached state to what its log records (its last review's state since it was reset, its
     reviews and lapses counted), in a few statements: taking in a device's whole history stays fast."""
-    ids = list(card_ids)
     n = 0
     with writing(db):
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            marks = ", ".join("?" * len(part))
+        for part, marks in _parts(card_ids):
             rows = db.execute(
                 f"""SELECT card_id, state_after, n, lapses FROM (
                       SELECT card_id, state_after, count(*) OVER w AS n,
@@ -1239,11 +1242,9 @@ def is_latest(db: Database, kinds: Sequence[str], at: str, uid: str, *, card: st
 
 def cards_exist(db: Database, card_ids: Iterable[str]) -> list[str]:
     """Of these ids, the cards this database has."""
-    ids = list(card_ids)
     out: list[str] = []
-    for i in range(0, len(ids), 500):
-        part = ids[i:i + 500]
-        out += [c for (c,) in db.execute(f"SELECT id FROM cards WHERE id IN ({', '.join('?' * len(part))})", part)]
+    for part, marks in _parts(card_ids):
+        out += [c for (c,) in db.execute(f"SELECT id FROM cards WHERE id IN ({marks})", part)]
     return out
 
 
