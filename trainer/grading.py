@@ -444,17 +444,13 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return True
     if beside and n in _TRANSPORT_NAMES:
         return None  # `Syslog (UDP)`: beside a name, a transport is said of it, not a protocol number's fact
-    curated = getattr(known.every, "only_curated", None)
-    slip = (" " in text.strip() and curated is not None and curated(n)  # `SQL Servr`: a slip, not the daemon
-            and is_typo(n, names.whole))
-    apart = len(re.split(r"[()\[\],;|&]", text)) > 1 and len(_groups(text)) > 1  # `(SQL Server) (browser)`
-    if _another_name(n, names, known, beside) and not slip and not apart:
+    if _another_name(n, names, known, beside) and not _not_another(text, n, names, known):
         return False
     trimmed = _trim(text)
     t = normalise(trimmed)
     if t in names.whole or (trimmed != text and _one_name_right(trimmed, names.whole)):
         return True
-    if _another_name(t, names, known, beside) and not slip and not apart:
+    if _another_name(t, names, known, beside) and not _not_another(text, n, names, known):
         return False
     sides = _slash_sides(trimmed)
     if len(sides) > 1 and all(_judge(x.strip(), names, known, beside) is True for x in _versions_spelled_out(sides)):
@@ -473,6 +469,16 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     if version is not None:
         return version
     return _judge_words(words, names, known, beside)
+
+
+def _not_another(text: str, n: str, names: _Names, known: _Known) -> bool:
+    """Why an answer whose letters (`n`) run into another known name still does not name it: a slip of several
+    words that lands on a daemon's name (`SQL Servr`: sqlservr), or parts written apart (`(SQL Server) (browser)`)
+    that are judged one by one. Asked only when the answer's letters are another name."""
+    curated = getattr(known.every, "only_curated", None)
+    if " " in text.strip() and curated is not None and curated(n) and is_typo(n, names.whole):
+        return True
+    return len(re.split(r"[()\[\],;|&]", text)) > 1 and len(_groups(text)) > 1
 
 
 def _another_name(name: str, names: _Names, known: _Known, beside: bool) -> bool:
