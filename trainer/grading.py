@@ -517,20 +517,27 @@ def _judge_words(words: set[str], names: _Names, known: _Known, beside: bool) ->
     if not words:
         return None
     for name_words in names.words:
-        extra = words - name_words
-        if name_words and name_words <= words and not any(w in known.strong and w not in names.all_words
-                                                          and w not in _PLAIN_WORDS and w not in _TRANSPORT_NAMES
-                                                          for w in extra) and all(
-                w in _DESCRIBING or w in _PLAIN_WORDS or w in names.all_words or w in _TRANSPORT_WORDS or w == "ip"
-                or w in known.plain or w.removesuffix("s") in known.plain
-                for w in extra):
-            return True
+        if name_words and name_words <= words:
+            extra = words - name_words
+            if not any(_names_else(w, names, known) for w in extra) and all(_describes(w, names, known) for w in extra):
+                return True
     if any(w in known.labels for w in words):
         return False
     if beside:
         return None
-    return False if any(w in known.strong and w not in names.all_words and w not in _PLAIN_WORDS
-                        and w not in _TRANSPORT_NAMES for w in words) else None
+    return False if any(_names_else(w, names, known) for w in words) else None
+
+
+def _names_else(word: str, names: _Names, known: _Known) -> bool:
+    """A word that always names something (the deck's names, the curated terms) and not this service."""
+    return (word in known.strong and word not in names.all_words and word not in _PLAIN_WORDS
+            and word not in _TRANSPORT_NAMES)
+
+
+def _describes(word: str, names: _Names, known: _Known) -> bool:
+    """A word that may stand beside the service's name and only describe it (`Microsoft`, `accounting`)."""
+    return (word in _DESCRIBING or word in _PLAIN_WORDS or word in names.all_words or word in _TRANSPORT_WORDS
+            or word == "ip" or word in known.plain or word.removesuffix("s") in known.plain)
 
 
 def name_right(given: str, accepted: Iterable[str]) -> bool:
