@@ -203,12 +203,13 @@ def _import_history(db: Database, imp: DeckImport, now: datetime) -> int:
         return 0
     fresh = {cid for (cid,) in db.execute("SELECT id FROM cards WHERE deck = ? AND reps = 0", [imp.deck.name])}
     rows = [r for r in imp.history if r.card_id in fresh and r.at <= now]
+    first, device = _next_id(db, "reviews"), device_id(db)  # each uid written with its row, as record_review's
     db.conn.executemany(
-        "INSERT INTO reviews (card_id, reviewed_at, answer, correct, rating, duration_ms, mode, state_before, "
-        "state_after) VALUES (?, ?, '', ?, ?, ?, ?, ?, ?)",
-        [(r.card_id, iso(r.at), int(r.rating > Rating.AGAIN), r.rating, r.duration_ms, Mode.REVIEW,
-          json.dumps(r.before.to_dict()), json.dumps(r.after.to_dict())) for r in rows])
-    db.execute("UPDATE reviews SET uid = ? || '.r' || id WHERE uid IS NULL", [device_id(db)])
+        "INSERT INTO reviews (id, uid, card_id, reviewed_at, answer, correct, rating, duration_ms, mode, "
+        "state_before, state_after) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?)",
+        [(n, f"{device}.r{n}", r.card_id, iso(r.at), int(r.rating > Rating.AGAIN), r.rating, r.duration_ms,
+          Mode.REVIEW, json.dumps(r.before.to_dict()), json.dumps(r.after.to_dict()))
+         for n, r in enumerate(rows, start=first)])
     last: dict[str, tuple[CardState, int, int]] = {}
     for r in rows:
         _, reps, lapses = last.get(r.card_id, (r.after, 0, 0))
@@ -640,14 +641,18 @@ def set_local_value(db: Database, key: str, value: str | None) -> None:
         db.device = None  # read again: a copied database takes a new id
 
 
+def _next_id(db: Database, table: str) -> int:
+    """The id SQLite would give the next row of `reviews` or `events`, so that its uid is written with it (an
+    UPDATE afterwards rewrote the whole row: 9 MB more for the import of a 7 MB deck)."""
+    return int(db.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {table}").fetchone()[0])
+
+
 def _event(db: Database, now: datetime, kind: str, review_id: int | None = None, card_id: str | None = None,
            deck: str | None = None, data: Any = None, data_json: str | None = None) -> None:
     """An event of the log; `data_json` is its data already as JSON (an import's, made while little else lives)."""
     if data is not None:
         data_json = json.dumps(data)
-    # the id SQLite would give the row, so that its uid is written with it (an UPDATE rewrote the whole row:
-    # 9 MB more for the import of a 7 MB deck)
-    eid = db.execute("SELECT coalesce(max(id), 0) + 1 FROM events").fetchone()[0]
+    eid = _next_id(db, "events")
     db.execute("INSERT INTO events (id, uid, at, kind, review_id, card_id, deck, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                [eid, f"{device_id(db)}.e{eid}", iso(now), kind, review_id, card_id, deck, data_json])
 
