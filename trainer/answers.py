@@ -182,17 +182,18 @@ class DeckAnswers:
     def _beside_extra_ports(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """A port set study lists also give (SMB: 139 and 445) may carry the names of the deck's facts on its
         other ports: `445 (SMB), 139 (NetBIOS)`."""
-        extra_sets = [s for s, _ in spec.set_names if s - set(fact.ports)]
-        if not extra_sets:
+        beyond = {s: s.difference(fact.ports) for s, _ in spec.set_names}  # each set's ports not the fact's own
+        wanted = frozenset().union(*beyond.values())
+        if not wanted:
             return spec
-        owners = {k for s in extra_sets for key, keys in self.port_sets.items()
-                  if set(map(int, key.split(","))) & (s - set(fact.ports)) for k in keys if k != fact.key}
+        owners = {k for key, keys in self.port_sets.items() if wanted.intersection(map(int, key.split(",")))
+                  for k in keys if k != fact.key}
         others = self._load(sorted(owners))
         if not others:
             return spec
         return replace(spec, set_names=tuple(
-            (s, names + tuple(n for f in others if set(f.ports) & (s - set(fact.ports)) for n in names_of(f)))
-            if s - set(fact.ports) else (s, names) for s, names in spec.set_names))
+            (s, names + tuple(n for f in others if beyond[s].intersection(f.ports) for n in names_of(f)))
+            if beyond[s] else (s, names) for s, names in spec.set_names))
 
     def owner(self, spec: CardSpec, readings: list[PortAnswer], answer: str) -> Fact | None:
         """The other fact whose right answer this wrong answer is: 993 for IMAP belongs to IMAPS."""
