@@ -29,15 +29,17 @@ def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: 
     return {first + timedelta(days=i): n for i, n in enumerate(counts) if n}
 
 
+def _on_break(day: date, breaks: tuple[tuple[date, date], ...]) -> bool:
+    """A day of a break (`trainer break`): no study is asked of it."""
+    return any(a <= day <= b for a, b in breaks)
+
+
 def streak(per_day: dict[date, int], today: date, breaks: tuple[tuple[date, date], ...] = ()) -> int:
     """Consecutive study days ending today, or yesterday when today has no reviews yet; the days of a break
-    (`trainer break`) neither count nor end it."""
-    def off(d: date) -> bool:
-        return any(a <= d <= b for a, b in breaks)
-
+    neither count nor end it."""
     day = today if per_day.get(today) else today - timedelta(days=1)
     n = 0
-    while per_day.get(day) or (off(day) and n):
+    while per_day.get(day) or (_on_break(day, breaks) and n):
         n += int(bool(per_day.get(day)))
         day -= timedelta(days=1)
     return n
@@ -56,23 +58,23 @@ def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int =
     return [{"date": (today + timedelta(days=i)).isoformat(), "due": n} for i, n in enumerate(counts)]
 
 
+def _average(total: float, n: int) -> float | None:
+    """A recall sum over `n` cards as an average, rounded as stats shows it; None over no cards."""
+    return round(total / n, 4) if n else None
+
+
 def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Params) -> dict[str, Any]:
     """Average probability of recall at `at`; unseen cards count as 0 in `average`, not in `average_seen`."""
     seen = [(s.stability, s.last_review) for s, reps in states if reps and s.stability and s.last_review]
     acc = sum(recall(stability, max((at - last).days, 0), params) for stability, last in seen)
-    return {"cards": len(states), "seen": len(seen), "average": round(acc / len(states), 4) if states else None,
-            "average_seen": round(acc / len(seen), 4) if seen else None}
+    return {"cards": len(states), "seen": len(seen), "average": _average(acc, len(states)),
+            "average_seen": _average(acc, len(seen))}
 
 
 def recall_curve(params: Params) -> tuple[float, float]:
     """(factor, decay) of the forgetting curve, worked out as scheduler.recall does: the same curve in SQL."""
     decay = -(params.weights or DEFAULT_WEIGHTS)[20]
     return 0.9 ** (1 / decay) - 1, decay
-
-
-def _average(total: float, n: int) -> float | None:
-    """A recall sum over `n` cards as average_recall rounds it."""
-    return round(total / n, 4) if n else None
 
 
 def per_deck(db: Database, tallies: dict[str, store.CardTally]) -> dict[str, dict[str, Any]]:
@@ -202,8 +204,7 @@ def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
     breaks = settings.params().breaks
 
     def study_days(until: date) -> int:  # the days from today to `until`, breaks left out
-        return sum(1 for i in range((until - today).days)
-                   if not any(a <= today + timedelta(days=i) <= b for a, b in breaks))
+        return sum(1 for i in range((until - today).days) if not _on_break(today + timedelta(days=i), breaks))
 
     # a margin of two days: a card waits a day when its sibling was met or is due (one card of a fact a day)
     days = study_days(cutoff)
