@@ -316,16 +316,16 @@ class Scope:
     decks: tuple[str, ...] = ()
 
 
-def _deck_filter(deck: str | Scope | None, c: str = "c.") -> tuple[str, list[Any]]:
+def _deck_filter(deck: str | Scope | None) -> tuple[str, list[Any]]:
     """The SQL condition (on cards `c`) and arguments limiting a query to one deck or scope, or to all."""
     scope = deck if isinstance(deck, Scope) else Scope(deck)
-    where, args = (f" AND {c}deck = ?", [scope.deck]) if scope.deck else ("", [])
+    where, args = (" AND c.deck = ?", [scope.deck]) if scope.deck else ("", [])
     if scope.decks:
-        where += f" AND {c}deck IN ({', '.join('?' * len(scope.decks))})"
+        where += f" AND c.deck IN ({', '.join('?' * len(scope.decks))})"
         args += list(scope.decks)
     if scope.source:
         pattern = scope.source.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where += (f" AND {c}fact_id IN (SELECT id FROM facts WHERE json_extract(data, '$.source') LIKE ? "
+        where += (" AND c.fact_id IN (SELECT id FROM facts WHERE json_extract(data, '$.source') LIKE ? "
                   "ESCAPE '\\')")
         args.append(pattern)
     return where, args
