@@ -342,21 +342,23 @@ def set_deck_new_limit(db: Database, name: str, limit: int | None) -> None:
         db.execute("UPDATE decks SET new_per_day = ? WHERE name = ?", [limit, name])
 
 
+# New cards met since a time (bound first): the reviews of cards that were new, with their cards `c`. A quiz or a
+# drill meets no card: its practice rows hold nothing back.
+_MET_SINCE = ("FROM log r JOIN cards c ON c.id = r.card_id WHERE r.reviewed_at >= ? "
+              f"AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = {NEW_STATE}")
+
+
 def new_in_scope_since(db: Database, scope: Scope, since: datetime) -> int:
     """New cards of a scope (the exam's) met since `since`."""
     where, args = _deck_filter(scope)
     return int(db.execute(
-        "SELECT count(DISTINCT r.card_id) FROM log r JOIN cards c ON c.id = r.card_id WHERE r.reviewed_at >= ? "
-        f"AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = {NEW_STATE}{where}",
-        [iso(since), *args]).fetchone()[0])
+        f"SELECT count(DISTINCT r.card_id) {_MET_SINCE}{where}", [iso(since), *args]).fetchone()[0])
 
 
 def new_by_deck_since(db: Database, since: datetime) -> dict[str, int]:
     """New cards met since `since`, per deck: what each deck's own limit has left today."""
     return dict(db.execute(
-        "SELECT c.deck, count(*) FROM log r JOIN cards c ON c.id = r.card_id WHERE r.reviewed_at >= ? "
-        f"AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = {NEW_STATE} GROUP BY c.deck",
-        [iso(since)]).fetchall())
+        f"SELECT c.deck, count(*) {_MET_SINCE} GROUP BY c.deck", [iso(since)]).fetchall())
 
 
 def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, list[Any]]:
@@ -481,10 +483,7 @@ def counts_since(db: Database, since: datetime) -> tuple[int, int]:
 
 def facts_started_since(db: Database, since: datetime) -> set[str]:
     """Facts that had a card seen for the first time since `since`: their siblings wait a day."""
-    return {fid for (fid,) in db.execute(
-        "SELECT DISTINCT c.fact_id FROM log r JOIN cards c ON c.id = r.card_id "
-        f"WHERE r.reviewed_at >= ? AND r.mode = {REVIEW_MODE} AND json_extract(r.state_before, '$.state') = "
-        f"{NEW_STATE}", [iso(since)])}  # a quiz or a drill meets no card: its practice rows hold nothing back
+    return {fid for (fid,) in db.execute(f"SELECT DISTINCT c.fact_id {_MET_SINCE}", [iso(since)])}
 
 
 @dataclass(frozen=True)
