@@ -154,10 +154,11 @@ def fact_line(fact: Fact) -> str:
     transport = "TCP and UDP" if fact.transport == "both" else (fact.transport or "tcp").upper()
     if also:
         transport += f" (also given: {', '.join(also)})"
-    where = ((f"a {next(iter(cls))} port" if len(fact.ports) == 1 else f"{next(iter(cls))} ports")
-             + f" ({RANGE_BOUNDS[next(iter(cls))]})" if len(cls) == 1
-             else "ports in more than one range")
-    return f"{fact.service}: {transport}; {where}."
+    if len(cls) != 1:
+        return f"{fact.service}: {transport}; ports in more than one range."
+    (c,) = cls
+    where = f"a {c} port" if len(fact.ports) == 1 else f"{c} ports"
+    return f"{fact.service}: {transport}; {where} ({RANGE_BOUNDS[c]})."
 
 
 def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None = None) -> CardSpec:
