@@ -6,10 +6,11 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
+from datetime import date
 from typing import Any
 
 from trainer.errors import TrainerError
-from trainer.scheduler import Params
+from trainer.scheduler import DEFAULT_WEIGHTS, Params
 
 TRUE, FALSE = ("true", "yes", "on", "1"), ("false", "no", "off", "0")
 
@@ -35,8 +36,6 @@ class Settings:
     breaks: tuple[tuple[str, str], ...] = ()  # `trainer break FROM TO`: YYYY-MM-DD pairs
 
     def params(self) -> Params:
-        from datetime import date
-
         return Params(desired_retention=self.desired_retention, learning_steps=self.learning_steps,
                       relearning_steps=self.relearning_steps, maximum_interval=self.maximum_interval,
                       enable_fuzzing=self.fuzz, weights=self.weights,
@@ -151,8 +150,6 @@ SHAPES_SCHEDULES = frozenset({"desired_retention", "learning_steps", "relearning
 def valid_stored(key: str, value: Any) -> bool:
     """Whether a stored value (as JSON gives it, from another device's event) is one this version could have
     set: an event from a newer or a damaged copy never breaks the settings here."""
-    from datetime import date
-
     try:
         if key in SETTABLE:
             if isinstance(value, list):
@@ -163,8 +160,6 @@ def valid_stored(key: str, value: Any) -> bool:
             text = _duration(value) if key.endswith("steps") else str(value).lower()
             return parse(key, text) == value
         if key == "weights":  # FSRS's parameters: as many as its defaults, each a finite number
-            from trainer.scheduler import DEFAULT_WEIGHTS
-
             return value is None or (isinstance(value, list) and len(value) == len(DEFAULT_WEIGHTS) and all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value))
         if key in ("exam_date",):

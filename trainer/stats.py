@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
 from trainer import store
+from trainer.cards import port_list
 from trainer.clock import day_shift, end_of_day, start_of_day, study_day
 from trainer.db import Database
 from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, recall, review
@@ -264,6 +265,4 @@ def _fact_name(db: Database, fact_id: str) -> str:
     f = store.fact_of(db, deck, key)
     if f is None:
         return fact_id
-    from trainer.cards import port_list
-
     return f"{f.service} ({port_list(f.ports)})" if f.is_port else (f.front or key)

@@ -8,7 +8,7 @@ import sqlite3
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from trainer.clock import LEARN_AHEAD, iso, parse_time
 from trainer.db import Database, writing
 from trainer.deck import Deck, Fact
 from trainer.errors import StoreError
-from trainer.scheduler import LEECH_FAILS, CardState, Params, Rating, State, is_lapse
+from trainer.scheduler import LEECH_FAILS, CardState, ExamAim, Params, Rating, State, around_breaks, is_lapse
 from trainer.settings import TRAVELLING, Settings
 
 if TYPE_CHECKING:
@@ -1053,8 +1053,6 @@ def set_setting(db: Database, key: str, value: Any, now: datetime | None = None)
 def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str]]:
     """Every review card due on a day of a break moves out of it (the day before, as `around_breaks` says);
     returns (card, was, now) for each card moved."""
-    from trainer.scheduler import around_breaks
-
     if not params.breaks:
         return []
     first = min(a for a, _ in params.breaks).isoformat()
@@ -1074,8 +1072,6 @@ def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str
 
 def load_by_day(db: Database) -> dict[Any, int]:
     """Reviews due on each (UTC) day ahead: what load smoothing evens out, keyed as the scheduler reads it."""
-    from datetime import date
-
     return {date.fromisoformat(d): n for d, n in db.execute(
         f"SELECT date(due, '+0 days') AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 "
         "GROUP BY d") if d}
@@ -1090,10 +1086,6 @@ def exam_scope(s: Settings) -> Scope | None:
 
 def schedule_params(db: Database, s: Settings | None = None) -> Params:
     """The scheduler's knobs, with exam mode aimed at the exam's cards while the exam is ahead."""
-    from datetime import date
-
-    from trainer.scheduler import ExamAim
-
     s = s or settings(db)
     params = s.params()
     scope = exam_scope(s)

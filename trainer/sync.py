@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Any
 
 from trainer import history, store
+from trainer.clock import parse_time
 from trainer.db import Database, writing
 from trainer.dbfile import SQLITE_MAGIC
 from trainer.errors import TrainerError
+from trainer.scheduler import CardState
 from trainer.settings import SHAPES_SCHEDULES, TRAVELLING, valid_stored
 
 FORMAT = 1
@@ -221,8 +223,6 @@ def sync(db: Database, root: Path, now: datetime, params: Callable[[], Any]) -> 
 
 def _state_ok(value: Any) -> bool:
     """A card state as this version writes it: an object whose state is 0-3 and, once studied, has a due time."""
-    from trainer.scheduler import CardState
-
     try:
         d = json.loads(value) if isinstance(value, str) else value
         if not isinstance(d, dict) or d.get("state", 0) not in (0, 1, 2, 3):
@@ -243,8 +243,6 @@ def _studied(value: Any) -> bool:
 
 def _readable_review(ev: dict[str, Any]) -> bool:
     """A review this version can replay: a card id, a time, a rating 1-4, a mode, sane numbers, states it writes."""
-    from trainer.clock import parse_time
-
     try:
         ms = ev.get("ms", 0)
         return (isinstance(ev.get("card"), str) and 0 < len(ev["card"]) <= 400 and type(ev.get("rating")) is int
@@ -261,8 +259,6 @@ def _readable_review(ev: dict[str, Any]) -> bool:
 
 def _readable_event(ev: dict[str, Any]) -> bool:
     """An event whose fields have the types this version writes (a number where text belongs never reaches SQL)."""
-    from trainer.clock import parse_time
-
     text = (lambda k: ev.get(k) is None or (isinstance(ev[k], str) and len(ev[k]) <= 400))  # noqa: E731
     try:
         return (isinstance(ev.get("kind"), str) and isinstance(ev.get("at"), str) and parse_time(ev["at"]) is not None
