@@ -674,16 +674,24 @@ def confusion_line(card: CardSpec, other: Fact) -> str:
     return f"{where} is {other.service}."
 
 
-_WHOLE_WORD = r"(?<![\w-])(?:{})(?![\w-])"  # any of an alternation, not inside a longer word or hyphenated name
-# Words around a number that say what it numbers, and `#`: `IP protocol 47`, `ICMP type 8`, `code 3`, `#47`
-# ("": a numbering without words of its own). Compiled here, not at every answer.
-_NUMBER_WORDS = {numbering: re.compile(_WHOLE_WORD.format(words) + "|#") for numbering, words in (
-    ("ip-protocol", "ip|protocol|proto|number|num|no|nr"), ("icmp-type", "icmp|type|number|num|no|nr"),
-    ("icmp-unreachable-code", "icmp|code|number|num|no|nr"), ("", "number"))}
-# Words that say the number is something else: a port, or the other ICMP field (`code 8` is not type 8).
-_OTHER_NUMBER_WORDS = {numbering: re.compile(_WHOLE_WORD.format(words), re.I) for numbering, words in (
-    ("ip-protocol", "ports?|type|code"), ("icmp-type", "ports?|code|protocol"),
-    ("icmp-unreachable-code", "ports?|type|protocol"), ("", "ports?"))}
+# Words around a number that say what it numbers: `IP protocol 47`, `ICMP type 8`, `code 3`.
+_NUMBER_WORDS = {"ip-protocol": r"ip|protocol|proto|number|num|no|nr",
+                 "icmp-type": r"icmp|type|number|num|no|nr",
+                 "icmp-unreachable-code": r"icmp|code|number|num|no|nr"}
+
+
+# words that say the number is something else: a port, or the other ICMP field (`code 8` is not type 8)
+_OTHER_NUMBER_WORDS = {"ip-protocol": r"ports?|type|code", "icmp-type": r"ports?|code|protocol",
+                       "icmp-unreachable-code": r"ports?|type|protocol"}
+
+
+@lru_cache(maxsize=8)  # one entry a numbering
+def _number_words(numbering: str) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """A numbering's (words saying the number is something else; words saying what it numbers, or `#`), each
+    standing alone: compiled on the numbering's first answer, not formatted into new patterns at every answer."""
+    other = _OTHER_NUMBER_WORDS.get(numbering, "ports?")
+    own = _NUMBER_WORDS.get(numbering, "number")
+    return (re.compile(rf"(?<![\w-])(?:{other})(?![\w-])", re.I), re.compile(rf"(?<![\w-])(?:{own})(?![\w-])|#"))
 
 
 def _number_right(card: CardSpec, answer: str, known: Container[str]) -> bool:
@@ -695,9 +703,10 @@ def _number_right(card: CardSpec, answer: str, known: Container[str]) -> bool:
     bare = text  # the words around the number, its own names (`Port Unreachable`) taken out
     for name in sorted(card.answers, key=len, reverse=True):
         bare = re.sub(re.escape(name), " ", bare, flags=re.I) if name else bare
-    if _OTHER_NUMBER_WORDS.get(card.numbering, _OTHER_NUMBER_WORDS[""]).search(bare):
+    something_else, numbers = _number_words(card.numbering)
+    if something_else.search(bare):
         return False
-    text = _NUMBER_WORDS.get(card.numbering, _NUMBER_WORDS[""]).sub(" ", text)
+    text = numbers.sub(" ", text)
     own = {normalise(a) for a in card.answers}
     whole = re.fullmatch(r"\s*([0-9]{1,3})\s*(?:\((.+)\)|[-:,]?\s+(.+))?\s*", text)
     if whole and int(whole[1]) in {p for ports in card.port_sets for p in ports}:  # a name with digits: `6in4`
