@@ -969,11 +969,11 @@ class LoggedReview:
 
 def review_log(db: Database, mode: str | None = None) -> list[LoggedReview]:
     """The review log, card by card in time order: the source of truth the card states are cached from."""
-    where, args = (" WHERE mode = ?", [mode]) if mode else ("", [])
+    where, args = (" AND mode = ?", [mode]) if mode else ("", [])
     return [LoggedReview(rid, cid, parse_time(at), int(r), m)  # type: ignore[arg-type]
             for rid, cid, at, r, m in db.execute(
-                f"SELECT id, card_id, reviewed_at, rating, mode FROM log WHERE {_SINCE_RESET}"
-                f"{where.replace(' WHERE ', ' AND ')} ORDER BY card_id, reviewed_at, uid", args)]
+                f"SELECT id, card_id, reviewed_at, rating, mode FROM log WHERE {_SINCE_RESET}{where} "
+                "ORDER BY card_id, reviewed_at, uid", args)]
 
 
 def _set_card_state(db: Database, cid: str, s: CardState, reps_delta: int, lapses_delta: int) -> None:
