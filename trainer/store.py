@@ -786,7 +786,11 @@ def accept_answer(db: Database, card_id: str, answer: str, now: datetime) -> Non
     """The learner accepted this answer on this card from now on (their own deck): kept apart from the deck."""
     with writing(db):
         _event(db, now, "accept", card_id=card_id, data={"answer": answer})
-        db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) VALUES (?, ?, ?)", [card_id, answer, iso(now)])
+        _accept(db, card_id, answer, iso(now))
+
+
+def _accept(db: Database, card_id: str, answer: str, at: str) -> None:
+    db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) VALUES (?, ?, ?)", [card_id, answer, at])
 
 
 @dataclass(frozen=True)
@@ -1214,8 +1218,7 @@ def add_remote_event(db: Database, ev: dict[str, Any], review_id: int | None) ->
         correct = data.get("correct")
         _amend(db, review_id, int(data["rating"]), None if correct is None else bool(correct))
     elif ev["kind"] == "accept" and ev.get("card"):
-        db.execute("INSERT OR IGNORE INTO accepted (card_id, answer, at) VALUES (?, ?, ?)",
-                   [ev["card"], (ev.get("data") or {}).get("answer", ""), ev["at"]])
+        _accept(db, ev["card"], (ev.get("data") or {}).get("answer", ""), ev["at"])
 
 
 def is_latest(db: Database, kinds: Sequence[str], at: str, uid: str, *, card: str | None = None,
