@@ -465,7 +465,7 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
         return None
     if words & _SECURE_WORDS and not names.all_words & _SECURE_WORDS:
         return False
-    version = _version_right(trimmed, names, known.every, getattr(known.every, "versions", {}))
+    version = _version_right(trimmed, names, known.every)
     if version is not None:
         return version
     return _judge_words(words, names, known, beside)
@@ -489,10 +489,10 @@ def _another_name(name: str, names: _Names, known: _Known, beside: bool) -> bool
     return name in known.every and not (beside and name in names.all_words and name not in known.others)
 
 
-def _version_right(text: str, names: _Names, every: Container[str],
-                   existing: dict[str, frozenset[str]] | None = None) -> bool | None:
+def _version_right(text: str, names: _Names, every: Container[str]) -> bool | None:
     """`SSHv2`, `SNMP version 3`, `LDAPv2` name the protocol; `POP v2`, `IMAP version 3`, `DHCP version 6` name
-    another one that has a name of its own (POP2, IMAP3, DHCPv6), and `IKEv3` (past the newest) none."""
+    another one that has a name of its own (POP2, IMAP3, DHCPv6), and `IKEv3` (past the newest) none. The versions
+    each protocol has had come with `every` (KnownNames.versions), when it knows them."""
     m = _VERSION.match(text)
     if not m or normalise(m.group(1)) not in names.whole:
         return None
@@ -500,7 +500,7 @@ def _version_right(text: str, names: _Names, every: Container[str],
     marked = re.search(r"(?:(?<=[^\W\d_])v|\bv|\bver|\bversion)\s*\d+(?:\.\d+)*[a-z]?$", text, re.I)  # not serVER
     if not _may_be_version(number, bool(marked)):
         return False  # a port beside the name, and not the one asked
-    had = (existing or {}).get(base)
+    had = getattr(every, "versions", {}).get(base)
     if had is not None and str(int(number)) not in had:
         return False  # `SSHv3`, `HTTP/4`, `FTPv2`: a version that never was (decks/src/versions.yaml)
     given = [int(v.group(1)) for w in names.whole if w.startswith(base)
