@@ -19,22 +19,20 @@ class Replay:
     state: CardState
     reps: int
     lapses: int
-    afters: dict[int, CardState]  # review id -> the card's state after it
 
 
 def replay(card_id: str, log: list[store.LoggedAnswer], params: Params) -> Replay:
     """A card's reviews replayed in order; practice answers never moved the schedule."""
-    state, reps, lapses, afters = CardState(), 0, 0, {}
+    state, reps, lapses = CardState(), 0, 0
     params = replace(params.for_card(card_id), load=None)  # a replay draws the seeded fuzz: the same everywhere
     for r in log:
         if r.mode != store.Mode.REVIEW:
             continue
         before = state
         state = review(state, r.rating, r.at, params, fuzz_seed(card_id, r.at))
-        afters[r.id] = state
         reps += 1
         lapses += int(is_lapse(r.rating, before))
-    return Replay(state, reps, lapses, afters)
+    return Replay(state, reps, lapses)
 
 
 def restore(db: Database, card_id: str, params: Params) -> CardState:
