@@ -102,13 +102,13 @@ class Plan:
 
 
 def _simulate(states: list[CardState], new: int, start: datetime, days: int, new_per_day: int,
-              params: Params, seed: int = 0, first_day_end: datetime | None = None) -> tuple[list[int], float]:
+              params: Params, first_day_end: datetime) -> tuple[list[int], float]:
     """Keep studying until the exam: due cards passed with their predicted probability, new cards learned
     `new_per_day` at a time. Returns reviews per study day (the first ends at `first_day_end`, as `stats`
     counts days) and the average recall on the last day."""
     import random
 
-    rng = random.Random(seed)
+    rng = random.Random(0)  # the same plan every time it is asked
     cards = list(states)
     pending_new = new
     per_day = []
@@ -116,7 +116,7 @@ def _simulate(states: list[CardState], new: int, start: datetime, days: int, new
     for d in range(days):
         now = start + timedelta(days=d)
         count = 0
-        day_end = (first_day_end or start + timedelta(hours=23)) + timedelta(days=d)
+        day_end = first_day_end + timedelta(days=d)
         for i, s in enumerate(cards):
             if s.due is not None and s.due < day_end:
                 p = recall(s.stability or 0.1, max((now - s.last_review).days, 0), params) if s.last_review else 0.0
@@ -162,13 +162,13 @@ def plan(db: Database, now: datetime, exam: date, settings: Settings,
         keep_up = max(1, round(keep_up / scale)) if new else 0
         advised = max(1, round(advised / scale)) if new else 0
     day_end = end_of_day(now, tz, settings.day_starts_at)
-    per_day, with_plan = (_simulate(states, new, now, days_left, keep_up, params, first_day_end=day_end)
+    per_day, with_plan = (_simulate(states, new, now, days_left, keep_up, params, day_end)
                           if days_left else ([], stopped or 0))
     retention_needed = None
     for r in [x for x in (0.80, 0.85, 0.88, 0.90, 0.92, 0.94, 0.95, 0.96, 0.97, 0.98, 0.99)
               if x >= params.desired_retention]:
         p = replace(params, desired_retention=r)
-        if days_left and _simulate(states, new, now, days_left, advised, p, first_day_end=day_end)[1] >= target:
+        if days_left and _simulate(states, new, now, days_left, advised, p, day_end)[1] >= target:
             retention_needed = r
             break
     return Plan(exam, days_left, unseen, len(rows), stopped, round(with_plan, 4),
