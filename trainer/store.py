@@ -630,13 +630,10 @@ def local_value(db: Database, key: str) -> str | None:
     return None if row is None else str(row[0])
 
 
-def set_local_value(db: Database, key: str, value: str | None) -> None:
+def set_local_value(db: Database, key: str, value: str) -> None:
     with writing(db):
-        if value is None:
-            db.execute("DELETE FROM local WHERE key = ?", [key])
-        else:
-            db.execute("INSERT INTO local (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
-                       "value = excluded.value", [key, value])
+        db.execute("INSERT INTO local (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET "
+                   "value = excluded.value", [key, value])
         db.device = None  # read again: a copied database takes a new id
 
 
