@@ -149,13 +149,13 @@ def check_wal(path: Path) -> None:
 KEPT_LOG_MAX = 16 * 2**20  # a log kept between sessions is reused up to this size, and cut back past it
 
 
-def stamp(conn: sqlite3.Connection, path: Path | None = None) -> None:
+def stamp(conn: sqlite3.Connection, path: Path) -> None:
     """After a complete checkpoint, start the new log with page 1 saying which database file it follows. The
     log file keeps its size (RESTART, not TRUNCATE): answers overwrite it, which syncs faster than growing it."""
     wait = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute("PRAGMA busy_timeout = 0")  # never wait for it: another process writing (an import) goes on
     try:
-        size = wal_path(path).stat().st_size if path is not None and wal_path(path).exists() else 0
+        size = wal_path(path).stat().st_size if wal_path(path).exists() else 0
         how = "TRUNCATE" if size > KEPT_LOG_MAX else "RESTART"
         busy, frames, done = conn.execute(f"PRAGMA wal_checkpoint({how})").fetchone()
         if busy or frames != done:
