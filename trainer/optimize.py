@@ -72,9 +72,10 @@ def fit(db: Database, params: Params) -> Fit:
                (before.log_loss, before.rmse_bins), (after.log_loss, after.rmse_bins), tuple(fitted))
 
 
-def adopt(db: Database, weights: tuple[float, ...], params: Params, now: datetime | None = None) -> int:
-    """Keep the fitted parameters and rebuild every card from its log with them, in one transaction: a kill
-    or a full disk leaves the old parameters with the old states, never one without the other."""
+def adopt(db: Database, weights: tuple[float, ...], params: Params, now: datetime) -> int:
+    """Keep the fitted parameters (an event takes them to the learner's other devices) and rebuild every card from its
+    log with them, in one transaction: a kill or a full disk leaves the old parameters with the old states, never
+    one without the other."""
     from dataclasses import replace
 
     with writing(db):
