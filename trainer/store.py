@@ -294,13 +294,17 @@ def has_cards(db: Database) -> bool:
     return db.execute("SELECT 1 FROM cards LIMIT 1").fetchone() is not None
 
 
+# The order decks are listed and their new cards met in (decks `d`): the exam deck first, then as they were added.
+_DECK_ORDER = "d.name != 'exam', d.rowid"
+
+
 def deck_counts(db: Database, now: datetime, day_end: datetime | None = None) -> list[DeckCounts]:
     """The listed decks (the exam deck first) with their cards counted as `stats` counts them (card_tallies)."""
     tallies = card_tallies(db, now, day_end, now, None)
     out = []
     for name, title, fact_count, source in db.execute(
             f"SELECT d.name, d.title, (SELECT count(*) FROM facts f WHERE f.deck = d.name AND f.suspended = {ACTIVE}), "
-            "coalesce(d.source, '') FROM decks d WHERE d.removed_at IS NULL ORDER BY d.name != 'exam', d.rowid"):
+            f"coalesce(d.source, '') FROM decks d WHERE d.removed_at IS NULL ORDER BY {_DECK_ORDER}"):
         t = tallies.get(name, CardTally())
         out.append(DeckCounts(name, title, fact_count, t.cards, t.new, t.learning, t.due, t.suspended, t.review,
                               source))
@@ -408,7 +412,7 @@ def new_cards(db: Database, limit: int, deck: str | Scope | None = None, skip_fa
     out: list[CardRow] = []
     cursor = db.execute(
         f"SELECT {_CARD_COLS} FROM cards c JOIN facts f ON f.id = c.fact_id JOIN decks d ON d.name = c.deck "
-        f"WHERE c.suspended = {ACTIVE} AND c.reps = 0{where} ORDER BY d.name != 'exam', d.rowid, c.position",
+        f"WHERE c.suspended = {ACTIVE} AND c.reps = 0{where} ORDER BY {_DECK_ORDER}, c.position",
         args,
     )
     for row in cursor:
@@ -1032,8 +1036,8 @@ def review_totals(db: Database) -> tuple[int, int, int]:
 
 def shown_decks(db: Database) -> list[str]:
     """The decks `decks` and `stats` list, in their order (the exam deck first)."""
-    return [name for (name,) in db.execute("SELECT name FROM decks WHERE removed_at IS NULL "
-                                           "ORDER BY name != 'exam', rowid")]
+    return [name for (name,) in db.execute("SELECT d.name FROM decks d WHERE d.removed_at IS NULL "
+                                           f"ORDER BY {_DECK_ORDER}")]
 
 
 def settings(db: Database) -> Settings:
