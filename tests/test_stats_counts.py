@@ -15,11 +15,11 @@ from trainer.clock import end_of_day, iso
 from trainer.db import Database, open_db
 from trainer.deck import load_deck
 from trainer.import_plan import plan
+from trainer.pace import new_for_today
 from trainer.paths import bundled_deck
-from trainer.scheduler import Params, Rating, recall
-from trainer.session import new_for_today
+from trainer.scheduler import Params, Rating, recall, recall_curve
 from trainer.simulate import simulate_history
-from trainer.stats import daily_reviews, recall_curve
+from trainer.stats import daily_reviews
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
 NOW = START + timedelta(days=40, hours=11, microseconds=123456)

@@ -166,13 +166,13 @@ def _session_params(db: Any, settings: Any) -> Any:
 def _nothing_to_study(db: Any, deck: Any, new: int | None, settings: Any, t: datetime, run_id: str,
                       day_start: Callable[[datetime], datetime]) -> str:
     """Why a session has nothing to ask, and what would give it something."""
-    from trainer import render, session, store
-    from trainer.stats import exam_status
+    from trainer import pace, render, store
+    from trainer.pace import exam_status
 
     nxt = store.next_due(db, deck, day_start)
     if nxt:
         return f"Nothing due. Next card due {render.when(nxt, t)}. (--ahead N studies early, --extra N adds new cards.)"
-    busy = session.claimed_elsewhere(db, run_id, t)
+    busy = pace.claimed_elsewhere(db, run_id, t)
     if busy:
         return (f"Nothing to study here: another trainer session is studying today's next {len(busy)} new cards "
                 "(--extra N adds others).")
@@ -188,7 +188,7 @@ def _nothing_to_study(db: Any, deck: Any, new: int | None, settings: Any, t: dat
 def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None]) -> None:
     """What today's session holds, and the exam it aims at."""
     from trainer import render, session
-    from trainer.stats import exam_status
+    from trainer.pace import exam_status
 
     out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
     exam = exam_status(db, t, local_tz(), settings, recall=False)
@@ -238,7 +238,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
            confusions: bool, leeches: bool, missed: bool, seed: int | None, count_as_review: bool,
            source: str | None, plain: bool | None, db_path: Path | None) -> None:
     """Study the cards that are due, then new ones."""
-    from trainer import render, session, store
+    from trainer import pace, render, session, store
 
     plain, con, out = _session_io(plain)
     db = _open(db_path)
@@ -250,7 +250,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     def day_start(at: datetime) -> datetime:
         return start_of_day(at, local_tz(), settings.day_starts_at)
 
-    run_id = session.new_session_id()  # this session: its new cards are not handed out by another one
+    run_id = pace.new_session_id()  # this session: its new cards are not handed out by another one
     headings: dict[int, str] = {}
     queue: list[Any]
     if confusions:
@@ -801,7 +801,7 @@ def exam(day: str | None, decks: tuple[str, ...], source: str | None, clear: boo
     """Store the exam date (YYYY-MM-DD): new cards are paced to meet every exam card 7 days before it, and each
     card's last review before it falls in the final days; without DATE, show the exam."""
     from trainer import render, store
-    from trainer.stats import exam_status
+    from trainer.pace import exam_status
 
     decks = _exam_options(day, decks, source, clear)
     writing = day is not None or clear
@@ -923,6 +923,7 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
 
     from trainer import render, store
     from trainer import stats as st
+    from trainer.pace import exam_status
 
     if not 0.5 <= target <= 0.99:  # click's range lets `nan` through
         raise click.BadParameter(f"{target} is not in the range 0.5<=x<=0.99", param_hint="'--target'")
@@ -939,7 +940,7 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
     settings = store.settings(db)
     stored = settings.exam_date == exam.date().isoformat()
     scope = deck or (store.exam_scope(settings) if stored else None)
-    status = st.exam_status(db, t, local_tz(), settings) if stored else None
+    status = exam_status(db, t, local_tz(), settings) if stored else None
     pace = settings if status is None else replace(  # exam mode hands out the pace, not the whole limit
         settings, new_per_day=min(settings.new_per_day, max(status["new_per_day_needed"], 1)))
     p = st.plan(db, t, exam.date(), pace, scope, buffer_days, target, tz=local_tz())
@@ -952,8 +953,6 @@ def plan(exam: datetime | None, deck: str | None, target: float, buffer_days: in
     if as_json:
         d = asdict(p)
         d["exam"] = p.exam.isoformat()
-        from trainer.stats import exam_status
-
         d["exam_mode"] = exam_status(db, t, local_tz(), settings)  # the stored exam: pace, window, cut-off
         click.echo(json.dumps(d, indent=2))
         return

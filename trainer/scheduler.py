@@ -191,6 +191,11 @@ def _smoothed(state: CardState, rating: int, now: datetime, params: Params, seed
     return replace(out, due=now.astimezone(timezone.utc) + timedelta(days=best))
 
 
+def on_break(day: date, breaks: tuple[tuple[date, date], ...]) -> bool:
+    """A day of a break (`trainer break`): no study is asked of it."""
+    return any(a <= day <= b for a, b in breaks)
+
+
 def around_breaks(state: CardState, breaks: tuple[tuple[date, date], ...]) -> CardState:
     """A review card due on a day of a break is due the day before it instead (after it, when that day is not
     after its last review): a pure function of the state, so every device and every replay moves the same cards."""
@@ -284,10 +289,15 @@ DEFAULT_WEIGHTS = (0.212, 1.2931, 2.3065, 8.2956, 6.4133, 0.8334, 3.0194, 0.001,
                    0.0614, 0.2629, 1.6483, 0.6014, 1.8729, 0.5425, 0.0912, 0.0658, 0.1542)
 
 
+def recall_curve(params: Params) -> tuple[float, float]:
+    """(factor, decay) of the forgetting curve: what `recall` computes with, and what stats computes with in SQL."""
+    decay = -(params.weights or DEFAULT_WEIGHTS)[20]
+    return 0.9 ** (1 / decay) - 1, decay
+
+
 def recall(stability: float, elapsed_days: float, params: Params = Params()) -> float:
     """FSRS-6 forgetting curve R(t) = (1 + f * t / S) ** -w20; the same as py-fsrs, without building a Card."""
-    decay = -(params.weights or DEFAULT_WEIGHTS)[20]
-    factor = 0.9 ** (1 / decay) - 1
+    factor, decay = recall_curve(params)
     return (1 + factor * elapsed_days / stability) ** decay
 
 

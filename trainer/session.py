@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 from collections.abc import Callable, Sequence
@@ -11,10 +10,10 @@ from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
-from trainer import history, store
+from trainer import history, pace, store
 from trainer.answers import DeckAnswers
 from trainer.cards import CardSpec, fact_id, make_card, port_list, with_choices
-from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day, study_day
+from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade, normalise, with_accepted
@@ -100,75 +99,10 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     done_reviews, done_new = store.counts_since(db, today)
     due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck,
                           end_of_day(now, tz, settings.day_starts_at))
-    fresh = new_for_today(db, now, settings, tz, deck, new_limit, extra, session, due)
+    fresh = pace.new_for_today(db, now, settings, tz, deck, new_limit, extra, session, due)
     if session and fresh:
         store.claim(db, [c.id for c in fresh], session, now + timedelta(hours=CLAIM_HOURS))
     return due + fresh
-
-
-def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, deck: str | store.Scope | None = None,
-                  new_limit: int | None = None, extra: int = 0, session: str = "",
-                  due: list[store.CardRow] | None = None) -> list[store.CardRow]:
-    """The new cards a session started now hands out: what today's limit leaves (+ extra), one card per fact, none
-    of a fact already met today or due, none another live session holds. `stats` counts these too."""
-    today = start_of_day(now, tz, settings.day_starts_at)
-    done_new = store.counts_since(db, today)[1]
-    if due is None:
-        due = store.due_cards(db, now, 10**6, deck, end_of_day(now, tz, settings.day_starts_at))
-    elsewhere = claimed_elsewhere(db, session, now)  # another session's new cards count against today's limit
-    allowed = new_limit if new_limit is not None else settings.new_per_day - done_new - len(elsewhere)
-    skip = ({c.fact_id for c in due} | store.facts_started_since(db, today)
-            | {cid.rsplit("/", 1)[0] for cid in elsewhere})  # nor is their fact asked the other way round today
-    room = None
-    if new_limit is None:  # --new N overrides every limit; --extra goes beyond them
-        met = store.new_by_deck_since(db, today)
-        for cid in elsewhere:
-            met[cid.split("/", 1)[0]] = met.get(cid.split("/", 1)[0], 0) + 1
-        room = {name: own - met.get(name, 0) + extra for name, own in store.deck_new_limits(db).items()}
-    paced = None
-    if new_limit is None:  # exam mode: the exam's new cards at the pace that meets them all by the cut-off
-        from trainer.stats import exam_status
-
-        exam = exam_status(db, now, tz, settings, recall=False)
-        if exam is not None and not exam["past"]:
-            cards = store.schedule_params(db, settings).exam
-            if cards is not None:
-                paced = (cards.cards, min(exam["new_per_day_needed"], settings.new_per_day) - exam["met_today"] + extra)
-                if exam["cutoff"] <= study_day(now, tz, settings.day_starts_at).isoformat():  # late: a card whose
-                    skip = store.facts_started_since(db, today) | {  # sibling is due waits no longer
-                        cid.rsplit("/", 1)[0] for cid in elsewhere}
-    return store.new_cards(db, max(allowed, 0) + extra, deck, skip_facts=skip, claimed_by_others=elsewhere,
-                           room=room, paced=paced)
-
-
-def new_session_id() -> str:
-    """Names a study session and the process it runs in: a claim whose process has died (a closed terminal,
-    a kill) frees its cards at once instead of hours later."""
-    import socket
-    import uuid
-
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex}"
-
-
-def _alive(session: str) -> bool:
-    import socket
-
-    host, _, rest = session.partition(":")
-    pid = rest.partition(":")[0]
-    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
-        return True  # another machine's session (a shared folder): trust its claim until it lapses
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
-def claimed_elsewhere(db: Database, session: str, now: datetime) -> set[str]:
-    """The new cards another live session is studying."""
-    return {cid for cid, holder in store.claims_of_others(db, session, now).items() if _alive(holder)}
 
 
 def queue_counts(queue: list[store.CardRow]) -> tuple[int, int, int]:

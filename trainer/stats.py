@@ -11,7 +11,8 @@ from trainer import store
 from trainer.cards import port_list
 from trainer.clock import day_shift, end_of_day, start_of_day, study_day
 from trainer.db import Database
-from trainer.scheduler import DEFAULT_WEIGHTS, CardState, Params, recall, review
+from trainer.pace import average, exam_status, new_for_today
+from trainer.scheduler import CardState, Params, on_break, recall, recall_curve, review
 from trainer.settings import Settings
 
 
@@ -30,17 +31,12 @@ def daily_reviews(db: Database, now: datetime, tz: tzinfo, rollover: int, days: 
     return {first + timedelta(days=i): n for i, n in enumerate(counts) if n}
 
 
-def _on_break(day: date, breaks: tuple[tuple[date, date], ...]) -> bool:
-    """A day of a break (`trainer break`): no study is asked of it."""
-    return any(a <= day <= b for a, b in breaks)
-
-
 def streak(per_day: dict[date, int], today: date, breaks: tuple[tuple[date, date], ...] = ()) -> int:
     """Consecutive study days ending today, or yesterday when today has no reviews yet; the days of a break
     neither count nor end it."""
     day = today if per_day.get(today) else today - timedelta(days=1)
     n = 0
-    while per_day.get(day) or (_on_break(day, breaks) and n):
+    while per_day.get(day) or (on_break(day, breaks) and n):
         n += int(bool(per_day.get(day)))
         day -= timedelta(days=1)
     return n
@@ -59,23 +55,12 @@ def forecast(db: Database, now: datetime, tz: tzinfo, rollover: int, days: int =
     return [{"date": (today + timedelta(days=i)).isoformat(), "due": n} for i, n in enumerate(counts)]
 
 
-def _average(total: float, n: int) -> float | None:
-    """A recall sum over `n` cards as an average, rounded as stats shows it; None over no cards."""
-    return round(total / n, 4) if n else None
-
-
 def average_recall(states: list[tuple[CardState, int]], at: datetime, params: Params) -> dict[str, Any]:
     """Average probability of recall at `at`; unseen cards count as 0 in `average`, not in `average_seen`."""
     seen = [(s.stability, s.last_review) for s, reps in states if reps and s.stability and s.last_review]
     acc = sum(recall(stability, max((at - last).days, 0), params) for stability, last in seen)
-    return {"cards": len(states), "seen": len(seen), "average": _average(acc, len(states)),
-            "average_seen": _average(acc, len(seen))}
-
-
-def recall_curve(params: Params) -> tuple[float, float]:
-    """(factor, decay) of the forgetting curve, worked out as scheduler.recall does: the same curve in SQL."""
-    decay = -(params.weights or DEFAULT_WEIGHTS)[20]
-    return 0.9 ** (1 / decay) - 1, decay
+    return {"cards": len(states), "seen": len(seen), "average": average(acc, len(states)),
+            "average_seen": average(acc, len(seen))}
 
 
 def per_deck(db: Database, tallies: dict[str, store.CardTally]) -> dict[str, dict[str, Any]]:
@@ -84,7 +69,7 @@ def per_deck(db: Database, tallies: dict[str, store.CardTally]) -> dict[str, dic
     for name in store.shown_decks(db):
         t = tallies.get(name, store.CardTally())
         out[name] = {"cards": t.cards, "new": t.new, "learning": t.learning, "review": t.review, "due": t.due,
-                     "suspended": t.suspended, "avg_retrievability": _average(t.recall, t.seen)}
+                     "suspended": t.suspended, "avg_retrievability": average(t.recall, t.seen)}
     return out
 
 
@@ -181,43 +166,7 @@ def scoped(db: Database, scope: store.Scope, now: datetime, tz: tzinfo, settings
                          scope)
     reviews, passed = store.mature_reviews_since(db, now - timedelta(days=30), scope)
     return {"source": scope.source, "deck": scope.deck, "cards": t.active, "new": t.new, "due": t.due,
-            "reviews_30d": reviews, "passed_30d": passed, "avg_retrievability": _average(t.recall, t.seen)}
-
-
-def exam_status(db: Database, now: datetime, tz: tzinfo, settings: Settings,
-                recall: bool = True) -> dict[str, Any] | None:
-    """The stored exam as `review`, `stats` and `plan` show it: days left, the exam's cards and those not met yet,
-    the pace of new cards that meets them all by the cut-off, and recall on the day if study stopped now."""
-    scope = store.exam_scope(settings)
-    if scope is None or settings.exam_date is None:  # exam_scope says so; the second test tells mypy
-        return None
-    exam = date.fromisoformat(settings.exam_date)
-    today = study_day(now, tz, settings.day_starts_at)
-    days_left = (exam - today).days
-    exam_at = datetime(exam.year, exam.month, exam.day, 9, tzinfo=timezone.utc)
-    cards = store.card_tally(db, now, None, exam_at, recall_curve(settings.params()) if recall else None, scope)
-    unseen = cards.new
-    met_today = store.new_in_scope_since(db, scope, start_of_day(now, tz, settings.day_starts_at))
-    cutoff = exam - timedelta(days=settings.exam_cutoff)
-    late = cutoff <= today  # set late: every card by the day before the exam, over the days there are
-    if late:
-        cutoff = max(exam - timedelta(days=1), today)
-    breaks = settings.params().breaks
-
-    def study_days(until: date) -> int:  # the days from today to `until`, breaks left out
-        return sum(1 for i in range((until - today).days) if not _on_break(today + timedelta(days=i), breaks))
-
-    # a margin of two days: a card waits a day when its sibling was met or is due (one card of a fact a day)
-    days = study_days(cutoff)
-    spread = max(days - 2, 1) if days > 4 and not late else max(days, 1)
-    pace = math.ceil((unseen + met_today) / spread) if unseen and days_left > 0 else 0  # the exam day: none
-    on_the_day = _average(cards.recall, cards.active) if recall else None  # only where it is shown
-    return {"date": exam.isoformat(), "days_left": days_left, "decks": list(settings.exam_decks),
-            "source": settings.exam_source, "cards": cards.active, "unseen": unseen, "met_today": met_today,
-            "cutoff": cutoff.isoformat(),
-            "window_start": max(exam - timedelta(days=settings.exam_window), today).isoformat(),
-            "new_per_day_needed": pace, "new_per_day": settings.new_per_day, "recall_if_stopped": on_the_day,
-            "past": days_left < 0}
+            "reviews_30d": reviews, "passed_30d": passed, "avg_retrievability": average(t.recall, t.seen)}
 
 
 def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict[str, Any]:
@@ -236,8 +185,6 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict
     done, new_done = store.counts_since(db, start_of_day(now, tz, rollover))
     per_day = daily_reviews(db, now, tz, rollover, 182)
     today = study_day(now, tz, rollover)
-    from trainer.session import new_for_today
-
     data["today"] = {"done": done, "due": data["due"],
                      "new_left": len(new_for_today(db, now, settings, tz,  # what `review` would hand out now
                                                    due=store.due_beside_new(db, now, day_end)))}  # (what skips)
