@@ -473,12 +473,21 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
 
 def _not_another(text: str, n: str, names: _Names, known: _Known) -> bool:
     """Why an answer whose letters (`n`) run into another known name still does not name it: a slip of several
-    words that lands on a daemon's name (`SQL Servr`: sqlservr), or parts written apart (`(SQL Server) (browser)`)
+    words that lands on a daemon's name (`SQL Servr`: sqlservr), the right name and a word that only make one
+    joined (`VNC server`), or parts written apart (`(SQL Server) (browser)`)
     that are judged one by one. Asked only when the answer's letters are another name."""
     curated = getattr(known.every, "only_curated", None)
-    if " " in text.strip() and curated is not None and curated(n) and is_typo(n, names.whole):
-        return True
+    if " " in text.strip() and curated is not None and curated(n) and (
+            is_typo(n, names.whole) or _name_and_filler(text, names)):
+        return True  # ... or a name and a filler word, which only make a daemon's name joined (`VNC server`)
     return len(re.split(r"[()\[\],;|&]", text)) > 1 and len(_groups(text)) > 1
+
+
+def _name_and_filler(text: str, names: _Names) -> bool:
+    """One of the card's names and words that name nothing (`VNC server`, `SSH daemon`)."""
+    words = [normalise(w) for w in text.split()]
+    right = [w for w in words if w in names.whole]
+    return len(right) == 1 and all(w in names.whole or w in _NAME_FILLER for w in words)
 
 
 def _another_name(name: str, names: _Names, known: _Known, beside: bool) -> bool:
