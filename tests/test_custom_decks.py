@@ -366,3 +366,13 @@ def test_any_deck_survives_csv_export_and_import(tmp_path: Path,
     path = tmp_path / "gen.csv"
     path.write_text(to_csv(deck), encoding="utf-8", newline="")
     assert read_table(path, "gen", ",").to_dict() == deck.to_dict()
+
+
+def test_listings_of_the_bundled_exam_deck_say_how_to_start_it_and_show_protocol_numbers(isolated_home: Path) -> None:
+    """A new user: `cards --deck exam` before any review said only "No cards match."; `decks show exam` printed the
+    IP protocol numbers as "ip-icmp: None = None"."""
+    before = CliRunner().invoke(cli, ["cards", "--deck", "exam"])
+    assert before.exit_code == 0 and "`trainer review --deck exam` starts it" in before.output
+    CliRunner().invoke(cli, ["review", "--new", "1", "--plain"], input="22\n")
+    shown = CliRunner().invoke(cli, ["decks", "show", "exam"]).output
+    assert "ip-icmp: ICMP = ip-protocol 1" in shown and "None" not in shown

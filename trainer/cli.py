@@ -461,7 +461,11 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, sourc
         click.echo(json.dumps(data, indent=2, ensure_ascii=True))
         return
     if not data:
-        click.echo("No cards match.")
+        from trainer.paths import bundled_deck_names
+
+        waiting = deck in bundled_deck_names() and deck not in store.deck_names(db)
+        click.echo(f"No cards match: the bundled deck '{deck}' is not studied yet (`trainer review --deck {deck}` "
+                   "starts it)." if waiting else "No cards match.")
         return
     day_end = end_of_day(t, local_tz(), store.settings(db).day_starts_at)
     body = [[str(d["id"]), str(d["state"]), render.when_due(c.state, t, day_end), str(d["question"])]
@@ -688,6 +692,7 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
            f"{counts.due} due, {counts.suspended} suspended", ""]
     for f in d.facts[:50]:
         out.append(f"  {f.key}: {f.service} {port_list(f.ports)}/{f.transport}" if f.is_port
+                   else f"  {f.key}: {f.service} = {f.numbering} {f.number}" if f.is_number
                    else f"  {f.key}: {f.front} = {f.back}")
     if len(d.facts) > 50:
         out.append(f"  ... and {len(d.facts) - 50} more (`trainer export {name}` shows all)")
