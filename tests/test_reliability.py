@@ -528,3 +528,25 @@ def test_after_a_clean_exit_the_database_file_alone_holds_every_answer(isolated_
     CliRunner().invoke(cli, ["review", "--new", "1"], input="25\n")
     again = CliRunner().invoke(cli, ["stats", "--json"])
     assert again.exit_code == 0 and json.loads(again.output)["reviews"] == 4
+
+
+def test_a_long_session_reuses_its_log_instead_of_growing_it(isolated_home: Path, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Within a session the log restarts (stamped, while the learner reads), so answers overwrite it: the log
+    stays the size of a few answers, every answer is in the database, and the next open trusts the log."""
+    import json
+
+    from trainer import db as tdb
+
+    restart_after, sizes = 5, {}
+    for every in (10**9, restart_after):
+        monkeypatch.setattr(tdb, "RESTART_AFTER", every)
+        home = tmp_path / str(every)
+        monkeypatch.setenv("TRAINER_HOME", str(home))
+        done = CliRunner().invoke(cli, ["review", "--new", "40"], input="1\n" * 60)
+        assert done.exit_code == 0, done.output
+        sizes[every] = (home / "trainer.db-wal").stat().st_size
+        stats = CliRunner().invoke(cli, ["stats", "--json"])
+        assert stats.exit_code == 0 and json.loads(stats.output)["reviews"] == 60
+        assert integrity(home / "trainer.db") == "ok"
+    assert sizes[restart_after] < sizes[10**9] / 3, sizes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,8 @@ class Database:
         self.created = False  # the file did not exist before this connection
         self.stamped = False  # this connection has stamped the log (before its first write)
         self.device: str | None = None  # this database's device id, once read (store.device_id)
+        self.commits = 0  # write transactions since this connection last stamped the log
+        self._restart: threading.Thread | None = None
 
     def execute(self, sql: str, params: Any = ()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -46,15 +49,54 @@ class Database:
         else:
             self.conn.execute("RELEASE SAVEPOINT trainer_atomic")
 
+    def committed(self) -> None:
+        """Every RESTART_AFTER commits, restart the stamped log on another thread, while the learner reads: a log
+        that only grows costs each answer's sync about twice what overwriting a kept one does."""
+        self.commits += 1
+        if self.commits < RESTART_AFTER or not self.stamped or self.path is None or self.conn.in_transaction:
+            return
+        self.commits = 0
+        self.settle()
+        self._restart = threading.Thread(target=_restamp, args=(self.path,), daemon=True)
+        self._restart.start()
+
+    def settle(self) -> None:
+        """Wait for a log restart under way (before closing: the last connection decides whether the log stays)."""
+        if self._restart is not None:
+            self._restart.join()
+            self._restart = None
+
     def close(self) -> None:
         """After writing, restart the log before closing: the log file is kept, and the next session would
         otherwise find every frame of this one's log valid and copy them all again at its first answer."""
+        self.settle()
         if self.stamped and self.path is not None and not self.conn.in_transaction:
             try:
                 dbfile.stamp(self.conn, self.path)
             except sqlite3.Error:
                 pass  # the next session restarts it, as it always does
         self.conn.close()
+
+
+RESTART_AFTER = 100  # commits between log restarts in one session: about 900 pages (4 MB) of answers
+RESTART_WAIT_MS = 20  # the session's own reads of an older snapshot end within this; a longer reader wins
+
+
+def _restamp(path: Path) -> None:
+    """Checkpoint, restart and stamp the log from a connection of its own; given up if a reader of an older
+    snapshot or a writer stays in the way (the next restart tries again)."""
+    try:
+        conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)  # made and used on this thread
+    except sqlite3.Error:
+        return
+    try:
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA wal_autocheckpoint = 0")
+        dbfile.stamp(conn, path, RESTART_WAIT_MS)
+    except sqlite3.Error:
+        pass
+    finally:
+        conn.close()
 
 
 def m001_initial(db: sqlite_utils.Database) -> None:
@@ -306,6 +348,7 @@ def writing(db: Database) -> Iterator[Database]:
         raise
     else:
         db.execute("COMMIT")
+        db.committed()
 
 
 BUSY_MS = 10_000  # how long one attempt at the write lock waits (SQLite's busy timeout)
@@ -363,7 +406,7 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
         db.execute(f"PRAGMA busy_timeout = {int(BUSY_MS)}")
         db.execute("PRAGMA journal_mode = WAL")  # readers never block the one writer
         dbfile.keep_log(conn, path)
-        db.execute("PRAGMA wal_autocheckpoint = 0")  # the log restarts only where trainer stamps it (dbfile)
+        db.execute("PRAGMA wal_autocheckpoint = 0")  # the log restarts only where trainer stamps it (dbfile, committed)
         db.execute("PRAGMA synchronous = FULL")  # each answer reaches the disk before the next question
         db.execute("PRAGMA foreign_keys = ON")
         _check_version(db, path)

@@ -149,11 +149,12 @@ def check_wal(path: Path) -> None:
 KEPT_LOG_MAX = 16 * 2**20  # a log kept between sessions is reused up to this size, and cut back past it
 
 
-def stamp(conn: sqlite3.Connection, path: Path) -> None:
+def stamp(conn: sqlite3.Connection, path: Path, wait_ms: int = 0) -> None:
     """After a complete checkpoint, start the new log with page 1 saying which database file it follows. The
-    log file keeps its size (RESTART, not TRUNCATE): answers overwrite it, which syncs faster than growing it."""
+    log file keeps its size (RESTART, not TRUNCATE): answers overwrite it, which syncs faster than growing it.
+    `wait_ms`: how long to wait for a reader or writer in the way (none: another process writing goes on)."""
     wait = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    conn.execute("PRAGMA busy_timeout = 0")  # never wait for it: another process writing (an import) goes on
+    conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
     try:
         size = wal_path(path).stat().st_size if wal_path(path).exists() else 0
         how = "TRUNCATE" if size > KEPT_LOG_MAX else "RESTART"
