@@ -138,17 +138,32 @@ def time_to_first_question(home: Path, now: datetime, runs: int) -> list[float]:
     return out
 
 
+LEARNER_PAUSE = 0.01  # seconds a learner reads each question, in the pipe sessions and the paused loops
+
+
 class Answerer:
-    """A prompter that answers at once (right three times in four) and times the gap between questions."""
+    """A prompter that answers (right three times in four) after reading each question for `pause` seconds, and
+    times each answer sent to the next question shown."""
 
     timed = False
 
-    def __init__(self) -> None:
-        self.marks: list[float] = []
+    def __init__(self, pause: float = 0.0) -> None:
+        self.shown: list[float] = []
+        self.sent: list[float] = []
+        self.pause = pause
         self.n = 0
 
+    def _read(self) -> None:
+        self.shown.append(time.perf_counter())
+        if self.pause:
+            time.sleep(self.pause)
+        self.sent.append(time.perf_counter())
+
+    def gaps(self) -> list[float]:
+        return [shown - sent for sent, shown in zip(self.sent, self.shown[1:], strict=False)]
+
     def ask(self, card: Any, number: int, total: int) -> str | None:
-        self.marks.append(time.perf_counter())
+        self._read()
         self.n += 1
         if card.port_sets and self.n % 4:
             return ",".join(map(str, sorted(card.port_sets[0])))
@@ -174,12 +189,13 @@ class Answerer:
         return False
 
     def self_grade(self, card: Any, number: int, total: int) -> tuple[str, int]:
-        self.marks.append(time.perf_counter())
+        self._read()
         return "", 3
 
 
-def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
-    """Inside the loop: grade, FSRS update, commit to disk (synchronous=FULL), pick and build the next card."""
+def per_answer(home: Path, now: datetime, answers: int, pause: float = 0.0) -> list[float]:
+    """Inside the loop: grade, FSRS update, commit to disk (synchronous=FULL), pick and build the next card.
+    `pause`: the learner reads each question this long first (a process that slept wakes slower)."""
     from trainer import session, store
     from trainer.db import open_db
 
@@ -190,13 +206,13 @@ def per_answer(home: Path, now: datetime, answers: int) -> list[float]:
     store.set_setting(db, "reviews_per_day", 10**6)  # enough cards for every timed answer
     settings = store.settings(db)
     queue = store.find_cards(db, soonest_first=True, limit=answers)  # due first, then any
-    prompter = Answerer()
+    prompter = Answerer(pause)
     clock = iter(now + timedelta(seconds=i) for i in range(10 * answers + 10))
     session.run(db, prompter, queue, lambda: next(clock), time.perf_counter, settings.params(),
                 session.Options(requeue=False))
     db.close()
     shutil.rmtree(work, ignore_errors=True)
-    return [b - a for a, b in zip(prompter.marks, prompter.marks[1:], strict=False)]
+    return prompter.gaps()
 
 
 PEAKS: dict[str, float] = {}  # figure -> the largest peak resident memory (MB) of its processes
@@ -297,7 +313,7 @@ def pipe_session(home: Path, now: datetime, answers: int, key: dict[str, str], f
         if n > answers:
             break
         question = asked.group(1)
-        time.sleep(1.0 if n == 1 else 0.01)
+        time.sleep(1.0 if n == 1 else LEARNER_PAUSE)
         sent = time.perf_counter()
         p.stdin.write((key.get(question, "80") if n % 4 else "no idea") + "\n")
         p.stdin.flush()
@@ -384,12 +400,46 @@ def summary(values: list[float]) -> dict[str, float]:
             "max": v[-1], "n": len(v)}
 
 
+# Anki's reviewer loop as anki_baseline.py times it (answer the card, get the next one), with the learner's pause
+# before each answer that the pipe sessions have: the like-for-like counterpart of answer_paused.
+_ANKI_PAUSED = """
+import json, random, shutil, sys, time
+from anki.collection import Collection
+from anki.cards import Card
+from anki.scheduler.v3 import CardAnswer
+src, work, answers, pause = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+shutil.copyfile(src, work)
+col = Collection(work)
+rng = random.Random(0)
+ratings = [CardAnswer.AGAIN, CardAnswer.HARD, CardAnswer.GOOD, CardAnswer.EASY]
+top = col.sched.get_queued_cards(fetch_limit=1).cards[0]
+gaps = []
+for _ in range(answers):
+    card = Card(col, backend_card=top.card)
+    card.start_timer()
+    time.sleep(pause)
+    t = time.perf_counter()
+    col.sched.answer_card(col.sched.build_answer(card=card, states=top.states,
+                                                  rating=rng.choices(ratings, [10, 5, 80, 5])[0]))
+    top = col.sched.get_queued_cards(fetch_limit=1).cards[0]
+    gaps.append((time.perf_counter() - t) * 1000)
+col.close()
+print(json.dumps(gaps))
+"""
+
+
 def anki_baseline(python: str, tmp: Path, reps: int) -> dict[str, Any]:
     script = ROOT.parent / "shared" / "bench" / "anki_baseline.py"
     out = tmp / "anki.json"
     subprocess.run([python, str(script), "--reps", str(reps), "--only", "import,create,fsrs,open",
                     "--workdir", str(tmp / "anki"), "--json", str(out)], check=True, stdout=subprocess.DEVNULL)
-    return json.loads(out.read_text())
+    results: dict[str, Any] = json.loads(out.read_text())
+    base = tmp / "anki" / "base_fsrs.anki2"
+    if base.exists():
+        done = subprocess.run([python, "-c", _ANKI_PAUSED, str(base), str(tmp / "anki" / "paused.anki2"), "300",
+                               str(LEARNER_PAUSE)], check=True, capture_output=True, text=True)
+        results["answer_paused_ms"] = summary(json.loads(done.stdout.strip().splitlines()[-1]))
+    return results
 
 
 def measure_large(home: Path, now: datetime, runs: int, answers: int, session: int, tag: str,
@@ -401,6 +451,7 @@ def measure_large(home: Path, now: datetime, runs: int, answers: int, session: i
     figures = {
         f"first_question_{tag}_s": time_to_first_question(home, now, runs),
         f"answer_in_process_{tag}_ms": [x * 1000 for x in per_answer(home, now, answers)],
+        f"answer_paused_{tag}_ms": [x * 1000 for x in per_answer(home, now, min(answers, 300), LEARNER_PAUSE)],
         f"stats_json_{tag}_s": whole_process(["stats", "--json"], home, runs, f"stats_json_{tag}_s", now),
         f"lookup_443_{tag}_s": whole_process(["lookup", "443"], home, runs, f"lookup_443_{tag}_s"),
     }
@@ -528,13 +579,16 @@ def anki_rows(results: dict[str, Any]) -> None:
     pipe = next(k for k in f if k.startswith("answer_pipe_") and "_30_" not in k and k.endswith("_large_ms"))
     rows = [("first question, new process (s)", f["first_question_large_s"]["median"], spawn and spawn / 1000),
             ("answer, in process (ms)", f["answer_in_process_large_ms"]["median"], felt),
+            ("answer after a 10 ms read, in process", f["answer_paused_large_ms"]["median"], anki("answer_paused_ms")),
+            ("answer after a 10 ms read, p99", f["answer_paused_large_ms"]["p99"],
+             a["answer_paused_ms"]["p99"] if "answer_paused_ms" in a else None),
             ("answer through a pipe (ms)", f[pipe]["median"], felt),
             ("answer through a pipe, p99 (ms)", f[pipe]["p99"], None),
             ("answer, 30-answer session (ms)", f["answer_pipe_30_large_ms"]["median"], felt),
             ("import registry deck, per card (ms)", f["import_registry_s"]["median"] / cards * 1000,
              csv and csv / 28_000 * 1000)]
-    click.echo("beside Anki (answer: Anki's get next card + answer card, FSRS, on disk; import: Anki's CSV importer, "
-               "14,000 notes = 28,000 cards, whole run)")
+    click.echo("beside Anki (answer: Anki's get next card + answer card, FSRS, on disk, in a loop or after the "
+               "learner's 10 ms read; import: Anki's CSV importer, 14,000 notes = 28,000 cards, whole run)")
     for label, ours, theirs in rows:
         ratio = f"{ours / theirs:.2f}x Anki" if theirs else ""
         shown = f"{theirs:9.4f}" if theirs else f"{'':9s}"

@@ -181,8 +181,9 @@ def test_a_first_schema_database_migrates_keeping_every_review_and_a_backup(isol
     assert "confusions" not in {r[0] for r in old.execute("SELECT name FROM sqlite_master")}
     new = sqlite3.connect(db)
     assert "leech" in {r[1] for r in new.execute("PRAGMA table_info(cards)")}
-    index = json.loads(new.execute("SELECT answer_index FROM decks WHERE name = 'mini'").fetchone()[0])
-    assert index["port_sets"] and all(keys for keys in index["names"].values())  # m003 built it from stored facts
+    names = new.execute("SELECT facts FROM answer_names WHERE deck = 'mini'").fetchall()
+    ports = new.execute("SELECT sets FROM answer_ports WHERE deck = 'mini'").fetchall()
+    assert ports and names and all(json.loads(keys) for (keys,) in names)  # m014 built it from stored facts
     out = CliRunner().invoke(cli, ["review", "--deck", "mini", "--ahead", "5"], input="143\n").output
     assert "Which" in out
 

@@ -1,35 +1,46 @@
 """What the rest of a deck says about an answer: which facts own each name and each port set.
 
-The index is built once at import and stored with the deck, so grading a card never reads the whole deck
-(the registry deck has 6,000 facts); the few facts an answer points at are loaded on demand.
+The index is built once at import and stored with the deck as rows, so grading a card never reads the whole
+deck (the registry deck has 6,000 facts) nor its whole index: the few names, ports and facts an answer points
+at are read on demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import lru_cache
-from typing import Any
+from typing import Protocol
 
 from trainer.cards import CardSpec, names_of, port_sets_of
 from trainer.deck import Fact, Kind, transport_list, transports_of
 from trainer.grading import PortAnswer, normalise
 
-EMPTY_INDEX: dict[str, Any] = {"names": {}, "port_sets": {}, "by_ports": {}, "labels": []}
+NameRow = tuple[str, str, int]  # (normalised name, the keys of the facts it names as JSON, 1 if a fact's label)
+PortRow = tuple[str, int, str]  # (numbering, '' for ports; a port or number; the sets holding it as JSON)
+
+
+class IndexSource(Protocol):
+    """A deck's answer index, asked name by name and port by port (store.StoredIndex reads it from its tables)."""
+
+    def named(self, name: str) -> tuple[tuple[str, ...], bool] | None:
+        """The keys of the facts going by this normalised name, and whether it is one's label; None: no fact."""
+
+    def sets_with(self, numbering: str, number: int) -> Mapping[str, Mapping[str, list[str]]]:
+        """Each port set holding this port (or number) -> '' and each transport -> the facts' keys."""
 
 
 def port_key(ports: Iterable[int]) -> str:
     return ",".join(map(str, sorted(ports)))
 
 
-def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
-    """Normalised name -> fact keys, port set -> fact keys, port set/transport -> fact keys, and each fact's
-    own label, normalised (JSON-ready)."""
+def index_rows(facts: Iterable[Fact]) -> tuple[list[NameRow], list[PortRow]]:
+    """The deck's answer index as rows: each normalised name with the facts it names, and each port (or
+    protocol number) with the port sets that hold it and their facts, overall and by transport."""
     names: dict[str, list[str]] = {}
     labels: set[str] = set()
-    port_sets: dict[str, list[str]] = {}
-    by_ports: dict[str, list[str]] = {}
-    numbers: dict[str, list[str]] = {}
+    ports: dict[tuple[str, int], dict[str, dict[str, list[str]]]] = {}
     normal: dict[str, str] = {}  # each name normalised once: a fact's label is also its first name
     for f in facts:
         if not f.is_port and not f.is_number:
@@ -44,14 +55,19 @@ def build_index(facts: Iterable[Fact]) -> dict[str, Any]:
         label = f.service or ""
         labels.add(normal[label] if label in normal else normalise(label))
         if f.is_number:
-            numbers.setdefault(f"{f.numbering}:{f.number}", []).append(f.key)
+            number = int(f.number or 0)
+            held = ports.setdefault((f.numbering or "", number), {}).setdefault(str(number), {})
+            held.setdefault("", []).append(f.key)
             continue
-        ports = port_key(f.ports)
-        port_sets.setdefault(ports, []).append(f.key)
-        for t in transport_list(f.transport):
-            by_ports.setdefault(f"{ports}/{t}", []).append(f.key)
-    return {"names": names, "port_sets": port_sets, "by_ports": by_ports, "labels": sorted(labels - {""}),
-            **({"numbers": numbers} if numbers else {})}
+        key = port_key(f.ports)
+        for p in f.ports:
+            held = ports.setdefault(("", p), {}).setdefault(key, {})
+            held.setdefault("", []).append(f.key)
+            for t in transport_list(f.transport):
+                held.setdefault(t, []).append(f.key)
+    return ([(n, json.dumps(keys), int(n in labels)) for n, keys in names.items() if n],
+            [(numbering, number, json.dumps(sets, separators=(",", ":")))
+             for (numbering, number), sets in ports.items()])
 
 
 def _bundled_lines(name: str) -> list[str]:
@@ -105,11 +121,25 @@ class _Vocabulary:
 class _Strong:
     """Names that always mean something: the deck's own and the curated terms (`httpd`, `TLS`, `VNC`)."""
 
-    def __init__(self, deck_names: frozenset[str]) -> None:
+    def __init__(self, deck_names: Container[str]) -> None:
         self.deck_names = deck_names
 
     def __contains__(self, name: object) -> bool:
-        return name in self.deck_names or name in curated_terms()
+        return name in curated_terms() or name in self.deck_names
+
+
+class _Named:
+    """The names the deck's facts go by (`labels`: only the name each fact is listed under)."""
+
+    def __init__(self, index: IndexSource, labels: bool = False) -> None:
+        self.index = index
+        self.labels = labels
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        found = self.index.named(name)
+        return found is not None and (found[1] or not self.labels)
 
 
 class KnownNames:
@@ -118,10 +148,10 @@ class KnownNames:
     words (`time`, `auth`), for the words around an answer; `labels` are the names the deck's facts go by
     (`telnet`), which are never a word of explanation."""
 
-    def __init__(self, deck_names: Iterable[str], labels: Iterable[str] = ()) -> None:
-        self.deck_names = frozenset(deck_names)
+    def __init__(self, deck_names: Container[str], labels: Container[str] = ()) -> None:
+        self.deck_names = deck_names
         self.strong = _Strong(self.deck_names)
-        self.labels = frozenset(labels)
+        self.labels = labels
         self.plain = _Vocabulary()  # words that describe (IANA's descriptions), read only when needed
 
     @property
@@ -129,7 +159,7 @@ class KnownNames:
         return versions()
 
     def __contains__(self, name: object) -> bool:
-        return name in self.deck_names or name in curated_terms() or name in registry_names()
+        return name in registry_names() or name in curated_terms() or name in self.deck_names
 
     def only_curated(self, name: str) -> bool:
         """A daemon's or a term's name that no service goes by (`sqlservr`, `httpd`)."""
@@ -139,28 +169,34 @@ class KnownNames:
 class DeckAnswers:
     """A deck's answer index and the facts it names, loaded on demand through `load`."""
 
-    def __init__(self, index: dict[str, Any], load: Callable[[Sequence[str]], list[Fact]]) -> None:
-        self.names: dict[str, list[str]] = index.get("names", {})
-        self.port_sets: dict[str, list[str]] = index.get("port_sets", {})
-        self.by_ports: dict[str, list[str]] = index.get("by_ports", {})
-        self.numbers: dict[str, list[str]] = index.get("numbers", {})
+    def __init__(self, index: IndexSource, load: Callable[[Sequence[str]], list[Fact]]) -> None:
+        self.index = index
         self._load = load
-        self.known = KnownNames(self.names, index.get("labels", ()))
+        self.known = KnownNames(_Named(index), _Named(index, labels=True))
+
+    def _named(self, name: str) -> tuple[str, ...]:
+        found = self.index.named(name)
+        return found[0] if found else ()
+
+    def _on(self, ports: Iterable[int], transport: str = "") -> list[str]:
+        """The facts whose port set is exactly `ports` (on `transport`, or on any)."""
+        ports = sorted(ports)
+        if not ports:
+            return []
+        return list(self.index.sets_with("", ports[0]).get(port_key(ports), {}).get(transport, ()))
 
     def widen(self, spec: CardSpec, fact: Fact) -> CardSpec:
         """Other facts may rightly answer too: SFTP on port 22/tcp; 465, also called SMTPS, for SMTPS."""
         if spec.kind == Kind.PORT_SERVICE:
-            keys = [k for t in transport_list(fact.transport)
-                    for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
+            keys = [k for t in transport_list(fact.transport) for k in self._on(fact.ports, t) if k != fact.key]
             others = self._load(list(dict.fromkeys(keys)))
             if others:
                 return replace(spec, answers=spec.answers + tuple(n for f in others for n in names_of(f)),
                                targets=spec.targets + tuple(f.key for f in others))
         if spec.kind == Kind.SERVICE_PORT and fact.service:
             spec = self._beside_extra_ports(spec, fact)
-            keys = [k for k in self.names.get(normalise(fact.service), ()) if k != fact.key]
-            sharing = [k for t in transport_list(fact.transport)
-                       for k in self.by_ports.get(f"{port_key(fact.ports)}/{t}", ()) if k != fact.key]
+            keys = [k for k in self._named(normalise(fact.service)) if k != fact.key]
+            sharing = [k for t in transport_list(fact.transport) for k in self._on(fact.ports, t) if k != fact.key]
             if sharing:  # `22 (SFTP)` names SSH's port too
                 more = tuple(n for f in self._load(list(dict.fromkeys(sharing))) for n in names_of(f))
                 spec = replace(spec, answers=spec.answers + more,
@@ -186,8 +222,8 @@ class DeckAnswers:
         wanted = frozenset().union(*beyond.values())
         if not wanted:
             return spec
-        owners = {k for key, keys in self.port_sets.items() if wanted.intersection(map(int, key.split(",")))
-                  for k in keys if k != fact.key}
+        owners = {k for p in wanted for held in self.index.sets_with("", p).values() for k in held.get("", ())
+                  if k != fact.key}
         others = self._load(sorted(owners))
         if not others:
             return spec
@@ -200,12 +236,13 @@ class DeckAnswers:
         keys: list[str] = []
         if spec.numbering and spec.port_sets:
             for r in readings:
-                keys += [k for n in r.ports for k in self.numbers.get(f"{spec.numbering}:{n}", [])]
+                keys += [k for n in r.ports
+                         for k in self.index.sets_with(spec.numbering, n).get(str(n), {}).get("", ())]
         elif spec.port_sets:
             for r in readings:
-                keys += self.port_sets.get(port_key(r.ports), []) if r.ports else []
+                keys += self._on(r.ports)
         elif spec.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
-            keys = self.names.get(normalise(answer), [])
+            keys = list(self._named(normalise(answer)))
         own = spec.id.split("/")[-2]
         keys = [k for k in keys if k not in spec.targets and k != own]
         found = self._load(keys[:1])

@@ -79,12 +79,15 @@ class Database:
 
 
 RESTART_AFTER = 100  # commits between log restarts in one session: about 900 pages (4 MB) of answers
-RESTART_WAIT_MS = 20  # the session's own reads of an older snapshot end within this; a longer reader wins
+RESTART_TRIES = 40  # a restart tried this often, 0.5 ms apart: the session's own reads end within that
 
 
 def _restamp(path: Path) -> None:
-    """Checkpoint, restart and stamp the log from a connection of its own; given up if a reader of an older
-    snapshot or a writer stays in the way (the next restart tries again)."""
+    """Checkpoint, restart and stamp the log from a connection of its own. The pages are copied first without a
+    lock (PASSIVE); the restart never waits holding the write lock, which the session's next answer needs: it is
+    tried again shortly, and given up if a reader or writer stays in the way (the next restart tries again)."""
+    import time
+
     try:
         conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)  # made and used on this thread
     except sqlite3.Error:
@@ -92,7 +95,11 @@ def _restamp(path: Path) -> None:
     try:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA wal_autocheckpoint = 0")
-        dbfile.stamp(conn, path, RESTART_WAIT_MS)
+        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        for _ in range(RESTART_TRIES):
+            if dbfile.stamp(conn, path):
+                break
+            time.sleep(0.0005)
     except sqlite3.Error:
         pass
     finally:
@@ -296,11 +303,32 @@ def m013_stats_indexes(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX cards_listed ON cards(deck) WHERE suspended < 2")
 
 
+def m014_index_tables(db: sqlite_utils.Database) -> None:
+    """Each deck's answer index becomes rows read name by name (one JSON text per deck was parsed whole at the
+    deck's first answer: 20-60 ms on the registry deck). Rebuilt from the deck's stored facts; the old column is
+    emptied (kept, as older SQLite cannot drop a column)."""
+    import json
+
+    from trainer.answers import index_rows
+    from trainer.deck import Fact
+    from trainer.store import write_index
+
+    db.execute("CREATE TABLE answer_names (deck TEXT NOT NULL, name TEXT NOT NULL, facts TEXT NOT NULL, "
+               "label INTEGER NOT NULL, PRIMARY KEY (deck, name)) WITHOUT ROWID")
+    db.execute("CREATE TABLE answer_ports (deck TEXT NOT NULL, numbering TEXT NOT NULL, number INTEGER NOT NULL, "
+               "sets TEXT NOT NULL, PRIMARY KEY (deck, numbering, number)) WITHOUT ROWID")
+    for (deck,) in db.execute("SELECT name FROM decks").fetchall():
+        names, ports = index_rows(Fact.from_dict(json.loads(d)) for (d,) in db.execute(
+            "SELECT data FROM facts WHERE deck = ? AND suspended < 2 ORDER BY position", [deck]).fetchall())
+        write_index(Database(db.conn), deck, names, ports)
+    db.execute("UPDATE decks SET answer_index = NULL")
+
+
 MIGRATIONS: list[Callable[[Any], None]] = [m001_initial, m002_confusions_and_leeches, m003_deck_index,
                                            m004_partial_card_indexes, m005_deck_choices, m006_accepted_answers,
                                            m007_events, m008_index_labels, m009_deck_new_limits,
                                            m010_sync, m011_drills, m012_practice_misses,
-                                           m013_stats_indexes]
+                                           m013_stats_indexes, m014_index_tables]
 
 
 def _applied(db: Database) -> list[str]:

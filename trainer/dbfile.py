@@ -149,26 +149,28 @@ def check_wal(path: Path) -> None:
 KEPT_LOG_MAX = 16 * 2**20  # a log kept between sessions is reused up to this size, and cut back past it
 
 
-def stamp(conn: sqlite3.Connection, path: Path, wait_ms: int = 0) -> None:
+def stamp(conn: sqlite3.Connection, path: Path) -> bool:
     """After a complete checkpoint, start the new log with page 1 saying which database file it follows. The
     log file keeps its size (RESTART, not TRUNCATE): answers overwrite it, which syncs faster than growing it.
-    `wait_ms`: how long to wait for a reader or writer in the way (none: another process writing goes on)."""
+    False when a reader or a writer was in the way: never waited for (another process writing goes on)."""
     wait = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+    conn.execute("PRAGMA busy_timeout = 0")
     try:
         size = wal_path(path).stat().st_size if wal_path(path).exists() else 0
         how = "TRUNCATE" if size > KEPT_LOG_MAX else "RESTART"
         busy, frames, done = conn.execute(f"PRAGMA wal_checkpoint({how})").fetchone()
         if busy or frames != done:
-            return  # another session is reading an older snapshot: the log goes on, its stamp with it
+            return False  # another session is reading an older snapshot: the log goes on, its stamp with it
         app_id = conn.execute("PRAGMA application_id").fetchone()[0]
         conn.execute("BEGIN IMMEDIATE")
         conn.execute(f"PRAGMA user_version = {int(app_id)}")
         conn.execute(f"PRAGMA application_id = {secrets.randbits(31) + 1}")
         conn.execute("COMMIT")
+        return True
     except sqlite3.OperationalError:  # another session took the write lock first: its log goes on unstamped
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+        return False
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(wait)}")
 

@@ -3,12 +3,11 @@ met, the deck's answer index, and (when a deck changes under a learner) the card
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from trainer.answers import build_index
+from trainer.answers import NameRow, PortRow, index_rows
 from trainer.cards import PlannedCard, applicable, make_card, plan_cards
 from trainer.deck import KINDS, Deck, Fact, Kind, PastAnswer
 from trainer.errors import TrainerError
@@ -53,7 +52,8 @@ class DeckImport:
 
     deck: Deck
     cards: tuple[PlannedCard, ...]
-    index: str  # the deck's answer index as stored: JSON (a third of the dict's memory for a big deck)
+    names: list[NameRow]  # the deck's answer index as stored (answers.index_rows)
+    ports: list[PortRow]
     kinds: tuple[str, ...]  # the question kinds asked: the learner's choice, else the deck's own
     choose_kinds: bool = False  # store `kinds` as the learner's choice for this deck
     reset: frozenset[str] = frozenset()  # cards whose answer changed: they start again as new
@@ -69,8 +69,8 @@ def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool 
     with paused():
         cards = tuple(plan_cards(deck, kinds))
         history = replay(deck, cards, params or Params()) if deck.history else ()
-        index = json.dumps(build_index(deck.facts), separators=(",", ":"))
-    return DeckImport(deck, cards, index, kinds, choose, frozenset(reset), bundled_sha1, history)
+        names, ports = index_rows(deck.facts)
+    return DeckImport(deck, cards, names, ports, kinds, choose, frozenset(reset), bundled_sha1, history)
 
 
 def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:

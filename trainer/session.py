@@ -7,8 +7,7 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from trainer import history, pace, store
 from trainer.answers import DeckAnswers
@@ -58,6 +57,14 @@ class Previews(dict[int, CardState]):
     def __missing__(self, rating: int) -> CardState:
         self[rating] = review(self.state, rating, self.now, self.params, self.seed)
         return self[rating]
+
+
+def _warm_up() -> None:
+    import fsrs  # noqa: F401  (15 ms, first needed when the first answer is scheduled)
+
+    from trainer.answers import warm_up
+
+    warm_up()
 
 
 @dataclass(frozen=True)
@@ -166,40 +173,18 @@ def spec_for(db: Database, card: store.CardRow) -> CardSpec:
 
 class _Decks:
     """The answer index of each deck met in a session, and (for multiple choice) its facts: each read once.
-    `decks`: those the session starts with, whose indexes and the word lists grading reads are loaded on another
-    thread while the first question is read (the registry deck's index and the lists take ~30 ms)."""
+    `warm`: the word lists grading reads, and fsrs, are loaded on another thread while the first question is
+    read (~30 ms)."""
 
-    def __init__(self, db: Database, decks: Sequence[str] = ()) -> None:
+    def __init__(self, db: Database, warm: bool = False) -> None:
         self.db = db
         self._answers: dict[str, DeckAnswers] = {}
         self._facts: dict[str, tuple[Fact, ...]] = {}
         self.bundled = set(store.bundled_decks(db))
-        self._early: dict[str, dict[str, Any]] = {}
         self._loading: threading.Thread | None = None
-        if decks and db.path is not None:
-            self._loading = threading.Thread(target=self._load_early, args=(db.path, tuple(decks)), daemon=True)
+        if warm:
+            self._loading = threading.Thread(target=_warm_up, daemon=True)
             self._loading.start()
-
-    def _load_early(self, path: Path, decks: tuple[str, ...]) -> None:
-        import sqlite3
-
-        import fsrs  # noqa: F401  (15 ms, first needed when the first answer is scheduled)
-
-        from trainer.answers import warm_up
-        from trainer.db import uri
-
-        warm_up()
-        try:
-            conn = sqlite3.connect(uri(path, "mode=ro"), uri=True, isolation_level=None)  # made and used here
-        except sqlite3.Error:
-            return
-        try:
-            for deck in decks:
-                self._early[deck] = store.answer_index(Database(conn), deck)
-        except sqlite3.Error:
-            pass  # read again where it is needed, on the session's own connection
-        finally:
-            conn.close()
 
     def own(self, deck: str) -> bool:
         """A deck of the learner's own (not shipped with trainer): its answers are theirs to extend."""
@@ -210,13 +195,11 @@ class _Decks:
             def load(keys: Sequence[str]) -> list[Fact]:
                 return store.facts_by_key(self.db, deck, keys)
 
-            self.ready()
-            index = self._early.pop(deck, None)
-            self._answers[deck] = DeckAnswers(index if index is not None else store.answer_index(self.db, deck), load)
+            self._answers[deck] = DeckAnswers(store.answer_index(self.db, deck), load)
         return self._answers[deck]
 
     def ready(self) -> None:
-        """Wait for the early loads: before the session's first write, which must find no reader in the log."""
+        """Wait for the early loads (before the first answer is scheduled, which needs fsrs)."""
         if self._loading is not None:
             self._loading.join()
             self._loading = None
@@ -443,7 +426,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     says when a review card due at some time becomes due (its study day's start). `headings[i]` is said after
     the i-th card's answer (a drill's pair, which would give the answer away before it)."""
     summary = Summary()
-    decks = _Decks(db, [c.deck for c in queue[:1]])  # the first card's deck; the others when they come
+    decks = _Decks(db, warm=bool(queue))
     usual = store.usual_seconds(db)
     base = options.seed if options.seed is not None else random.random()
     cards = _Queue(queue, clock, refill)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
 
-from trainer.answers import EMPTY_INDEX
+from trainer.answers import NameRow, PortRow
 from trainer.cards import fact_id
 from trainer.clock import LEARN_AHEAD, iso, parse_time
 from trainer.db import Database, writing
@@ -136,14 +136,14 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> tuple[ImportSum
     deck = imp.deck
     added = updated = unchanged = 0
     db.execute(
-        "INSERT INTO decks (name, title, description, source, kinds, format, imported_at, bundled_sha1, "
-        "answer_index) VALUES (?, ?, ?, ?, ?, 1, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
+        "INSERT INTO decks (name, title, description, source, kinds, format, imported_at, bundled_sha1) "
+        "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT(name) DO UPDATE SET title=excluded.title, "
         "description=excluded.description, source=excluded.source, kinds=excluded.kinds, "
-        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1, removed_at=NULL, "
-        "answer_index=excluded.answer_index",
+        "imported_at=excluded.imported_at, bundled_sha1=excluded.bundled_sha1, removed_at=NULL",
         [deck.name, deck.title, deck.description, deck.source, json.dumps(list(deck.kinds)), iso(now),
-         imp.bundled_sha1, imp.index],
+         imp.bundled_sha1],
     )
+    write_index(db, deck.name, imp.names, imp.ports)
     fact_data = [_FACT_JSON.encode(f.to_dict()) for f in deck.facts]
     if imp.choose_kinds:
         db.execute("UPDATE decks SET kinds_chosen = ? WHERE name = ?", [json.dumps(list(imp.kinds)), deck.name])
@@ -455,9 +455,45 @@ def fact_of(db: Database, deck: str, key: str) -> Fact | None:
     return Fact.from_dict(json.loads(row[0])) if row else None
 
 
-def answer_index(db: Database, deck: str) -> dict[str, Any]:
-    row = db.execute("SELECT answer_index FROM decks WHERE name = ?", [deck]).fetchone()
-    return json.loads(row[0]) if row and row[0] else dict(EMPTY_INDEX)
+def write_index(db: Database, deck: str, names: Iterable[NameRow], ports: Iterable[PortRow]) -> None:
+    """Replace the deck's answer index (answers.index_rows)."""
+    db.execute("DELETE FROM answer_names WHERE deck = ?", [deck])
+    db.execute("DELETE FROM answer_ports WHERE deck = ?", [deck])
+    db.conn.executemany("INSERT INTO answer_names (deck, name, facts, label) VALUES (?, ?, ?, ?)",
+                        ((deck, *row) for row in names))
+    db.conn.executemany("INSERT INTO answer_ports (deck, numbering, number, sets) VALUES (?, ?, ?, ?)",
+                        ((deck, *row) for row in ports))
+
+
+class StoredIndex:
+    """A deck's answer index read name by name and port by port, each once: a session meets a few hundred of
+    the registry deck's 12,000 entries, and parsing all of them (640 KB) at a deck's first answer cost 20-60 ms."""
+
+    def __init__(self, db: Database, deck: str) -> None:
+        self.db = db
+        self.deck = deck
+        self._names: dict[str, tuple[tuple[str, ...], bool] | None] = {}
+        self._ports: dict[tuple[str, int], dict[str, dict[str, list[str]]]] = {}
+
+    def named(self, name: str) -> tuple[tuple[str, ...], bool] | None:
+        if name in self._names:
+            return self._names[name]
+        row = self.db.execute("SELECT facts, label FROM answer_names WHERE deck = ? AND name = ?",
+                              [self.deck, name]).fetchone()
+        found = self._names[name] = (tuple(json.loads(row[0])), bool(row[1])) if row else None
+        return found
+
+    def sets_with(self, numbering: str, number: int) -> dict[str, dict[str, list[str]]]:
+        at = (numbering, number)
+        if at not in self._ports:
+            row = self.db.execute("SELECT sets FROM answer_ports WHERE deck = ? AND numbering = ? AND number = ?",
+                                  [self.deck, numbering, number]).fetchone()
+            self._ports[at] = json.loads(row[0]) if row else {}
+        return self._ports[at]
+
+
+def answer_index(db: Database, deck: str) -> StoredIndex:
+    return StoredIndex(db, deck)
 
 
 def facts_by_key(db: Database, deck: str, keys: Iterable[str]) -> list[Fact]:
