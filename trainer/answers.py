@@ -17,7 +17,7 @@ from trainer.cards import CardSpec, names_of, port_sets_of
 from trainer.deck import Fact, Kind, transport_list, transports_of
 from trainer.grading import PortAnswer, normalise
 
-NameRow = tuple[str, str, int]  # (normalised name, the keys of the facts it names as JSON, 1 if a fact's label)
+NameRow = tuple[str, str, int]  # (normalised name, the keys of the facts it names joined by '/', 1 if a label)
 PortRow = tuple[str, int, str]  # (numbering, '' for ports; a port or number; the sets holding it as JSON)
 
 
@@ -65,9 +65,9 @@ def index_rows(facts: Iterable[Fact]) -> tuple[list[NameRow], list[PortRow]]:
             held.setdefault("", []).append(f.key)
             for t in transport_list(f.transport):
                 held.setdefault(t, []).append(f.key)
-    return ([(n, json.dumps(keys), int(n in labels)) for n, keys in names.items() if n],
-            [(numbering, number, json.dumps(sets, separators=(",", ":")))
-             for (numbering, number), sets in ports.items()])
+    encode = json.JSONEncoder(separators=(",", ":")).encode
+    return ([(n, "/".join(keys), int(n in labels)) for n, keys in names.items() if n],  # no key holds a '/'
+            [(numbering, number, encode(sets)) for (numbering, number), sets in ports.items()])
 
 
 def _bundled_lines(name: str) -> list[str]:

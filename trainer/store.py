@@ -480,7 +480,7 @@ class StoredIndex:
             return self._names[name]
         row = self.db.execute("SELECT facts, label FROM answer_names WHERE deck = ? AND name = ?",
                               [self.deck, name]).fetchone()
-        found = self._names[name] = (tuple(json.loads(row[0])), bool(row[1])) if row else None
+        found = self._names[name] = (tuple(row[0].split("/")), bool(row[1])) if row else None
         return found
 
     def sets_with(self, numbering: str, number: int) -> dict[str, dict[str, list[str]]]:
