@@ -104,3 +104,31 @@ def test_suspend_takes_a_pattern(isolated_home: Path) -> None:
     assert run(["unsuspend", "exam/rdp/*"]).output.strip() == "Restored 1 card."
     bad = CliRunner().invoke(cli, ["suspend", "exam/*/rnge"])
     assert bad.exit_code == 1 and "no card matches 'exam/*/rnge'" in bad.output
+
+
+def test_a_new_database_is_the_one_the_migrations_make(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first start makes the database from the shipped schema snapshot instead of running every migration; it
+    must be the same database (`python scripts/build_schema.py` rewrites the snapshot), with a device id of its own,
+    and a start without the snapshot still works."""
+    from trainer import db as tdb
+    from trainer import store
+
+    migrated = sqlite3.connect(":memory:", isolation_level=None)
+    tdb._migrate(tdb.Database(migrated))
+    assert tdb.SCHEMA.read_text(encoding="utf-8") == tdb.schema_snapshot(migrated), "run scripts/build_schema.py"
+
+    def shape(conn: sqlite3.Connection) -> list[tuple[str, ...]]:
+        return conn.execute("SELECT type, name, tbl_name, coalesce(sql, '') FROM sqlite_master ORDER BY name").fetchall()  # noqa: E501
+
+    def ran(conn: sqlite3.Connection) -> list[str]:
+        return [r[0] for r in conn.execute("SELECT name FROM _sqlite_migrations ORDER BY id")]
+
+    first, second = tdb.open_db(tmp_path / "a" / "trainer.db"), tdb.open_db(tmp_path / "b" / "trainer.db")
+    monkeypatch.setattr(tdb, "SCHEMA", tmp_path / "no-such.sql")
+    without = tdb.open_db(tmp_path / "c" / "trainer.db")
+    for made in (first, second, without):
+        assert shape(made.conn) == shape(migrated) and ran(made.conn) == ran(migrated)
+    devices = {store.device_id(d) for d in (first, second, without)}
+    assert len(devices) == 3 and all(len(d) == 12 for d in devices)
+    assert CliRunner().invoke(cli, ["review", "--new", "1", "--db", str(tmp_path / "a" / "trainer.db")],
+                              input="21\n").exit_code == 0

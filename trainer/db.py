@@ -258,14 +258,20 @@ def m009_deck_new_limits(db: sqlite_utils.Database) -> None:
     db.table("decks").add_column("new_per_day", int)
 
 
+def _new_device(db: Any) -> str:
+    """This database's own device id (a new database's, whether migrated or made from the schema snapshot)."""
+    import uuid
+
+    device = uuid.uuid4().hex[:12]
+    db.execute("INSERT INTO local (key, value) VALUES ('device', ?)", [device])
+    return device
+
+
 def m010_sync(db: sqlite_utils.Database) -> None:
     """Sync: every review and event gets an id unique across devices (`DEVICE.rN`, `DEVICE.eN`), made where it
     happened and kept when it travels; `local` holds what never travels (this device's id, the sync folder)."""
-    import uuid
-
     db.execute("CREATE TABLE local (key TEXT PRIMARY KEY, value TEXT)")
-    device = uuid.uuid4().hex[:12]
-    db.execute("INSERT INTO local (key, value) VALUES ('device', ?)", [device])
+    device = _new_device(db)
     for table, tag in (("reviews", "r"), ("events", "e")):
         db.execute(f"ALTER TABLE {table} ADD COLUMN uid TEXT")
         db.execute(f"UPDATE {table} SET uid = ? || '.{tag}' || id", [device])
@@ -340,9 +346,41 @@ def _applied(db: Database) -> list[str]:
         return []
 
 
+def _tables(db: Database) -> int:
+    return int(db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0])
+
+
 def _pending(db: Database) -> list[str]:
     done = set(_applied(db))
     return [m.__name__ for m in MIGRATIONS if m.__name__ not in done]
+
+
+SCHEMA = Path(__file__).with_name("schema.sql")  # what the migrations make of a new database (scripts/build_schema.py)
+_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now') || '+00:00'"  # when a migration ran, as sqlite-utils writes it
+
+
+def schema_snapshot(conn: sqlite3.Connection) -> str:
+    """The SQL that makes a new database as the migrations made this one: each CREATE in the order made, then the
+    migrations recorded as run (and no row of `local`: each database draws its own device id)."""
+    made = [f"{sql};" for (sql,) in conn.execute(
+        "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY rowid")]
+    ran = [f"INSERT INTO _sqlite_migrations (migration_set, name, applied_at) VALUES ('{MIGRATION_SET}', '{name}', "
+           f"{_NOW});" for name in _applied(Database(conn))]
+    return "\n".join(made + ran) + "\n"
+
+
+def _from_snapshot(db: Database) -> None:
+    """A new database made from the schema snapshot, inside the caller's transaction: what the migrations make,
+    without importing sqlite-utils or running each (50 ms of every first start). A snapshot missing or older
+    than the migrations leaves the rest to them."""
+    try:
+        text = SCHEMA.read_text(encoding="utf-8")
+    except OSError:
+        return
+    for statement in text.split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    _new_device(db)
 
 
 def _migrate(db: Database) -> None:
@@ -443,6 +481,8 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
                 _backup(db, path)
             with writing(db):  # one process migrates; another opening at the same moment waits
                 _check_version(db, path)
+                if not _applied(db) and not _tables(db):
+                    _from_snapshot(db)
                 if _pending(db):
                     _migrate(db)
     except sqlite3.DatabaseError as e:
