@@ -80,6 +80,7 @@ class Database:
 
 RESTART_AFTER = 100  # commits between log restarts in one session: about 900 pages (4 MB) of answers
 RESTART_TRIES = 40  # a restart tried this often, 0.5 ms apart: the session's own reads end within that
+RESTART_DELAY = 0.005  # seconds: the verdict and the next question are shown first, the restart runs as they are read
 
 
 def _restamp(path: Path) -> None:
@@ -88,6 +89,7 @@ def _restamp(path: Path) -> None:
     tried again shortly, and given up if a reader or writer stays in the way (the next restart tries again)."""
     import time
 
+    time.sleep(RESTART_DELAY)
     try:
         conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)  # made and used on this thread
     except sqlite3.Error:

@@ -112,6 +112,11 @@ class CardState:
         )
 
 
+def prepare(params: Params) -> None:
+    """Build fsrs's scheduler for these settings before the first answer needs it (from another thread)."""
+    _scheduler(params)
+
+
 def _scheduler(params: Params) -> Any:
     return _fsrs(params.desired_retention, params.learning_steps, params.relearning_steps, params.maximum_interval,
                  params.enable_fuzzing, params.weights)

@@ -16,7 +16,7 @@ from trainer.clock import LEARN_AHEAD, end_of_day, start_of_day
 from trainer.db import Database
 from trainer.deck import Fact, Kind
 from trainer.grading import Verdict, check, confusion_line, grade, normalise, with_accepted
-from trainer.scheduler import CardState, Params, Rating, State, count_load, fuzz_seed, review
+from trainer.scheduler import CardState, Params, Rating, State, count_load, fuzz_seed, prepare, review
 from trainer.settings import Settings
 
 UNDO = 0  # what choose_rating returns when the learner presses `u`
@@ -59,12 +59,15 @@ class Previews(dict[int, CardState]):
         return self[rating]
 
 
-def _warm_up() -> None:
-    import fsrs  # noqa: F401  (15 ms, first needed when the first answer is scheduled)
+def _warm_up(params: Params | None) -> None:
+    """fsrs (15 ms to import), its scheduler for these settings, and grading's word lists and patterns."""
+    import fsrs  # noqa: F401
 
     from trainer.answers import warm_up
 
     warm_up()
+    if params is not None:
+        prepare(params)  # (no sample review: py-fsrs draws its fuzz from the module's random state, shared)
 
 
 @dataclass(frozen=True)
@@ -176,14 +179,14 @@ class _Decks:
     `warm`: the word lists grading reads, and fsrs, are loaded on another thread while the first question is
     read (~30 ms)."""
 
-    def __init__(self, db: Database, warm: bool = False) -> None:
+    def __init__(self, db: Database, warm: bool = False, params: Params | None = None) -> None:
         self.db = db
         self._answers: dict[str, DeckAnswers] = {}
         self._facts: dict[str, tuple[Fact, ...]] = {}
         self.bundled = set(store.bundled_decks(db))
         self._loading: threading.Thread | None = None
         if warm:
-            self._loading = threading.Thread(target=_warm_up, daemon=True)
+            self._loading = threading.Thread(target=_warm_up, args=(params,), daemon=True)
             self._loading.start()
 
     def own(self, deck: str) -> bool:
@@ -426,7 +429,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     says when a review card due at some time becomes due (its study day's start). `headings[i]` is said after
     the i-th card's answer (a drill's pair, which would give the answer away before it)."""
     summary = Summary()
-    decks = _Decks(db, warm=bool(queue))
+    decks = _Decks(db, warm=bool(queue), params=params)
     usual = store.usual_seconds(db)
     base = options.seed if options.seed is not None else random.random()
     cards = _Queue(queue, clock, refill)
