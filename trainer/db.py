@@ -60,6 +60,20 @@ class Database:
         self._restart = threading.Thread(target=_restamp, args=(self.path,), daemon=True)
         self._restart.start()
 
+    def stamp_early(self) -> None:
+        """Stamp the log on another thread now (a session, while its first question is read): the first answer
+        then does not wait for the checkpoint and the stamp's own commit."""
+        if self.stamped or self.path is None or self._restart is not None:
+            return
+        path = self.path
+
+        def stamp() -> None:
+            if _restamp(path, delay=0.0):
+                self.stamped = True
+
+        self._restart = threading.Thread(target=stamp, daemon=True)
+        self._restart.start()
+
     def settle(self) -> None:
         """Wait for a log restart under way (before closing: the last connection decides whether the log stays)."""
         if self._restart is not None:
@@ -83,27 +97,28 @@ RESTART_TRIES = 40  # a restart tried this often, 0.5 ms apart: the session's ow
 RESTART_DELAY = 0.005  # seconds: the verdict and the next question are shown first, the restart runs as they are read
 
 
-def _restamp(path: Path) -> None:
+def _restamp(path: Path, delay: float = RESTART_DELAY) -> bool:
     """Checkpoint, restart and stamp the log from a connection of its own. The pages are copied first without a
     lock (PASSIVE); the restart never waits holding the write lock, which the session's next answer needs: it is
     tried again shortly, and given up if a reader or writer stays in the way (the next restart tries again)."""
     import time
 
-    time.sleep(RESTART_DELAY)
+    time.sleep(delay)
     try:
         conn = sqlite3.connect(str(path), timeout=0, isolation_level=None)  # made and used on this thread
     except sqlite3.Error:
-        return
+        return False
     try:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA wal_autocheckpoint = 0")
         conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         for _ in range(RESTART_TRIES):
             if dbfile.stamp(conn, path):
-                break
+                return True
             time.sleep(0.0005)
+        return False
     except sqlite3.Error:
-        pass
+        return False
     finally:
         conn.close()
 
@@ -405,8 +420,10 @@ def writing(db: Database) -> Iterator[Database]:
             yield db
         return
     if not db.stamped and db.path is not None:  # a command that only reads, or fails first, changes nothing
-        dbfile.stamp(db.conn, db.path)
-        db.stamped = True
+        db.settle()  # a stamp begun early (stamp_early) ends first
+        if not db.stamped:
+            dbfile.stamp(db.conn, db.path)
+            db.stamped = True
     _begin(db)
     try:
         yield db

@@ -419,6 +419,14 @@ def _mode(card: store.CardRow, options: Options, now: datetime,
     return store.Mode.REVIEW if due_now else store.Mode.PRACTICE
 
 
+def _prepare(db: Database, queue: list[store.CardRow], params: Params) -> _Decks:
+    """What the first answer needs, begun on other threads while the first question is read: the log's stamp,
+    fsrs and its scheduler, grading's word lists and patterns. Nothing is begun for a session with nothing to ask."""
+    if queue:
+        db.stamp_early()
+    return _Decks(db, warm=bool(queue), params=params)
+
+
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
         deck: str | store.Scope | None = None, headings: dict[int, str] | None = None,
@@ -428,59 +436,63 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
     Failed cards come back, and `refill` brings in cards that fell due while the session ran; `day_start`
     says when a review card due at some time becomes due (its study day's start). `headings[i]` is said after
     the i-th card's answer (a drill's pair, which would give the answer away before it)."""
-    summary = Summary()
-    decks = _Decks(db, warm=bool(queue), params=params)
-    usual = store.usual_seconds(db)
-    base = options.seed if options.seed is not None else random.random()
-    cards = _Queue(queue, clock, refill)
-    asked = 0
-    last: _Last | None = None
-    while (card := cards.next()) is not None:
-        asked += 1
-        cards.announce(prompter)
-        mode = _mode(card, options, clock(), day_start)
-        reviewing = mode == store.Mode.REVIEW
-        spec = _spec(db, card, decks, options, base)
-        given = _ask(prompter, spec, cards.number(card), cards.total, timer)
-        if given is None:
-            summary.ended_early, summary.left = True, cards.due_left(card)
-            break
-        if given.text.strip().casefold() == "u" and given.self_rating is None:  # Anki's habit: undo the last one
-            cards.again(card)
-            _undo_last(db, prompter, cards, summary, last, clock(), params)
-            last = None
-            continue
-        verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
-                           card.state.state != State.REVIEW)  # never Easy for a card still being learned
-        now = clock()
-        decks.ready()
-        knobs = params.for_card(card.id)
-        saved = _record(db, card, given, verdict, now, knobs, mode)
-        after = saved.after
-        summary.answered += 1
-        if given.self_rating is None:
-            _show(prompter, spec, verdict, after if reviewing else None, now)
-        if headings and asked - 1 in headings:  # a drill's heading comes after the answer: it would give it away
-            prompter.notice(headings[asked - 1])
-        rating: int | None = verdict.rating
-        if options.rate and reviewing and given.self_rating is None:
-            offer = decks.own(card.deck) and not verdict.correct and not spec.choices and bool(verdict.answer.strip())
-            rating, after, saved = _rate(db, prompter, card, verdict, saved, now, knobs, offer)
-            if rating == UNDO:
-                summary.answered -= 1
+    from trainer.gc_pause import frozen
+
+    with frozen():
+        summary = Summary()
+        decks = _prepare(db, queue, params)
+        usual = store.usual_seconds(db)
+        base = options.seed if options.seed is not None else random.random()
+        cards = _Queue(queue, clock, refill)
+        asked = 0
+        last: _Last | None = None
+        while (card := cards.next()) is not None:
+            asked += 1
+            cards.announce(prompter)
+            mode = _mode(card, options, clock(), day_start)
+            reviewing = mode == store.Mode.REVIEW
+            spec = _spec(db, card, decks, options, base)
+            given = _ask(prompter, spec, cards.number(card), cards.total, timer)
+            if given is None:
+                summary.ended_early, summary.left = True, cards.due_left(card)
+                break
+            if given.text.strip().casefold() == "u" and given.self_rating is None:  # Anki's habit: undo the last one
                 cards.again(card)
+                _undo_last(db, prompter, cards, summary, last, clock(), params)
+                last = None
                 continue
-        final = verdict.rating if rating is None else rating
-        summary.correct += int(final > Rating.AGAIN)  # overridden to Good: the learner knew it
-        if final == Rating.AGAIN:
-            summary.misses.append(spec)
-        last = _Last(card, saved.review_id, final > Rating.AGAIN, spec if final == Rating.AGAIN else None)
-        if rating is None:  # the learner left at the rating prompt: the answer is saved
-            summary.ended_early, summary.left = True, cards.due_left(None)
-            break
-        if saved.new_leech and _suspended_leech(db, prompter, summary, spec, card, clock()):
-            continue
-        if options.requeue and reviewing and after.due is not None and after.due <= now + LEARN_AHEAD:
-            cards.later(replace(card, state=after, reps=card.reps + 1))
+            verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
+                               card.state.state != State.REVIEW)  # never Easy for a card still being learned
+            now = clock()
+            decks.ready()
+            knobs = params.for_card(card.id)
+            saved = _record(db, card, given, verdict, now, knobs, mode)
+            after = saved.after
+            summary.answered += 1
+            if given.self_rating is None:
+                _show(prompter, spec, verdict, after if reviewing else None, now)
+            if headings and asked - 1 in headings:  # a drill's heading comes after the answer: it would give it away
+                prompter.notice(headings[asked - 1])
+            rating: int | None = verdict.rating
+            if options.rate and reviewing and given.self_rating is None:
+                offer = (decks.own(card.deck) and not verdict.correct and not spec.choices
+                         and bool(verdict.answer.strip()))
+                rating, after, saved = _rate(db, prompter, card, verdict, saved, now, knobs, offer)
+                if rating == UNDO:
+                    summary.answered -= 1
+                    cards.again(card)
+                    continue
+            final = verdict.rating if rating is None else rating
+            summary.correct += int(final > Rating.AGAIN)  # overridden to Good: the learner knew it
+            if final == Rating.AGAIN:
+                summary.misses.append(spec)
+            last = _Last(card, saved.review_id, final > Rating.AGAIN, spec if final == Rating.AGAIN else None)
+            if rating is None:  # the learner left at the rating prompt: the answer is saved
+                summary.ended_early, summary.left = True, cards.due_left(None)
+                break
+            if saved.new_leech and _suspended_leech(db, prompter, summary, spec, card, clock()):
+                continue
+            if options.requeue and reviewing and after.due is not None and after.due <= now + LEARN_AHEAD:
+                cards.later(replace(card, state=after, reps=card.reps + 1))
     summary.next_due = store.next_due(db, deck, day_start)
     return summary
