@@ -92,7 +92,7 @@ class Database:
         self.conn.close()
 
 
-RESTART_AFTER = 300  # commits between log restarts in a session: about 2,700 pages (11 MB, less than a kept log may hold)
+RESTART_AFTER = 300  # commits between log restarts in a session: about 2,700 pages (11 MB, under a kept log)
 RESTART_TRIES = 40  # a restart tried this often, 0.5 ms apart: the session's own reads end within that
 RESTART_DELAY = 0.005  # seconds: the verdict and the next question are shown first, the restart runs as they are read
 
