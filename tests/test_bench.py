@@ -21,7 +21,7 @@ def test_bench_smoke_run_prints_every_figure(tmp_path: Path) -> None:
                 "answer_pipe_30_large_ms",
                 "import_registry_s", "reimport_registry_s", "import_own_yaml_680kb_s", "import_small_exam_s",
                 "lookup_443_large_s", "stats_json_large_s", "open_checks_own_log_ms", "open_checks_stranger_log_ms",
-                "sync_merge_all_s"}
+                "sync_send_all_s", "sync_merge_all_s"}
     expected |= {name.replace("_large_", "_x2_") for name in expected if "_large_" in name} | {"import_deck_x2_s"}
     assert set(figures) == expected
     assert all(f["median"] > 0 for f in figures.values())

@@ -6,7 +6,7 @@ import json
 import math
 import sqlite3
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import Enum, IntEnum
@@ -1139,29 +1139,29 @@ def schedule_params(db: Database, s: Settings | None = None) -> Params:
 
 # Sync: what travels between devices ------------------------------------------------------------------------------
 
-def own_events(db: Database, device: str) -> list[dict[str, Any]]:
-    """Every review and event made on this device, as the lines its sync folder holds (format 1); resets stay
-    here (each device resets a card when its own copy of a bundled deck changes the answer)."""
+def own_events(db: Database, device: str) -> Iterator[dict[str, Any]]:
+    """Every review and event made on this device, as the lines its sync folder holds (format 1), one at a time;
+    resets stay here (each device resets a card when its own copy of a bundled deck changes the answer)."""
     like = device + ".%"
-    out: list[dict[str, Any]] = []
     for uid, cid, at, answer, correct, rating, ms, mode, before, after, other in db.execute(
             "SELECT r.uid, r.card_id, r.reviewed_at, r.answer, r.correct, r.rating, r.duration_ms, r.mode, "
             "r.state_before, r.state_after, (SELECT min(other_fact_id) FROM confusions c WHERE c.review_id = r.id) "
             "FROM reviews r WHERE r.uid LIKE ? ORDER BY r.id", [like]):
-        out.append({"v": 1, "uid": uid, "type": "review", "at": at, "card": cid, "answer": answer,
-                    "correct": correct, "rating": rating, "ms": ms, "mode": mode, "before": before,
-                    "after": after, "confused": other})  # the states as stored (JSON text): copied, never re-encoded
+        yield {"v": 1, "uid": uid, "type": "review", "at": at, "card": cid, "answer": answer, "correct": correct,
+               "rating": rating, "ms": ms, "mode": mode, "before": before, "after": after,
+               "confused": other}  # the states as stored (JSON text): copied, never re-encoded
     for uid, at, kind, review, cid, deck, data in db.execute(
             "SELECT e.uid, e.at, e.kind, (SELECT r.uid FROM reviews r WHERE r.id = e.review_id), e.card_id, "
             "e.deck, e.data FROM events e WHERE e.uid LIKE ? AND e.kind != 'reset' ORDER BY e.id", [like]):
-        out.append({"v": 1, "uid": uid, "type": "event", "kind": kind, "at": at, "review": review, "card": cid,
-                    "deck": deck, "data": None if data is None else json.loads(data)})
-    return out
+        yield {"v": 1, "uid": uid, "type": "event", "kind": kind, "at": at, "review": review, "card": cid,
+               "deck": deck, "data": None if data is None else json.loads(data)}
 
 
-def known_uids(db: Database) -> set[str]:
-    """Every review and event this database holds, from any device."""
-    return {u for (u,) in db.execute("SELECT uid FROM reviews UNION ALL SELECT uid FROM events") if u}
+def uids(db: Database) -> Iterator[str]:
+    """Every review and event this database holds, from any device, one at a time."""
+    for (uid,) in db.execute("SELECT uid FROM reviews UNION ALL SELECT uid FROM events"):
+        if uid:
+            yield uid
 
 
 def add_remote_reviews(db: Database, evs: Sequence[dict[str, Any]]) -> None:
@@ -1289,7 +1289,7 @@ def card_of_review(db: Database, review_id: int | None) -> str:
     return str(row[0]) if row else ""
 
 
-def relabel_unsent(db: Database, old: str, new: str, sent: set[str]) -> int:
+def relabel_unsent(db: Database, old: str, new: str, sent: Container[str]) -> int:
     """A copied database takes a new device id: what it made that the original's folder does not hold is its
     own, so it travels under the new id (what both copies share keeps the old one)."""
     n = 0
