@@ -652,6 +652,8 @@ def _without_asked(answer: str, ports: tuple[int, ...]) -> str:
         return answer
     if not any(c.isdigit() for c in answer):
         return answer  # a name alone: no regular expression of this card's ports to build
+    if not any(str(p) in answer for p in ports):
+        return answer.strip() or answer  # as the expression leaves it: none of its numbers is in the answer (`pop3`)
     return _asked_ports(tuple(sorted(ports, reverse=True))).sub(" ", answer).strip() or answer
 
 
