@@ -309,38 +309,36 @@ def _send(db: Database, mine: Path, device: str, now: datetime) -> tuple[int, se
     return _append(mine / f"{now:%Y-%m}.jsonl", unsent()), own
 
 
-def _state_ok(value: Any) -> bool:
-    """A card state as this version writes it: an object whose state is 0-3 and, once studied, has a due time."""
+def _state(value: Any) -> dict[str, Any] | None:
+    """A card state as this version writes it (an object whose state is 0-3 and, once studied, has a due time),
+    read once; None for anything else."""
     try:
         d = json.loads(value) if isinstance(value, str) else value
         if not isinstance(d, dict) or d.get("state", 0) not in (0, 1, 2, 3):
-            return False
+            return None
         s = CardState.from_dict(d)
         numbers = all(x is None or (isinstance(x, (int, float)) and math.isfinite(x) and 0 <= x < 1e9)
                       for x in (d.get("stability"), d.get("difficulty"), d.get("step")))
-        return numbers and (s.state == 0 or s.due is not None)
+        return d if numbers and (s.state == 0 or s.due is not None) else None
     except (ValueError, TypeError, OverflowError, RecursionError):
-        return False
-
-
-def _studied(value: Any) -> bool:
-    """A review leaves its card studied (learning, review or relearning), never new."""
-    d = json.loads(value) if isinstance(value, str) else value
-    return isinstance(d, dict) and d.get("state") in (1, 2, 3)
+        return None
 
 
 def _readable_review(ev: dict[str, Any]) -> bool:
-    """A review this version can replay: a card id, a time, a rating 1-4, a mode, sane numbers, states it writes."""
+    """A review this version can replay: a card id, a time, a rating 1-4, a mode, sane numbers, states it writes;
+    a review leaves its card studied (learning, review or relearning), never new."""
     try:
         ms = ev.get("ms", 0)
-        return (isinstance(ev.get("card"), str) and 0 < len(ev["card"]) <= 400 and type(ev.get("rating")) is int
+        if not (isinstance(ev.get("card"), str) and 0 < len(ev["card"]) <= 400 and type(ev.get("rating")) is int
                 and 1 <= ev["rating"] <= 4 and isinstance(ev.get("at"), str) and parse_time(ev["at"]) is not None
                 and ev.get("mode", "review") in ("review", "practice") and isinstance(ev.get("answer", ""), str)
                 and len(ev.get("answer", "")) <= 10_000 and ev.get("correct", 0) in (0, 1, True, False)
                 and isinstance(ms, (int, float)) and not isinstance(ms, bool) and math.isfinite(ms)
                 and 0 <= ms < 10**9 and (ev.get("confused") is None or isinstance(ev["confused"], str))
-                and _state_ok(ev.get("before", {})) and _state_ok(ev.get("after", {}))
-                and (ev.get("mode", "review") == "practice" or _studied(ev.get("after", {}))))
+                and _state(ev.get("before", {})) is not None):
+            return False
+        after = _state(ev.get("after", {}))
+        return after is not None and (ev.get("mode", "review") == "practice" or after.get("state") in (1, 2, 3))
     except (ValueError, TypeError, OverflowError):
         return False
 
