@@ -418,3 +418,36 @@ def test_the_compact_id_set_answers_as_a_set_of_the_same_ids_would(ids: list[str
     merged = Uids(strangers)
     merged.update(compact)
     assert all(u in merged for u in ids + strangers) and len(merged) == len(set(ids) | set(strangers))
+
+
+def test_a_rating_changed_after_the_answer_schedules_the_card_alike_on_every_device(tmp_path: Path) -> None:
+    """In the terminal a learner may rate an answer Hard instead of Good: the other devices read the same rating
+    and the same next review (a new trial found the other device kept Good's interval)."""
+    from trainer import store
+    from trainer.db import open_db
+    from trainer.history import override
+    from trainer.scheduler import Rating
+
+    a, b, shared = tmp_path / "a", tmp_path / "b", tmp_path / "Sync"
+    shared.mkdir()
+    study(a, START, ["20 21", "22"], new=2)
+    db = open_db(a / "trainer.db")
+    newest = store.review_log(db)[-1]
+    at = START + timedelta(seconds=30)
+    override(db, store.settings(db).params(), at, newest.id, newest.card_id, Rating.HARD)
+    db.close()
+    sync(a, shared, at)
+    sync(b, shared, at)
+    assert [r[3] for r in reviews(b)] == [r[3] for r in reviews(a)] and Rating.HARD in [r[3] for r in reviews(b)]
+    assert cards(b) == cards(a)
+    older = tmp_path / "older-Sync"  # the same folder as an older trainer wrote it: the event has no state
+    shutil.copytree(shared, older)
+    for path in older.rglob("*.jsonl"):
+        lines = [json.loads(line) for line in path.read_text().splitlines()]
+        for ev in lines:
+            if ev.get("kind") == "rating":
+                assert ev["data"].pop("after")
+        path.write_text("".join(json.dumps(ev) + "\n" for ev in lines))
+    c = tmp_path / "c"
+    sync(c, older, at)
+    assert cards(c) == cards(a)  # replayed through FSRS, as the device that re-rated it computed

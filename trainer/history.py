@@ -85,9 +85,9 @@ def override(db: Database, params: Params, now: datetime, review_id: int, card_i
     """The learner chose another rating for a review: an event amends it, with the state that rating gives from
     the state recorded before it (the interval the prompt previewed), and the card is restored from its log."""
     with writing(db):
-        store.amend_review(db, review_id, now, rating, correct)
         before, at = store.review_before(db, review_id)
-        store.amend_state(db, review_id, review(before, rating, at, params.for_card(card_id), fuzz_seed(card_id, at)))
+        after = review(before, rating, at, params.for_card(card_id), fuzz_seed(card_id, at))
+        store.amend_review(db, review_id, now, rating, correct, after)
         return restore(db, card_id, params)
 
 

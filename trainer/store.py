@@ -705,22 +705,24 @@ def _cancel(db: Database, review_id: int) -> None:
                "ON CONFLICT(review_id) DO UPDATE SET cancelled = 1", [review_id])
 
 
-def amend_review(db: Database, review_id: int, now: datetime, rating: int, correct: bool | None = None) -> None:
-    """A rating override (or an answer accepted after the fact): an event, and the log reads the new rating."""
+def amend_review(db: Database, review_id: int, now: datetime, rating: int, correct: bool | None = None,
+                 after: CardState | None = None) -> None:
+    """A rating override (or an answer accepted after the fact): an event, and the log reads the new rating and
+    the state it leaves the card at (`after`), which travels with the event: another device reads the same."""
+    state = None if after is None else after.to_dict()
     with writing(db):
-        _event(db, now, "rating", review_id=review_id, data={"rating": rating, "correct": correct})
-        _amend(db, review_id, rating, correct)
+        _event(db, now, "rating", review_id=review_id,
+               data={"rating": rating, "correct": correct, **({"after": state} if state else {})})
+        _amend(db, review_id, rating, correct, state)
 
 
-def _amend(db: Database, review_id: int, rating: int, correct: bool | None) -> None:
-    db.execute("INSERT INTO amends (review_id, rating, correct) VALUES (?, ?, ?) ON CONFLICT(review_id) DO UPDATE "
-               "SET rating = excluded.rating, correct = coalesce(excluded.correct, amends.correct)",
-               [review_id, rating, None if correct is None else int(correct)])
-
-
-def amend_state(db: Database, review_id: int, after: CardState) -> None:
-    """What an amended review now leaves the card at, as the log reads it (kept beside the review, not in it)."""
-    db.execute("UPDATE amends SET state_after = ? WHERE review_id = ?", [json.dumps(after.to_dict()), review_id])
+def _amend(db: Database, review_id: int, rating: int, correct: bool | None,
+           after: dict[str, Any] | None = None) -> None:
+    db.execute("INSERT INTO amends (review_id, rating, correct, state_after) VALUES (?, ?, ?, ?) "
+               "ON CONFLICT(review_id) DO UPDATE SET rating = excluded.rating, "
+               "correct = coalesce(excluded.correct, amends.correct), state_after = excluded.state_after",
+               [review_id, rating, None if correct is None else int(correct),
+                None if after is None else json.dumps(after)])
 
 
 def set_card(db: Database, card_id: str, state: CardState, reps: int, lapses: int) -> None:
@@ -1209,6 +1211,17 @@ def mixed_origin(db: Database, card_ids: Iterable[str] | None = None) -> set[str
     return out
 
 
+def stateless_amends(db: Database, card_ids: Iterable[str]) -> set[str]:
+    """Of these cards, those with a review re-rated by an event that did not carry the state it leaves (an older
+    trainer's): only a replay through FSRS gives it."""
+    out: set[str] = set()
+    for part, marks in _parts(card_ids):
+        out |= {c for (c,) in db.execute(
+            "SELECT DISTINCT r.card_id FROM amends a CROSS JOIN reviews r ON r.id = a.review_id WHERE a.rating IS NOT "
+            f"NULL AND a.state_after IS NULL AND a.cancelled IS NOT 1 AND r.card_id IN ({marks})", part)}
+    return out
+
+
 def restore_many(db: Database, card_ids: Iterable[str]) -> int:
     """Set each card's cached state to what its log records (its last review's state since it was reset, its
     reviews and lapses counted), in a few statements: taking in a device's whole history stays fast."""
@@ -1253,7 +1266,7 @@ def add_remote_event(db: Database, ev: dict[str, Any], review_id: int | None) ->
     elif ev["kind"] == "rating" and review_id is not None:
         data = ev.get("data") or {}
         correct = data.get("correct")
-        _amend(db, review_id, int(data["rating"]), None if correct is None else bool(correct))
+        _amend(db, review_id, int(data["rating"]), None if correct is None else bool(correct), data.get("after"))
     elif ev["kind"] == "accept" and ev.get("card"):
         _accept(db, ev["card"], (ev.get("data") or {}).get("answer", ""), ev["at"])
 

@@ -347,9 +347,10 @@ def _readable_event(ev: dict[str, Any]) -> bool:
     """An event whose fields have the types this version writes (a number where text belongs never reaches SQL)."""
     text = (lambda k: ev.get(k) is None or (isinstance(ev[k], str) and len(ev[k]) <= 400))  # noqa: E731
     try:
+        data = ev.get("data")
         return (isinstance(ev.get("kind"), str) and isinstance(ev.get("at"), str) and parse_time(ev["at"]) is not None
-                and text("card") and text("deck") and text("review")
-                and (ev.get("data") is None or isinstance(ev["data"], dict)))
+                and text("card") and text("deck") and text("review") and (data is None or isinstance(data, dict))
+                and (data is None or data.get("after") is None or _state(data["after"]) is not None))
     except (ValueError, TypeError, OverflowError):
         return False
 
@@ -473,11 +474,12 @@ def _latest(db: Database, kind: str, ev: dict[str, Any]) -> bool:
 
 def _rebuild(db: Database, cards: set[str], params: Any, own: set[str] | None = None) -> int:
     """The touched cards' states from their merged logs, the same on every device: a card only one device has
-    reviewed takes that device's recorded states; one reviewed on several is replayed through FSRS in time order.
+    reviewed takes that device's recorded states; one reviewed on several, or re-rated by an event without the state
+    it leaves, is replayed through FSRS in time order.
     `own`: cards answered here since the last sync, replayed only when another device reviewed them too (the rest
     already hold the states recorded here)."""
     ids = store.cards_exist(db, {c for c in cards | (own or set()) if c})
-    mixed = store.mixed_origin(db, ids)
+    mixed = store.mixed_origin(db, ids) | store.stateless_amends(db, ids)
     ids = [c for c in ids if c in cards or c in mixed]
     store.restore_many(db, [c for c in ids if c not in mixed])
     with writing(db):
