@@ -1051,8 +1051,8 @@ def sync(folder: str | None, status: bool, db_path: Path | None) -> None:
         click.echo(f"Sync folder: {root}")
         for r in rows:
             when = r.last_at[:16].replace("T", " ") if r.last_at else "-"
-            click.echo(f"{r.device}{' (this device)' if r.this else ''}: {r.events} event{'' if r.events == 1 else 's'}, "
-                       f"latest {when}")
+            events = f"{r.events} event{'' if r.events == 1 else 's'}"
+            click.echo(f"{r.device}{' (this device)' if r.this else ''}: {events}, latest {when}")
         click.echo(f"Waiting: {out} to send, {incoming} to take in"
                    + (f", {arriving} line(s) still arriving." if arriving else "."))
         return
