@@ -156,7 +156,8 @@ def test_the_session_header_and_summary_tell_the_truth(isolated_home: Path) -> N
     out = run(["review"], input="21\n22\n").output.splitlines()
     assert out[1] == "Today: 0 due, 0 learning, 20 new (of 20 a day)."
     assert out[out.index("Missed:") + 1] == "  Which ports does FTP use? 20, 21 (TCP)"  # one card a line
-    assert "2 due cards not yet asked: `trainer review` picks them up." in out  # FTP and SSH come again; new wait
+    assert "2 cards in learning come back within 20 minutes: `trainer review` asks them again." in out  # FTP, SSH
+    assert not any("not yet asked" in line for line in out)  # they were asked: their next steps are minutes away
     with keys("99\r3\r" "\x03"):  # FTP (due again) answered wrong, overridden to Good: not a miss
         result = run(["review", "--interactive"], when="2026-03-02T09:30:00+00:00")
     assert "Session: 1 answered, 1 right (100%)." in result.output and "Missed:" not in result.output

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from trainer.cards import CardSpec
+from trainer.clock import LEARN_AHEAD
 from trainer.grading import Verdict
 from trainer.scheduler import LEECH_FAILS, CardState, Rating, State
 
@@ -146,6 +147,10 @@ def summary_lines(summary: Summary, now: datetime) -> list[str]:
     if summary.left:
         lines.append(f"{summary.left} due card{'s' if summary.left != 1 else ''} not yet asked: "
                      f"`trainer review` picks {'them' if summary.left != 1 else 'it'} up.")
+    if summary.coming:
+        one = summary.coming == 1
+        lines.append(f"{summary.coming} card{'' if one else 's'} in learning come{'s' if one else ''} back within "
+                     f"{LEARN_AHEAD.seconds // 60} minutes: `trainer review` asks {'it' if one else 'them'} again.")
     if summary.leeches:
         lines.append(f"New leeches (forgotten {LEECH_FAILS} times after learning; `trainer review --leeches` "
                      "drills them): " + "; ".join(clean(c.question) for c in summary.leeches))

@@ -88,7 +88,8 @@ class Summary:
     correct: int = 0
     ended_early: bool = False
     misses: list[CardSpec] = field(default_factory=list)
-    left: int = 0  # cards of the session's queue never asked (the learner left early)
+    left: int = 0  # cards of the session's queue due now and not asked (the learner left early)
+    coming: int = 0  # cards in learning whose next step falls within the learn-ahead (20 minutes)
     leeches: list[CardSpec] = field(default_factory=list)
     next_due: datetime | None = None
 
@@ -295,13 +296,15 @@ class _Queue:
         self.steps.sort(key=lambda c: c.state.due or self.clock())
         self.repeats.add(card.id)
 
-    def due_left(self, current: store.CardRow | None) -> int:
-        """Cards of the session not yet asked that are due now (new cards simply wait for the next session; a
-        learning step due later is not due)."""
+    def due_left(self, current: store.CardRow | None) -> tuple[int, int]:
+        """Cards of the session still to ask: (due now, learning steps due within the learn-ahead). New cards
+        simply wait for the next session; a learning step due later is not counted."""
         now = self.clock()
         left = {c.id: c for c in [*([current] if current else []), *self.pending, *self.steps]}
-        return sum(1 for c in left.values() if c.reps > 0 and c.state.due is not None
-                   and (c.state.due <= now + LEARN_AHEAD or c.state.state == State.REVIEW))
+        due = [c for c in left.values() if c.reps > 0 and c.state.due is not None
+               and (c.state.due <= now + LEARN_AHEAD or c.state.state == State.REVIEW)]
+        soon = sum(1 for c in due if c.state.due is not None and c.state.due > now and c.state.state != State.REVIEW)
+        return len(due) - soon, soon
 
 
 def _spec(db: Database, card: store.CardRow, decks: _Decks, options: Options, base: object) -> CardSpec:
@@ -454,7 +457,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             spec = _spec(db, card, decks, options, base)
             given = _ask(prompter, spec, cards.number(card), cards.total, timer)
             if given is None:
-                summary.ended_early, summary.left = True, cards.due_left(card)
+                summary.ended_early, (summary.left, summary.coming) = True, cards.due_left(card)
                 break
             if given.text.strip().casefold() == "u" and given.self_rating is None:  # Anki's habit: undo the last one
                 cards.again(card)
@@ -488,7 +491,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
                 summary.misses.append(spec)
             last = _Last(card, saved.review_id, final > Rating.AGAIN, spec if final == Rating.AGAIN else None)
             if rating is None:  # the learner left at the rating prompt: the answer is saved
-                summary.ended_early, summary.left = True, cards.due_left(None)
+                summary.ended_early, (summary.left, summary.coming) = True, cards.due_left(None)
                 break
             if saved.new_leech and _suspended_leech(db, prompter, summary, spec, card, clock()):
                 continue
