@@ -35,14 +35,23 @@ class Verdict:
     partial: str | None = None  # "Partly: 21 is right; the answer has 2 ports."
 
 
+_CONTROL = "".join(map(chr, range(32))) + "\x7f"  # ASCII's invisible characters (Unicode category Cc)
+_ASCII_PLAIN = str.maketrans("", "", _CONTROL)
+_ASCII_NORMAL = str.maketrans("", "", _CONTROL + " -_.,;:!?'\"`()[]/")
+
+
 def _plain(text: str) -> str:
     """Unicode forms, case and invisible characters never decide an answer."""
+    if text.isascii():  # the same, without a look at each character: NFKC leaves ASCII as it is
+        return text.lower().translate(_ASCII_PLAIN)
     text = unicodedata.normalize("NFKC", text).casefold()
     return "".join(c for c in text if unicodedata.category(c) not in ("Cc", "Cf"))
 
 
 def normalise(text: str) -> str:
     """Case, spacing and punctuation that learners vary on are ignored: `MS-SQL-S` == `ms sql s`."""
+    if text.isascii():
+        return text.lower().translate(_ASCII_NORMAL)
     return re.sub(r"[\s\-_.,;:!?'\"`()\[\]/]+", "", _plain(text))
 
 
