@@ -9,6 +9,7 @@ itself never travels.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -369,24 +370,21 @@ def _append(path: Path, events: Iterator[dict[str, Any]]) -> int:
     first = next(events, None)
     if first is None:
         return 0
+    rest = itertools.chain([first], events)
     n = 0
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("ab") as f:
             if f.tell() and not _ends_with_newline(path):
                 f.write(b"\n")  # a line torn by a crash before: never glue a new event to it
-            chunk = [first]
-            for e in events:
-                chunk.append(e)
-                if len(chunk) == 5000:
-                    f.write(b"".join(encode(x).encode() + b"\n" for x in chunk))
-                    n, chunk = n + len(chunk), []
-            f.write(b"".join(encode(x).encode() + b"\n" for x in chunk))
+            for chunk in iter(lambda: list(itertools.islice(rest, 5000)), []):
+                f.write(b"".join(encode(e).encode() + b"\n" for e in chunk))
+                n += len(chunk)
             f.flush()
             os.fsync(f.fileno())
     except OSError as e:
         raise SyncError(f"{path.parent}: cannot write ({e.strerror or e})") from None
-    return n + len(chunk)
+    return n
 
 
 def _ends_with_newline(path: Path) -> bool:
