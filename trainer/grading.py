@@ -35,9 +35,11 @@ class Verdict:
     partial: str | None = None  # "Partly: 21 is right; the answer has 2 ports."
 
 
+_IGNORED = "-_.,;:!?'\"`()[]/"  # punctuation learners vary on; spacing too
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"  # ASCII's invisible characters (Unicode category Cc)
 _ASCII_PLAIN = str.maketrans("", "", _CONTROL)
-_ASCII_NORMAL = str.maketrans("", "", _CONTROL + " -_.,;:!?'\"`()[]/")
+_ASCII_NORMAL = str.maketrans("", "", _CONTROL + " " + _IGNORED)
+_NORMAL_DROP = re.compile(rf"[\s{re.escape(_IGNORED)}]+")
 
 
 def _plain(text: str) -> str:
@@ -52,7 +54,7 @@ def normalise(text: str) -> str:
     """Case, spacing and punctuation that learners vary on are ignored: `MS-SQL-S` == `ms sql s`."""
     if text.isascii():
         return text.lower().translate(_ASCII_NORMAL)
-    return re.sub(r"[\s\-_.,;:!?'\"`()\[\]/]+", "", _plain(text))
+    return _NORMAL_DROP.sub("", _plain(text))
 
 
 # ---- port answers ---------------------------------------------------------------------------------------
