@@ -500,7 +500,7 @@ def open_db(path: Path, create: bool = True, make_dirs: bool = True) -> Database
                 _backup(db, path)
             with writing(db):  # one process migrates; another opening at the same moment waits
                 _check_version(db, path)
-                if not _applied(db) and not _tables(db):
+                if not _tables(db):  # a new database (no migration has run where there is no table)
                     _from_snapshot(db)
                 if _pending(db):
                     _migrate(db)
