@@ -180,6 +180,16 @@ class _Reader:
         self.i = i
         return None
 
+    def _content_at(self, col: int) -> str | None:
+        """The next line's content, when it stands at `col`; None at the end or when it stands left of `col` (the
+        block that holds this one goes on); a line further right is not the subset."""
+        found = self._next_content()
+        if found is None or found[0] < col:
+            return None
+        if found[0] > col:
+            raise Unusual("deeper line")
+        return found[1]
+
     def _mapping(self, indent: int, keys: frozenset[str], first: str | None) -> dict[str, Any]:
         """A block mapping whose keys stand at `indent`; `first` is its first entry when it began after `- `."""
         out: dict[str, Any] = {}
@@ -187,19 +197,10 @@ class _Reader:
         deeper = " " * (indent + 1)  # how a line continuing a value starts
         while True:
             if first is None:
-                line = lines[self.i] if self.i < len(lines) else ""
-                content = line.lstrip(" ")
-                if content and content[0] != "#":
-                    at = len(line) - len(content)
-                else:  # a blank line, a comment, or the end of what is split so far
-                    found = self._next_content()
-                    if found is None:
-                        return out
-                    at, content = found
-                if at < indent:
+                at_indent = self._content_at(indent)
+                if at_indent is None:
                     return out
-                if at > indent:
-                    raise Unusual("deeper line")
+                content = at_indent
             else:
                 content, first = first, None
             m = _KEY.match(content)
@@ -241,14 +242,9 @@ class _Reader:
         """A block list whose `- ` stand at `col`; mappings in it are decks' facts when `items`."""
         out: list[Any] = []
         while True:
-            found = self._next_content()
-            if found is None:
+            content = self._content_at(col)
+            if content is None:
                 return out
-            at, content = found
-            if at < col:
-                return out
-            if at > col:
-                raise Unusual("deeper line")
             if content[:2] != "- ":
                 return out  # the next key of the mapping this list is the value of
             rest = content[2:].lstrip(" ")
