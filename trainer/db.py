@@ -56,14 +56,13 @@ class Database:
         if self.commits < RESTART_AFTER or not self.stamped or self.path is None or self.conn.in_transaction:
             return
         self.commits = 0
-        self.settle()
-        self._restart = threading.Thread(target=_restamp, args=(self.path,), daemon=True)
-        self._restart.start()
+        path = self.path
+        self._in_background(lambda: _restamp(path))
 
     def stamp_early(self) -> None:
         """Stamp the log on another thread now (a session, while its first question is read): the first answer
         then does not wait for the checkpoint and the stamp's own commit."""
-        if self.stamped or self.path is None or self._restart is not None:
+        if self.stamped or self.path is None:
             return
         path = self.path
 
@@ -71,7 +70,12 @@ class Database:
             if _restamp(path, delay=0.0):
                 self.stamped = True
 
-        self._restart = threading.Thread(target=stamp, daemon=True)
+        self._in_background(stamp)
+
+    def _in_background(self, work: Callable[[], object]) -> None:
+        """One log restart at a time, on a thread of its own (`settle` waits for it)."""
+        self.settle()
+        self._restart = threading.Thread(target=work, daemon=True)
         self._restart.start()
 
     def settle(self) -> None:
