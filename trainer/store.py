@@ -476,12 +476,11 @@ class StoredIndex:
         self._ports: dict[tuple[str, int], dict[str, dict[str, list[str]]]] = {}
 
     def named(self, name: str) -> tuple[tuple[str, ...], bool] | None:
-        if name in self._names:
-            return self._names[name]
-        row = self.db.execute("SELECT facts, label FROM answer_names WHERE deck = ? AND name = ?",
-                              [self.deck, name]).fetchone()
-        found = self._names[name] = (tuple(row[0].split("/")), bool(row[1])) if row else None
-        return found
+        if name not in self._names:
+            row = self.db.execute("SELECT facts, label FROM answer_names WHERE deck = ? AND name = ?",
+                                  [self.deck, name]).fetchone()
+            self._names[name] = (tuple(row[0].split("/")), bool(row[1])) if row else None
+        return self._names[name]
 
     def sets_with(self, numbering: str, number: int) -> dict[str, dict[str, list[str]]]:
         at = (numbering, number)
