@@ -96,11 +96,16 @@ class DeckCounts:
     source: str = ""
 
 
+def _state_of(state: int | None, step: int | None, stability: float | None, difficulty: float | None,
+              due: str | None, last_review: str | None) -> CardState:
+    """A card's cached state from its columns (state, step, stability, difficulty, due, last_review)."""
+    return CardState(state=State(state or 0), step=step, stability=stability, difficulty=difficulty,
+                     due=parse_time(due), last_review=parse_time(last_review))
+
+
 def _row_to_card(row: tuple) -> CardRow:
-    (cid, deck, fid, kind, state, step, stab, diff, due, last, reps, lapses, data, suspended) = row
-    cs = CardState(state=state or State.NEW, step=step, stability=stab, difficulty=diff,
-                   due=parse_time(due), last_review=parse_time(last))
-    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), cs, reps, lapses, fact_id=fid,
+    cid, deck, fid, kind, *state, reps, lapses, data, suspended = row
+    return CardRow(cid, deck, kind, Fact.from_dict(json.loads(data)), _state_of(*state), reps, lapses, fact_id=fid,
                    suspended=suspended)
 
 
@@ -539,8 +544,7 @@ def card_state(db: Database, card_id: str) -> CardState:
                      [card_id]).fetchone()
     if row is None:
         raise StoreError(f"card {card_id} is no longer in the database (its deck was removed meanwhile)")
-    return CardState(state=State(row[0] or 0), step=row[1], stability=row[2], difficulty=row[3],
-                     due=parse_time(row[4]), last_review=parse_time(row[5]))
+    return _state_of(*row)
 
 
 def record_review(db: Database, card: CardRow, now: datetime, answer: str, correct: bool, rating: int,
@@ -879,8 +883,7 @@ def card_states(db: Database, deck: str | Scope | None = None) -> list[tuple[Car
     where, args = _deck_filter(deck)
     rows = db.execute("SELECT c.state, c.step, c.stability, c.difficulty, c.due, c.last_review, c.reps FROM cards c "
                       f"WHERE c.suspended = {ACTIVE}{where}", args).fetchall()
-    return [(CardState(state=r[0] or State.NEW, step=r[1], stability=r[2], difficulty=r[3], due=parse_time(r[4]),
-                       last_review=parse_time(r[5])), int(r[6])) for r in rows]
+    return [(_state_of(*r[:6]), int(r[6])) for r in rows]
 
 
 @dataclass(frozen=True)
@@ -1103,8 +1106,7 @@ def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str
         for cid, state, step, stab, diff, due, last in db.execute(
                 "SELECT id, state, step, stability, difficulty, due, last_review FROM cards "
                 f"WHERE state = {REVIEW_STATE} AND due >= ?", [first]).fetchall():
-            s = CardState(state=state, step=step, stability=stab, difficulty=diff, due=parse_time(due),
-                          last_review=parse_time(last))
+            s = _state_of(state, step, stab, diff, due, last)
             out = around_breaks(s, params.breaks)
             if out.due != s.due and out.due is not None:
                 db.execute("UPDATE cards SET due = ? WHERE id = ?", [iso(out.due), cid])
