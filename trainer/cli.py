@@ -379,7 +379,10 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
     score = total = 0
     kinds = [kind] if kind else [k for k in dr.KINDS if k not in dr.ROLE_KINDS or deck == "exam"]
     for n in range(1, count + 1):
-        d = _a_drill(dr, kinds, facts, rng, family, deck)
+        try:
+            d = dr.make_one_of(kinds, facts, rng, family)
+        except dr.DrillError as e:
+            raise TrainerError(f"deck '{deck}': {e}") from None
         for line in [f"({n}/{count}) {d.title}", *d.lines, f"  ({d.how})"]:
             out(render.clean(line))
         answer = prompter.ask_text(">")
@@ -399,17 +402,6 @@ def drill(kind: str | None, deck: str, count: int, family: str | None, seed: int
         out(f"Drills: {score} of {total} ({100 * score // total}%)." + (
             " What they found forgotten comes first in your next review (`trainer review --missed` practises it "
             "now)." if score < total else ""))
-
-
-def _a_drill(dr: Any, kinds: list[str], facts: Any, rng: Any, family: str | None, deck: str) -> Any:
-    """A drill of one of `kinds` the deck can make (a random kind: the next one when a deck cannot)."""
-    last = None
-    for kind in kinds if len(kinds) == 1 else rng.sample(kinds, len(kinds)):  # one kind: the seed's drill as is
-        try:
-            return dr.make(kind, facts, rng, family)
-        except dr.DrillError as e:
-            last = e
-    raise TrainerError(f"deck '{deck}': {last}")
 
 
 @cli.command(short_help="Take back the last answer.")

@@ -170,6 +170,19 @@ def dump(facts: Sequence[Fact], rng: random.Random, family: str | None = None) -
                  tuple(port_list(f.ports) for f in members))
 
 
+def make_one_of(kinds: Sequence[str], facts: Sequence[Fact], rng: random.Random,
+                family: str | None = None) -> Drill:
+    """A drill of one of `kinds` the facts can make: a random kind, the next one when the facts cannot make it
+    (one kind: the seed's drill as is); DrillError when none can."""
+    last = DrillError("no drill kind given")
+    for kind in kinds if len(kinds) == 1 else rng.sample(list(kinds), len(kinds)):
+        try:
+            return make(kind, facts, rng, family)
+        except DrillError as e:
+            last = e
+    raise last
+
+
 def make(kind: str, facts: Sequence[Fact], rng: random.Random, family: str | None = None,
          roles: dict[str, Any] | None = None) -> Drill:
     """A drill of `kind` from these facts; it keeps the deck's port facts, which grading reads names and owners
