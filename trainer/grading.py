@@ -561,17 +561,43 @@ def _describes(word: str, names: _Names, known: _Known) -> bool:
 
 
 def name_right(given: str, accepted: Iterable[str]) -> bool:
-    """A front/back answer: an accepted answer as typed, or several that all are (`X (Y)`, `A/B`)."""
+    """A front/back answer: an accepted answer as typed, with words that name nothing around it (`it is
+    unicast`), in another notation of the same address (`ff02:0:0:0:0:0:0:1`), or several that all are (`X (Y)`,
+    `A/B`)."""
+    accepted = tuple(accepted)
     names = {normalise(a) for a in accepted}
     given = _plain(given)
     if not normalise(given):
         return False
-    if normalise(given) in names:
+    if normalise(given) in names or normalise(_trim(given)) in names:
         return True
+
+    def right(text: str) -> bool:
+        return _one_name_right(text, names) or _same_address(text, accepted)
+
     groups = _groups(given)
     if len(groups) > 1:
-        return all(_one_name_right(g, names) for g in groups)
-    return _one_name_right(given, names)
+        return all(right(g) for g in groups)
+    return right(given) or right(_trim(given))
+
+
+def _same_address(given: str, accepted: Iterable[str]) -> bool:
+    """An IP address or network written another way than an accepted one (`FF00:0:0:0:0:0:0:0/8` for `ff00::/8`):
+    normalised text drops the colons, so the notations are compared as addresses."""
+    mine = _address(given)
+    return mine is not None and any(_address(a) == mine for a in accepted if ":" in a or "/" in a)
+
+
+def _address(text: str) -> object | None:
+    if ":" not in text and "/" not in text:
+        return None
+    import ipaddress
+
+    text = text.strip()
+    try:
+        return ipaddress.ip_network(text) if "/" in text else ipaddress.ip_address(text)
+    except ValueError:  # not an address, or a network with host bits set (`224.1.2.3/4` is no block)
+        return None
 
 
 def _list_items(text: str) -> list[str]:
@@ -610,7 +636,8 @@ def _another_thing(a: str, b: str) -> bool:
     """An s for secure on a short name (`http`/`https`, `ldap`/`ldaps`) or a d for daemon (`httpd`, `fingerd`)
     turns one name into another thing, never a slip."""
     short, long_ = sorted((a, b), key=len)
-    return (long_ == short + "s" and len(short) <= 5) or long_ == short + "d"
+    secure = long_ == short + "s" and len(short) <= 5 and not short.endswith("s")  # `smtpss` is only a slip
+    return secure or long_ == short + "d"
 
 
 def is_typo(given: str, accepted: Iterable[str], known: Container[str] = ()) -> bool:
