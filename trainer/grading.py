@@ -338,7 +338,7 @@ def _versions_spelled_out(sides: list[str]) -> list[str]:
 _SAME_WORDS = ((r"(?<=\w)\s*\+\s*(?=\w)|\s+(?:with|via|using|on top of|over)\s+", " over "),
                (r"\s+for\s+ipv(\d)\b|\s*\(\s*ipv(\d)\s*\)", r"v\1\2"),  # `DHCP for IPv6` is DHCPv6
                (r"\bsecure sockets? layer\b", "ssl"), (r"\btransport layer security\b", "tls"),
-               (r"\btunnell", "tunnel"), (r"\bconfig\b", "configuration"))
+               (r"\b(tun+)ell", r"\1el"), (r"\bconfig\b", "configuration"))  # British; `tunelling` a slip
 # Words around a name that name nothing: `it's SSH`, `I think Telnet`, `DNS server`, `SSH protocol`.
 _NAME_FILLER = frozenset("it its is s the a an i think maybe probably that this called named uses use used for "
                          "port ports on protocol service server daemon".split())
@@ -679,8 +679,14 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     curated = getattr(known, "only_curated", None)
     if words and curated is not None and curated(given):
         known = ()  # words that run into a daemon's name (`SQL Servr`: sqlservr) are still a slip
-    typo = bool(given) and is_typo(given, accepted, known)
+    typo = bool(given) and (is_typo(given, accepted, known) or _spelled_typo(answer, card.answers, known))
     return typo, typo
+
+
+def _spelled_typo(answer: str, accepted: Iterable[str], known: Container[str]) -> bool:
+    """A slip in a name spelled another usual way (`Tunelling`: one letter off the British `Tunnelling`)."""
+    given = normalise(_name_text(answer))
+    return bool(given) and is_typo(given, _names_of(tuple(accepted)).whole, known)
 
 
 def _without_asked(answer: str, ports: tuple[int, ...]) -> str:
