@@ -163,6 +163,14 @@ def test_the_session_header_and_summary_tell_the_truth(isolated_home: Path) -> N
     assert "Session: 1 answered, 1 right (100%)." in result.output and "Missed:" not in result.output
 
 
+def test_the_header_names_the_limit_the_new_cards_came_under(isolated_home: Path) -> None:
+    """Under `--new 200` the header said "57 new (of 20 a day)": more new cards than the limit it named."""
+    assert run(["review", "--new", "30"], input="").output.splitlines()[1] == \
+        "Today: 0 due, 0 learning, 30 new (--new 30)."
+    assert run(["review", "--extra", "5"], input="").output.splitlines()[0] == \
+        "Today: 0 due, 0 learning, 25 new (of 20 a day, +5 extra)."
+
+
 def test_a_learning_step_due_within_20_minutes_belongs_to_the_next_session_and_its_header(
         isolated_home: Path) -> None:
     """A second session 5 minutes later left the first session's 10-minute steps out ("0 learning") and ended
@@ -171,7 +179,7 @@ def test_a_learning_step_due_within_20_minutes_belongs_to_the_next_session_and_i
     run(["review", "--new", "1"], input="20 21\n")  # FTP right at 09:00: its 10-minute step is due at 09:10
     out = run(["review", "--new", "1"], input="22\n20 21\n", when="2026-03-02T09:05:00+00:00").output
     lines = out.splitlines()
-    assert lines[0] == "Today: 0 due, 1 learning, 1 new (of 20 a day)."
+    assert lines[0] == "Today: 0 due, 1 learning, 1 new (--new 1)."  # the limit this session was given
     questions = [ln for ln in lines if ln.startswith("(")]
     assert questions[:2] == ["(1/2) Which port does SSH use?", "(2/2) Which ports does FTP use?"], out
 

@@ -95,6 +95,8 @@ def test_a_learner_chooses_the_question_kinds_of_a_deck(isolated_home: Path) -> 
     con = sqlite3.connect(isolated_home / "trainer.db")
     ranges = sum(c.kind == "range" for c in exam_cards())
     assert con.execute("SELECT count(*) FROM cards WHERE kind = 'range' AND suspended = 2").fetchone()[0] == ranges
+    listed = json.loads(run(["cards", "--deck", "exam", "--suspended", "--json"]).output)
+    assert {c["state"] for c in listed if c["id"].endswith("/range")} == {"kind off"}  # not "not in file": it is
 
 
 def test_suspend_takes_a_pattern(isolated_home: Path) -> None:

@@ -185,12 +185,13 @@ def _nothing_to_study(db: Any, deck: Any, new: int | None, settings: Any, t: dat
             "(--extra N adds more; `trainer decks` shows how decks share them).")
 
 
-def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None]) -> None:
+def _header(db: Any, queue: list[Any], settings: Any, t: datetime, out: Callable[[str], None],
+            new: int | None, extra: int) -> None:
     """What today's session holds, and the exam it aims at."""
     from trainer import render, session
     from trainer.pace import exam_status
 
-    out(render.header_line(*session.queue_counts(queue), settings.new_per_day))
+    out(render.header_line(*session.queue_counts(queue), settings.new_per_day, new, extra))
     exam = exam_status(db, t, local_tz(), settings, recall=False)
     if exam is not None and not exam["past"]:
         out(render.exam_lines(exam, short=True)[0])
@@ -271,7 +272,7 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
     else:
         queue = session.build_queue(db, t, settings, local_tz(), deck, new, extra, session=run_id)
         if queue:
-            _header(db, queue, settings, t, out)
+            _header(db, queue, settings, t, out, new, extra)
         if ahead:  # after what is due and new, never instead of it (a new card used to swallow --ahead silently)
             asked = {c.id for c in queue}
             early = [c for c in session.ahead_queue(db, ahead + len(queue), deck) if c.id not in asked][:ahead]
@@ -445,9 +446,16 @@ def cards(deck: str | None, suspended: bool, leeches: bool, as_json: bool, sourc
     db = _open(db_path, readonly=True)
     rows = store.find_cards(db, _scope(db, deck, source), suspended=suspended, with_suspended=True, leeches=leeches)
     t = now()
-    data = [{"id": c.id, "question": session_question(db, c),
-             "state": {int(store.Suspension.SET_ASIDE): "suspended", int(store.Suspension.REMOVED): "not in file"}.get(
-                 c.suspended, State(c.state.state).label),
+    chosen = {d: store.chosen_kinds(db, d) for d in {c.deck for c in rows if c.suspended == store.Suspension.REMOVED}}
+
+    def state(c: Any) -> str:
+        """Set aside by the learner, or by the deck: its fact left the file, or its kind is switched off."""
+        if c.suspended == store.Suspension.REMOVED:
+            kinds = chosen[c.deck]
+            return "kind off" if kinds is not None and c.kind not in kinds else "not in file"
+        return "suspended" if c.suspended == store.Suspension.SET_ASIDE else State(c.state.state).label
+
+    data = [{"id": c.id, "question": session_question(db, c), "state": state(c),
              "due": iso(c.state.due) if c.state.due else None, "reps": c.reps, "lapses": c.lapses} for c in rows]
     if as_json:
         click.echo(json.dumps(data, indent=2, ensure_ascii=True))

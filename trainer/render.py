@@ -78,9 +78,12 @@ def question_line(card: CardSpec, number: int, total: int) -> str:
     return f"{counter(number, total)} {clean(card.question)}"
 
 
-def header_line(due: int, learning: int, new: int, new_per_day: int) -> str:
-    """What today's session holds, said before the first card."""
-    return f"Today: {due} due, {learning} learning, {new} new (of {new_per_day} a day)."
+def header_line(due: int, learning: int, new: int, new_per_day: int, new_limit: int | None = None,
+                extra: int = 0) -> str:
+    """What today's session holds, said before the first card, with the limit its new cards came under: the
+    day's, or the one this session was given (`--new 200` is not "of 20 a day")."""
+    limit = f"--new {new_limit}" if new_limit is not None else f"of {new_per_day} a day"
+    return f"Today: {due} due, {learning} learning, {new} new ({limit}{f', +{extra} extra' if extra else ''})."
 
 
 def exam_lines(e: dict[str, Any], short: bool = False) -> list[str]:
