@@ -103,6 +103,13 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     assert sum(ln.startswith("✓") for ln in drill) == 2
     modes = db(isolated_home).execute("SELECT card_id, mode FROM reviews ORDER BY id").fetchall()[-2:]
     assert modes == [("mail/imap/service-port", "review"), ("mail/imaps/service-port", "practice")]  # IMAPS: not due
+    from trainer import store
+    from trainer.db import open_db
+
+    home = open_db(isolated_home / "trainer.db")  # a scope of several decks (an exam's) holds only theirs
+    assert [c[:2] for c in store.worst_confusions(home, deck=store.Scope(decks=("mail", "exam")))] == [
+        ("mail/imap", "mail/imaps")]
+    assert store.worst_confusions(home, deck=store.Scope(decks=("exam",))) == []
 
 
 @pytest.mark.parametrize("undo", ["u\r", "udp\ru\r"])  # `u` then Enter; `udp` typed ahead is refused, then `u`

@@ -256,6 +256,11 @@ def test_an_undo_or_a_setting_on_a_card_both_devices_studied_leaves_them_equal(t
     for d in (a, b, a):
         sync(d, shared, START + timedelta(minutes=6))
     assert stats(a, START + timedelta(minutes=6))["today"]["new_left"] == 19  # one new card met on two devices
+    from trainer import store
+    from trainer.db import open_db
+
+    met = store.new_by_deck_since(open_db(a / "trainer.db"), START - timedelta(hours=1))
+    assert met == {"exam": 1}  # and one against a deck's own limit too
     day3 = START + timedelta(days=2)
     assert trainer(a, ["settings", "desired_retention", "0.85"], when=day3).exit_code == 0
     assert "✗ Wrong" in trainer(a, ["review", "--new", "0", "--ahead", "1"], "x\n", day3).output  # FTP, then undone

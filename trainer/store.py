@@ -367,7 +367,7 @@ def new_in_scope_since(db: Database, scope: Scope, since: datetime) -> int:
 def new_by_deck_since(db: Database, since: datetime) -> dict[str, int]:
     """New cards met since `since`, per deck: what each deck's own limit has left today."""
     return dict(db.execute(
-        f"SELECT c.deck, count(*) {_MET_SINCE} GROUP BY c.deck", [iso(since)]).fetchall())
+        f"SELECT c.deck, count(DISTINCT r.card_id) {_MET_SINCE} GROUP BY c.deck", [iso(since)]).fetchall())
 
 
 def _due(now: datetime, day_end: datetime | None, c: str = "c.") -> tuple[str, list[Any]]:
@@ -792,13 +792,8 @@ def set_suspended(db: Database, card_ids: Iterable[str], suspended: bool, now: d
 
 def worst_confusions(db: Database, limit: int = 10, deck: str | Scope | None = None) -> list[tuple[str, str, int, str]]:
     """(fact, other fact, times, card last failed) for the most frequent confusions, either way round."""
-    scope = deck if isinstance(deck, Scope) else Scope(deck)
-    where, args = ((" AND substr(card_id, 1, ?) = ?", [len(scope.deck) + 1, scope.deck + "/"]) if scope.deck
-                   else ("", []))
-    if scope.source:
-        more, more_args = _deck_filter(Scope(source=scope.source))
-        where += f" AND card_id IN (SELECT c.id FROM cards c WHERE 1{more})"
-        args += more_args
+    where, args = _deck_filter(deck)  # every part of a scope (its decks too), as every other query reads it
+    where = f" AND card_id IN (SELECT c.id FROM cards c WHERE 1{where})" if where else ""
     rows = db.execute(
         "SELECT min(fact_id, other_fact_id) AS a, max(fact_id, other_fact_id) AS b, count(*) AS n, "
         "max(card_id) FROM confusions WHERE review_id NOT IN (SELECT review_id FROM amends WHERE cancelled = 1)"
