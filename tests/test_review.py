@@ -188,7 +188,10 @@ def test_stats_decks_and_json_count_due_cards_the_same_way(isolated_home: Path) 
     at = "2026-03-02T09:05:00+00:00"
     data = json.loads(run(["stats", "--json"], when=at).output)
     assert data["due"] == data["today"]["due"] == data["decks"]["exam"]["due"] == 1
-    assert run(["stats"], when=at).output.startswith("Today: 1 reviewed · 1 due · 19 new left")
+    shown = run(["stats"], when=at).output
+    assert shown.startswith("Today: 1 reviewed · 1 due · 19 new left")
+    assert "Due now: 1 (learning steps due within 20 minutes included, as review asks them)" in shown  # the header
+    # of `review` says "0 due, 1 learning": the line says why both are right
     row = run(["decks"], when=at).output.splitlines()[1].split()
     n = len(exam_cards())  # deck, facts, cards, new, new/day, learning, due
     assert row[:7] == ["exam", str(exam_facts()), str(n), str(n - 1), "shared", "1", "1"]

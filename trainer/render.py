@@ -378,7 +378,8 @@ def stats_lines(data: dict[str, Any]) -> list[str]:
     return [
         f"Cards: {data['cards']} ({data['new']} new, {data['learning']} learning, "
         f"{data['review']} in review, {data['suspended']} suspended)",
-        f"Due now: {data['due']}",
+        f"Due now: {data['due']}" + (f" (learning steps due within {LEARN_AHEAD.seconds // 60} minutes included, as "
+                                     "review asks them)" if data["due"] else ""),
         f"Reviews: {data['reviews']}, {data['correct']} right"
         + (f" ({100 * data['correct'] / data['reviews']:.0f}%)" if data["reviews"] else ""),
     ]
