@@ -112,6 +112,27 @@ def test_a_wrong_answer_that_is_another_cards_answer_is_a_confusion(isolated_hom
     assert store.worst_confusions(home, deck=store.Scope(decks=("exam",))) == []
 
 
+def test_a_confusion_drill_names_each_pair_after_its_own_cards(isolated_home: Path) -> None:
+    """With several pairs in learning steps, the drill asked the cards in step order and said each pair's heading
+    by position: 4 of 4 headings named another pair than the card just answered."""
+    import_deck(isolated_home.parent, "mail", "kinds: [service-port]\nfacts:\n"  # keys sort the other way round
+                "- {key: zimap, service: IMAP, ports: 143}\n- {key: zimaps, service: IMAPS, ports: 993}\n"
+                "- {key: ypop3, service: POP3, ports: 110}\n- {key: ypop3s, service: POP3S, ports: 995}\n"
+                "- {key: xsmtp, service: SMTP, ports: 25}\n- {key: xsmtps, service: SMTPS, ports: 465}\n")
+    for at, answers in (("09:00:00", "993\n143\n"), ("09:00:10", "995\n110\n"), ("09:00:20", "465\n25\n")):
+        run(["review", "--deck", "mail", "--new", "2"], input=answers, when=f"2026-03-02T{at}+00:00")  # a pair each
+    lines = run(["review", "--confusions"], input="465\n25\n995\n110\n993\n143\n",
+                when="2026-03-02T09:00:30+00:00").output.splitlines()  # every card's step still a little ahead
+    asked = [ln.split("does ")[1].split(" use")[0] for ln in lines if ln.startswith("(")]
+    assert asked[:6] == ["SMTPS", "SMTP", "POP3S", "POP3", "IMAPS", "IMAP"], lines  # pairs side by side, in order
+    headings = [i for i, ln in enumerate(lines) if "confused 2 times" in ln]  # each way round once
+    assert len(headings) == 3
+    for i in headings:  # each heading follows an answer to one of its own two cards
+        question = next(ln for ln in reversed(lines[:i]) if ln.startswith("("))
+        service = question.split("does ")[1].split(" use")[0]
+        assert lines[i].startswith(f"{service} (") or f" vs {service} (" in lines[i], (question, lines[i])
+
+
 @pytest.mark.parametrize("undo", ["u\r", "udp\ru\r"])  # `u` then Enter; `udp` typed ahead is refused, then `u`
 def test_undo_takes_back_the_answer_on_enter_and_the_card_comes_back_with_an_empty_prompt(
         isolated_home: Path, undo: str) -> None:

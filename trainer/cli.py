@@ -252,12 +252,12 @@ def review(deck: str | None, new: int | None, extra: int, ahead: int | None, cho
         return start_of_day(at, local_tz(), settings.day_starts_at)
 
     run_id = pace.new_session_id()  # this session: its new cards are not handed out by another one
-    headings: dict[int, str] = {}
+    headings: dict[str, list[str]] = {}  # said after the answer to each pair's first card
     queue: list[Any]
     if confusions:
         queue = []
         for heading, cards in session.confusion_queue(db, deck):
-            headings[len(queue)] = heading
+            headings.setdefault(cards[0].id, []).append(heading)
             queue += cards
         if not queue:
             out("No confusions recorded yet: they are noted when a wrong answer is another card's answer.")

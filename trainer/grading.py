@@ -353,13 +353,15 @@ def _name_text(text: str) -> str:
     return re.sub(r"\s+", " ", t).strip()
 
 
-def _trim(text: str) -> str:
+def _trim(text: str, filler: frozenset[str] = _NAME_FILLER) -> str:
     """The name without filler words around it."""
     words = re.split(r"(\W+)", text)
     tokens = [w for w in words if w]
-    while tokens and (not re.search(r"\w", tokens[0]) or tokens[0] in _NAME_FILLER or tokens[0] == "over"):
+    while tokens and (not re.search(r"\w", tokens[0]) or tokens[0] in filler or tokens[0] == "over"):
         tokens.pop(0)  # `80 over QUIC`: the rest is `over QUIC`
-    while tokens and (not re.search(r"\w", tokens[-1]) or tokens[-1] in _NAME_FILLER):
+    while tokens and (not re.search(r"\w", tokens[-1]) or tokens[-1] in filler):
+        if len(tokens) > 1 and re.search(r"\w", tokens[-1]) and re.search(r"[\\/]", tokens[-2]):
+            break  # a path's last part (`...\etc\protocol` is not the folder `...\etc`)
         tokens.pop()
     return "".join(tokens).strip()
 
@@ -560,16 +562,22 @@ def _describes(word: str, names: _Names, known: _Known) -> bool:
             or word == "ip" or word in known.plain or word.removesuffix("s") in known.plain)
 
 
-def name_right(given: str, accepted: Iterable[str]) -> bool:
+def name_right(given: str, accepted: Iterable[str], question: str = "") -> bool:
     """A front/back answer: an accepted answer as typed, with words that name nothing around it (`it is
-    unicast`), in another notation of the same address (`ff02:0:0:0:0:0:0:1`), or several that all are (`X (Y)`,
-    `A/B`)."""
+    unicast`, `the ss utility`), numbers in words or digits (`four minutes`), in another notation of the same
+    address (`ff02:0:0:0:0:0:0:1`), or several parts that all are (`X (Y)`, `A/B`), leaving out a part set against
+    the answer (`UDP, not TCP`) and one that only repeats the `question`'s words (`0-1023 (well-known)`). A
+    yes/no card is answered by its first word (`yes, it uses a three-way handshake`)."""
     accepted = tuple(accepted)
-    names = {normalise(a) for a in accepted}
-    given = _plain(given)
+    yes_no = _yes_no_right(given, accepted)
+    if yes_no is not None:
+        return yes_no
+    names = {normalise(_in_digits(_plain(a))) for a in accepted}
+    given = _in_digits(_plain(given))
     if not normalise(given):
         return False
-    if normalise(given) in names or normalise(_trim(given)) in names:
+    filler = _FRONT_BACK_FILLER | _subject_words(question, accepted)
+    if normalise(given) in names or normalise(_trim(given, filler)) in names:
         return True
 
     def right(text: str) -> bool:
@@ -577,8 +585,78 @@ def name_right(given: str, accepted: Iterable[str]) -> bool:
 
     groups = _groups(given)
     if len(groups) > 1:
-        return all(right(g) for g in groups)
-    return right(given) or right(_trim(given))
+        said = [g for g in groups if right(g) or right(_trim(g, filler))]
+        rest = [g for g in groups if g not in said]
+        return bool(said) and all(_contrasted(g) or _restates(g, question, accepted) for g in rest)
+    return right(given) or right(_trim(given, filler))
+
+
+# Words around a front/back answer that name nothing: `in /etc/services`, `starts at 49152`, `the ss utility`.
+_FRONT_BACK_FILLER = _NAME_FILLER | frozenset("in at utility tool command function starts ends".split())
+# Words that open a part set against the answer: `UDP, not TCP`, `the client (not the server)`.
+_CONTRAST_LEAD = frozenset("not never unlike vs versus instead rather nor replaced replaces replacing formerly".split())
+_YES_NO = {"yes": "yes", "true": "yes", "yep": "yes", "yeah": "yes", "no": "no", "false": "no", "nope": "no"}
+_NUMERALS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())} | {w: 10 * n for n, w in enumerate(
+        "twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+_NUMERAL_WORD = "|".join([*_NUMERALS, "hundred", "thousand"])
+_NUMBER_RUN = re.compile(rf"\b(?:(?:{_NUMERAL_WORD})(?:[\s-]+(?:and[\s-]+)?|\b))+")
+
+
+def _in_digits(text: str) -> str:
+    """`four minutes`, `one thousand`, `twenty-one` -> `4 minutes`, `1000`, `21`: learners write numbers both ways."""
+    def value(m: re.Match[str]) -> str:
+        total = part = 0
+        for w in re.findall(r"[a-z]+", m.group(0)):
+            if w in _NUMERALS:
+                part += _NUMERALS[w]
+            elif w == "hundred":
+                part = max(part, 1) * 100
+            elif w == "thousand":
+                total, part = total + max(part, 1) * 1000, 0
+        tail = m.group(0)[len(m.group(0).rstrip(" -")):]
+        return f"{total + part}{tail}"
+
+    return _NUMBER_RUN.sub(value, text)
+
+
+def _yes_no_right(given: str, accepted: tuple[str, ...]) -> bool | None:
+    """A yes/no card (its back `yes` or `no`) is answered by the first word; what follows explains it. None: not
+    such a card, or an answer not opening with yes or no."""
+    back = normalise(accepted[0]) if accepted else ""
+    if back not in ("yes", "no"):
+        return None
+    words = re.findall(r"[^\W_]+", _plain(given))
+    said = _YES_NO.get(words[0]) if words else None
+    if said is None:
+        return None
+    return said == back and not any(_YES_NO.get(w) not in (None, said) and w in ("yes", "no") for w in words[1:])
+
+
+def _subject_words(question: str, accepted: tuple[str, ...]) -> frozenset[str]:
+    """The protocols the question is about, which a learner may repeat around the answer (`TCP three-way
+    handshake` for TCP's handshake); none when the question offers a choice (`TCP or UDP?`), where a repeated
+    name may be the other option. Only names in capitals: `header checksum` is IPv4's field, not UDP's checksum."""
+    if not question or re.search(r"\bor\b", question, re.I):
+        return frozenset()
+    theirs = set().union(*(_words(_plain(a)) for a in accepted if a))
+    return frozenset(w.lower() for w in re.findall(r"\b[A-Z][A-Z0-9]+\b", question)) - theirs
+
+
+def _contrasted(part: str) -> bool:
+    """A part set against the answer (`not TCP`, `unlike UDP`): it says what the answer is not."""
+    words = re.findall(r"[^\W_]+", part)
+    return len(words) > 1 and words[0] in _CONTRAST_LEAD
+
+
+def _restates(part: str, question: str, accepted: tuple[str, ...]) -> bool:
+    """A part that only repeats words of the question or of the answer's own back (`0-1023 (well-known)` for the
+    System (well-known) Ports): it adds nothing, right or wrong. Never where the question offers a choice."""
+    if not question or re.search(r"\bor\b", question, re.I):
+        return False
+    said = normalise(_trim(_in_digits(_plain(part))))
+    return bool(said) and any(said in normalise(_in_digits(_plain(t))) for t in (question, *accepted[:1]))
 
 
 def _same_address(given: str, accepted: Iterable[str]) -> bool:
@@ -667,12 +745,15 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         verdict = judge_names(answer, card.answers, known)
         if verdict is not None:
             return verdict, False
-    elif name_right(answer, card.answers) or list_right(answer, card.answers):
+    elif (name_right(answer, card.answers, card.question) or list_right(answer, card.answers)) and \
+            _options_as_given(answer, card.answers):
         return True, False
-    if any(re.search(r"(?:^|\s)--?[A-Za-z]", a) for a in card.answers if a):
+    commands = {a for a in card.answers if a and _COMMAND.search(a)}
+    if commands and _COMMAND.search(answer):
         return False, False  # a command's flags: one letter off is another command (`ss -lnp` is not `ss -tlnp`)
     given = normalise(answer)
-    accepted = {normalise(a) for a in card.answers}  # an empty one is never a typo's target (too short)
+    accepted = {normalise(a) for a in card.answers if a not in commands}  # the words of a card that also takes
+    # an option (`SYN scan`, or -sS) may slip; an empty one is never a typo's target (too short)
     words = " " in answer.strip()
     if words and given.endswith("s") and given not in known and given[:-1] in accepted:
         return True, False  # the plural of a name of several words (Router Advertisements) names it
@@ -687,6 +768,29 @@ def _spelled_typo(answer: str, accepted: Iterable[str], known: Container[str]) -
     """A slip in a name spelled another usual way (`Tunelling`: one letter off the British `Tunnelling`)."""
     given = normalise(_name_text(answer))
     return bool(given) and is_typo(given, _names_of(tuple(accepted)).whole, known)
+
+
+_OPTION = re.compile(r"(?<![\w-])-([A-Za-z]+)")
+_COMMAND = re.compile(r"(?:^|\s)--?[A-Za-z]")  # an answer with options: a command line
+
+
+def _options_as_given(answer: str, accepted: Iterable[str]) -> bool:
+    """A command's short options are case-sensitive: `-T` (ss: threads) is not `-t` (TCP), `-N` is not `-n`. An
+    answer with options has those of an accepted answer, letter for letter."""
+    answer = unicodedata.normalize("NFKC", answer)
+    mine = "".join(_OPTION.findall(answer))
+    if not mine or (not any(c.islower() for c in answer) and _OPTION.sub("", answer).strip()):
+        return True  # `NETSTAT -AN`: all in capitals, the case says nothing
+    theirs = ["".join(_OPTION.findall(a)) for a in accepted if a]
+    return not any(theirs) or any(_same_options(mine, t) for t in theirs if t)
+
+
+def _same_options(mine: str, theirs: str) -> bool:
+    """The same letters in any order (`-t -l -n -p` is `-tlnp`), every capital typed a capital there: a capital
+    names another option (`-N`), a small letter for a capital is a slip of the shift key (`-ss` for `-sS`)."""
+    if sorted(mine.lower()) != sorted(theirs.lower()):
+        return False
+    return all(mine.count(c) <= theirs.count(c) for c in set(mine) if c.isupper())
 
 
 def _without_asked(answer: str, ports: tuple[int, ...]) -> str:

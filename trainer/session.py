@@ -247,8 +247,9 @@ class _Queue:
     def __init__(self, cards: list[store.CardRow], clock: Callable[[], datetime],
                  refill: Callable[[datetime], list[store.CardRow]] | None) -> None:
         self.total, self.clock, self.refill = len(cards), clock, refill
-        # a learning step due within the learn-ahead limit is in the session, asked when its time comes
-        self.pending, self.steps = _ready_and_ahead(cards, clock())  # steps: soonest first
+        # a learning step due within the learn-ahead limit is in the session, asked when its time comes; a list a
+        # command chose (a drill's pairs side by side, a quiz's seeded order: no refill) is asked as it stands
+        self.pending, self.steps = _ready_and_ahead(cards, clock()) if refill else (list(cards), [])
         self.numbers: dict[str, int] = {}
         self.repeats: set[str] = set()
         self.added = 0  # cards that fell due meanwhile, not yet announced
@@ -432,13 +433,13 @@ def _prepare(db: Database, queue: list[store.CardRow], params: Params) -> _Decks
 
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
         timer: Callable[[], float], params: Params, options: Options = Options(),
-        deck: str | store.Scope | None = None, headings: dict[int, str] | None = None,
+        deck: str | store.Scope | None = None, headings: dict[str, list[str]] | None = None,
         refill: Callable[[datetime], list[store.CardRow]] | None = None,
         day_start: Callable[[datetime], datetime] | None = None) -> Summary:
     """Ask, grade, schedule, record (committed at once), show; then the learner may override or undo.
     Failed cards come back, and `refill` brings in cards that fell due while the session ran; `day_start`
-    says when a review card due at some time becomes due (its study day's start). `headings[i]` is said after
-    the i-th card's answer (a drill's pair, which would give the answer away before it)."""
+    says when a review card due at some time becomes due (its study day's start). `headings[card id]` are said
+    after that card's answers, one each time (a drill's pair, which would give the answer away before it)."""
     from trainer.gc_pause import frozen
 
     with frozen():
@@ -447,10 +448,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
         usual = store.usual_seconds(db)
         base = options.seed if options.seed is not None else random.random()
         cards = _Queue(queue, clock, refill)
-        asked = 0
         last: _Last | None = None
         while (card := cards.next()) is not None:
-            asked += 1
             cards.announce(prompter)
             mode = _mode(card, options, clock(), day_start)
             reviewing = mode == store.Mode.REVIEW
@@ -474,8 +473,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             summary.answered += 1
             if given.self_rating is None:
                 _show(prompter, spec, verdict, after if reviewing else None, now)
-            if headings and asked - 1 in headings:  # a drill's heading comes after the answer: it would give it away
-                prompter.notice(headings[asked - 1])
+            if headings and headings.get(card.id):  # a drill's heading comes after the answer: it would give it away
+                prompter.notice(headings[card.id].pop(0))
             rating: int | None = verdict.rating
             if options.rate and reviewing and given.self_rating is None:
                 offer = (decks.own(card.deck) and not verdict.correct and not spec.choices
