@@ -271,6 +271,11 @@ def test_a_partial_multi_port_answer_is_called_partly_right(isolated_home: Path)
     out = run(["review", "--new", "1"], input="21\n").output
     assert "✗ Wrong: you said 21; the answer is 20, 21 (TCP)" in out
     assert "  Partly: 21 is right; the answer has 2 ports." in out
+    import_deck(isolated_home.parent, "smb",
+                "facts:\n- {key: smb, service: SMB, ports: 445, accept_ports: [[139, 445]]}\n")
+    out = run(["review", "--deck", "smb"], input="139\n").output  # it said "the answer has 2 ports" under 445 alone
+    assert "✗ Wrong: you said 139; the answer is 445 (TCP)" in out
+    assert "  Partly: 139 is right as part of 139, 445 (also accepted); 139 alone is not." in out
 
 
 def test_quiz_verdicts_show_no_rating_and_undo_passes_over_practice(isolated_home: Path) -> None:

@@ -241,7 +241,7 @@ def _number_card(cid: str, fact: Fact, kind: str, note: str) -> CardSpec:
                         port_sets=(frozenset({n}),), note=note, transports=("tcp", "udp"), targets=(fact.key,),
                         set_names=((frozenset({n}), names_of(fact)),), numbering=fact.numbering or "")
     return CardSpec(cid, kind, to_name.format(svc=svc, n=n), svc, answers=names_of(fact), note=note,
-                    targets=(fact.key,), numbering=fact.numbering or "")
+                    targets=(fact.key,), numbering=fact.numbering or "", asked=(n,))
 
 
 def _secure_names(target: Fact, itself: bool) -> tuple[str, ...]:

@@ -222,7 +222,8 @@ plain_option = click.option("--plain/--interactive", default=None,
 
 @cli.command(short_help="Study what is due, then new cards.")
 @click.option("--deck", help="Study only this deck.")
-@click.option("--new", "new", type=click.IntRange(0, MAX_COUNT), help="New cards today (overrides the daily limit).")
+@click.option("--new", "new", type=click.IntRange(0, MAX_COUNT),
+              help="New cards for this session, in place of what today's limit leaves.")
 @click.option("--extra", type=click.IntRange(0, MAX_COUNT), default=0, help="New cards beyond today's limit.")
 @click.option("--ahead", type=click.IntRange(1, MAX_COUNT), help="Then study the N cards due soonest.")
 @click.option("--choice/--typed", default=None, help="Multiple choice (four options) instead of typing.")

@@ -741,6 +741,8 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         cls, typo = read_range(answer)
         return cls in card.answers, cls in card.answers and typo
     if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
+        if card.numbering.startswith("icmp"):
+            answer = _without_own_fields(answer, card.numbering, card.asked)
         answer = _without_asked(answer, card.asked)
         verdict = judge_names(answer, card.answers, known)
         if verdict is not None:
@@ -793,6 +795,19 @@ def _same_options(mine: str, theirs: str) -> bool:
     return all(mine.count(c) <= theirs.count(c) for c in set(mine) if c.isupper())
 
 
+_ICMP_FIELD = re.compile(r"(?<![\w-])(?:icmp\s*)?(type|code)\s*(\d{1,3})(?![\w-])", re.I)
+
+
+def _without_own_fields(answer: str, numbering: str, asked: tuple[int, ...]) -> str:
+    """An ICMP message's name with what the question already says: `ICMP Echo Request`, `Port Unreachable (code
+    3)`, `Port Unreachable (type 3 code 3)`. ICMP before the name is the family, not another protocol; a type or a
+    code other than the message's own stays, and is judged."""
+    own = {("type", n) for n in asked} if numbering == "icmp-type" else {("type", 3)} | {("code", n) for n in asked}
+    text = _ICMP_FIELD.sub(lambda m: " " if (m[1].lower(), int(m[2])) in own else m[0], answer)
+    text = re.sub(r"^\s*icmp(?:v4)?\b[\s:-]*", "", text, flags=re.I)
+    return text if normalise(text) else answer
+
+
 def _without_asked(answer: str, ports: tuple[int, ...]) -> str:
     """`22 ssh`, `ssh on port 22`, `20/21 ftp`: the question's own ports typed beside the name say nothing more;
     any other number stays, and is judged (`rdp 7777` names a port, not a version)."""
@@ -818,10 +833,14 @@ def partly_right(card: CardSpec, readings: list[PortAnswer]) -> str | None:
     for r in readings[:1]:
         if r.ports in card.port_sets:
             return None  # the ports are an accepted answer (445 of SMB's `139, 445`): something else was wrong
-        for want in card.port_sets:
+        for i, want in enumerate(card.port_sets):
             if r.ports and r.ports < want:
                 part = ", ".join(map(str, sorted(r.ports)))
-                return f"Partly: {part} {'is' if len(r.ports) == 1 else 'are'} right; the answer has {len(want)} ports."
+                verb = "is" if len(r.ports) == 1 else "are"
+                if i:  # a set study lists give (SMB's 139, 445): the answer shown is another (445)
+                    return (f"Partly: {part} {verb} right as part of {', '.join(map(str, sorted(want)))} (also "
+                            f"accepted); {part} alone {verb} not.")
+                return f"Partly: {part} {verb} right; the answer has {len(want)} ports."
     return None
 
 
@@ -859,6 +878,8 @@ def _number_right(card: CardSpec, answer: str, known: Container[str]) -> bool:
     text = _plain(answer)
     if card.numbering == "icmp-unreachable-code":  # every such code is type 3's: `type 3 code 3` says it whole
         text = re.sub(r"(?<![\w-])(?:icmp\s*)?type\s*3\s*,?\s*(?=(?:icmp\s*)?code\b)", " ", text, flags=re.I)
+    elif card.numbering == "icmp-type":  # `type 8 code 0`, `type 8, code 0`, `8/code 0`: the type, with its code
+        text = re.sub(r"\s*[,/;]?\s*(?:icmp\s*)?code\s*0\s*$", " ", text, flags=re.I)
     bare = text  # the words around the number, its own names (`Port Unreachable`) taken out
     for name in sorted(card.answers, key=len, reverse=True):
         bare = re.sub(re.escape(name), " ", bare, flags=re.I) if name else bare
