@@ -572,8 +572,8 @@ def name_right(given: str, accepted: Iterable[str], question: str = "") -> bool:
     yes_no = _yes_no_right(given, accepted)
     if yes_no is not None:
         return yes_no
-    names = {normalise(_in_digits(_plain(a))) for a in accepted}
-    given = _in_digits(_plain(given))
+    names = {normalise(_spelled(a)) for a in accepted}
+    given = _spelled(given)
     if not normalise(given):
         return False
     filler = _FRONT_BACK_FILLER | _subject_words(question, accepted)
@@ -592,7 +592,17 @@ def name_right(given: str, accepted: Iterable[str], question: str = "") -> bool:
 
 
 # Words around a front/back answer that name nothing: `in /etc/services`, `starts at 49152`, `the ss utility`.
-_FRONT_BACK_FILLER = _NAME_FILLER | frozenset("in at utility tool command function starts ends".split())
+_FRONT_BACK_FILLER = _NAME_FILLER | frozenset(
+    "in at from utility tool command function file starts ends only show shows list lists display displays".split())
+
+
+def _spelled(text: str) -> str:
+    """A front/back answer as compared: plain, numbers in digits, `#` after a word for `number` (`sequence #`),
+    without `the` (`the IP address and the port`) or a leading `sudo` (`sudo ss -tlnp` is the same command)."""
+    text = _in_digits(_plain(text))
+    text = re.sub(r"(?<=\w)\s*#(?!\s*\w)", " number", text)
+    text = re.sub(r"^\s*sudo\s+(?=\S)", "", text)
+    return re.sub(r"\bthe\s+(?=\S)", "", text)
 # Words that open a part set against the answer: `UDP, not TCP`, `the client (not the server)`.
 _CONTRAST_LEAD = frozenset("not never unlike vs versus instead rather nor replaced replaces replacing formerly".split())
 _YES_NO = {"yes": "yes", "true": "yes", "yep": "yes", "yeah": "yes", "no": "no", "false": "no", "nope": "no"}
