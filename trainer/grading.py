@@ -471,8 +471,7 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     groups = _groups(trimmed)
     if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
         part = _Known(known.strong, known.strong, known.labels, known.others, known.plain)
-        verdicts = [_judge(g.strip(), names, part, beside=True) for g in groups]
-        return False if False in verdicts else True if True in verdicts else None
+        return _parts_verdict([_judge(g.strip(), names, part, beside=True) for g in groups], trimmed)
     words = _words(trimmed)
     if words & _CONTRAST:
         return None
@@ -482,6 +481,14 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     if version is not None:
         return version
     return _judge_words(words, names, known, beside)
+
+
+def _parts_verdict(verdicts: list[bool | None], text: str) -> bool | None:
+    """Wrong if a part names something else; alternatives (`rlogin or Telnet`, `SQL Server or SQL Browser`) are
+    right only if each is; else right if a part is."""
+    if True in verdicts and re.search(r"\s+or\s+", text) and not all(v is True for v in verdicts):
+        return False
+    return False if False in verdicts else True if True in verdicts else None
 
 
 def _not_another(text: str, n: str, names: _Names, known: _Known) -> bool:
@@ -562,23 +569,31 @@ def _describes(word: str, names: _Names, known: _Known) -> bool:
             or word == "ip" or word in known.plain or word.removesuffix("s") in known.plain)
 
 
-def name_right(given: str, accepted: Iterable[str], question: str = "") -> bool:
+def name_right(given: str, accepted: Iterable[str], question: str = "", note: str = "") -> bool:
     """A front/back answer: an accepted answer as typed, with words that name nothing around it (`it is
     unicast`, `the ss utility`), numbers in words or digits (`four minutes`), in another notation of the same
     address (`ff02:0:0:0:0:0:0:1`), or several parts that all are (`X (Y)`, `A/B`), leaving out a part set against
-    the answer (`UDP, not TCP`) and one that only repeats the `question`'s words (`0-1023 (well-known)`). A
-    yes/no card is answered by its first word (`yes, it uses a three-way handshake`)."""
+    the answer (`UDP, not TCP`) and a note in brackets that repeats a gloss of the `question` (`0-1023 (well-known)`
+    for the System (well-known) Ports). Alternatives (`TCP or UDP`) are right only if each is. A yes/no card is
+    answered by its first word, and what follows may only say what the card says (`yes, it uses a three-way
+    handshake`, not `yes, like UDP`)."""
     accepted = tuple(accepted)
-    yes_no = _yes_no_right(given, accepted)
+    yes_no = _yes_no_right(given, accepted, question, note)
     if yes_no is not None:
         return yes_no
     names = {normalise(_spelled(a)) for a in accepted}
     given = _spelled(given)
     if not normalise(given):
         return False
-    filler = _FRONT_BACK_FILLER | _subject_words(question, accepted)
-    if normalise(given) in names or normalise(_trim(given, filler)) in names:
+    if normalise(given) in names:
         return True
+    if accepted and accepted[0].startswith("-"):  # an option card: `ss -l` names the option with its command
+        given = re.sub(r"^\s*([a-z]+)\s+(?=-)", lambda m: "" if re.search(rf"\b{m[1]}\b", question, re.I)
+                       else m[0], given)
+    filler = _FRONT_BACK_FILLER | _subject_words(question, accepted)
+    notes = re.findall(r"[(\[]([^()\[\]]*)[)\]]", given)
+    if normalise(given) in names or (not notes and normalise(_trim(given, filler)) in names):
+        return True  # filler never swallows a note in brackets: `-p (port)` is not `-p`
 
     def right(text: str) -> bool:
         return _one_name_right(text, names) or _same_address(text, accepted)
@@ -587,8 +602,13 @@ def name_right(given: str, accepted: Iterable[str], question: str = "") -> bool:
     if len(groups) > 1:
         said = [g for g in groups if right(g) or right(_trim(g, filler))]
         rest = [g for g in groups if g not in said]
-        return bool(said) and all(_contrasted(g) or _restates(g, question, accepted) for g in rest)
-    return right(given) or right(_trim(given, filler))
+        if rest and re.search(r"\s+or\s+", given):
+            return False  # a hedge: `broadcast or anycast`
+        glosses = _glosses(question)
+        notes_n = {normalise(x) for x in notes}
+        return bool(said) and all(_contrasted(g) or (normalise(g) in notes_n and normalise(_trim(g)) in glosses)
+                                  for g in rest)
+    return right(given) or (not notes and right(_trim(given, filler)))
 
 
 # Words around a front/back answer that name nothing: `in /etc/services`, `starts at 49152`, `the ss utility`.
@@ -605,7 +625,8 @@ def _spelled(text: str) -> str:
     return re.sub(r"\bthe\s+(?=\S)", "", text)
 # Words that open a part set against the answer: `UDP, not TCP`, `the client (not the server)`.
 _CONTRAST_LEAD = frozenset("not never unlike vs versus instead rather nor replaced replaces replacing formerly".split())
-_YES_NO = {"yes": "yes", "true": "yes", "yep": "yes", "yeah": "yes", "no": "no", "false": "no", "nope": "no"}
+_YES_NO = {"yes": "yes", "true": "yes", "yep": "yes", "yeah": "yes", "yup": "yes", "correct": "yes", "no": "no",
+           "false": "no", "nope": "no", "nah": "no", "neither": "no"}
 _NUMERALS = {w: n for n, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen".split())} | {w: 10 * n for n, w in enumerate(
@@ -631,17 +652,54 @@ def _in_digits(text: str) -> str:
     return _NUMBER_RUN.sub(value, text)
 
 
-def _yes_no_right(given: str, accepted: tuple[str, ...]) -> bool | None:
-    """A yes/no card (its back `yes` or `no`) is answered by the first word; what follows explains it. None: not
-    such a card, or an answer not opening with yes or no."""
+def _yes_no_right(given: str, accepted: tuple[str, ...], question: str, note: str) -> bool | None:
+    """A yes/no card (its back `yes` or `no`) is answered by the first word; what follows may only say what the card
+    says (its other accepted answers, or words of its question, answers and note). None: not such a card, or an
+    answer not opening with yes or no."""
     back = normalise(accepted[0]) if accepted else ""
     if back not in ("yes", "no"):
         return None
-    words = re.findall(r"[^\W_]+", _plain(given))
-    said = _YES_NO.get(words[0]) if words else None
-    if said is None:
+    m = re.match(r"\W*([^\W_]+)\W*(.*)$", _plain(given), re.S)
+    said = _YES_NO.get(m[1]) if m else None
+    if m is None or said is None:
         return None
-    return said == back and not any(_YES_NO.get(w) not in (None, said) and w in ("yes", "no") for w in words[1:])
+    rest = m[2]
+    if said != back or (set(re.findall(r"[^\W_]+", rest)) & {"yes", "no"}):
+        return False
+    others = tuple(a for a in accepted[1:] if normalise(a) not in ("yes", "no"))
+    if not normalise(rest) or name_right(rest, others):
+        return True
+    cited = re.sub(r"\b(?:RFC|sections?|§)\s*[\d.]+", " ", " ".join((note, *accepted)), flags=re.I)  # not content:
+    # `section 2.2` would let `two-way` through
+    return _stems(rest) - _NEUTRAL <= _stems(cited)  # nor the question's words: they may hold just
+    # what the answer denies (`Does adding a line ... open anything?` `no, it opens the port` is wrong)
+
+
+# Words of an explanation that neither name nor deny anything: `no, the service still has to listen`.
+_NEUTRAL = frozenset("just still has have must need only simply actually be to".split())
+
+
+def _stems(text: str) -> set[str]:
+    """The words that say something, in one form: `ports`, `mapping`, `maps` -> port, map."""
+    out = set()
+    for w in _words(_spelled(text)):
+        if len(w) > 5 and w.endswith("ing"):
+            w = w[:-3]
+            w = w[:-1] if len(w) > 2 and w[-1] == w[-2] else w
+        elif len(w) > 3 and w.endswith("s") and not w.endswith("ss"):
+            w = w[:-1]
+        out.add(w)
+    return out
+
+
+def _glosses(question: str) -> set[str]:
+    """What a question glosses in brackets, and the word glossed: `System (well-known) Ports` -> system, well-known.
+    Not a list of options (`(unicast, multicast, anycast, broadcast)`)."""
+    out = set()
+    for m in re.finditer(r"([\w'-]+)\s*\(([^()]*)\)", question):
+        if not re.search(r",|/|\bor\b", m[2]):
+            out |= {normalise(m[1].removesuffix("'s")), normalise(m[2])}
+    return out
 
 
 def _subject_words(question: str, accepted: tuple[str, ...]) -> frozenset[str]:
@@ -658,15 +716,6 @@ def _contrasted(part: str) -> bool:
     """A part set against the answer (`not TCP`, `unlike UDP`): it says what the answer is not."""
     words = re.findall(r"[^\W_]+", part)
     return len(words) > 1 and words[0] in _CONTRAST_LEAD
-
-
-def _restates(part: str, question: str, accepted: tuple[str, ...]) -> bool:
-    """A part that only repeats words of the question or of the answer's own back (`0-1023 (well-known)` for the
-    System (well-known) Ports): it adds nothing, right or wrong. Never where the question offers a choice."""
-    if not question or re.search(r"\bor\b", question, re.I):
-        return False
-    said = normalise(_trim(_in_digits(_plain(part))))
-    return bool(said) and any(said in normalise(_in_digits(_plain(t))) for t in (question, *accepted[:1]))
 
 
 def _same_address(given: str, accepted: Iterable[str]) -> bool:
@@ -757,7 +806,7 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         verdict = judge_names(answer, card.answers, known)
         if verdict is not None:
             return verdict, False
-    elif (name_right(answer, card.answers, card.question) or list_right(answer, card.answers)) and \
+    elif (name_right(answer, card.answers, card.question, card.note) or list_right(answer, card.answers)) and \
             _options_as_given(answer, card.answers):
         return True, False
     commands = {a for a in card.answers if a and _COMMAND.search(a)}
@@ -789,8 +838,8 @@ _COMMAND = re.compile(r"(?:^|\s)--?[A-Za-z]")  # an answer with options: a comma
 def _options_as_given(answer: str, accepted: Iterable[str]) -> bool:
     """A command's short options are case-sensitive: `-T` (ss: threads) is not `-t` (TCP), `-N` is not `-n`. An
     answer with options has those of an accepted answer, letter for letter."""
-    answer = unicodedata.normalize("NFKC", answer)
-    mine = "".join(_OPTION.findall(answer))
+    answer = re.split(r"[,;(]?\s*\b(?:not|unlike|instead of|rather than)\b", unicodedata.normalize("NFKC", answer))[0]
+    mine = "".join(_OPTION.findall(answer))  # the options given, not those set against them (`-t, not -T`)
     if not mine or (not any(c.islower() for c in answer) and _OPTION.sub("", answer).strip()):
         return True  # `NETSTAT -AN`: all in capitals, the case says nothing
     theirs = ["".join(_OPTION.findall(a)) for a in accepted if a]
@@ -798,11 +847,12 @@ def _options_as_given(answer: str, accepted: Iterable[str]) -> bool:
 
 
 def _same_options(mine: str, theirs: str) -> bool:
-    """The same letters in any order (`-t -l -n -p` is `-tlnp`), every capital typed a capital there: a capital
-    names another option (`-N`), a small letter for a capital is a slip of the shift key (`-ss` for `-sS`)."""
-    if sorted(mine.lower()) != sorted(theirs.lower()):
-        return False
-    return all(mine.count(c) <= theirs.count(c) for c in set(mine) if c.isupper())
+    """Small-letter options in any order (`-t -l -n -p` is `-tlnp`), and a capital never for a small letter (`-N` is
+    another option). Options with a capital are read in order (nmap's `-sS` is not `-Ss`, a spoofed source), all
+    in small letters being a slip of the shift key (`-ss`)."""
+    if theirs.islower():
+        return sorted(mine) == sorted(theirs)
+    return mine == theirs or (mine.islower() and mine == theirs.lower())
 
 
 _ICMP_FIELD = re.compile(r"(?<![\w-])(?:icmp\s*)?(type|code)\s*(\d{1,3})(?![\w-])", re.I)
