@@ -592,15 +592,20 @@ def name_right(given: str, accepted: Iterable[str], question: str = "", note: st
                        else m[0], given)
     filler = _FRONT_BACK_FILLER | _subject_words(question, accepted)
     notes = re.findall(r"[(\[]([^()\[\]]*)[)\]]", given)
-    if normalise(given) in names or (not notes and normalise(_trim(given, filler)) in names):
-        return True  # filler never swallows a note in brackets: `-p (port)` is not `-p`
+
+    def trim(text: str) -> str:  # filler never swallows a note in brackets: `-p (port)` is not `-p`
+        trimmed = _trim(text, filler)
+        return trimmed if all(n in trimmed for n in notes if n in text) else text
+
+    if normalise(given) in names or normalise(trim(given)) in names:
+        return True
 
     def right(text: str) -> bool:
         return _one_name_right(text, names) or _same_address(text, accepted)
 
     groups = _groups(given)
     if len(groups) > 1:
-        said = [g for g in groups if right(g) or right(_trim(g, filler))]
+        said = [g for g in groups if right(g) or right(trim(g))]
         rest = [g for g in groups if g not in said]
         if rest and re.search(r"\s+or\s+", given):
             return False  # a hedge: `broadcast or anycast`
@@ -608,7 +613,7 @@ def name_right(given: str, accepted: Iterable[str], question: str = "", note: st
         notes_n = {normalise(x) for x in notes}
         return bool(said) and all(_contrasted(g) or (normalise(g) in notes_n and normalise(_trim(g)) in glosses)
                                   for g in rest)
-    return right(given) or (not notes and right(_trim(given, filler)))
+    return right(given) or right(trim(given))
 
 
 # Words around a front/back answer that name nothing: `in /etc/services`, `starts at 49152`, `the ss utility`.
