@@ -578,7 +578,7 @@ def name_right(given: str, accepted: Iterable[str], question: str = "", note: st
     answered by its first word, and what follows may only say what the card says (`yes, it uses a three-way
     handshake`, not `yes, like UDP`)."""
     accepted = tuple(accepted)
-    yes_no = _yes_no_right(given, accepted, question, note)
+    yes_no = _yes_no_right(given, accepted, note)
     if yes_no is not None:
         return yes_no
     names = {normalise(_spelled(a)) for a in accepted}
@@ -628,6 +628,8 @@ def _spelled(text: str) -> str:
     text = re.sub(r"(?<=\w)\s*#(?!\s*\w)", " number", text)
     text = re.sub(r"^\s*sudo\s+(?=\S)", "", text)
     return re.sub(r"\bthe\s+(?=\S)", "", text)
+
+
 # Words that open a part set against the answer: `UDP, not TCP`, `the client (not the server)`.
 _CONTRAST_LEAD = frozenset("not never unlike vs versus instead rather nor replaced replaces replacing formerly".split())
 _YES_NO = {"yes": "yes", "true": "yes", "yep": "yes", "yeah": "yes", "yup": "yes", "correct": "yes", "no": "no",
@@ -657,9 +659,9 @@ def _in_digits(text: str) -> str:
     return _NUMBER_RUN.sub(value, text)
 
 
-def _yes_no_right(given: str, accepted: tuple[str, ...], question: str, note: str) -> bool | None:
+def _yes_no_right(given: str, accepted: tuple[str, ...], note: str) -> bool | None:
     """A yes/no card (its back `yes` or `no`) is answered by the first word; what follows may only say what the card
-    says (its other accepted answers, or words of its question, answers and note). None: not such a card, or an
+    says (one of its other accepted answers, or words of its answers and note). None: not such a card, or an
     answer not opening with yes or no."""
     back = normalise(accepted[0]) if accepted else ""
     if back not in ("yes", "no"):
