@@ -86,3 +86,14 @@ def test_the_concepts_deck_teaches_the_rfc_where_the_seed_pages_are_wrong() -> N
         key = f"range-port-{port}"
         assert verdict(key, "well-known") and verdict(key, "System") and not verdict(key, "registered"), port
     assert all(f.source for f in concepts.facts)  # every card names where it comes from
+
+
+def test_an_ip_protocol_question_says_which_protocol_its_short_name_is() -> None:
+    """"Which IP protocol number does RDP use?" wanted 27, IANA's Reliable Data Protocol, where a candidate thinks of
+    Remote Desktop's 3389: the question names the protocol, and Remote Desktop Protocol is wrong for 27."""
+    deck = load_deck(bundled_deck("protocols"))
+    facts = {f.key: f for f in deck.facts}
+    asked = make_card("protocols", facts["rdp"], "service-number", facts)
+    assert asked.question == "Which IP protocol number does RDP (Reliable Data Protocol) use?"
+    named = make_card("protocols", facts["rdp"], "number-service", facts)
+    assert check(named, "RDP") == (True, False) and check(named, "Remote Desktop Protocol")[0] is False

@@ -97,6 +97,14 @@ def test_a_learner_chooses_the_question_kinds_of_a_deck(isolated_home: Path) -> 
     assert con.execute("SELECT count(*) FROM cards WHERE kind = 'range' AND suspended = 2").fetchone()[0] == ranges
     listed = json.loads(run(["cards", "--deck", "exam", "--suspended", "--json"]).output)
     assert {c["state"] for c in listed if c["id"].endswith("/range")} == {"kind off"}  # not "not in file": it is
+    out = run(["decks", "set", "exam", "--kinds", "all"]).output  # the help listed 5 kinds of the exam deck's 8
+    from trainer.deck import load_deck
+    from trainer.paths import bundled_deck
+
+    own = load_deck(bundled_deck("exam")).kinds
+    assert out.startswith(f"exam: asks {', '.join(own)}; {len(exam_cards())} cards.")
+    assert "your choice" not in run(["decks", "show", "exam"]).output  # no choice left: the file's kinds apply
+    assert "number-service,front-back,back-front" in CliRunner().invoke(cli, ["decks", "set", "--help"]).output
 
 
 def test_suspend_takes_a_pattern(isolated_home: Path) -> None:

@@ -237,7 +237,10 @@ def _number_card(cid: str, fact: Fact, kind: str, note: str) -> CardSpec:
     to_number, to_name = NUMBER_QUESTIONS[fact.numbering or ""]
     svc, n = fact.service or "", fact.number if fact.number is not None else -1
     if kind == Kind.SERVICE_NUMBER:
-        return CardSpec(cid, kind, to_number.format(svc=svc, n=n), str(n), answers=names_of(fact),
+        named = svc
+        if fact.numbering == "ip-protocol" and fact.aliases and " " in fact.aliases[0]:
+            named = f"{svc} ({fact.aliases[0]})"  # IP protocol 27's RDP is not port 3389's: the question says which
+        return CardSpec(cid, kind, to_number.format(svc=named, n=n), str(n), answers=names_of(fact),
                         port_sets=(frozenset({n}),), note=note, transports=("tcp", "udp"), targets=(fact.key,),
                         set_names=((frozenset({n}), names_of(fact)),), numbering=fact.numbering or "")
     return CardSpec(cid, kind, to_name.format(svc=svc, n=n), svc, answers=names_of(fact), note=note,

@@ -703,8 +703,8 @@ def decks_show(name: str, as_json: bool, db_path: Path | None) -> None:
 
 @decks.command(name="set")
 @click.argument("name")
-@click.option("--kinds",
-              help="Question kinds to ask, comma-separated: service-port,port-service,transport,range,secure.")
+@click.option("--kinds", help=f"Question kinds to ask, comma-separated ({','.join(KINDS)}), or `all` for the "
+                               "deck's own.")
 @click.option("--new-per-day", metavar="N|shared",
               help="New cards a day from this deck at most (`shared`: no limit of its own, the global one).")
 @db_option

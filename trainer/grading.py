@@ -360,6 +360,8 @@ def _trim(text: str, filler: frozenset[str] = _NAME_FILLER) -> str:
     while tokens and (not re.search(r"\w", tokens[0]) or tokens[0] in filler or tokens[0] == "over"):
         tokens.pop(0)  # `80 over QUIC`: the rest is `over QUIC`
     while tokens and (not re.search(r"\w", tokens[-1]) or tokens[-1] in filler):
+        if re.search(r"[)\]]", tokens[-1]) and not re.match(r"\W*[(\[]", text):
+            break  # a note in brackets ends the answer: its words are the note's (`PTP (Precision Time Protocol)`)
         if len(tokens) > 1 and re.search(r"\w", tokens[-1]) and re.search(r"[\\/]", tokens[-2]):
             break  # a path's last part (`...\etc\protocol` is not the folder `...\etc`)
         tokens.pop()
@@ -471,7 +473,9 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     groups = _groups(trimmed)
     if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
         part = _Known(known.strong, known.strong, known.labels, known.others, known.plain)
-        return _parts_verdict([_judge(g.strip(), names, part, beside=True) for g in groups], trimmed)
+        verdicts = [_judge(g.strip(), names, part, beside=True) for g in groups]
+        return _parts_verdict([False if v is not True and _expands_to(g, names) else v  # a wrong expansion
+                               for g, v in zip(groups, verdicts, strict=True)], trimmed)
     words = _words(trimmed)
     if words & _CONTRAST:
         return None
@@ -481,6 +485,13 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     if version is not None:
         return version
     return _judge_words(words, names, known, beside)
+
+
+def _expands_to(part: str, names: _Names) -> bool:
+    """Words whose initials spell one of the card's short names (`Precision Time Protocol` for PTP, which IANA's 123
+    is as Performance Transparency Protocol): an expansion, and not one the card accepts, so another thing."""
+    words = [w for w in re.findall(r"[^\W\d_]+", _plain(part)) if w not in ("of", "and", "for", "the", "to", "over")]
+    return len(words) > 1 and "".join(w[0] for w in words) in names.whole
 
 
 def _parts_verdict(verdicts: list[bool | None], text: str) -> bool | None:
@@ -626,7 +637,7 @@ def _spelled(text: str) -> str:
     without `the` (`the IP address and the port`) or a leading `sudo` (`sudo ss -tlnp` is the same command)."""
     text = _in_digits(_plain(text))
     text = re.sub(r"(?<=\w)\s*#(?!\s*\w)", " number", text)
-    text = re.sub(r"^\s*sudo\s+(?=\S)", "", text)
+    text = re.sub(r"^\s*sudo\s+(?=[^\W\d_])", "", text)  # a command after it: `sudo -p` is sudo's option
     return re.sub(r"\bthe\s+(?=\S)", "", text)
 
 
@@ -813,9 +824,10 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         verdict = judge_names(answer, card.answers, known)
         if verdict is not None:
             return verdict, False
-    elif (name_right(answer, card.answers, card.question, card.note) or list_right(answer, card.answers)) and \
-            _options_as_given(answer, card.answers):
-        return True, False
+    else:
+        front_back = _front_back_right(card, answer)
+        if front_back is not None:
+            return front_back
     commands = {a for a in card.answers if a and _COMMAND.search(a)}
     if commands and _COMMAND.search(answer):
         return False, False  # a command's flags: one letter off is another command (`ss -lnp` is not `ss -tlnp`)
@@ -842,24 +854,39 @@ _OPTION = re.compile(r"(?<![\w-])-([A-Za-z]+)")
 _COMMAND = re.compile(r"(?:^|\s)--?[A-Za-z]")  # an answer with options: a command line
 
 
-def _options_as_given(answer: str, accepted: Iterable[str]) -> bool:
-    """A command's short options are case-sensitive: `-T` (ss: threads) is not `-t` (TCP), `-N` is not `-n`. An
-    answer with options has those of an accepted answer, letter for letter."""
+def _front_back_right(card: CardSpec, answer: str) -> tuple[bool, bool] | None:
+    """(right, with a slip) for a front/back answer that names the card's answer; None: judge it further."""
+    if not (name_right(answer, card.answers, card.question, card.note) or list_right(answer, card.answers)):
+        return None
+    options = _options_as_given(answer, card.answers)
+    return None if options is None else (True, options == "slip")
+
+
+def _options_as_given(answer: str, accepted: Iterable[str]) -> str | None:
+    """A command's short options are case-sensitive: `-T` (ss: threads) is not `-t` (TCP), `-N` is not `-n`, and a
+    bare letter keeps its case (`T` is not `-t`). "right": the options of an accepted answer, or none; "slip": all
+    in small letters where one is a capital (`-ss` for nmap's `-sS`: right, with a slip); None: other options."""
     answer = re.split(r"[,;(]?\s*\b(?:not|unlike|instead of|rather than)\b", unicodedata.normalize("NFKC", answer))[0]
     mine = "".join(_OPTION.findall(answer))  # the options given, not those set against them (`-t, not -T`)
-    if not mine or (not any(c.islower() for c in answer) and _OPTION.sub("", answer).strip()):
-        return True  # `NETSTAT -AN`: all in capitals, the case says nothing
-    theirs = ["".join(_OPTION.findall(a)) for a in accepted if a]
-    return not any(theirs) or any(_same_options(mine, t) for t in theirs if t)
+    accepted = [a for a in accepted if a]
+    theirs = ["".join(_OPTION.findall(a)) for a in accepted]
+    bare = answer.strip()
+    if not mine and re.fullmatch(r"[A-Za-z]{1,2}", bare) and any(_OPTION.fullmatch(a.strip()) for a in accepted) \
+            and normalise(bare) not in {normalise(a) for a, t in zip(accepted, theirs, strict=True) if not t}:
+        mine = bare  # an option typed without its dash
+    elif not mine or (not any(c.islower() for c in answer) and _OPTION.sub("", answer).strip()):
+        return "right"  # `NETSTAT -AN`: all in capitals, the case says nothing
+    if not any(theirs) or any(_same_options(mine, t) for t in theirs if t):
+        return "right"
+    return "slip" if mine.islower() and any(mine == t.lower() for t in theirs if t and not t.islower()) else None
 
 
 def _same_options(mine: str, theirs: str) -> bool:
     """Small-letter options in any order (`-t -l -n -p` is `-tlnp`), and a capital never for a small letter (`-N` is
-    another option). Options with a capital are read in order (nmap's `-sS` is not `-Ss`, a spoofed source), all
-    in small letters being a slip of the shift key (`-ss`)."""
+    another option). Options with a capital are read in order: nmap's `-sS` is not `-Ss`, a spoofed source."""
     if theirs.islower():
         return sorted(mine) == sorted(theirs)
-    return mine == theirs or (mine.islower() and mine == theirs.lower())
+    return mine == theirs
 
 
 _ICMP_FIELD = re.compile(r"(?<![\w-])(?:icmp\s*)?(type|code)\s*(\d{1,3})(?![\w-])", re.I)

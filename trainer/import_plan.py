@@ -74,7 +74,10 @@ def plan(deck: Deck, chosen_kinds: Sequence[str] | None = None, *, choose: bool 
 
 
 def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:
-    """`service-port,port-service,transport` -> the kinds, each one a deck of this sort can ask."""
+    """`service-port,port-service,transport` -> the kinds, each one a deck of this sort can ask; `all` -> the deck's
+    own (what its file asks)."""
+    if text.strip().casefold() in ("all", "default"):
+        return tuple(deck.kinds)
     kinds = tuple(dict.fromkeys(k.strip() for k in text.split(",") if k.strip()))
     by_key = {f.key: f for f in deck.facts}
     allowed = [k for k in KINDS if any(applicable(f, k, by_key) or (k in (Kind.TRANSPORT, Kind.RANGE) and f.is_port)
@@ -82,7 +85,7 @@ def parse_kinds(text: str, deck: Deck) -> tuple[str, ...]:
     bad = [k for k in kinds if k not in allowed]
     if not kinds or bad:
         raise TrainerError(f"--kinds: {bad[0] + ' is not' if bad else 'give'} one of {', '.join(allowed)} "
-                           f"for deck '{deck.name}'")
+                           f"for deck '{deck.name}', or all")
     return kinds
 
 

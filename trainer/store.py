@@ -150,8 +150,9 @@ def _import_one(db: Database, imp: DeckImport, now: datetime) -> tuple[ImportSum
     )
     write_index(db, deck.name, imp.names, imp.ports)
     fact_data = [_FACT_JSON.encode(f.to_dict()) for f in deck.facts]
-    if imp.choose_kinds:
-        db.execute("UPDATE decks SET kinds_chosen = ? WHERE name = ?", [json.dumps(list(imp.kinds)), deck.name])
+    if imp.choose_kinds:  # the deck's own kinds chosen: no choice left, so the file's kinds apply again
+        chosen = None if set(imp.kinds) == set(deck.kinds) else json.dumps(list(imp.kinds))
+        db.execute("UPDATE decks SET kinds_chosen = ? WHERE name = ?", [chosen, deck.name])
     old = {fid: (data, susp) for fid, data, susp in
            db.execute("SELECT id, data, suspended FROM facts WHERE deck = ?", [deck.name])}
     old_cards = {cid: susp for cid, susp in db.execute("SELECT id, suspended FROM cards WHERE deck = ?", [deck.name])}
