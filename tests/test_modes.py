@@ -286,6 +286,7 @@ def test_quiz_verdicts_show_no_rating_and_undo_passes_over_practice(isolated_hom
     out = run(["undo"]).output
     assert out.startswith("Took back your answer '20 21' to: Which ports does FTP use?")
     assert db(isolated_home).execute("SELECT count(*) FROM reviews WHERE mode = 'practice'").fetchone()[0] == 2
+    assert "Reviews: 0, 0 right; 2 practice answers (quizzes, drills)" in run(["stats"]).output  # the JSON had them
 
 
 @pytest.mark.parametrize("key", [f.key for f in EXAM.facts if len(f.ports) > 1])

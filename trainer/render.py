@@ -381,7 +381,8 @@ def stats_lines(data: dict[str, Any]) -> list[str]:
         f"Due now: {data['due']}" + (f" (learning steps due within {LEARN_AHEAD.seconds // 60} minutes included, as "
                                      "review asks them)" if data["due"] else ""),
         f"Reviews: {data['reviews']}, {data['correct']} right"
-        + (f" ({100 * data['correct'] / data['reviews']:.0f}%)" if data["reviews"] else ""),
+        + (f" ({100 * data['correct'] / data['reviews']:.0f}%)" if data["reviews"] else "")
+        + (f"; {plural(data['practice'], 'practice answer')} (quizzes, drills)" if data.get("practice") else ""),
     ]
 
 
