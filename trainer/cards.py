@@ -198,7 +198,7 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
         ports = port_list(fact.ports)
         question = (f"Is port {ports} ({svc}) well-known, registered or dynamic?" if len(fact.ports) == 1
                     else f"Are ports {ports} ({svc}) well-known, registered or dynamic?")
-        return CardSpec(cid, kind, question, cls, answers=(cls,), targets=(fact.key,),
+        return CardSpec(cid, kind, question, cls, answers=(cls,), targets=(fact.key,), asked=fact.ports,
                         note="RFC 6335: 0-1023 well-known (system), 1024-49151 registered (user), "
                              "49152-65535 dynamic (private).")
     if kind == Kind.SECURE:

@@ -223,6 +223,7 @@ def read_transport(text: str, others: Container[str] = (), own: str = "") -> str
     `own` are not others), does not count; `both` counts beside a named transport only next to one
     (`UDP, on both 67 and 68` is UDP)."""
     t = re.sub(r"\bnot (?:only|just)\b", " ", _plain(text))  # `not only UDP but also TCP`
+    t = re.sub(r"\budp[\s_-]*lite\b", " udplite ", t)  # UDP-Lite is IP protocol 136 (RFC 3828), not UDP
     for phrase, short in _TRANSPORT_PHRASES:
         t = t.replace(phrase, short)
     own_words = set(re.findall(r"[^\W_]+", _plain(own)))
@@ -233,7 +234,8 @@ def read_transport(text: str, others: Container[str] = (), own: str = "") -> str
         if named and words and words[0] in others and words[0] not in own_words and _VERBS.intersection(words):
             continue  # `(FTP is the TCP one)`: another service's transport
         for i, word in enumerate(words):
-            if word in ("sctp", "dccp", "quic", "icmp") and not _NEGATIONS.intersection(words[max(0, i - 4):i]):
+            if word in ("sctp", "dccp", "quic", "icmp", "udplite") and \
+                    not _NEGATIONS.intersection(words[max(0, i - 4):i]):
                 return None
             negated = _NEGATIONS.intersection(words[max(0, i - 4):i]) or _negated_after(words[i + 1:i + 4])
             if word in ("tcp", "udp") and not negated:
@@ -261,7 +263,29 @@ _RANGE_FILLER = frozenset("port ports range a an the and or it is its one number
                           "both are they all within from".split())
 
 
-def read_range(text: str) -> tuple[str | None, bool]:
+_RANGE_NEGATIONS = _NEGATIONS | {"non", "un", "de"}  # `non-registered`, `un-registered`
+
+
+def _bounds_agree(text: str, cls: str, asked: tuple[int, ...] = ()) -> bool:
+    """Every number beside the class is one of its bounds, or the port either side of them, on the side a word
+    before it says: `above 1023` and `below 49152` are registered, `below 1024` and `above 49151` are not."""
+    lo, hi = sorted(int(b) for b in RANGE_BOUNDS[cls])
+    text = re.sub(r"\brfc\s*\d+", " ", text)  # `(RFC 6335)` cites, it does not bound
+    for m in re.finditer(r"(?:\b(above|over|after|from|starting at|starts at|below|under|before|until|up to)\s+)?"
+                         r"(\d+)", text):
+        word, n = m[1], int(m[2])
+        if n in asked and not word:
+            continue  # the question's own port (`3389 > 1023`)
+        if n not in (lo - 1, lo, hi, hi + 1):
+            return False
+        if word in ("above", "over", "after") and n != lo - 1 or word in ("from", "starting at", "starts at") and \
+                n != lo or word in ("below", "under", "before") and n != hi + 1 or word in ("until", "up to") and \
+                n != hi:
+            return False
+    return True
+
+
+def read_range(text: str, asked: tuple[int, ...] = ()) -> tuple[str | None, bool]:
     """RFC 6335's terms (System, User, Dynamic and/or Private) and the common ones (well-known, registered,
     ephemeral) -> (well-known, registered or dynamic; whether a word had a one-letter slip). Words around the
     class only explain (`registered, above 1023`, `registered (not ephemeral)`); two classes, or bounds that
@@ -269,26 +293,32 @@ def read_range(text: str) -> tuple[str | None, bool]:
     t = re.sub(r"well[\s\-_]*known", "wellknown", _plain(text))
     t = re.sub(r"(\d),(\d{3})\b", r"\1\2", t)  # `49,151`
     classes: set[str] = set()
+    denied: set[str] = set()  # `System, not well-known` denies what it names
     typo = False
     words = re.findall(r"[^\W_]+", t)
     for i, word in enumerate(words):
         if word.isdigit() or word in _RANGE_FILLER:
             continue
-        negated = _NEGATIONS.intersection(words[max(0, i - 3):i])
+        negated = _RANGE_NEGATIONS.intersection(words[max(0, i - 3):i])
+        unprefixed = re.sub(r"^(?:non|un|de)(?=registered|reserved|privileged|assigned)", "", word)
+        if unprefixed != word and unprefixed in RANGE_WORDS:  # `unregistered`, `nonprivileged`
+            denied.add(RANGE_WORDS[unprefixed])
+            continue
         if word in RANGE_WORDS:
-            if not negated:
-                classes.add(RANGE_WORDS[word])
+            (denied if negated else classes).add(RANGE_WORDS[word])
             continue
         near = [c for w, c in RANGE_WORDS.items() if len(w) >= TYPO_MIN_LETTERS and within_one_edit(w, word)]
         if near and not negated:
             classes.add(near[0])
             typo = True
-    pairs = re.findall(r"(\d+)\s*(?:-|to|through|thru)\s*(\d+)", t)
+    pairs = re.findall(r"(\d+)\s*(?:-|to|through|thru|and|up to)\s*(\d+)", t)
     if not classes and len(pairs) == 1:  # `1024-49151`: the bounds alone name their class
         classes = {c for c, b in RANGE_BOUNDS.items() if set(pairs[0]) == b}
-    if len(classes) != 1:
+    if len(classes) != 1 or classes & denied:
         return None, False
     cls = next(iter(classes))
+    if not _bounds_agree(t, cls, asked):
+        return None, False  # `registered (below 1024)`, `registered, i.e. above 49151`
     for lo, hi in pairs:
         if {lo, hi} != RANGE_BOUNDS[cls]:
             return None, False  # `registered (1024-65535)`
@@ -589,6 +619,8 @@ def name_right(given: str, accepted: Iterable[str], question: str = "", note: st
     answered by its first word, and what follows may only say what the card says (`yes, it uses a three-way
     handshake`, not `yes, like UDP`)."""
     accepted = tuple(accepted)
+    if re.search(r"\bnot\s+(?:really|sure|quite)\b|\bor not\b", _plain(given)):
+        return False  # the answer taken back: `unicast, not really`
     yes_no = _yes_no_right(given, accepted, note)
     if yes_no is not None:
         return yes_no
@@ -811,17 +843,18 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     if card.numbering and card.port_sets:
         return _number_right(card, answer, known), False
     if card.port_sets or card.same:
+        if _denied(card, _plain(answer)):
+            return False, False
         return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
     if card.kind == Kind.TRANSPORT:
         return read_transport(answer, getattr(known, "strong", known), card.question) in card.answers, False
     if card.kind == Kind.RANGE:
-        cls, typo = read_range(answer)
+        cls, typo = read_range(answer, card.asked)
         return cls in card.answers, cls in card.answers and typo
     if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
-        if card.numbering.startswith("icmp"):
-            answer = _without_own_fields(answer, card.numbering, card.asked)
-        answer = _without_asked(answer, card.asked)
-        verdict = judge_names(answer, card.answers, known)
+        answer = _without_asked(_without_own_fields(answer, card.numbering, card.asked)
+                                if card.numbering.startswith("icmp") else answer, card.asked)
+        verdict = False if _contradicts_itself(card, answer) else judge_names(answer, card.answers, known)
         if verdict is not None:
             return verdict, False
     else:
@@ -887,6 +920,41 @@ def _same_options(mine: str, theirs: str) -> bool:
     if theirs.islower():
         return sorted(mine) == sorted(theirs)
     return mine == theirs
+
+
+def _contradicts_itself(card: CardSpec, answer: str) -> bool:
+    """A name with a note that says otherwise: another number than the question's (`SSH (port 23)`, `Echo Request
+    (type 0)`), the name denied (`SSH (not SSH)`, `GRE, not really`), or, for an IP protocol number, TCP or UDP
+    beside another protocol (`GRE and UDP`, `TCP/UDP` for 6: protocol 6 is TCP alone)."""
+    text = _plain(answer)
+    if re.search(r"\b(?:ports?|type|code|ip\s*proto(?:col)?|proto(?:col)?\s*(?:number|no|#))\s*#?\s*\d+", text) or \
+            re.search(r"\(\s*proto(?:col)?\s*\d+\s*\)", text):  # not `Post Office Protocol 3`
+        return True  # the question's own number was taken out before (`_without_asked`): this one is another
+    if _denied(card, text):
+        return True
+    if card.kind == Kind.PORT_SERVICE and _other_transport(card.question, text):
+        return True
+    if card.numbering == "ip-protocol" and card.kind == Kind.NUMBER_SERVICE:
+        said = set(re.findall(r"\b(tcp|udp)\b(?![\s_-]*lite)", text))
+        return bool(said - set().union(*(re.findall(r"[^\W_]+", _plain(a)) for a in card.answers)))
+    return False
+
+
+def _denied(card: CardSpec, text: str) -> bool:
+    """The answer taken back (`GRE, not really`) or the card's own service denied (`22, but not for SSH`)."""
+    if re.search(r"\bnot\s+(?:really|sure|quite)\b|\bor not\b", text):
+        return True
+    names = {normalise(a) for a in card.answers if a}
+    return any(normalise(_trim(m[1])) in names for m in re.finditer(
+        r"\b(?:not|never|isn'?t|is not)\s+(?:for\s+|used by\s+)?((?:[^\W_]|[ +.-])+)", text))
+
+
+def _other_transport(question: str, text: str) -> bool:
+    """A transport said beside the name that the question's port does not have: `RIP (TCP)` for 520/udp."""
+    q = _plain(question)
+    asked = {"tcp", "udp"} if "tcp and udp" in q else set(re.findall(r"(?:/|\()(tcp|udp)\b", q))
+    said = {m[1] for m in re.finditer(r"(?<!not )(?<!no )\b(tcp|udp)\b(?![\s_-]*lite)", text)}
+    return bool(asked) and bool(said - asked)
 
 
 _ICMP_FIELD = re.compile(r"(?<![\w-])(?:icmp\s*)?(type|code)\s*(\d{1,3})(?![\w-])", re.I)
