@@ -840,11 +840,11 @@ def is_typo(given: str, accepted: Iterable[str], known: Container[str] = ()) -> 
 def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool, bool]:
     """(correct, typo). `known` holds names that mean something (the deck's, the registries', daemons'):
     a slip never turns one of them into the right answer."""
+    if _says_otherwise(card, _plain(answer)):
+        return False, False
     if card.numbering and card.port_sets:
         return _number_right(card, answer, known), False
     if card.port_sets or card.same:
-        if _denied(card, _plain(answer)):
-            return False, False
         return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
     if card.kind == Kind.TRANSPORT:
         return read_transport(answer, getattr(known, "strong", known), card.question) in card.answers, False
@@ -938,6 +938,32 @@ def _contradicts_itself(card: CardSpec, answer: str) -> bool:
         said = set(re.findall(r"\b(tcp|udp)\b(?![\s_-]*lite)", text))
         return bool(said - set().union(*(re.findall(r"[^\W_]+", _plain(a)) for a in card.answers)))
     return False
+
+
+_INSECURE = re.compile(r"\b(?:unencrypted|cleartext|clear text|plaintext|plain text|insecure|unsecured?|"
+                       r"not (?:encrypted|secure))\b")
+_TCP_LIKE = re.compile(r"(?<!not )(?<!non-)(?<!non )\b(?:connection[\s-]*oriented|reliable|(?:three|3)[\s-]*way "
+                       r"handshake|handshake|acknowledg\w*|guaranteed)\b")
+_UDP_LIKE = re.compile(r"(?<!not )\b(?:connectionless|unreliable|best[\s-]*effort|no handshake|fire and forget)\b")
+
+
+def _says_otherwise(card: CardSpec, text: str) -> bool:
+    """A note that contradicts what the card is about, whatever the answer beside it: the card's own service
+    denied (`22, but not for SSH`), the answer taken back; `unencrypted` beside a secure service (SSH, HTTPS:
+    a name of theirs says secure, SSL or TLS); TCP's traits given to UDP (`UDP (connection-oriented)`) or UDP's to
+    TCP; a port for an IP protocol, which has none (`ESP (port 50)`)."""
+    if card.kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.SECURE) and _denied(card, text):
+        return True
+    words = set(re.findall(r"[^\W_]+", text))
+    if card.kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.SECURE) and _INSECURE.search(text) and \
+            not _SECURE_WORDS & words and (  # `5060 (unencrypted), 5061 (TLS)` tells the two apart
+            card.kind == Kind.SECURE or any(_SECURE_WORDS.intersection(re.findall(r"[^\W_]+", _plain(a))) or
+                                            normalise(a) == "ssh" for a in card.answers if a)):
+        return True
+    if card.kind == Kind.TRANSPORT:
+        said = set(re.findall(r"\b(tcp|udp)\b(?![\s_-]*lite)", text))
+        return (said == {"udp"} and bool(_TCP_LIKE.search(text))) or (said == {"tcp"} and bool(_UDP_LIKE.search(text)))
+    return card.numbering == "ip-protocol" and card.kind == Kind.NUMBER_SERVICE and bool(re.search(r"\bports?\b", text))
 
 
 def _denied(card: CardSpec, text: str) -> bool:
