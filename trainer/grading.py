@@ -924,14 +924,12 @@ def _same_options(mine: str, theirs: str) -> bool:
 
 def _contradicts_itself(card: CardSpec, answer: str) -> bool:
     """A name with a note that says otherwise: another number than the question's (`SSH (port 23)`, `Echo Request
-    (type 0)`), the name denied (`SSH (not SSH)`, `GRE, not really`), or, for an IP protocol number, TCP or UDP
-    beside another protocol (`GRE and UDP`, `TCP/UDP` for 6: protocol 6 is TCP alone)."""
+    (type 0)`), a transport the question's port lacks, or, for an IP protocol number, TCP or UDP beside another
+    protocol (`GRE and UDP`, `TCP/UDP` for 6: protocol 6 is TCP alone). Denials: `_says_otherwise`."""
     text = _plain(answer)
     if re.search(r"\b(?:ports?|type|code|ip\s*proto(?:col)?|proto(?:col)?\s*(?:number|no|#))\s*#?\s*\d+", text) or \
             re.search(r"\(\s*proto(?:col)?\s*\d+\s*\)", text):  # not `Post Office Protocol 3`
         return True  # the question's own number was taken out before (`_without_asked`): this one is another
-    if _denied(card, text):
-        return True
     if card.kind == Kind.PORT_SERVICE and _other_transport(card.question, text):
         return True
     if card.numbering == "ip-protocol" and card.kind == Kind.NUMBER_SERVICE:
@@ -952,7 +950,7 @@ def _says_otherwise(card: CardSpec, text: str) -> bool:
     denied (`22, but not for SSH`), the answer taken back; `unencrypted` beside a secure service (SSH, HTTPS:
     a name of theirs says secure, SSL or TLS); TCP's traits given to UDP (`UDP (connection-oriented)`) or UDP's to
     TCP; a port for an IP protocol, which has none (`ESP (port 50)`)."""
-    if card.kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.SECURE) and _denied(card, text):
+    if card.kind not in (Kind.FRONT_BACK, Kind.BACK_FRONT, Kind.TRANSPORT, Kind.RANGE) and _denied(card, text):
         return True
     words = set(re.findall(r"[^\W_]+", text))
     if card.kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.SECURE) and _INSECURE.search(text) and \
