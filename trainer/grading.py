@@ -852,9 +852,7 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         cls, typo = read_range(answer, card.asked)
         return cls in card.answers, cls in card.answers and typo
     if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
-        answer = _without_asked(_without_own_fields(answer, card.numbering, card.asked)
-                                if card.numbering.startswith("icmp") else answer, card.asked)
-        verdict = False if _contradicts_itself(card, answer) else judge_names(answer, card.answers, known)
+        verdict = _name_verdict(card, answer, known)
         if verdict is not None:
             return verdict, False
     else:
@@ -920,6 +918,18 @@ def _same_options(mine: str, theirs: str) -> bool:
     if theirs.islower():
         return sorted(mine) == sorted(theirs)
     return mine == theirs
+
+
+def _name_verdict(card: CardSpec, answer: str, known: Container[str]) -> bool | None:
+    """A name asked for a port or a number: the question's own number beside it says nothing, another says
+    otherwise. For ICMP another type or code is judged before the question's number goes (`Port Unreachable
+    (code 3)` for type 3 names code 3, not type 3)."""
+    if card.numbering.startswith("icmp"):
+        answer = _without_own_fields(answer, card.numbering, card.asked)
+        if _contradicts_itself(card, answer):
+            return False
+    answer = _without_asked(answer, card.asked)
+    return False if _contradicts_itself(card, answer) else judge_names(answer, card.answers, known)
 
 
 def _contradicts_itself(card: CardSpec, answer: str) -> bool:
@@ -988,7 +998,8 @@ def _without_own_fields(answer: str, numbering: str, asked: tuple[int, ...]) -> 
     """An ICMP message's name with what the question already says: `ICMP Echo Request`, `Port Unreachable (code
     3)`, `Port Unreachable (type 3 code 3)`. ICMP before the name is the family, not another protocol; a type or a
     code other than the message's own stays, and is judged."""
-    own = {("type", n) for n in asked} if numbering == "icmp-type" else {("type", 3)} | {("code", n) for n in asked}
+    own = ({("type", n) for n in asked} | {("code", 0)} if numbering == "icmp-type"  # `(type 8, code 0)`
+           else {("type", 3)} | {("code", n) for n in asked})
     text = _ICMP_FIELD.sub(lambda m: " " if (m[1].lower(), int(m[2])) in own else m[0], answer)
     text = re.sub(r"^\s*icmp(?:v4)?\b[\s:-]*", "", text, flags=re.I)
     return text if normalise(text) else answer
