@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from trainer.deck import KINDS, NUMBER_KINDS, Deck, Fact, Kind, compact_ports, transports_of
+from trainer.deck import KINDS, NUMBER_KINDS, Deck, Fact, Kind, compact_ports, transport_list, transports_of
 
 RANGE_BOUNDS = {"well-known": "0-1023", "registered": "1024-49151", "dynamic": "49152-65535"}
 TRANSPORT_LABELS = {"tcp": "TCP", "udp": "UDP", "both": "both TCP and UDP"}
@@ -188,7 +188,8 @@ def make_card(deck: str, fact: Fact, kind: str, facts: Mapping[str, Fact] | None
                         set_names=tuple((s, names_of(fact)) for s in port_sets_of(fact)))
     if kind == Kind.PORT_SERVICE:
         return CardSpec(cid, kind, f"Which service uses {port_phrase(fact)}?", svc,
-                        answers=names_of(fact), note=taught, targets=(fact.key,), asked=fact.ports)
+                        answers=names_of(fact), note=taught, targets=(fact.key,), asked=fact.ports,
+                        transports=transport_list(fact.transport))  # those its question names
     if kind == Kind.TRANSPORT:
         t = fact.transport or "tcp"
         return CardSpec(cid, kind, f"Does {svc} use TCP, UDP or both?", TRANSPORT_LABELS[t],

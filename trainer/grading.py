@@ -619,8 +619,8 @@ def name_right(given: str, accepted: Iterable[str], question: str = "", note: st
     answered by its first word, and what follows may only say what the card says (`yes, it uses a three-way
     handshake`, not `yes, like UDP`)."""
     accepted = tuple(accepted)
-    if re.search(r"\bnot\s+(?:really|sure|quite)\b|\bor not\b", _plain(given)):
-        return False  # the answer taken back: `unicast, not really`
+    if _TAKEN_BACK.search(_plain(given)):
+        return False
     yes_no = _yes_no_right(given, accepted, note)
     if yes_no is not None:
         return yes_no
@@ -673,7 +673,8 @@ def _spelled(text: str) -> str:
     return re.sub(r"\bthe\s+(?=\S)", "", text)
 
 
-# Words that open a part set against the answer: `UDP, not TCP`, `the client (not the server)`.
+# Words that open a part set against the answer (`UDP, not TCP`, `the client (not the server)`): _CONTRAST's, less the
+# ones that also open a plain description (`(no application)`, `(without options)`).
 _CONTRAST_LEAD = frozenset("not never unlike vs versus instead rather nor replaced replaces replacing formerly".split())
 _YES_NO = {"yes": "yes", "true": "yes", "yep": "yes", "yeah": "yes", "yup": "yes", "correct": "yes", "no": "no",
            "false": "no", "nope": "no", "nah": "no", "neither": "no"}
@@ -940,14 +941,16 @@ def _contradicts_itself(card: CardSpec, answer: str) -> bool:
     if re.search(r"\b(?:ports?|type|code|ip\s*proto(?:col)?|proto(?:col)?\s*(?:number|no|#))\s*#?\s*\d+", text) or \
             re.search(r"\(\s*proto(?:col)?\s*\d+\s*\)", text):  # not `Post Office Protocol 3`
         return True  # the question's own number was taken out before (`_without_asked`): this one is another
-    if card.kind == Kind.PORT_SERVICE and _other_transport(card.question, text):
-        return True
+    if card.kind == Kind.PORT_SERVICE and card.transports and set(_TRANSPORT_WORD.findall(text)) - set(card.transports):
+        return True  # a transport the question's port lacks: `RIP (TCP)` for 520/udp
     if card.numbering == "ip-protocol" and card.kind == Kind.NUMBER_SERVICE:
-        said = set(re.findall(r"\b(tcp|udp)\b(?![\s_-]*lite)", text))
+        said = set(_TRANSPORT_WORD.findall(text))
         return bool(said - set().union(*(re.findall(r"[^\W_]+", _plain(a)) for a in card.answers)))
     return False
 
 
+_TRANSPORT_WORD = re.compile(r"(?<!not )(?<!no )\b(tcp|udp)\b(?![\s_-]*lite)")  # UDP-Lite is not UDP
+_TAKEN_BACK = re.compile(r"\bnot\s+(?:really|sure|quite)\b|\bor not\b")  # `unicast, not really`
 _INSECURE = re.compile(r"\b(?:unencrypted|cleartext|clear text|plaintext|plain text|insecure|unsecured?|"
                        r"not (?:encrypted|secure))\b")
 _TCP_LIKE = re.compile(r"(?<!not )(?<!non-)(?<!non )\b(?:connection[\s-]*oriented|reliable|(?:three|3)[\s-]*way "
@@ -957,38 +960,30 @@ _UDP_LIKE = re.compile(r"(?<!not )\b(?:connectionless|unreliable|best[\s-]*effor
 
 def _says_otherwise(card: CardSpec, text: str) -> bool:
     """A note that contradicts what the card is about, whatever the answer beside it: the card's own service
-    denied (`22, but not for SSH`), the answer taken back; `unencrypted` beside a secure service (SSH, HTTPS:
-    a name of theirs says secure, SSL or TLS); TCP's traits given to UDP (`UDP (connection-oriented)`) or UDP's to
-    TCP; a port for an IP protocol, which has none (`ESP (port 50)`)."""
+    denied (`22, but not for SSH`), the answer taken back; `unencrypted` beside a secure service (a name of theirs
+    says secure, SSL or TLS: Secure Shell, HTTP over TLS); TCP's traits given to UDP (`UDP (connection-oriented)`)
+    or UDP's to TCP; a port for an IP protocol, which has none (`ESP (port 50)`)."""
     if card.kind not in (Kind.FRONT_BACK, Kind.BACK_FRONT, Kind.TRANSPORT, Kind.RANGE) and _denied(card, text):
         return True
     words = set(re.findall(r"[^\W_]+", text))
     if card.kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.SECURE) and _INSECURE.search(text) and \
             not _SECURE_WORDS & words and (  # `5060 (unencrypted), 5061 (TLS)` tells the two apart
-            card.kind == Kind.SECURE or any(_SECURE_WORDS.intersection(re.findall(r"[^\W_]+", _plain(a))) or
-                                            normalise(a) == "ssh" for a in card.answers if a)):
+            card.kind == Kind.SECURE or any(_SECURE_WORDS.intersection(re.findall(r"[^\W_]+", _plain(a)))
+                                            for a in card.answers if a)):
         return True
     if card.kind == Kind.TRANSPORT:
-        said = set(re.findall(r"\b(tcp|udp)\b(?![\s_-]*lite)", text))
+        said = set(_TRANSPORT_WORD.findall(text))
         return (said == {"udp"} and bool(_TCP_LIKE.search(text))) or (said == {"tcp"} and bool(_UDP_LIKE.search(text)))
     return card.numbering == "ip-protocol" and card.kind == Kind.NUMBER_SERVICE and bool(re.search(r"\bports?\b", text))
 
 
 def _denied(card: CardSpec, text: str) -> bool:
     """The answer taken back (`GRE, not really`) or the card's own service denied (`22, but not for SSH`)."""
-    if re.search(r"\bnot\s+(?:really|sure|quite)\b|\bor not\b", text):
+    if _TAKEN_BACK.search(text):
         return True
     names = {normalise(a) for a in card.answers if a}
     return any(normalise(_trim(m[1])) in names for m in re.finditer(
         r"\b(?:not|never|isn'?t|is not)\s+(?:for\s+|used by\s+)?((?:[^\W_]|[ +.-])+)", text))
-
-
-def _other_transport(question: str, text: str) -> bool:
-    """A transport said beside the name that the question's port does not have: `RIP (TCP)` for 520/udp."""
-    q = _plain(question)
-    asked = {"tcp", "udp"} if "tcp and udp" in q else set(re.findall(r"(?:/|\()(tcp|udp)\b", q))
-    said = {m[1] for m in re.finditer(r"(?<!not )(?<!no )\b(tcp|udp)\b(?![\s_-]*lite)", text)}
-    return bool(asked) and bool(said - asked)
 
 
 _ICMP_FIELD = re.compile(r"(?<![\w-])(?:icmp\s*)?(type|code)\s*(\d{1,3})(?![\w-])", re.I)
