@@ -35,6 +35,7 @@ class Verdict:
     partial: str | None = None  # "Partly: 21 is right; the answer has 2 ports."
 
 
+_TOKEN = re.compile(r"[^\W_]+")  # a word or a number of an answer, as every reading splits it
 _IGNORED = "-_.,;:!?'\"`()[]/"  # punctuation learners vary on; spacing too
 _CONTROL = "".join(map(chr, range(32))) + "\x7f"  # ASCII's invisible characters (Unicode category Cc)
 _ASCII_PLAIN = str.maketrans("", "", _CONTROL)
@@ -226,11 +227,11 @@ def read_transport(text: str, others: Container[str] = (), own: str = "") -> str
     t = re.sub(r"\budp[\s_-]*lite\b", " udplite ", t)  # UDP-Lite is IP protocol 136 (RFC 3828), not UDP
     for phrase, short in _TRANSPORT_PHRASES:
         t = t.replace(phrase, short)
-    own_words = set(re.findall(r"[^\W_]+", _plain(own)))
+    own_words = set(_TOKEN.findall(_plain(own)))
     named: set[str] = set()
     both = bare_both = first_seen = False
     for clause in re.split(r"[,;()\[\]:]|\bbut\b|\bwhile\b|\bwhereas\b", t):
-        words = re.findall(r"[^\W_]+", clause)
+        words = _TOKEN.findall(clause)
         if named and words and words[0] in others and words[0] not in own_words and _VERBS.intersection(words):
             continue  # `(FTP is the TCP one)`: another service's transport
         for i, word in enumerate(words):
@@ -295,7 +296,7 @@ def read_range(text: str, asked: tuple[int, ...] = ()) -> tuple[str | None, bool
     classes: set[str] = set()
     denied: set[str] = set()  # `System, not well-known` denies what it names
     typo = False
-    words = re.findall(r"[^\W_]+", t)
+    words = _TOKEN.findall(t)
     for i, word in enumerate(words):
         if word.isdigit() or word in _RANGE_FILLER:
             continue
@@ -399,7 +400,7 @@ def _trim(text: str, filler: frozenset[str] = _NAME_FILLER) -> str:
 
 
 def _words(text: str) -> set[str]:
-    return {w for w in re.findall(r"[^\W_]+", text) if w not in _NAME_FILLER and w not in _GENERIC}
+    return {w for w in _TOKEN.findall(text) if w not in _NAME_FILLER and w not in _GENERIC}
 
 
 @dataclass(frozen=True)
@@ -715,7 +716,7 @@ def _yes_no_right(given: str, accepted: tuple[str, ...], note: str) -> bool | No
     if m is None or said is None:
         return None
     rest = m[2]
-    if said != back or (set(re.findall(r"[^\W_]+", rest)) & {"yes", "no"}):
+    if said != back or (set(_TOKEN.findall(rest)) & {"yes", "no"}):
         return False
     others = tuple(a for a in accepted[1:] if normalise(a) not in ("yes", "no"))
     if not normalise(rest) or name_right(rest, others):
@@ -765,7 +766,7 @@ def _subject_words(question: str, accepted: tuple[str, ...]) -> frozenset[str]:
 
 def _contrasted(part: str) -> bool:
     """A part set against the answer (`not TCP`, `unlike UDP`): it says what the answer is not."""
-    words = re.findall(r"[^\W_]+", part)
+    words = _TOKEN.findall(part)
     return len(words) > 1 and words[0] in _CONTRAST_LEAD
 
 
@@ -945,7 +946,7 @@ def _contradicts_itself(card: CardSpec, answer: str) -> bool:
         return True  # a transport the question's port lacks: `RIP (TCP)` for 520/udp
     if card.numbering == "ip-protocol" and card.kind == Kind.NUMBER_SERVICE:
         said = set(_TRANSPORT_WORD.findall(text))
-        return bool(said - set().union(*(re.findall(r"[^\W_]+", _plain(a)) for a in card.answers)))
+        return bool(said - set().union(*(_TOKEN.findall(_plain(a)) for a in card.answers)))
     return False
 
 
@@ -965,10 +966,10 @@ def _says_otherwise(card: CardSpec, text: str) -> bool:
     or UDP's to TCP; a port for an IP protocol, which has none (`ESP (port 50)`)."""
     if card.kind not in (Kind.FRONT_BACK, Kind.BACK_FRONT, Kind.TRANSPORT, Kind.RANGE) and _denied(card, text):
         return True
-    words = set(re.findall(r"[^\W_]+", text))
+    words = set(_TOKEN.findall(text))
     if card.kind in (Kind.SERVICE_PORT, Kind.PORT_SERVICE, Kind.SECURE) and _INSECURE.search(text) and \
             not _SECURE_WORDS & words and (  # `5060 (unencrypted), 5061 (TLS)` tells the two apart
-            card.kind == Kind.SECURE or any(_SECURE_WORDS.intersection(re.findall(r"[^\W_]+", _plain(a)))
+            card.kind == Kind.SECURE or any(_SECURE_WORDS.intersection(_TOKEN.findall(_plain(a)))
                                             for a in card.answers if a)):
         return True
     if card.kind == Kind.TRANSPORT:
