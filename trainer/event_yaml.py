@@ -9,9 +9,9 @@ import re
 from collections.abc import Sequence
 
 from trainer.deck import Deck
+from trainer.yaml_subset import YAML_UNSAFE
 
-# Characters YAML reads as line breaks or refuses in a file, which JSON leaves as they are: written as escapes.
-_SPECIAL = re.compile("[\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+_SPECIAL = re.compile(f"[{YAML_UNSAFE}]")  # which JSON leaves as they are: written as escapes
 
 
 def deck_yaml(deck: Deck, fact_data: Sequence[str]) -> str:

@@ -1113,7 +1113,7 @@ def move_out_of_breaks(db: Database, params: Params) -> list[tuple[str, str, str
 def load_by_day(db: Database) -> dict[Any, int]:
     """Reviews due on each (UTC) day ahead: what load smoothing evens out, keyed as the scheduler reads it."""
     return {date.fromisoformat(d): n for d, n in db.execute(
-        f"SELECT date(due, '+0 days') AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 "
+        f"SELECT date(due) AS d, count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 "
         "GROUP BY d") if d}
 
 

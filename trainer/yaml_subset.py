@@ -62,9 +62,11 @@ _BOOLS = {"yes": True, "no": False, "true": True, "false": False, "on": True, "o
 _WORDS_ONLY = frozenset("yYnNtTfFoO~")  # first letters that only bool and null words resolve from
 _PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]{0,8})", re.ASCII)  # what deck.py accepts; others are refused there
 
-# Text this reader leaves to PyYAML: tabs, CR alone, and every character either reader treats specially
-# (C0/C1 controls, NEL, the Unicode line separators, BOM, non-characters, lone surrogates).
-_UNUSUAL_TEXT = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+# Characters YAML reads as line breaks or refuses in a file (C1 controls, NEL, the Unicode line separators, BOM,
+# non-characters, lone surrogates): a range of a character class, which event_yaml writes as escapes.
+YAML_UNSAFE = "\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"
+# Text this reader leaves to PyYAML: tabs, CR alone, C0 controls, and those.
+_UNUSUAL_TEXT = re.compile(f"[\x00-\x09\x0b-\x1f{YAML_UNSAFE}]")
 _KEY = re.compile(r"([A-Za-z_][A-Za-z0-9_]*):(?: +|$)")
 _FLOW_KEY = re.compile(r'(?:([A-Za-z_][A-Za-z0-9_]*)|"([A-Za-z_][A-Za-z0-9_]*)"): +')  # `{key: x}`, `{"key": x}`
 _PLAIN_START = frozenset("-?:,[]{}#&*!|>'\"%@`")  # a plain scalar never starts with these (some are fine: we give up)
