@@ -1138,6 +1138,10 @@ def schedule_params(db: Database, s: Settings | None = None) -> Params:
 
 # Sync: what travels between devices ------------------------------------------------------------------------------
 
+_OWN_REVIEWS = "FROM reviews r WHERE r.uid LIKE ?"  # a device's: its uids start `device.`
+_OWN_EVENTS = "FROM events e WHERE e.uid LIKE ? AND e.kind != 'reset'"
+
+
 def own_events(db: Database, device: str) -> Iterator[dict[str, Any]]:
     """Every review and event made on this device, as the lines its sync folder holds (format 1), one at a time;
     resets stay here (each device resets a card when its own copy of a bundled deck changes the answer)."""
@@ -1145,15 +1149,23 @@ def own_events(db: Database, device: str) -> Iterator[dict[str, Any]]:
     for uid, cid, at, answer, correct, rating, ms, mode, before, after, other in db.execute(
             "SELECT r.uid, r.card_id, r.reviewed_at, r.answer, r.correct, r.rating, r.duration_ms, r.mode, "
             "r.state_before, r.state_after, (SELECT min(other_fact_id) FROM confusions c WHERE c.review_id = r.id) "
-            "FROM reviews r WHERE r.uid LIKE ? ORDER BY r.id", [like]):
+            f"{_OWN_REVIEWS} ORDER BY r.id", [like]):
         yield {"v": 1, "uid": uid, "type": "review", "at": at, "card": cid, "answer": answer, "correct": correct,
                "rating": rating, "ms": ms, "mode": mode, "before": before, "after": after,
                "confused": other}  # the states as stored (JSON text): copied, never re-encoded
     for uid, at, kind, review, cid, deck, data in db.execute(
             "SELECT e.uid, e.at, e.kind, (SELECT r.uid FROM reviews r WHERE r.id = e.review_id), e.card_id, "
-            "e.deck, e.data FROM events e WHERE e.uid LIKE ? AND e.kind != 'reset' ORDER BY e.id", [like]):
+            f"e.deck, e.data {_OWN_EVENTS} ORDER BY e.id", [like]):
         yield {"v": 1, "uid": uid, "type": "event", "kind": kind, "at": at, "review": review, "card": cid,
                "deck": deck, "data": None if data is None else json.loads(data)}
+
+
+def own_uids(db: Database, device: str) -> Iterator[str]:
+    """The uids of own_events, without reading the events (an import's carries its whole deck)."""
+    like = device + ".%"
+    for table in (f"SELECT r.uid {_OWN_REVIEWS}", f"SELECT e.uid {_OWN_EVENTS}"):
+        for (uid,) in db.execute(table, [like]):
+            yield uid
 
 
 def uids(db: Database) -> Iterator[str]:

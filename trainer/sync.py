@@ -470,13 +470,13 @@ def _latest(db: Database, kind: str, ev: dict[str, Any]) -> bool:
     return True
 
 
-def _rebuild(db: Database, cards: set[str], params: Any, own: set[str] | None = None) -> int:
+def _rebuild(db: Database, cards: set[str], params: Any, own: set[str]) -> int:
     """The touched cards' states from their merged logs, the same on every device: a card only one device has
     reviewed takes that device's recorded states; one reviewed on several, or re-rated by an event without the state
     it leaves, is replayed through FSRS in time order.
     `own`: cards answered here since the last sync, replayed only when another device reviewed them too (the rest
     already hold the states recorded here)."""
-    ids = store.cards_exist(db, {c for c in cards | (own or set()) if c})
+    ids = store.cards_exist(db, {c for c in cards | own if c})
     mixed = store.mixed_origin(db, ids) | store.stateless_amends(db, ids)
     ids = [c for c in ids if c in cards or c in mixed]
     store.restore_many(db, [c for c in ids if c not in mixed])
@@ -513,7 +513,7 @@ def status(db: Database, root: Path) -> tuple[list[DeviceStatus], int, int, int]
             others.update(folder.uids)
             torn += folder.torn
     incoming = others.count_not_in(Uids(store.uids(db)))
-    out = sum(1 for e in store.own_events(db, device) if e["uid"] not in sent)
+    out = sum(1 for uid in store.own_uids(db, device) if uid not in sent)
     counts = {device: 0, **every.by_device()}
     rows = [DeviceStatus(d, n, last.get(d, ""), d == device) for d, n in sorted(counts.items())]
     return rows, out, incoming, torn
