@@ -854,9 +854,9 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         cls, typo = read_range(answer, card.asked)
         return cls in card.answers, cls in card.answers and typo
     if card.kind in (Kind.PORT_SERVICE, Kind.NUMBER_SERVICE):
-        verdict = _name_verdict(card, answer, known)
-        if verdict is not None:
-            return verdict, False
+        named = _name_verdict(card, answer, known)
+        if named is not None:
+            return named
     else:
         front_back = _front_back_right(card, answer)
         if front_back is not None:
@@ -875,6 +875,19 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
         known = ()  # words that run into a daemon's name (`SQL Servr`: sqlservr) are still a slip
     typo = bool(given) and (is_typo(given, accepted, known) or _spelled_typo(answer, card.answers, known))
     return typo, typo
+
+
+def _slip_of_a_name(card: CardSpec, answer: str, known: Container[str]) -> bool:
+    """An answer whose part off by a letter read as another thing may still be, whole, a slip of an accepted name
+    (`Simple Mail Transfer Protocl (SMTP)`, as the objective writes its labels); never when a word of it names
+    something the card's names do not (`MySQL Server` is one letter off `MSSQL Server`, `SMTP over SSH` off SSL)."""
+    theirs = {w for a in card.answers if a for w in _TOKEN.findall(_plain(a))}
+    if any(w in known and w not in theirs for w in _TOKEN.findall(_plain(answer))):
+        return False
+    names = {normalise(a) for a in card.answers if a}
+    parts = [normalise(g) for g in _groups(answer)] or [normalise(answer)]  # `Simple Mail Transfer Protocl` and
+    slips = [p for p in parts if p not in names]  # `SMTP`: each part a name, or one letter off one
+    return bool(slips) and all(is_typo(p, names, known) for p in slips) or is_typo(normalise(answer), names, known)
 
 
 def _spelled_typo(answer: str, accepted: Iterable[str], known: Container[str]) -> bool:
@@ -922,16 +935,21 @@ def _same_options(mine: str, theirs: str) -> bool:
     return mine == theirs
 
 
-def _name_verdict(card: CardSpec, answer: str, known: Container[str]) -> bool | None:
-    """A name asked for a port or a number: the question's own number beside it says nothing, another says
-    otherwise. For ICMP another type or code is judged before the question's number goes (`Port Unreachable
-    (code 3)` for type 3 names code 3, not type 3)."""
+def _name_verdict(card: CardSpec, answer: str, known: Container[str]) -> tuple[bool, bool] | None:
+    """(right, with a slip) for a name asked for a port or a number; None: judge it further. The question's own
+    number beside the name says nothing, another says otherwise; for ICMP another type or code is judged before
+    the question's number goes (`Port Unreachable (code 3)` for type 3 names code 3, not type 3)."""
+    text = answer
     if card.numbering.startswith("icmp"):
-        answer = _without_own_fields(answer, card.numbering, card.asked)
-        if _contradicts_itself(card, answer):
-            return False
-    answer = _without_asked(answer, card.asked)
-    return False if _contradicts_itself(card, answer) else judge_names(answer, card.answers, known)
+        text = _without_own_fields(text, card.numbering, card.asked)
+        if _contradicts_itself(card, text):
+            return False, False
+    text = _without_asked(text, card.asked)
+    verdict = False if _contradicts_itself(card, text) else judge_names(text, card.answers, known)
+    if verdict is False:
+        slip = _slip_of_a_name(card, answer, known)
+        return slip, slip
+    return None if verdict is None else (True, False)
 
 
 def _contradicts_itself(card: CardSpec, answer: str) -> bool:
