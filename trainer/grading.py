@@ -67,6 +67,19 @@ _NEGATIONS = frozenset("no not never without isn isnt doesn doesnt don dont nor 
 _NEGATED_AFTER = frozenset("never isn isnt doesn doesnt wasn aren".split())
 
 
+def _transports_spelled(text: str) -> tuple[str, bool]:
+    """`Usre Datagram Protocol` -> `udp`: a transport's full name one letter off is that transport, with a slip."""
+    words = list(_TOKEN.finditer(_plain(text)))
+    out, slipped = _plain(text), False
+    for i in range(len(words) - 3, -1, -1):  # from the end, so the spans before stay where they are
+        window = "".join(w[0] for w in words[i:i + 3])
+        for phrase, short in _TRANSPORT_PHRASES:
+            joined = phrase.replace(" ", "")
+            if window != joined and within_one_edit(joined, window):
+                out, slipped = out[:words[i].start()] + short + out[words[i + 2].end():], True
+    return (out, True) if slipped else (text, False)
+
+
 def _negated_after(after: list[str]) -> bool:
     """`TCP is not used`, `TCP isn't`, `TCP never`: but `UDP not TCP` negates TCP, not UDP."""
     if _NEGATED_AFTER.intersection(after):
@@ -849,7 +862,9 @@ def check(card: CardSpec, answer: str, known: Container[str] = ()) -> tuple[bool
     if card.port_sets or card.same:
         return any(_port_reading_right(card, r, known) for r in read_ports(answer)), False
     if card.kind == Kind.TRANSPORT:
-        return read_transport(answer, getattr(known, "strong", known), card.question) in card.answers, False
+        text, slipped = _transports_spelled(answer)
+        right = read_transport(text, getattr(known, "strong", known), card.question) in card.answers
+        return right, right and slipped
     if card.kind == Kind.RANGE:
         cls, typo = read_range(answer, card.asked)
         return cls in card.answers, cls in card.answers and typo
