@@ -514,21 +514,37 @@ def _judge(text: str, names: _Names, known: _Known, beside: bool = False) -> boo
     sides = _slash_sides(trimmed)
     if len(sides) > 1 and all(_judge(x.strip(), names, known, beside) is True for x in _versions_spelled_out(sides)):
         return True  # `SMB 2/3`, `SNMPv1/v2c/v3`
+    if _noted_inside(trimmed):  # a note in the middle of a name: `Secure Shell (SSH) Banana` is `Secure Shell
+        outside = _NOTE.sub(" ", trimmed).strip()  # Banana`, judged as such
+        return _judge(outside, names, known, beside) if outside else None
     groups = _groups(trimmed)
     if len(groups) > 1:  # a part that is a plain word in some registry (`auth`, `name`) only explains
         part = _Known(known.strong, known.strong, known.labels, known.others, known.plain)
         verdicts = [_judge(g.strip(), names, part, beside=True) for g in groups]
         return _parts_verdict([False if v is not True and _expands_to(g, names) else v  # a wrong expansion
                                for g, v in zip(groups, verdicts, strict=True)], trimmed)
-    words = _words(trimmed)
+    return _judge_one(trimmed, names, known, beside)
+
+
+def _judge_one(text: str, names: _Names, known: _Known, beside: bool) -> bool | None:
+    """One part that is not a name as typed: by its version (`SSHv2`), or by its words."""
+    words = _words(text)
     if words & _CONTRAST:
         return None
     if words & _SECURE_WORDS and not names.all_words & _SECURE_WORDS:
         return False
-    version = _version_right(trimmed, names, known.every)
+    version = _version_right(text, names, known.every)
     if version is not None:
         return version
     return _judge_words(words, names, known, beside)
+
+
+_NOTE = re.compile(r"\s*[(\[][^()\[\]]*[)\]]\s*")  # a note in brackets
+
+
+def _noted_inside(text: str) -> bool:
+    """A name with a note in brackets and more of the name after it (`Structured Query Language (SQL) Server`)."""
+    return bool(_NOTE.search(text)) and not re.search(r"[)\]]\s*$", text) and bool(_NOTE.sub("", text).strip())
 
 
 def _expands_to(part: str, names: _Names) -> bool:
