@@ -91,7 +91,7 @@ def test_stats_hands_out_the_new_cards_a_session_would(db: Database) -> None:
 
     def same(when: datetime) -> None:
         beside = store.due_beside_new(db, when, end_of_day(when, timezone.utc, settings.day_starts_at))
-        got = new_for_today(db, when, settings, timezone.utc, due=beside)
+        got = new_for_today(db, when, settings, timezone.utc, due_facts=beside)
         assert beside and [c.id for c in got] == [c.id for c in new_for_today(db, when, settings, timezone.utc)]
 
     same(NOW)  # more new cards than due ones

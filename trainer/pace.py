@@ -53,16 +53,16 @@ def claimed_elsewhere(db: Database, session: str, now: datetime) -> set[str]:
 
 def new_for_today(db: Database, now: datetime, settings: Settings, tz: tzinfo, deck: str | store.Scope | None = None,
                   new_limit: int | None = None, extra: int = 0, session: str = "",
-                  due: list[store.CardRow] | None = None) -> list[store.CardRow]:
+                  due_facts: set[str] | None = None) -> list[store.CardRow]:
     """The new cards a session started now hands out: what today's limit leaves (+ extra), one card per fact, none
     of a fact already met today or due, none another live session holds. `stats` counts these too."""
     today = start_of_day(now, tz, settings.day_starts_at)
     done_new = store.counts_since(db, today)[1]
-    if due is None:
-        due = store.due_cards(db, now, 10**6, deck, end_of_day(now, tz, settings.day_starts_at))
+    if due_facts is None:  # the facts of the cards due now: theirs wait a day
+        due_facts = store.due_facts(db, now, deck, end_of_day(now, tz, settings.day_starts_at))
     elsewhere = claimed_elsewhere(db, session, now)  # another session's new cards count against today's limit
     allowed = new_limit if new_limit is not None else settings.new_per_day - done_new - len(elsewhere)
-    skip = ({c.fact_id for c in due} | store.facts_started_since(db, today)
+    skip = (due_facts | store.facts_started_since(db, today)
             | {cid.rsplit("/", 1)[0] for cid in elsewhere})  # nor is their fact asked the other way round today
     room = None
     if new_limit is None:  # --new N overrides every limit; --extra goes beyond them

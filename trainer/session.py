@@ -110,7 +110,7 @@ def build_queue(db: Database, now: datetime, settings: Settings, tz: tzinfo,
     done_reviews, done_new = store.counts_since(db, today)
     due = store.due_cards(db, now, settings.reviews_per_day - (done_reviews - done_new), deck,
                           end_of_day(now, tz, settings.day_starts_at))
-    fresh = pace.new_for_today(db, now, settings, tz, deck, new_limit, extra, session, due)
+    fresh = pace.new_for_today(db, now, settings, tz, deck, new_limit, extra, session, {c.fact_id for c in due})
     if session and fresh:
         store.claim(db, [c.id for c in fresh], session, now + timedelta(hours=CLAIM_HOURS))
     return due + fresh

@@ -187,7 +187,7 @@ def collect(db: Database, now: datetime, tz: tzinfo, settings: Settings) -> dict
     today = study_day(now, tz, rollover)
     data["today"] = {"done": done, "due": data["due"],
                      "new_left": len(new_for_today(db, now, settings, tz,  # what `review` would hand out now
-                                                   due=store.due_beside_new(db, now, day_end)))}  # (what skips)
+                                                   due_facts=store.due_beside_new(db, now, day_end)))}  # (skips)
     data["streak"] = streak(per_day, today, settings.params().breaks)
     data["exam"] = exam_status(db, now, tz, settings)
     data["drills"] = store.drill_scores(db)

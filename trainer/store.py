@@ -947,9 +947,9 @@ def _need_pow(db: Database) -> None:
         db.conn.create_function("pow", 2, math.pow, deterministic=True)
 
 
-def due_beside_new(db: Database, now: datetime, day_end: datetime | None) -> list[CardRow]:
-    """The due cards whose fact still has a new card: of today's due cards, the only ones that keep a new card back
-    (one card of a fact a day), so `stats` need not build every due card. Read from the smaller side."""
+def due_beside_new(db: Database, now: datetime, day_end: datetime | None) -> set[str]:
+    """The facts of the due cards whose fact still has a new card: of today's due cards, the only ones that keep a
+    new card back (one card of a fact a day), so `stats` need not read every due card. Read from the smaller side."""
     due, due_args = _due(now, day_end, c="s.")
     new = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {ACTIVE} AND reps = 0").fetchone()[0]
     soon = db.execute(f"SELECT count(*) FROM cards WHERE suspended = {ACTIVE} AND reps > 0 AND due <= ?",
@@ -957,7 +957,15 @@ def due_beside_new(db: Database, now: datetime, day_end: datetime | None) -> lis
     pair = (f"s.suspended = {ACTIVE} AND s.reps > 0 AND {due} AND n.suspended = {ACTIVE} AND n.reps = 0 "
             "AND n.fact_id = s.fact_id")
     first = "cards n CROSS JOIN cards s" if new <= soon else "cards s CROSS JOIN cards n"  # the outer loop
-    return _cards_where(db, f"c.id IN (SELECT s.id FROM {first} WHERE {pair})", due_args, order="c.due")
+    return {fid for (fid,) in db.execute(f"SELECT DISTINCT s.fact_id FROM {first} WHERE {pair}", due_args)}
+
+
+def due_facts(db: Database, now: datetime, deck: str | Scope | None, day_end: datetime | None) -> set[str]:
+    """The facts with a card due now (as due_cards reads due), without building the cards."""
+    due, due_args = _due(now, day_end)
+    where, args = _deck_filter(deck)
+    return {fid for (fid,) in db.execute(f"SELECT DISTINCT c.fact_id FROM cards c WHERE c.suspended = {ACTIVE} "
+                                         f"AND c.reps > 0 AND {due}{where}", [*due_args, *args])}
 
 
 def _span_counts(db: Database, count: str, marks: Sequence[str]) -> list[int]:
