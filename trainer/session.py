@@ -59,15 +59,14 @@ class Previews(dict[int, CardState]):
         return self[rating]
 
 
-def _warm_up(params: Params | None) -> None:
+def _warm_up(params: Params) -> None:
     """fsrs (15 ms to import), its scheduler for these settings, and grading's word lists and patterns."""
     import fsrs  # noqa: F401
 
     from trainer.answers import warm_up
 
     warm_up()
-    if params is not None:
-        prepare(params)  # (no sample review: py-fsrs draws its fuzz from the module's random state, shared)
+    prepare(params)  # (no sample review: py-fsrs draws its fuzz from the module's random state, shared)
 
 
 @dataclass(frozen=True)
@@ -176,19 +175,13 @@ def spec_for(db: Database, card: store.CardRow) -> CardSpec:
 
 
 class _Decks:
-    """The answer index of each deck met in a session, and (for multiple choice) its facts: each read once.
-    `warm`: the word lists grading reads, and fsrs, are loaded on another thread while the first question is
-    read (~30 ms)."""
+    """The answer index of each deck met in a session, and (for multiple choice) its facts: each read once."""
 
-    def __init__(self, db: Database, warm: bool = False, params: Params | None = None) -> None:
+    def __init__(self, db: Database) -> None:
         self.db = db
         self._answers: dict[str, DeckAnswers] = {}
         self._facts: dict[str, tuple[Fact, ...]] = {}
         self.bundled = set(store.bundled_decks(db))
-        self._loading: threading.Thread | None = None
-        if warm:
-            self._loading = threading.Thread(target=_warm_up, args=(params,), daemon=True)
-            self._loading.start()
 
     def own(self, deck: str) -> bool:
         """A deck of the learner's own (not shipped with trainer): its answers are theirs to extend."""
@@ -201,12 +194,6 @@ class _Decks:
 
             self._answers[deck] = DeckAnswers(store.answer_index(self.db, deck), load)
         return self._answers[deck]
-
-    def ready(self) -> None:
-        """Wait for the early loads (before the first answer is scheduled, which needs fsrs)."""
-        if self._loading is not None:
-            self._loading.join()
-            self._loading = None
 
     def facts(self, deck: str) -> tuple[Fact, ...]:
         if deck not in self._facts:
@@ -423,12 +410,16 @@ def _mode(card: store.CardRow, options: Options, now: datetime,
     return store.Mode.REVIEW if due_now else store.Mode.PRACTICE
 
 
-def _prepare(db: Database, queue: list[store.CardRow], params: Params) -> _Decks:
-    """What the first answer needs, begun on other threads while the first question is read: the log's stamp,
-    fsrs and its scheduler, grading's word lists and patterns. Nothing is begun for a session with nothing to ask."""
-    if queue:
-        db.stamp_early()
-    return _Decks(db, warm=bool(queue), params=params)
+def _prepare(db: Database, queue: list[store.CardRow], params: Params) -> Callable[[], None]:
+    """What the first answer needs, begun on other threads while the first question is read (~30 ms): the log's
+    stamp, fsrs and its scheduler, grading's word lists and patterns. Nothing for a session with nothing to ask.
+    Returns what waits for them, called before an answer is scheduled."""
+    if not queue:
+        return lambda: None
+    db.stamp_early()
+    warming = threading.Thread(target=_warm_up, args=(params,), daemon=True)
+    warming.start()
+    return warming.join
 
 
 def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Callable[[], datetime],
@@ -444,7 +435,8 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
 
     with frozen():
         summary = Summary()
-        decks = _prepare(db, queue, params)
+        ready = _prepare(db, queue, params)
+        decks = _Decks(db)
         usual = store.usual_seconds(db)
         base = options.seed if options.seed is not None else random.random()
         cards = _Queue(queue, clock, refill)
@@ -466,7 +458,7 @@ def run(db: Database, prompter: Prompter, queue: list[store.CardRow], clock: Cal
             verdict = _verdict(spec, given, prompter.timed, decks.answers(card.deck), usual.get(card.kind),
                                card.state.state != State.REVIEW)  # never Easy for a card still being learned
             now = clock()
-            decks.ready()
+            ready()  # fsrs and the scheduler, before this answer is scheduled
             knobs = params.for_card(card.id)
             saved = _record(db, card, given, verdict, now, knobs, mode)
             after = saved.after
